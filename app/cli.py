@@ -1,0 +1,310 @@
+"""The command line of PROTOCOL.md section 1.
+
+Fast paths (``--help``, ``--version``, ``--list-sessions``) import only the standard library; the store, the
+model client and Textual are imported where a command needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from app import __version__
+from app.errors import EXIT_OK, EXIT_USAGE, AgentError, UsageError
+from app.paths import (
+    DEFAULT_SESSION,
+    agent_home,
+    find_project_root,
+    is_valid_session_name,
+    project_data_dir,
+    session_name_error,
+)
+
+if TYPE_CHECKING:
+    from app.session.store import ProjectStore
+
+DESCRIPTION = "ai: a coding co-pilot that lives in the terminal."
+EPILOG = """\
+environment:
+  OPENAI_API_KEY, OPENAI_BASE_URL  the model endpoint (any OpenAI-compatible server)
+  AI_AGENT_MODEL                   the model name
+  AI_AGENT_HOME                    where sessions live (default ~/.ai-agent)
+
+exit status: 0 done, 1 the task failed, 2 usage error, 3 refused to protect data
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (and exit 2), not a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `ai --help`)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="ai",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"ai {__version__}")
+    parser.add_argument("--project", metavar="DIR", help="work on the project containing DIR (default: here)")
+    parser.add_argument(
+        "--session", metavar="NAME", help="use session NAME, created if new, made the active one"
+    )
+    parser.add_argument(
+        "--continue",
+        dest="continue_",
+        action="store_true",
+        help="resume the session with its whole history (headless: print the history)",
+    )
+
+    sessions = parser.add_argument_group("sessions")
+    sessions.add_argument("--list-sessions", action="store_true", help="one line per session")
+    sessions.add_argument(
+        "--delete-session", metavar="NAME", help="remove a session; its applied changes stay in the files"
+    )
+    sessions.add_argument(
+        "--export-session",
+        nargs="+",
+        metavar=("NAME", "FILE"),
+        help="write the session as one JSON document to FILE (stdout when absent)",
+    )
+    sessions.add_argument(
+        "--import-session", metavar="FILE", help="load an exported session (--session NAME renames it)"
+    )
+
+    output = parser.add_argument_group("output")
+    output.add_argument("--json", action="store_true", help="machine-readable output")
+    return parser
+
+
+def _data_dir_of(args: argparse.Namespace) -> Path:
+    return project_data_dir(_project_root(args))
+
+
+def _project_root(args: argparse.Namespace) -> Path:
+    if args.project is None:
+        return find_project_root()
+    directory = Path(args.project).expanduser()
+    if not directory.is_dir():
+        raise UsageError(f"--project {args.project}: no such directory")
+    return find_project_root(directory)
+
+
+def _store(args: argparse.Namespace) -> ProjectStore:
+    from app.session.store import ProjectStore
+
+    return ProjectStore(_project_root(args))
+
+
+def _check_names(args: argparse.Namespace) -> None:
+    names = [args.session, args.delete_session]
+    if args.export_session:
+        if len(args.export_session) > 2:
+            raise UsageError("--export-session takes NAME and an optional FILE (see `ai --help`)")
+        names.append(args.export_session[0])
+    for name in names:
+        if name is not None and not is_valid_session_name(name):
+            raise UsageError(session_name_error(name))
+
+
+def _check_combinations(args: argparse.Namespace) -> None:
+    actions = [
+        flag
+        for flag, on in (
+            ("--list-sessions", args.list_sessions),
+            ("--delete-session", args.delete_session is not None),
+            ("--export-session", args.export_session is not None),
+            ("--import-session", args.import_session is not None),
+        )
+        if on
+    ]
+    if len(actions) > 1:
+        raise UsageError(f"{' and '.join(actions)} cannot be used together")
+    if args.json and not (args.list_sessions or args.continue_):
+        raise UsageError("--json goes with --list-sessions or --continue")
+
+
+# -- commands --------------------------------------------------------------------------------------------
+
+
+def _format_row(meta: dict[str, Any]) -> str:
+    marker = "*" if meta.get("is_active") else " "
+    last_used = str(meta.get("last_used", ""))[:16].replace("T", " ")
+    count = int(meta.get("change_count") or 0)
+    changes = f"{count} change{'s' if count != 1 else ''}"
+    summary = meta.get("goal_summary") or "-"
+    return f"{marker} {meta['name']:<20} {last_used:<16}  {changes:<11} {summary}"
+
+
+def cmd_list_sessions(args: argparse.Namespace) -> int:
+    from app.session.fastindex import read_index, session_rows
+
+    index = read_index(_data_dir_of(args))
+    if index is not None:
+        rows = session_rows(index)
+    else:  # missing, damaged or stale: the store rebuilds it
+        store = _store(args)
+        rows = [m.to_dict() for m in store.list_sessions()]
+        if store.index_warning:
+            print(f"ai: {store.index_warning}", file=sys.stderr)
+    if args.json:
+        import json
+
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif not rows:
+        print("no sessions yet in this project; `ai` or `ai --session NAME` starts one")
+    else:
+        for row in rows:
+            print(_format_row(row))
+    return EXIT_OK
+
+
+def cmd_delete_session(args: argparse.Namespace) -> int:
+    store = _store(args)
+    store.delete_session(args.delete_session)
+    print(f"deleted session {args.delete_session!r}; its applied changes stay in the files")
+    return EXIT_OK
+
+
+def cmd_export_session(args: argparse.Namespace) -> int:
+    import json
+
+    from app.session.storage import atomic_write_bytes
+
+    name, *rest = args.export_session
+    document = _store(args).export_session(name)
+    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    if not rest or rest[0] == "-":
+        sys.stdout.write(text)
+        return EXIT_OK
+    target = Path(rest[0]).expanduser()
+    if not target.parent.is_dir():
+        raise UsageError(f"cannot write {rest[0]}: folder {target.parent} does not exist")
+    atomic_write_bytes(target.resolve(), text.encode())
+    print(f"exported session {name!r} to {rest[0]}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_import_session(args: argparse.Namespace) -> int:
+    import json
+
+    source = args.import_session
+    try:
+        raw = sys.stdin.read() if source == "-" else Path(source).expanduser().read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"cannot import {source}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot import {source}: {exc}") from None
+    try:
+        document = json.loads(raw)
+    except ValueError as exc:
+        raise UsageError(f"cannot import {source}: not JSON ({exc})") from None
+    meta = _store(args).import_session(document, args.session)
+    print(f"imported session {meta.name!r} ({len(document['messages'])} messages)")
+    return EXIT_OK
+
+
+def _summary(store: ProjectStore, name: str) -> str:
+    session = store.session(name)
+    meta = session.meta()
+    count = session.message_count()
+    lines = [
+        f"session {meta.name}{' (active)' if meta.is_active else ''} · project {store.root}",
+        f"  {count} message{'s' if count != 1 else ''} · {meta.change_count} applied change"
+        f"{'s' if meta.change_count != 1 else ''} · created {meta.created_at[:16].replace('T', ' ')}"
+        f" · last used {meta.last_used[:16].replace('T', ' ')}",
+    ]
+    if meta.goal_summary:
+        lines.append(f"  goal: {meta.goal_summary}")
+    return "\n".join(lines)
+
+
+def cmd_continue_headless(args: argparse.Namespace, store: ProjectStore, name: str) -> int:
+    session = store.session(name, create=False, activate=True)
+    messages = session.messages()
+    if args.json:
+        import json
+
+        for message in messages:
+            print(json.dumps(message, ensure_ascii=False))
+        return EXIT_OK
+    print(_summary(store, name))
+    for message in messages:
+        stamp = str(message.get("ts", ""))[:19].replace("T", " ")
+        print(f"\n[{stamp}] {message['role']}:")
+        print(message["content"])
+    return EXIT_OK
+
+
+def cmd_open(args: argparse.Namespace) -> int:
+    """`ai` / `ai --session NAME` / `ai --continue`: create or switch the session, then open it."""
+    store = _store(args)
+    name = args.session or store.active_name()
+    if args.continue_:
+        if args.session is None and not store.exists(name):
+            raise UsageError(f"no session {name!r} to continue yet; start one with `ai --session NAME`")
+        if args.session is not None and not store.exists(name):
+            raise UsageError(f"no session named {name!r} in this project; see `ai --list-sessions`")
+        return cmd_continue_headless(args, store, name)
+    store.session(name, activate=True)
+    print(_summary(store, name))
+    return EXIT_OK
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _check_names(args)
+    _check_combinations(args)
+    if args.list_sessions:
+        return cmd_list_sessions(args)
+    if args.delete_session is not None:
+        return cmd_delete_session(args)
+    if args.export_session is not None:
+        return cmd_export_session(args)
+    if args.import_session is not None:
+        return cmd_import_session(args)
+    return cmd_open(args)
+
+
+def _log_internal_error(exc: BaseException) -> Path | None:
+    import traceback
+
+    try:
+        log_dir = agent_home() / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        path = log_dir / "last-error.log"
+        path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+        return path
+    except OSError:
+        return None
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    try:
+        code = run(argv)
+    except AgentError as exc:
+        print(f"ai: {exc.message}", file=sys.stderr)
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        print("ai: interrupted; nothing was left half-written", file=sys.stderr)
+        code = 130
+    except BrokenPipeError:
+        # The reader went away (`ai --list-sessions | head`): not an error worth a line.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = EXIT_OK
+    except Exception as exc:
+        log = _log_internal_error(exc)
+        where = f"; details in {log}" if log else ""
+        print(f"ai: internal error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        code = 1
+    sys.exit(code)
+
+
+__all__ = ["DEFAULT_SESSION", "EXIT_USAGE", "build_parser", "main", "run"]

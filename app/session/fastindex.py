@@ -1,0 +1,36 @@
+"""Read the session index with the standard library only (no TinyDB, orjson or locks).
+
+The index is replaced atomically, so an unlocked read sees a whole file. When it is missing, damaged or out of
+step with the session files, this returns None and the caller falls back to the store, which rebuilds it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+
+def read_index(data_dir: Path) -> dict[str, Any] | None:
+    if not data_dir.exists():
+        return {"version": 1, "active": None, "sessions": {}}
+    try:
+        with open(data_dir / "index.json", "rb") as handle:
+            index = json.loads(handle.read())
+        names = {e[:-5] for e in os.listdir(data_dir / "sessions") if e.endswith(".json")}
+    except (OSError, ValueError):
+        return None
+    if not isinstance(index, dict) or not isinstance(index.get("sessions"), dict):
+        return None
+    if set(index["sessions"]) != names:
+        return None
+    return index
+
+
+def session_rows(index: dict[str, Any]) -> list[dict[str, Any]]:
+    """Metadata objects, most recently used first, with ``is_active`` filled in."""
+    active = index.get("active")
+    rows = [{**meta, "is_active": name == active} for name, meta in index["sessions"].items()]
+    rows.sort(key=lambda m: (m.get("last_used", ""), m.get("name", "")), reverse=True)
+    return rows

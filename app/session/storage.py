@@ -1,0 +1,138 @@
+"""Crash-safe JSON files: atomic replace, cross-process locks, a parse cache, and corrupt files kept aside.
+
+TinyDB rewrites its whole file on every write; ours does it as temp file, fsync, rename, so a crash leaves the
+old or the new file and never a torn one. Every read-modify-write runs under a file lock held by the caller, so
+two ``ai`` processes never lose each other's writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+from tinydb.storages import Storage
+
+from app.errors import StoreCorruptError
+
+# Parsed content of files this process read or wrote, keyed by path, valid while the file's identity holds.
+_Signature = tuple[int, int, int]
+_cache: dict[str, tuple[_Signature, dict[str, Any]]] = {}
+_locks: dict[str, Any] = {}
+
+
+def _signature(st: os.stat_result) -> _Signature:
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data``: write a temp file beside it, fsync, rename, fsync the folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def quarantine(path: Path) -> Path:
+    """Move a damaged file aside (never overwrite it) and return where it went."""
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+    os.replace(path, target)
+    return target
+
+
+def read_json_file(path: Path, *, what: str) -> dict[str, Any] | None:
+    """The parsed object in ``path`` (None when absent). A file that does not parse is moved aside and
+    reported with :class:`StoreCorruptError`; the cache spares a re-parse when the file has not changed."""
+    key = str(path)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        _cache.pop(key, None)
+        return None
+    cached = _cache.get(key)
+    if cached is not None and cached[0] == _signature(st):
+        return cached[1]
+    raw = path.read_bytes()
+    try:
+        data = orjson.loads(raw)
+        if not isinstance(data, dict):
+            raise ValueError("top level is not an object")
+    except (orjson.JSONDecodeError, ValueError) as exc:
+        _cache.pop(key, None)
+        kept = quarantine(path)
+        raise StoreCorruptError(
+            f"{what} {path} is damaged ({exc}); it was kept aside as {kept.name}",
+            path=str(path),
+            kept_at=str(kept),
+        ) from None
+    _cache[key] = (_signature(st), data)
+    return data
+
+
+def write_json_file(path: Path, data: dict[str, Any]) -> None:
+    """Atomically write ``data``; remember it as the parsed content of the new file."""
+    key = str(path)
+    try:
+        atomic_write_bytes(path, orjson.dumps(data))
+    except BaseException:
+        _cache.pop(key, None)
+        raise
+    _cache[key] = (_signature(path.stat()), data)
+
+
+def forget(path: Path) -> None:
+    _cache.pop(str(path), None)
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold the cross-process lock that guards ``path`` (re-entrant within this process)."""
+    from filelock import FileLock
+
+    lock_path = str(path) + ".lock"
+    lock = _locks.get(lock_path)
+    if lock is None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = _locks[lock_path] = FileLock(lock_path, timeout=30)
+    with lock:
+        yield
+
+
+class AtomicJSONStorage(Storage):
+    """TinyDB storage over :func:`read_json_file` / :func:`write_json_file`. Callers hold :func:`locked`."""
+
+    def __init__(self, path: str, what: str = "session file") -> None:
+        self.path = Path(path)
+        self.what = what
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        return read_json_file(self.path, what=self.what)
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        write_json_file(self.path, data)
+
+    def close(self) -> None:
+        pass

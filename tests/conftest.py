@@ -1,0 +1,71 @@
+"""Shared fixtures. No test touches the real ~/.ai-agent: AI_AGENT_HOME points into tmp for every test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+AI_BIN = Path(sys.executable).with_name("ai")
+
+
+@pytest.fixture(autouse=True)
+def agent_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path_factory.mktemp("ai-home")
+    monkeypatch.setenv("AI_AGENT_HOME", str(home))
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "AI_AGENT_MODEL"):
+        monkeypatch.delenv(var, raising=False)
+    return home
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """An empty project folder (not a git repository)."""
+    root = tmp_path / "project"
+    root.mkdir()
+    return root
+
+
+@pytest.fixture
+def git_project(tmp_path: Path) -> Path:
+    """A real git repository with one commit."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    (root / "README.md").write_text("hello\n")
+    git(root, "add", "README.md")
+    git(root, "commit", "-q", "-m", "initial")
+    return root
+
+
+def git(root: Path, *args: str) -> str:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "Test",
+        "GIT_AUTHOR_EMAIL": "test@example.com",
+        "GIT_COMMITTER_NAME": "Test",
+        "GIT_COMMITTER_EMAIL": "test@example.com",
+    }
+    result = subprocess.run(["git", *args], cwd=root, env=env, capture_output=True, text=True, check=True)
+    return result.stdout
+
+
+def run_ai(*args: str, cwd: Path, input: str | None = None, env: dict[str, str] | None = None):
+    """Run the installed `ai` console script as a user would."""
+    return subprocess.run(
+        [str(AI_BIN), *args],
+        cwd=cwd,
+        input=input,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
+
+
+requires_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
