@@ -1,0 +1,184 @@
+"""The typed events of the build pipeline: the one contract between the core and every face of it.
+
+``app.agent`` yields these; ``app.headless`` prints them (plain transcript or JSON Lines) and the TUI renders
+them. Extend by adding fields with defaults or new event classes; never rename what is here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+from typing import Any, ClassVar
+
+
+class Stage(IntEnum):
+    """The eight stages of DESIGN.md, numbered as the workspace shows them (``5/8 Plan``)."""
+
+    GOAL = 1
+    LOCATE = 2
+    READ = 3
+    CONTEXT = 4
+    PLAN = 5
+    EDIT = 6
+    VALIDATE = 7
+    CONFIRM = 8
+
+    @property
+    def label(self) -> str:
+        return self.name.capitalize()
+
+
+class DecisionKind(StrEnum):
+    APPLY = "apply"  # y
+    REJECT = "reject"  # n (the default)
+    EDIT = "edit"  # e: apply ``edited`` (path -> full new content) instead of the proposal
+    REVISE = "revise"  # r: ``feedback`` goes back to the model in the same turn
+    SUGGEST = "suggest"  # s: the model proposes alternatives
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The user's answer to a proposal. ``hunks`` selects per file which hunk indexes to keep (None: all)."""
+
+    kind: DecisionKind = DecisionKind.REJECT
+    hunks: dict[str, list[int]] | None = None
+    edited: dict[str, str] | None = None
+    feedback: str = ""
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base of every pipeline event. ``to_json`` gives the JSON Lines form (``{"event": kind, ...}``)."""
+
+    kind: ClassVar[str] = "event"
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"event": self.kind}
+        for f in dataclasses.fields(self):
+            if f.metadata.get("json", True):
+                data[f.name] = _jsonable(getattr(self, f.name))
+        return data
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Stage):
+        return {"number": int(value), "name": value.label}
+    if isinstance(value, StrEnum):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class StageStarted(Event):
+    kind: ClassVar[str] = "stage_started"
+    stage: Stage
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class StageFinished(Event):
+    kind: ClassVar[str] = "stage_finished"
+    stage: Stage
+    detail: str = ""
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class FilesRead(Event):
+    """Files sent to the model in full (or as regions plus outline when ``partial``)."""
+
+    kind: ClassVar[str] = "files_read"
+    paths: tuple[str, ...]
+    partial: tuple[str, ...] = ()
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ProseDelta(Event):
+    """A chunk of the model's prose (everything outside edit blocks), as it streams."""
+
+    kind: ClassVar[str] = "prose_delta"
+    text: str
+
+
+@dataclass(frozen=True)
+class BlockCompleted(Event):
+    """One edit block whose ``>>>>>>> END`` arrived. ``block`` is the parser's object (not serialised)."""
+
+    kind: ClassVar[str] = "block_completed"
+    index: int
+    block_kind: str
+    path: str
+    block: Any = field(default=None, compare=False, metadata={"json": False})
+
+
+@dataclass(frozen=True)
+class DiffReady(Event):
+    """The validated proposal: a unified diff per file. ``proposal`` is the edit engine's object."""
+
+    kind: ClassVar[str] = "diff_ready"
+    diffs: dict[str, str]
+    hunk_counts: dict[str, int] = field(default_factory=dict)
+    proposal: Any = field(default=None, compare=False, metadata={"json": False})
+
+
+@dataclass(frozen=True)
+class AwaitingDecision(Event):
+    kind: ClassVar[str] = "awaiting_decision"
+    files: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Applied(Event):
+    kind: ClassVar[str] = "applied"
+    change_id: str
+    files: tuple[str, ...]
+    commit: str | None = None
+
+
+@dataclass(frozen=True)
+class Rejected(Event):
+    kind: ClassVar[str] = "rejected"
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Usage(Event):
+    """Token usage of one model call (also stored on the message)."""
+
+    kind: ClassVar[str] = "usage"
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class Info(Event):
+    kind: ClassVar[str] = "info"
+    message: str
+
+
+@dataclass(frozen=True)
+class ErrorEvent(Event):
+    """A failure the user should see. ``fatal`` ends the run (exit status ``exit_code``)."""
+
+    kind: ClassVar[str] = "error"
+    message: str
+    stage: Stage | None = None
+    fatal: bool = False
+    exit_code: int = 1
+
+
+@dataclass(frozen=True)
+class Finished(Event):
+    """The last event of a run."""
+
+    kind: ClassVar[str] = "finished"
+    ok: bool
+    exit_code: int = 0
+    summary: str = ""
