@@ -85,7 +85,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
             value = float(value)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise UsageError(f"{path}: '{key}' should be a {kind.__name__}")
-        values[key] = tuple(str(v) for v in value) if kind is list else value
+        values[key] = tuple(str(v) for v in value) if isinstance(value, list) else value
     return values
 
 
