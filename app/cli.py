@@ -80,8 +80,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     output = parser.add_argument_group("output")
-    output.add_argument("--json", action="store_true", help="machine-readable output")
+    output.add_argument("--json", action="store_true", help="machine-readable output (JSON / JSON Lines)")
+
+    modifiers = parser.add_argument_group("modifiers (with --build, --fix, --undo)")
+    modifiers.add_argument("--yes", action="store_true", help="apply without asking")
+    modifiers.add_argument("--dry-run", action="store_true", help="print the diff, change nothing")
+    modifiers.add_argument("--model", metavar="NAME", help="model name (default: $AI_AGENT_MODEL)")
+    modifiers.add_argument("--base-url", metavar="URL", help="OpenAI-compatible endpoint ($OPENAI_BASE_URL)")
+    modifiers.add_argument("--test-cmd", metavar="CMD", help="the project's test command")
+    modifiers.add_argument("--no-git", action="store_true", help="change files without git commits")
     return parser
+
+
+# Commands that take the modifiers; each later command adds its flag name here.
+MODIFIED_COMMANDS: list[str] = []
 
 
 def _data_dir_of(args: argparse.Namespace) -> Path:
@@ -127,8 +139,20 @@ def _check_combinations(args: argparse.Namespace) -> None:
     ]
     if len(actions) > 1:
         raise UsageError(f"{' and '.join(actions)} cannot be used together")
-    if args.json and not (args.list_sessions or args.continue_):
-        raise UsageError("--json goes with --list-sessions or --continue")
+    if args.json and not (args.list_sessions or args.continue_ or _modified_command(args)):
+        raise UsageError("--json goes with --list-sessions, --continue or a command that takes modifiers")
+    if not _modified_command(args):
+        for flag in ("yes", "dry_run", "model", "base_url", "test_cmd", "no_git"):
+            if getattr(args, flag) not in (None, False):
+                name = "--" + flag.replace("_", "-")
+                wanted = ", ".join(MODIFIED_COMMANDS) or "a command that changes files"
+                raise UsageError(f"{name} goes with {wanted}")
+    if args.yes and args.dry_run:
+        raise UsageError("--yes and --dry-run cannot be used together")
+
+
+def _modified_command(args: argparse.Namespace) -> bool:
+    return any(getattr(args, flag.lstrip("-").replace("-", "_"), None) for flag in MODIFIED_COMMANDS)
 
 
 # -- commands --------------------------------------------------------------------------------------------
