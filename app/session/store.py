@@ -3,6 +3,7 @@
 Layout under ``$AI_AGENT_HOME/data/<project-hash>/``::
 
     index.json              {"version", "project", "active", "sessions": {name: metadata}}
+    active                  the active session's name (also in the index; survives an index rebuild)
     sessions/<name>.json    TinyDB tables: meta, messages, changes, undo, background
 
 The index is a cache of every session file's ``meta`` table: when it is missing, damaged or disagrees with
@@ -84,6 +85,7 @@ class ProjectStore:
         self.data_dir = self.home / "data" / self.project_hash
         self.sessions_dir = self.data_dir / "sessions"
         self.index_path = self.data_dir / "index.json"
+        self.index_warning: str | None = None
 
     @classmethod
     def for_directory(cls, directory: Path | None = None, home: Path | None = None) -> ProjectStore:
@@ -110,7 +112,7 @@ class ProjectStore:
     def _read_index(self) -> dict[str, Any]:
         """The index, rebuilt from the session files when it is absent, damaged or out of step with them.
         A damaged index is kept aside and the rebuild goes on; the error is remembered for the caller."""
-        self.index_warning: str | None = None
+        self.index_warning = None
         try:
             index = storage.read_json_file(self.index_path, what="session index")
         except StoreCorruptError as exc:
@@ -129,7 +131,7 @@ class ProjectStore:
                 continue  # kept aside by the read; the other sessions go on
             if meta is not None:
                 sessions[name] = meta
-        active = (old or {}).get("active")
+        active = (old or {}).get("active") or self._read_active_file()
         index = {
             "version": INDEX_VERSION,
             "project": str(self.root),
@@ -138,6 +140,14 @@ class ProjectStore:
         }
         storage.write_json_file(self.index_path, index)
         return index
+
+    def _read_active_file(self) -> str | None:
+        """The active session's name, kept beside the index so a rebuilt index still knows it."""
+        try:
+            name = (self.data_dir / "active").read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+        return name if is_valid_session_name(name) else None
 
     def _read_meta_from_file(self, name: str) -> dict[str, Any] | None:
         data = storage.read_json_file(self.session_path(name), what="session file")
@@ -191,8 +201,9 @@ class ProjectStore:
                     db.table("meta").insert(meta)
             with self._index_for_update() as index:
                 index["sessions"][name] = meta
-                if activate:
+                if activate and index.get("active") != name:
                     index["active"] = name
+                    storage.atomic_write_bytes(self.data_dir / "active", name.encode())
         return session
 
     def activate(self, name: str) -> None:
