@@ -121,6 +121,27 @@ def locked(path: Path) -> Iterator[None]:
         yield
 
 
+# Paths inside a batch: TinyDB's writes are held here and reach the disk once, when the batch ends.
+_pending: dict[str, dict[str, Any] | None] = {}
+
+
+@contextlib.contextmanager
+def batch(path: Path) -> Iterator[None]:
+    """Group several TinyDB operations on ``path`` into one atomic write (or none, if the block fails).
+    The caller holds :func:`locked`."""
+    key = str(path)
+    _pending[key] = None
+    try:
+        yield
+        data = _pending.pop(key)
+        if data is not None:
+            write_json_file(path, data)
+    except BaseException:
+        _pending.pop(key, None)
+        _cache.pop(key, None)  # TinyDB mutated the cached object in place: it no longer matches the file
+        raise
+
+
 class AtomicJSONStorage(Storage):
     """TinyDB storage over :func:`read_json_file` / :func:`write_json_file`. Callers hold :func:`locked`."""
 
@@ -129,10 +150,17 @@ class AtomicJSONStorage(Storage):
         self.what = what
 
     def read(self) -> dict[str, dict[str, Any]] | None:
+        pending = _pending.get(str(self.path))
+        if pending is not None:
+            return pending
         return read_json_file(self.path, what=self.what)
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
-        write_json_file(self.path, data)
+        key = str(self.path)
+        if key in _pending:
+            _pending[key] = data
+        else:
+            write_json_file(self.path, data)
 
     def close(self) -> None:
         pass

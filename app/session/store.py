@@ -341,20 +341,24 @@ class Session:
 
     @contextmanager
     def _write(self) -> Iterator[TinyDB]:
+        """A read-modify-write under the session's lock, reaching the disk as one atomic write; then the
+        index learns the new metadata (session file first, so the index never runs ahead of it)."""
         with storage.locked(self.path), self._db() as db:
             if not self.path.exists():
                 raise UsageError(
                     f"session {self.name!r} was deleted; start it again with --session {self.name}"
                 )
-            yield db
+            self._meta_for_index: dict[str, Any] | None = None
+            with storage.batch(self.path):
+                yield db
+            if self._meta_for_index is not None:
+                with self.store._index_for_update() as index:
+                    index["sessions"][self.name] = self._meta_for_index
 
-    def _update_meta(self, db: TinyDB, **fields: Any) -> dict[str, Any]:
+    def _update_meta(self, db: TinyDB, **fields: Any) -> None:
         table = db.table("meta")
         table.update(fields)
-        meta = dict(table.all()[0])
-        with self.store._index_for_update() as index:
-            index["sessions"][self.name] = meta
-        return meta
+        self._meta_for_index = dict(table.all()[0])
 
     def meta(self) -> SessionMeta:
         with self._db() as db:
