@@ -89,11 +89,17 @@ def build_parser() -> argparse.ArgumentParser:
     modifiers.add_argument("--base-url", metavar="URL", help="OpenAI-compatible endpoint ($OPENAI_BASE_URL)")
     modifiers.add_argument("--test-cmd", metavar="CMD", help="the project's test command")
     modifiers.add_argument("--no-git", action="store_true", help="change files without git commits")
+    parser.add_argument(
+        "--build",
+        metavar="GOAL",
+        help="take GOAL to an applied change (headless with --yes/--dry-run/--json)",
+    )
     return parser
 
 
 # Commands that take the modifiers; each later command adds its flag name here.
 MODIFIED_COMMANDS: list[str] = []
+MODIFIED_COMMANDS.append("--build")
 
 
 def _data_dir_of(args: argparse.Namespace) -> Path:
@@ -294,7 +300,31 @@ def run(argv: Sequence[str] | None = None) -> int:
         return cmd_export_session(args)
     if args.import_session is not None:
         return cmd_import_session(args)
+    if args.build is not None:
+        return cmd_build(args)
     return cmd_open(args)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """`--build GOAL`: the TUI when stdout is a terminal and no headless flag is given, else headless."""
+    from app.headless import cmd_build as build_headless
+    from app.headless import wants_headless
+
+    if not wants_headless(args):
+        try:
+            from app.tui.app import make_app
+        except ImportError:  # no TUI in this build: the headless run is the same pipeline
+            return build_headless(args)
+        from app.config import load_config
+        from app.headless import build_overrides
+
+        root = _project_root(args)
+        store = _store(args)
+        name = args.session or store.active_name()
+        store.session(name, activate=True)
+        make_app(root, name, config=load_config(root, build_overrides(args)), initial_goal=args.build).run()
+        return EXIT_OK
+    return build_headless(args)
 
 
 def _log_internal_error(exc: BaseException) -> Path | None:

@@ -35,6 +35,20 @@ class Config:
     max_retries: int = 3
     context_tokens: int = 24_000
     send_secrets: bool = False
+    # The model client's bounded retry: delay before retry n is retry_base_delay * 2**(n-1), at most
+    # retry_max_delay; a Retry-After longer than retry_max_delay is not waited for.
+    retry_base_delay: float = 1.0
+    retry_max_delay: float = 30.0
+    # Rounds of READ blocks served before the model must answer with edits.
+    read_rounds: int = 3
+    # A pre-read file above this many estimated tokens is sent as its relevant regions plus an outline.
+    max_file_tokens: int = 6_000
+    # Background services (app/background): language servers on/off, the test watcher on/off, its quiet
+    # period before a run, and the file watcher's grouping step (a save reaches the event feed after it).
+    lsp: bool = True
+    watch_tests: bool = True
+    test_debounce_ms: int = 800
+    watch_step_ms: int = 50
     # Where each value came from ("flag", "env", "project", "user", "default"), for `ai` to explain itself.
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -61,6 +75,14 @@ _KEYS: dict[str, type] = {
     "max_retries": int,
     "context_tokens": int,
     "send_secrets": bool,
+    "lsp": bool,
+    "watch_tests": bool,
+    "test_debounce_ms": int,
+    "watch_step_ms": int,
+    "retry_base_delay": float,
+    "retry_max_delay": float,
+    "read_rounds": int,
+    "max_file_tokens": int,
 }
 
 

@@ -182,3 +182,27 @@ class Finished(Event):
     ok: bool
     exit_code: int = 0
     summary: str = ""
+
+
+@dataclass(frozen=True)
+class Retrying(Event):
+    """A model call failed (``reason``) and is retried from scratch after ``delay`` seconds: a face discards the
+    reply streamed so far."""
+
+    kind: ClassVar[str] = "retrying"
+    attempt: int
+    attempts: int
+    delay: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class ContextReady(Event):
+    """What the planning request carries: its size and what the context budget dropped."""
+
+    kind: ClassVar[str] = "context_ready"
+    tokens: int
+    bytes: int
+    files: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()

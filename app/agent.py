@@ -1,0 +1,445 @@
+"""The build pipeline: a goal to an applied change in the eight stages of DESIGN.md, as an async stream of
+typed events (``app.events``). UI-agnostic: the TUI, headless runs and the tests consume the same events.
+
+``run_build(request, decide)`` yields, in order: StageStarted/StageFinished for every stage (all eight, always;
+model turns after the first repeat EDIT, VALIDATE and CONFIRM), FilesRead, ContextReady, ProseDelta while the
+model streams, BlockCompleted per block, Retrying when a model call is retried, Usage per model call, DiffReady,
+AwaitingDecision, then Applied or Rejected, ErrorEvent on failure, and last Finished(ok, exit_code).
+
+Decisions (``decide`` is awaited after AwaitingDecision): APPLY (optionally per-hunk), EDIT (apply the user's
+edited contents), REJECT, REVISE (the feedback goes back to the model in the same conversation, then a new
+DiffReady) and SUGGEST (the model describes alternatives as prose - ProseDelta events - and proposes the one it
+recommends as a new DiffReady). With ``dry_run`` the pipeline stops after DiffReady with Rejected("dry run").
+
+Cancellation (the consuming task cancelled, Ctrl-C) never leaves a change half-applied: the apply itself runs
+without an await, so it is all done or not started when the cancellation lands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.config import Config
+from app.errors import AgentError, TaskFailed
+from app.events import (
+    Applied,
+    AwaitingDecision,
+    BlockCompleted,
+    ContextReady,
+    Decision,
+    DecisionKind,
+    DiffReady,
+    ErrorEvent,
+    Event,
+    FilesRead,
+    Finished,
+    Info,
+    ProseDelta,
+    Rejected,
+    Retrying,
+    Stage,
+    StageFinished,
+    StageStarted,
+    Usage,
+)
+from app.session.store import Session
+
+Decider = Callable[[DiffReady], Awaitable[Decision]]
+MAX_REVISIONS = 5  # REVISE / SUGGEST rounds in one build
+
+
+@dataclass
+class BuildRequest:
+    root: Path
+    session: Session
+    goal: str
+    config: Config
+    dry_run: bool = False
+    use_git: bool = True
+    # --continue: the session's earlier conversation is sent with the new goal.
+    with_history: bool = False
+    # A face that already holds the symbol index (the TUI) passes it; else it is opened here.
+    index: Any = field(default=None, repr=False)
+
+
+def goal_summary(goal: str) -> str:
+    first = goal.strip().splitlines()[0] if goal.strip() else ""
+    return first if len(first) <= 80 else first[:77] + "..."
+
+
+@dataclass
+class _Reply:
+    text: str = ""
+    items: list[Any] = field(default_factory=list)  # Prose | EditBlock, in order
+    parse_error: str | None = None
+    usage: dict[str, int] | None = None
+
+    @property
+    def blocks(self) -> list[Any]:
+        from app.llm.blocks import EditBlock
+
+        return [i for i in self.items if isinstance(i, EditBlock)]
+
+
+class _Build:
+    def __init__(self, request: BuildRequest, decide: Decider) -> None:
+        self.request = request
+        self.decide = decide
+        self.session = request.session
+        self.config = request.config
+        self.root = request.root.resolve()
+        self.messages: list[dict[str, str]] = []
+        self.read_hashes: dict[str, str] = {}
+        self.reply = _Reply()
+        self.client: Any = None
+        self.stage_started: dict[Stage, float] = {}
+        self.index: Any = request.index
+        self.named_explicitly: set[str] = set()
+
+    # -- small helpers ---------------------------------------------------------------------------------------
+
+    def start(self, stage: Stage, detail: str = "") -> StageStarted:
+        self.stage_started[stage] = time.perf_counter()
+        return StageStarted(stage, detail)
+
+    def finish(self, stage: Stage, detail: str = "") -> StageFinished:
+        seconds = time.perf_counter() - self.stage_started.get(stage, time.perf_counter())
+        return StageFinished(stage, detail, round(seconds, 4))
+
+    def note(self, text: str) -> None:
+        """An event summary kept in the session (what happened, never file contents or the key)."""
+        self.session.append_message("event", text)
+
+    # -- the run ---------------------------------------------------------------------------------------------
+
+    async def run(self) -> AsyncIterator[Event]:
+        from app.llm.client import ModelClient
+        from app.llm.prompts import system_prompt
+
+        goal = self.request.goal
+        # 1. Goal
+        yield self.start(Stage.GOAL)
+        earlier = self.session.messages() if self.request.with_history else []
+        self.session.append_message("user", goal, kind="goal")
+        self.session.set_goal_summary(goal_summary(goal))
+        yield self.finish(Stage.GOAL, goal_summary(goal))
+        # The client is made before any reading: no endpoint is a clear failure, not wasted work.
+        self.client = ModelClient(self.config)
+        try:
+            async for event in self._prepare(earlier):
+                yield event
+            prompt, version = system_prompt()
+            self.messages.insert(0, {"role": "system", "content": prompt})
+            self.prompt_version = version
+            async for event in self._converse():
+                yield event
+        finally:
+            await self.client.close()
+
+    async def _prepare(self, earlier: list[dict[str, Any]]) -> AsyncIterator[Event]:
+        from app.context import preread
+        from app.llm.prompts import fit_budget, planning_message
+
+        root, goal, config = self.root, self.request.goal, self.config
+        # 2. Locate
+        yield self.start(Stage.LOCATE)
+        if self.index is None:
+            self.index = await asyncio.to_thread(preread.open_index, root)
+        located = await asyncio.to_thread(preread.locate, root, goal, self.index)
+        res = located.resolution
+        self.named_explicitly = {f.path for f in res.files if f.explicit}
+        detail = f"{len(res.files)} file(s) named, {len(located.hits)} search hit(s)"
+        yield self.finish(Stage.LOCATE, detail)
+        for missing in res.unresolved:
+            yield Info(f"{missing}: named in the goal but not found in the project")
+        # 3. Read
+        yield self.start(Stage.READ)
+        read = await asyncio.to_thread(
+            preread.read_mentioned, root, located, config.max_file_tokens, config.send_secrets
+        )
+        self.read_hashes.update(read.hashes)
+        for line in read.skipped:
+            yield Info(f"not sent: {line}")
+        yield FilesRead(
+            paths=tuple(f.path for f in read.files),
+            partial=tuple(f.path for f in read.files if not f.full),
+            reason="named by the goal",
+        )
+        yield self.finish(Stage.READ, f"{len(read.files)} file(s) read")
+        # 4. Context
+        yield self.start(Stage.CONTEXT)
+        budget = config.context_tokens
+        history = preread.history_messages(earlier, budget // 4) if earlier else []
+        history_tokens = sum(len(m["content"]) // 4 for m in history)
+        mentioned = [f.path for f in read.files]
+        sections = await asyncio.to_thread(
+            preread.context_sections, root, self.session, located, mentioned, budget
+        )
+        symbols_of = {f.path: f.symbols for f in res.files}
+        fitted = fit_budget(
+            read.files, sections, budget - history_tokens, symbols_of, located.terms, self.index
+        )
+        text = planning_message(goal, fitted, res.unresolved)
+        self.messages = [*history, {"role": "user", "content": text}]
+        for dropped in fitted.dropped:
+            yield Info(f"context budget: dropped {dropped}")
+        yield ContextReady(
+            tokens=fitted.tokens + history_tokens,
+            bytes=len(text.encode()) + sum(len(m["content"].encode()) for m in history),
+            files=tuple(f.path for f in fitted.files),
+            dropped=tuple(fitted.dropped),
+            skipped=tuple(read.skipped),
+        )
+        yield self.finish(Stage.CONTEXT, f"~{fitted.tokens + history_tokens} tokens")
+
+    # -- model turns -----------------------------------------------------------------------------------------
+
+    async def _stream_turn(self, first_stage: Stage) -> AsyncIterator[Event]:
+        """One model call: streams prose and blocks, sets ``self.reply``. Starts ``first_stage`` (PLAN or
+        EDIT); a PLAN turn switches to EDIT at its first edit block."""
+        from app.llm.blocks import BlockParseError, BlockParser, EditBlock, Prose
+        from app.llm.client import Retrying as ClientRetrying
+        from app.llm.client import StreamDone, TextDelta
+
+        stage = first_stage
+        yield self.start(stage)
+        parser = BlockParser()
+        reply = _Reply()
+        count = 0
+
+        def take(items: list[Any]) -> list[Event]:
+            nonlocal stage, count
+            events: list[Event] = []
+            for item in items:
+                reply.items.append(item)
+                if isinstance(item, Prose):
+                    if item.text:
+                        events.append(ProseDelta(item.text))
+                elif isinstance(item, EditBlock):
+                    if stage is Stage.PLAN and item.kind != "READ":
+                        events.append(self.finish(Stage.PLAN, "plan streamed"))
+                        events.append(self.start(Stage.EDIT))
+                        stage = Stage.EDIT
+                    events.append(BlockCompleted(count, item.kind, item.path, item))
+                    count += 1
+            return events
+
+        async for piece in self.client.stream(self.messages):
+            if isinstance(piece, ClientRetrying):
+                parser, reply, count = BlockParser(), _Reply(), 0
+                yield Retrying(piece.attempt, piece.attempts, piece.delay, piece.reason)
+            elif isinstance(piece, TextDelta):
+                if reply.parse_error is None:
+                    try:
+                        for event in take(parser.feed(piece.text)):
+                            yield event
+                    except BlockParseError as exc:
+                        reply.parse_error = exc.message
+            elif isinstance(piece, StreamDone):
+                reply.text = piece.text
+                reply.usage = piece.usage
+        if reply.parse_error is None:
+            try:
+                for event in take(parser.finish()):
+                    yield event
+            except BlockParseError as exc:
+                reply.parse_error = exc.message
+        self.reply = reply
+        usage = reply.usage or {}
+        self.session.append_message("assistant", reply.text, usage=reply.usage)
+        if reply.usage is not None:
+            yield Usage(
+                usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0), usage.get("total_tokens", 0)
+            )
+        self.messages.append({"role": "assistant", "content": reply.text})
+        if stage is Stage.PLAN:
+            yield self.finish(Stage.PLAN, "plan streamed")
+            yield self.start(Stage.EDIT)
+        edits = [b for b in reply.blocks if b.kind != "READ"]
+        yield self.finish(Stage.EDIT, f"{len(edits)} edit block(s)")
+
+    async def _ask(self, first_stage: Stage) -> AsyncIterator[Event]:
+        """A model turn plus the READ rounds it asks for (bounded)."""
+        async for event in self._stream_turn(first_stage):
+            yield event
+        for _round in range(self.config.read_rounds):
+            reads = [b for b in self.reply.blocks if b.kind == "READ"]
+            if not reads or self.reply.parse_error:
+                return
+            async for event in self._serve_reads(reads):
+                yield event
+            async for event in self._stream_turn(Stage.PLAN):
+                yield event
+        if any(b.kind == "READ" for b in self.reply.blocks):
+            yield Info(
+                f"the model asked for more files after {self.config.read_rounds} READ rounds; not served"
+            )
+
+    async def _serve_reads(self, reads: list[Any]) -> AsyncIterator[Event]:
+        from app.context import preread
+        from app.context.mentions import is_secret
+        from app.llm.prompts import FileContext, estimate_tokens, read_reply_message, shrink
+
+        served: list[FileContext] = []
+        refused: list[str] = []
+        for block in reads:
+            path = block.path.strip().replace("\\", "/").removeprefix("./")
+            if is_secret(path) and path not in self.named_explicitly and not self.config.send_secrets:
+                refused.append(f"{path}: a secrets file; the user did not name it")
+                continue
+            read = await asyncio.to_thread(preread.read_for_model, self.root, path)
+            if read is None:
+                refused.append(f"{path}: no such text file inside the project")
+                continue
+            text, raw = read
+            self.read_hashes[path] = preread.content_hash(raw)
+            file = FileContext(path=path, content=text, reason="asked with READ", rank=5)
+            if estimate_tokens(text) > 2 * self.config.max_file_tokens:
+                file = shrink(file, [], [], 2 * self.config.max_file_tokens, self.index)
+            served.append(file)
+        yield FilesRead(
+            paths=tuple(f.path for f in served),
+            partial=tuple(f.path for f in served if not f.full),
+            reason="asked with READ",
+        )
+        for line in refused:
+            yield Info(f"READ not served: {line}")
+        self.note(f"served READ: {', '.join(f.path for f in served) or '-'}")
+        self.messages.append({"role": "user", "content": read_reply_message(served, refused)})
+
+    def _validate(self) -> tuple[Any, str | None]:
+        """(proposal, None), (None, error) or (None, None) when the answer proposes no change."""
+        from app.edits import build_proposal
+        from app.edits.errors import EditError
+
+        if self.reply.parse_error:
+            return None, self.reply.parse_error
+        edits = [b for b in self.reply.blocks if b.kind != "READ"]
+        if not edits:
+            return None, None
+        try:
+            return build_proposal(self.root, edits, read_hashes=dict(self.read_hashes)), None
+        except EditError as exc:
+            return None, exc.message
+
+    async def _converse(self) -> AsyncIterator[Event]:
+        from app.llm.prompts import SUGGEST_MESSAGE, revise_after_error_message, revise_message
+
+        first = Stage.PLAN
+        revisions = 0
+        while True:
+            async for event in self._ask(first):
+                yield event
+            first = Stage.EDIT
+            # 7. Validate (an invalid answer goes back once with the exact error)
+            yield self.start(Stage.VALIDATE)
+            proposal, error = self._validate()
+            if error is not None:
+                yield self.finish(Stage.VALIDATE, "invalid: sent back to the model")
+                yield Info(f"the answer does not apply; asking the model once more: {error}")
+                self.note(f"answer rejected: {error}")
+                self.messages.append({"role": "user", "content": revise_after_error_message(error)})
+                async for event in self._ask(Stage.EDIT):
+                    yield event
+                yield self.start(Stage.VALIDATE, "second attempt")
+                proposal, error = self._validate()
+                if error is not None:
+                    yield self.finish(Stage.VALIDATE, "invalid")
+                    raise TaskFailed(f"the model's edits do not apply, nothing was written: {error}")
+            if proposal is None:
+                yield self.finish(Stage.VALIDATE, "no edits proposed")
+                yield self.start(Stage.CONFIRM)
+                yield self.finish(Stage.CONFIRM, "nothing to apply")
+                self.note("the model proposed no changes")
+                yield Finished(ok=True, exit_code=0, summary="the model proposed no changes")
+                return
+            yield self.finish(Stage.VALIDATE, f"{len(proposal.diffs())} file(s) valid")
+            # 8. Confirm
+            yield self.start(Stage.CONFIRM)
+            ready = DiffReady(diffs=proposal.diffs(), hunk_counts=proposal.hunk_counts(), proposal=proposal)
+            yield ready
+            if self.request.dry_run:
+                yield self.finish(Stage.CONFIRM, "dry run: nothing applied")
+                yield Rejected(reason="dry run: nothing was changed")
+                self.note("dry run: proposal shown, nothing applied")
+                yield Finished(ok=True, exit_code=0, summary="dry run: nothing was changed")
+                return
+            yield AwaitingDecision(files=tuple(ready.diffs))
+            decision = await self.decide(ready)
+            if decision.kind in (DecisionKind.REVISE, DecisionKind.SUGGEST) and revisions < MAX_REVISIONS:
+                revisions += 1
+                yield self.finish(Stage.CONFIRM, str(decision.kind))
+                if decision.kind is DecisionKind.REVISE:
+                    self.session.append_message("user", decision.feedback or "revise", kind="revise")
+                    self.messages.append({"role": "user", "content": revise_message(decision.feedback)})
+                else:
+                    self.session.append_message("user", "suggest alternatives", kind="suggest")
+                    self.messages.append({"role": "user", "content": SUGGEST_MESSAGE})
+                continue
+            if decision.kind in (DecisionKind.APPLY, DecisionKind.EDIT):
+                for event in self._apply(proposal, decision):
+                    yield event
+                return
+            reason = decision.feedback or "rejected"
+            yield self.finish(Stage.CONFIRM, "rejected")
+            yield Rejected(reason=reason)
+            self.note(f"proposal rejected: {reason}")
+            yield Finished(ok=True, exit_code=0, summary=f"nothing applied: {reason}")
+            return
+
+    def _apply(self, proposal: Any, decision: Decision) -> list[Event]:
+        """Apply without an await in between: a cancellation cannot land half-way."""
+        from app.edits import apply_proposal
+
+        if decision.kind is DecisionKind.EDIT and decision.edited:
+            proposal = proposal.with_edited(decision.edited)
+        elif decision.hunks is not None:
+            proposal = proposal.select(decision.hunks)
+        record = apply_proposal(
+            proposal, session=self.session, goal=self.request.goal, use_git=self.request.use_git
+        )
+        files = tuple(str(f) for f in record.get("files", ()))
+        change_id = str(record.get("id", record.get("change_id", "")))
+        commit = record.get("commit")
+        self.note(
+            f"applied change {change_id}: {', '.join(files)}" + (f" (commit {commit})" if commit else "")
+        )
+        return [
+            self.finish(Stage.CONFIRM, "applied"),
+            Applied(change_id=change_id, files=files, commit=commit),
+            Finished(ok=True, exit_code=0, summary=f"applied change {change_id} to {len(files)} file(s)"),
+        ]
+
+
+async def run_build(request: BuildRequest, decide: Decider) -> AsyncIterator[Event]:
+    """The pipeline. Failures end as ErrorEvent(fatal) + Finished(ok=False, exit_code), never an exception
+    (except cancellation, which propagates after noting it in the session)."""
+    build = _Build(request, decide)
+    stage: Stage | None = None
+    try:
+        async for event in build.run():
+            if isinstance(event, StageStarted):
+                stage = event.stage
+            yield event
+    except asyncio.CancelledError:
+        try:
+            build.note("build cancelled; nothing applied")
+        except Exception:  # the note is a courtesy; the cancellation must go on
+            pass
+        raise
+    except AgentError as exc:
+        message = exc.message
+        if isinstance(exc, TaskFailed) and build.client is not None:
+            name = request.session.name
+            message += f"; the goal is kept in session {name!r}: `ai --session {name} --continue --build ...`"
+        try:
+            build.note(f"failed: {exc.message}")
+        except AgentError:
+            pass
+        yield ErrorEvent(message=message, stage=stage, fatal=True, exit_code=exc.exit_code)
+        yield Finished(ok=False, exit_code=exc.exit_code, summary=exc.message)

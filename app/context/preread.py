@@ -1,0 +1,274 @@
+"""Stages 2-4 of the pipeline: locate what the goal names, read it, and gather the rest of the context.
+
+Everything here is synchronous (file reads, ``rg``, the index); the pipeline runs it in a worker thread so the
+event loop (and the TUI) stays responsive.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.context.mentions import Resolution, is_secret, key_terms, resolve_mentions, rg_binary
+from app.llm.prompts import (
+    DROP_AGENTS,
+    DROP_CHANGES,
+    DROP_REPO_MAP,
+    DROP_SEARCH,
+    FileContext,
+    Section,
+    estimate_tokens,
+    shrink,
+)
+
+MAX_READ_BYTES = 2_000_000  # above this a file is not read for the model at all
+MAX_HITS = 40
+SKIP_DIRS = frozenset({".git", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".mypy_cache", "dist"})
+
+
+def project_files(root: Path) -> list[str]:
+    """The inventory (issue 4's ``list_project_files`` when present; else git's view, else a walk)."""
+    try:
+        from app.context.inventory import list_project_files
+
+        return sorted(str(p).replace(os.sep, "/") for p in list_project_files(root))
+    except ImportError:
+        pass
+    if (root / ".git").exists() and shutil.which("git"):
+        result = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=root,
+            capture_output=True,
+            timeout=60,
+        )
+        if result.returncode == 0:
+            names = result.stdout.decode("utf-8", "surrogateescape").split("\0")
+            return sorted({n for n in names if n and (root / n).is_file()})
+    found: list[str] = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in SKIP_DIRS and not d.startswith(".")]
+        rel = Path(folder).relative_to(root)
+        found.extend((rel / name).as_posix() for name in files)
+    return sorted(found)
+
+
+def open_index(root: Path) -> Any:
+    """The symbol index of issue 4, or None when it is not available (the rg fallbacks take over)."""
+    try:
+        from app.context.index import SymbolIndex
+    except ImportError:
+        return None
+    return SymbolIndex.open(root)
+
+
+def safe_path(root: Path, rel: str) -> Path | None:
+    """``root/rel`` when it is a file inside the root (not in .git, not through a symlink out), else None."""
+    parts = [p for p in rel.replace("\\", "/").split("/") if p not in ("", ".")]
+    if not parts or ".." in parts or ".git" in parts or rel.startswith(("/", "~")):
+        return None
+    real_root = Path(os.path.realpath(root))
+    real = Path(os.path.realpath(root.joinpath(*parts)))
+    if real_root not in real.parents or not real.is_file():
+        return None
+    return real
+
+
+def read_for_model(root: Path, rel: str) -> tuple[str, bytes] | None:
+    """(text, raw bytes) of a text file inside the root; None for missing, binary or huge files."""
+    path = safe_path(root, rel)
+    if path is None:
+        return None
+    try:
+        if path.stat().st_size > MAX_READ_BYTES:
+            return None
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    if b"\0" in raw[:8192]:
+        return None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    return text, raw
+
+
+def content_hash(raw: bytes) -> str:
+    from app.edits.textfile import content_hash as engine_hash
+
+    return engine_hash(raw)
+
+
+@dataclass
+class Hit:
+    path: str
+    line: int
+    text: str
+
+
+def term_hits(root: Path, terms: list[str], index: Any = None, limit: int = MAX_HITS) -> list[Hit]:
+    """Lines with the goal's key terms: issue 4's search when present, else ``rg``."""
+    if not terms:
+        return []
+    hits: list[Hit] = []
+    try:
+        from app.context.search import search
+    except ImportError:
+        search = None
+    if search is not None:
+        for term in terms:
+            try:
+                results = search(root, term, index=index)
+            except Exception:  # search is a help: a failure must not stop the build
+                continue
+            for r in list(results)[:8]:
+                path = str(getattr(r, "path", getattr(r, "file", "")))
+                hits.append(Hit(path, int(getattr(r, "line", 0) or 0), str(getattr(r, "snippet", ""))[:200]))
+    else:
+        rg = rg_binary()
+        if rg is None:
+            return []
+        args = [rg, "-n", "--no-heading", "-F", "-i", "--max-count", "3", "--max-columns", "200"]
+        for term in terms:
+            args += ["-e", term]
+        try:
+            out = subprocess.run([*args, "."], cwd=root, capture_output=True, text=True, timeout=20).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            return []
+        for line in out.splitlines():
+            path, _, rest = line.partition(":")
+            number, _, text = rest.partition(":")
+            if number.isdigit():
+                hits.append(Hit(path.removeprefix("./"), int(number), text.strip()[:200]))
+    seen: set[tuple[str, int]] = set()
+    unique = []
+    for hit in hits:
+        if is_secret(hit.path) or (hit.path, hit.line) in seen:
+            continue
+        seen.add((hit.path, hit.line))
+        unique.append(hit)
+    return unique[:limit]
+
+
+@dataclass
+class Located:
+    files: list[str]
+    index: Any
+    resolution: Resolution
+    hits: list[Hit]
+    terms: list[str] = field(default_factory=list)
+
+
+def locate(root: Path, goal: str, index: Any = None, files: list[str] | None = None) -> Located:
+    files = files if files is not None else project_files(root)
+    resolution = resolve_mentions(root, goal, files, index)
+    terms = key_terms(goal)
+    return Located(
+        files=files, index=index, resolution=resolution, hits=term_hits(root, terms, index), terms=terms
+    )
+
+
+@dataclass
+class ReadResult:
+    files: list[FileContext]
+    hashes: dict[str, str]
+    skipped: list[str]  # one line each: path and why
+
+
+def read_mentioned(
+    root: Path, located: Located, max_file_tokens: int, send_secrets: bool = False
+) -> ReadResult:
+    """Every file the goal names, in full; large ones as relevant regions plus an outline."""
+    out: list[FileContext] = []
+    hashes: dict[str, str] = {}
+    skipped: list[str] = []
+    for mention in located.resolution.files:
+        if is_secret(mention.path) and not (mention.explicit or send_secrets):
+            skipped.append(f"{mention.path}: a secrets file, sent only when you name it")
+            continue
+        read = read_for_model(root, mention.path)
+        if read is None:
+            skipped.append(f"{mention.path}: binary, too large or unreadable")
+            continue
+        text, raw = read
+        hashes[mention.path] = content_hash(raw)
+        file = FileContext(
+            path=mention.path, content=text, reason="; ".join(mention.reasons), rank=mention.rank
+        )
+        if estimate_tokens(text) > max_file_tokens:
+            file = shrink(file, mention.symbols, located.terms, max_file_tokens, located.index)
+        out.append(file)
+    return ReadResult(files=out, hashes=hashes, skipped=skipped)
+
+
+def _changes_section(session: Any, limit: int = 5) -> Section | None:
+    changes = [c for c in session.changes() if not c.get("undone")][-limit:]
+    if not changes:
+        return None
+    lines = []
+    for change in changes:
+        files = ", ".join(str(f) for f in change.get("files", []))
+        commit = str(change.get("commit") or "")[:10]
+        lines.append(f"- {change.get('goal', '')} ({files}{'; commit ' + commit if commit else ''})")
+    return Section("changes", "Recent applied changes in this session", "\n".join(lines), DROP_CHANGES)
+
+
+def _repo_map_section(located: Located, mentioned: list[str], budget: int) -> Section | None:
+    if located.index is None:
+        return None
+    try:
+        from app.context.repomap import repo_map
+    except ImportError:
+        return None
+    try:
+        text = repo_map(
+            located.index,
+            focus_files=mentioned,
+            focus_identifiers=located.terms,
+            token_budget=budget,
+        )
+    except Exception:  # the map is a help: a failure must not stop the build
+        return None
+    text = str(text or "").strip()
+    return Section("repo_map", "Repo map (most relevant definitions)", text, DROP_REPO_MAP) if text else None
+
+
+def context_sections(
+    root: Path, session: Any, located: Located, mentioned: list[str], budget: int
+) -> list[Section]:
+    sections: list[Section] = []
+    if located.hits:
+        body = "\n".join(f"{h.path}:{h.line}: {h.text}" for h in located.hits)
+        terms = ", ".join(located.terms)
+        sections.append(Section("search", f"Search hits for {terms}", body, DROP_SEARCH))
+    repo_map = _repo_map_section(located, mentioned, max(500, budget // 8))
+    if repo_map is not None:
+        sections.append(repo_map)
+    changes = _changes_section(session)
+    if changes is not None:
+        sections.append(changes)
+    agents = read_for_model(root, "AGENTS.md")
+    if agents is not None:
+        sections.append(Section("agents", "Project instructions (AGENTS.md)", agents[0], DROP_AGENTS))
+    return sections
+
+
+def history_messages(messages: list[dict[str, Any]], budget: int) -> list[dict[str, str]]:
+    """The session's earlier user and assistant messages, newest kept first, within ``budget`` tokens."""
+    kept: list[dict[str, str]] = []
+    spent = 0
+    for message in reversed(messages):
+        if message.get("role") not in ("user", "assistant"):
+            continue
+        content = str(message.get("content", ""))
+        cost = estimate_tokens(content)
+        if spent + cost > budget:
+            break
+        spent += cost
+        kept.append({"role": str(message["role"]), "content": content})
+    kept.reverse()
+    return kept

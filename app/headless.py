@@ -1,0 +1,209 @@
+"""Headless runs of ``ai --build`` (PROTOCOL.md section 1): a plain transcript or JSON Lines of the pipeline's
+events on stdout, errors on stderr, the exit status of the run.
+
+``--yes`` applies, ``--dry-run`` shows the diff and changes nothing; without either, a headless run shows the
+diff, applies nothing and says how to apply. With ``--json`` every event is one JSON object per line
+(``{"event": kind, ...}``, see ``app.events``); the failure line also goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from dataclasses import replace
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from app.errors import EXIT_OK, UsageError
+from app.events import (
+    Applied,
+    BlockCompleted,
+    ContextReady,
+    Decision,
+    DecisionKind,
+    DiffReady,
+    ErrorEvent,
+    Event,
+    FilesRead,
+    Finished,
+    Info,
+    ProseDelta,
+    Rejected,
+    Retrying,
+    Stage,
+    StageFinished,
+    StageStarted,
+    Usage,
+)
+
+if TYPE_CHECKING:
+    from app.agent import BuildRequest
+
+HOW_TO_APPLY = "nothing applied: run again with --yes to apply it, or --dry-run to only show the diff"
+
+
+class Mode(StrEnum):
+    APPLY = "apply"  # --yes
+    DRY_RUN = "dry-run"  # --dry-run
+    SHOW = "show"  # neither: show the proposal, apply nothing
+
+
+def wants_headless(args: argparse.Namespace, stdout: TextIO | None = None) -> bool:
+    """PROTOCOL.md: --yes, --dry-run or --json, or stdout not a terminal, means no TUI."""
+    stream = stdout or sys.stdout
+    return bool(args.yes or args.dry_run or args.json) or not stream.isatty()
+
+
+class Transcript:
+    """The plain transcript: stage lines, the model's prose as it streams, the diff, the outcome."""
+
+    def __init__(self, out: TextIO, err: TextIO) -> None:
+        self.out = out
+        self.err = err
+        self.mid_line = False  # prose ended without a newline
+
+    def _line(self, text: str, stream: TextIO | None = None) -> None:
+        target = stream or self.out
+        if self.mid_line and target is self.out:
+            self.out.write("\n")
+        self.mid_line = False
+        target.write(text + "\n")
+        target.flush()
+
+    def show(self, event: Event) -> None:
+        if isinstance(event, StageStarted):
+            if event.stage in (Stage.PLAN, Stage.EDIT) and not event.detail:
+                self._line(f"[{int(event.stage)}/8] {event.stage.label} ...")
+        elif isinstance(event, StageFinished):
+            detail = f": {event.detail}" if event.detail else ""
+            self._line(f"[{int(event.stage)}/8] {event.stage.label}{detail} ({event.seconds:.2f} s)")
+        elif isinstance(event, ProseDelta):
+            self.out.write(event.text)
+            self.out.flush()
+            self.mid_line = not event.text.endswith("\n")
+        elif isinstance(event, BlockCompleted):
+            self._line(f"  [{event.block_kind} {event.path}]")
+        elif isinstance(event, FilesRead):
+            if event.paths:
+                partial = f" (outline and regions: {', '.join(event.partial)})" if event.partial else ""
+                self._line(f"read {', '.join(event.paths)}{partial}")
+        elif isinstance(event, ContextReady):
+            self._line(f"context: {event.bytes} bytes, ~{event.tokens} tokens")
+        elif isinstance(event, Info):
+            self._line(f"note: {event.message}")
+        elif isinstance(event, Retrying):
+            self._line(
+                f"ai: {event.reason}; retrying in {event.delay:.1f} s ({event.attempt + 1}/{event.attempts})",
+                self.err,
+            )
+        elif isinstance(event, Usage):
+            self._line(f"tokens: {event.prompt_tokens} prompt, {event.completion_tokens} completion")
+        elif isinstance(event, DiffReady):
+            self._line("")
+            for diff in event.diffs.values():
+                self.out.write(diff if diff.endswith("\n") else diff + "\n")
+            self.out.flush()
+        elif isinstance(event, Applied):
+            commit = f" (commit {event.commit[:12]})" if event.commit else ""
+            self._line(f"applied change {event.change_id} to {', '.join(event.files)}{commit}")
+        elif isinstance(event, Rejected):
+            self._line(event.reason)
+        elif isinstance(event, ErrorEvent):
+            self._line(f"ai: {event.message}", self.err)
+        elif isinstance(event, Finished):
+            self._line(event.summary if event.ok else "failed")
+
+
+class JsonLines:
+    def __init__(self, out: TextIO, err: TextIO) -> None:
+        self.out = out
+        self.err = err
+
+    def show(self, event: Event) -> None:
+        self.out.write(json.dumps(event.to_json(), ensure_ascii=False) + "\n")
+        self.out.flush()
+        if isinstance(event, ErrorEvent):
+            self.err.write(f"ai: {event.message}\n")
+            self.err.flush()
+
+
+async def run_headless(
+    request: BuildRequest,
+    mode: Mode = Mode.SHOW,
+    json_lines: bool = False,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Run the pipeline to its end, printing every event; the exit status of PROTOCOL.md."""
+    from app.agent import run_build
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    printer: Transcript | JsonLines = JsonLines(out, err) if json_lines else Transcript(out, err)
+    if mode is Mode.DRY_RUN:
+        request = replace(request, dry_run=True)
+
+    async def decide(_diff: DiffReady) -> Decision:
+        if mode is Mode.APPLY:
+            return Decision(DecisionKind.APPLY)
+        return Decision(DecisionKind.REJECT, feedback=HOW_TO_APPLY)
+
+    code = EXIT_OK
+    async for event in run_build(request, decide):
+        printer.show(event)
+        if isinstance(event, Finished):
+            code = event.exit_code
+    return code
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """`ai [--session NAME] [--continue] --build GOAL` without the TUI."""
+    from app.agent import BuildRequest
+    from app.config import load_config
+    from app.session.store import ProjectStore
+
+    goal = (args.build or "").strip()
+    if not goal:
+        raise UsageError('--build needs a goal, e.g. ai --build "add a --verbose flag"')
+    root = build_root(args)
+    store = ProjectStore(root)
+    name = args.session or store.active_name()
+    if args.continue_ and not store.exists(name):
+        raise UsageError(
+            f"no session {name!r} to continue yet; start one with `ai --session NAME --build ...`"
+        )
+    session = store.session(name, activate=True)
+    config = load_config(root, build_overrides(args))
+    request = BuildRequest(
+        root=root,
+        session=session,
+        goal=goal,
+        config=config,
+        use_git=config.use_git,
+        with_history=bool(args.continue_),
+    )
+    mode = Mode.APPLY if args.yes else Mode.DRY_RUN if args.dry_run else Mode.SHOW
+    return asyncio.run(run_headless(request, mode=mode, json_lines=bool(args.json)))
+
+
+def build_root(args: argparse.Namespace) -> Path:
+    from app.paths import find_project_root
+
+    if args.project is None:
+        return find_project_root()
+    directory = Path(args.project).expanduser()
+    if not directory.is_dir():
+        raise UsageError(f"--project {args.project}: no such directory")
+    return find_project_root(directory)
+
+
+def build_overrides(args: argparse.Namespace) -> dict[str, object]:
+    return {
+        "model": args.model,
+        "base_url": args.base_url,
+        "test_cmd": args.test_cmd,
+        "use_git": False if args.no_git else None,
+    }

@@ -1,0 +1,284 @@
+"""What the model is sent: the versioned system prompt, the pre-read files and the context, within a budget.
+
+The context budget (``Config.context_tokens``, tokens estimated at 4 bytes each) is spent in this order, and when
+it runs out things are dropped in the reverse order, the first line of this list first:
+
+1. search hits for the goal's key terms (rg / index snippets)            - dropped first
+2. the repo map
+3. older session history (``--continue``), oldest messages first
+4. recent applied changes of this session
+5. ``AGENTS.md``
+6. files that define a symbol the goal names: first cut to their relevant regions plus an outline, then dropped,
+   the least certain first
+7. files the goal names by path, file name or module name                - never dropped: when they alone
+   exceed the budget, the largest are cut to their relevant regions plus an outline (and the model may READ them)
+
+A file over ``Config.max_file_tokens`` is always sent as relevant regions plus an outline.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+SYSTEM_PROMPT_PATH = Path(__file__).with_name("system_prompt.md")
+_VERSION_LINE = re.compile(r"<!--\s*system-prompt-version:\s*(\d+)\s*-->")
+REGION_CONTEXT = 12  # lines kept around a relevant line
+HEAD_LINES = 80  # a large file with no relevant line: its head
+
+
+def system_prompt() -> tuple[str, int]:
+    """The system prompt and its version (the first line of the file says it)."""
+    text = SYSTEM_PROMPT_PATH.read_text(encoding="utf-8")
+    first, _, rest = text.partition("\n")
+    match = _VERSION_LINE.search(first)
+    if not match:
+        raise RuntimeError(f"{SYSTEM_PROMPT_PATH} lacks its version line")
+    return rest.strip() + "\n", int(match.group(1))
+
+
+def estimate_tokens(text: str) -> int:
+    return (len(text.encode("utf-8", "replace")) + 3) // 4
+
+
+def _fence(text: str) -> str:
+    longest = max((len(m) for m in re.findall(r"`{3,}", text)), default=2)
+    return "`" * max(3, longest + 1)
+
+
+@dataclass
+class FileContext:
+    """One file as sent: whole, or its relevant regions plus an outline (``full`` False)."""
+
+    path: str
+    content: str  # the full text as read (its hash guards the apply)
+    reason: str
+    rank: int = 0  # 0-2 named by the goal, 3-4 defines a named symbol, 5 asked for with READ
+    full: bool = True
+    regions: list[tuple[int, int]] = field(default_factory=list)  # 1-based inclusive, when not full
+    outline: list[str] = field(default_factory=list)
+
+    def render(self) -> str:
+        lines = self.content.splitlines()
+        if self.full:
+            fence = _fence(self.content)
+            body = self.content if self.content.endswith("\n") or not self.content else self.content + "\n"
+            return f"### {self.path} (full file, {len(lines)} lines; {self.reason})\n{fence}\n{body}{fence}\n"
+        parts = [
+            f"### {self.path} (large file, {len(lines)} lines: outline and relevant regions; {self.reason})"
+        ]
+        if self.outline:
+            parts.append("Outline:\n" + "\n".join(self.outline))
+        for start, end in self.regions:
+            chunk = "\n".join(lines[start - 1 : end]) + "\n"
+            fence = _fence(chunk)
+            parts.append(f"Lines {start}-{end}:\n{fence}\n{chunk}{fence}")
+        parts.append(f"(Ask with a READ block for the rest of {self.path}.)")
+        return "\n".join(parts) + "\n"
+
+    @property
+    def tokens(self) -> int:
+        return estimate_tokens(self.render())
+
+
+def outline_of(path: str, content: str, index: Any = None) -> list[str]:
+    """``L12-40 function name`` lines: from the symbol index when it knows the file, else definition-shaped
+    lines found by a regular expression."""
+    if index is not None:
+        try:
+            symbols = index.outline(path)
+        except Exception:  # the outline is a help, never a reason to fail
+            symbols = []
+        rows = []
+        for s in symbols or []:
+            line = getattr(s, "line", 0)
+            end = getattr(s, "end_line", line)
+            rows.append(f"L{line}-{end} {getattr(s, 'kind', '')} {getattr(s, 'name', '')}".rstrip())
+        if rows:
+            return rows
+    pattern = re.compile(
+        r"^\s*(export\s+)?(async\s+)?(def|class|function|func|fn|struct|interface|impl|type|enum)\s+\w+"
+    )
+    return [
+        f"L{i} {line.strip()[:100]}" for i, line in enumerate(content.splitlines(), 1) if pattern.match(line)
+    ]
+
+
+def relevant_regions(
+    content: str, symbols: list[tuple[str, int, int]], terms: list[str], budget_tokens: int
+) -> list[tuple[int, int]]:
+    """Line spans of a large file worth sending: the named symbols' definitions, then lines with key terms,
+    each with some context, merged, until ``budget_tokens`` is spent."""
+    lines = content.splitlines()
+    total = len(lines)
+    wanted: list[tuple[int, int]] = []
+    for _name, line, end in symbols:
+        if line:
+            wanted.append((max(1, line - 3), min(total, max(end, line) + 3)))
+    lowered = [t.lower() for t in terms if len(t) >= 3]
+    if lowered:
+        for number, text in enumerate(lines, 1):
+            low = text.lower()
+            if any(t in low for t in lowered):
+                wanted.append((max(1, number - REGION_CONTEXT), min(total, number + REGION_CONTEXT)))
+    if not wanted:
+        wanted = [(1, min(total, HEAD_LINES))]
+    chosen: list[tuple[int, int]] = []
+    spent = 0
+    for start, end in wanted:  # symbol spans first, then term hits, in file order within each
+        cost = estimate_tokens("\n".join(lines[start - 1 : end]))
+        if spent + cost > budget_tokens and chosen:
+            continue
+        if spent + cost > budget_tokens:  # even the first region is too big: its head
+            end = start + max(10, (end - start) * budget_tokens // max(cost, 1))
+            cost = budget_tokens
+        chosen.append((start, min(end, total)))
+        spent += cost
+    chosen.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in chosen:
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def shrink(
+    file: FileContext, symbols: list[tuple[str, int, int]], terms: list[str], budget: int, index: Any
+) -> FileContext:
+    outline = outline_of(file.path, file.content, index)
+    outline_cost = estimate_tokens("\n".join(outline))
+    if outline_cost > budget // 3:
+        outline = outline[: max(10, len(outline) * (budget // 3) // max(outline_cost, 1))]
+        outline_cost = estimate_tokens("\n".join(outline))
+    regions = relevant_regions(file.content, symbols, terms, max(200, budget - outline_cost))
+    return replace(file, full=False, regions=regions, outline=outline)
+
+
+@dataclass
+class Section:
+    """A titled part of the context other than files. ``drop_rank``: lower is dropped first."""
+
+    key: str
+    title: str
+    body: str
+    drop_rank: int
+
+    def render(self) -> str:
+        return f"## {self.title}\n{self.body.rstrip()}\n"
+
+    @property
+    def tokens(self) -> int:
+        return estimate_tokens(self.render())
+
+
+# Drop ranks of the sections (see the module docstring).
+DROP_SEARCH, DROP_REPO_MAP, DROP_CHANGES, DROP_AGENTS = 1, 2, 4, 5
+
+
+@dataclass
+class Budgeted:
+    files: list[FileContext]
+    sections: list[Section]
+    dropped: list[str]
+    tokens: int
+
+
+def fit_budget(
+    files: list[FileContext],
+    sections: list[Section],
+    budget: int,
+    symbols_of: dict[str, list[tuple[str, int, int]]],
+    terms: list[str],
+    index: Any = None,
+) -> Budgeted:
+    """Apply the drop order of the module docstring until the context fits ``budget`` tokens."""
+    files = list(files)
+    sections = sorted(sections, key=lambda s: s.drop_rank)
+    dropped: list[str] = []
+
+    def total() -> int:
+        return sum(f.tokens for f in files) + sum(s.tokens for s in sections)
+
+    while total() > budget and sections:
+        section = sections.pop(0)
+        dropped.append(section.title)
+    # Files defining named symbols (rank >= 3): cut, least certain first, then drop.
+    for file in sorted((f for f in files if f.rank >= 3 and f.full), key=lambda f: -f.rank):
+        if total() <= budget:
+            break
+        over = total() - budget
+        i = files.index(file)
+        files[i] = shrink(file, symbols_of.get(file.path, []), terms, max(300, file.tokens - over), index)
+        dropped.append(f"{file.path} (cut to regions)")
+    for file in sorted((f for f in files if f.rank >= 3), key=lambda f: -f.rank):
+        if total() <= budget:
+            break
+        files.remove(file)
+        dropped.append(file.path)
+    # Named files are never dropped; the largest are cut to regions when they alone are over the budget.
+    for file in sorted((f for f in files if f.full), key=lambda f: -f.tokens):
+        if total() <= budget:
+            break
+        over = total() - budget
+        i = files.index(file)
+        files[i] = shrink(file, symbols_of.get(file.path, []), terms, max(500, file.tokens - over), index)
+        dropped.append(f"{file.path} (cut to regions)")
+    return Budgeted(files=files, sections=sections, dropped=dropped, tokens=total())
+
+
+def planning_message(goal: str, fitted: Budgeted, unresolved: list[str]) -> str:
+    """The user message that carries the goal and everything read for it."""
+    parts = [f"# Goal\n{goal.strip()}\n"]
+    if fitted.files:
+        parts.append(
+            "# Files the goal names (read before planning; this is their current content)\n"
+            + "\n".join(f.render() for f in fitted.files)
+        )
+    if unresolved:
+        parts.append(
+            "# Named but not found in the project\n" + "\n".join(f"- {p}" for p in unresolved) + "\n"
+        )
+    for section in sorted(fitted.sections, key=lambda s: -s.drop_rank):
+        parts.append(section.render())
+    parts.append(
+        "# Your answer\nA short plan, then the edit blocks (or READ blocks for files you still need).\n"
+    )
+    return "\n".join(parts)
+
+
+def read_reply_message(served: list[FileContext], refused: list[str]) -> str:
+    parts = ["Here are the files you asked to READ:\n"]
+    parts.extend(f.render() for f in served)
+    if refused:
+        parts.append("Not served:\n" + "\n".join(f"- {line}" for line in refused) + "\n")
+    parts.append("Now answer the goal: a short plan, then the edit blocks.\n")
+    return "\n".join(parts)
+
+
+def revise_after_error_message(error: str) -> str:
+    return (
+        "Your edit blocks could not be applied, so nothing was changed. The exact error:\n\n"
+        f"{error}\n\n"
+        "Answer again with the complete corrected set of edit blocks (anchors copied exactly from the files "
+        "as given, each matching exactly once).\n"
+    )
+
+
+def revise_message(feedback: str) -> str:
+    return (
+        "The user did not apply your proposal and asks for a revision:\n\n"
+        f"{feedback.strip()}\n\n"
+        "Answer with a short plan and the complete new set of edit blocks against the files as they are now "
+        "(your previous blocks were not applied).\n"
+    )
+
+
+SUGGEST_MESSAGE = (
+    "The user wants alternatives. Describe two or three different approaches in a few lines each, say which "
+    "you recommend, then give the complete edit blocks for the recommended one (your previous blocks were not "
+    "applied).\n"
+)
