@@ -90,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     modifiers.add_argument("--test-cmd", metavar="CMD", help="the project's test command")
     modifiers.add_argument("--no-git", action="store_true", help="change files without git commits")
     parser.add_argument(
+        "--undo",
+        action="store_true",
+        help="undo the session's latest applied change that is not undone yet (--dry-run shows it)",
+    )
+    parser.add_argument(
         "--build",
         metavar="GOAL",
         help="take GOAL to an applied change (headless with --yes/--dry-run/--json)",
@@ -99,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Commands that take the modifiers; each later command adds its flag name here.
 MODIFIED_COMMANDS: list[str] = []
+MODIFIED_COMMANDS.append("--undo")
 MODIFIED_COMMANDS.append("--build")
 
 
@@ -155,6 +161,8 @@ def _check_combinations(args: argparse.Namespace) -> None:
                 raise UsageError(f"{name} goes with {wanted}")
     if args.yes and args.dry_run:
         raise UsageError("--yes and --dry-run cannot be used together")
+    if args.undo and getattr(args, "build", None) is not None:
+        raise UsageError("--undo and --build cannot be used together")
 
 
 def _modified_command(args: argparse.Namespace) -> bool:
@@ -300,6 +308,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         return cmd_export_session(args)
     if args.import_session is not None:
         return cmd_import_session(args)
+    if args.undo:
+        from app.edits.undo_cli import cmd_undo
+
+        return cmd_undo(args, _store(args))
     if args.build is not None:
         return cmd_build(args)
     return cmd_open(args)

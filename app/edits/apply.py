@@ -1,0 +1,114 @@
+"""Applying an approved proposal: conflict re-check, backups, atomic writes, the git commit, the record."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.edits.containment import real_root, resolve_in_root
+from app.edits.errors import EditError, RefusedError
+from app.edits.proposal import FileChange, Proposal, current_bytes, default_file_mode, rebase_change
+from app.edits.textfile import content_hash
+from app.edits.transaction import FileWrite, write_files
+
+if TYPE_CHECKING:
+    from app.session.store import Session
+
+SUMMARY_CHARS = 60
+
+
+def new_change_id() -> str:
+    """Sortable by time, unique across processes."""
+    return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
+
+
+def summarize_goal(goal: str) -> str:
+    first = next((line.strip() for line in goal.splitlines() if line.strip()), "") or "change"
+    text = " ".join(first.split())
+    return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1].rstrip() + "…"
+
+
+def now_iso() -> str:
+    from app.session.store import now_iso as store_now
+
+    return store_now()
+
+
+def commit_writes(
+    root: Path, writes: Sequence[FileWrite], message: str, use_git: bool
+) -> tuple[str | None, str | None]:
+    """(commit id, warning): a failed commit leaves the written files and says so, it does not undo them."""
+    if not use_git:
+        return None, None
+    from app.vcs import GitError, PathChange, commit_paths
+
+    try:
+        commit = commit_paths(root, [PathChange(w.path, w.old, w.new) for w in writes], message)
+    except GitError as exc:
+        return None, exc.message
+    return commit, None
+
+
+def _prepare(root: Path, change: FileChange) -> tuple[FileChange, FileWrite]:
+    path, real = resolve_in_root(root, change.path)  # again: a symlink may have moved since the preview
+    raw = current_bytes(real)
+    now_hash = None if raw is None else content_hash(raw)
+    if now_hash != change.old_hash:
+        if change.old_hash is None:
+            raise RefusedError(f"{path} was created since the proposal; nothing was written; ask again")
+        if raw is None:
+            raise RefusedError(f"{path} was deleted since the proposal; nothing was written; ask again")
+        change = rebase_change(change, raw)
+    mode = change.mode if change.mode is not None else default_file_mode()
+    return change, FileWrite(path, real, raw, change.new_bytes(), mode)
+
+
+def apply_proposal(
+    proposal: Proposal, *, session: Session, goal: str, use_git: bool = True
+) -> dict[str, Any]:
+    """Write the proposal's files (all or none), commit them, record the change in the session and return
+    the record: ``id``, ``files``, ``commit``, ``diffs``, hashes and where the backups are."""
+    if not proposal.files:
+        raise EditError("the change is empty: nothing to apply")
+    root = real_root(proposal.root)
+    prepared = [_prepare(root, change) for change in proposal.files]
+    changes = [change for change, _ in prepared]
+    writes = [write for _, write in prepared]
+    change_id = new_change_id()
+    backup_dir = session.store.backups_dir(session.name) / change_id
+    write_files(writes, backup_dir, tag=change_id)
+    summary = summarize_goal(goal)
+    from app.vcs import commit_message
+
+    message = commit_message(session.name, summary, {"AI-Session": session.name, "AI-Change": change_id})
+    commit, warning = commit_writes(root, writes, message, use_git)
+    record: dict[str, Any] = {
+        "id": change_id,
+        "session": session.name,
+        "goal": goal,
+        "summary": summary,
+        "applied_at": now_iso(),
+        "files": [c.path for c in changes],
+        "diffs": {c.path: c.diff for c in changes},
+        "changes": [
+            {
+                "path": c.path,
+                "action": c.action,
+                "pre_hash": None if w.old is None else content_hash(w.old),
+                "post_hash": None if w.new is None else content_hash(w.new),
+                "mode": w.mode,
+                "hunks": [h.to_dict() for h in c.hunks],
+            }
+            for c, w in zip(changes, writes, strict=True)
+        ],
+        "commit": commit,
+        "backup": str(backup_dir),
+        "undone": False,
+    }
+    if warning:
+        record["warning"] = warning
+    record["_id"] = session.record_change(record)
+    return record

@@ -1,0 +1,190 @@
+"""Unified diffs cut into hunks, and hunks applied to text that may have moved since.
+
+A :class:`Hunk` keeps its old and new lines with their endings (context included), so it can be applied
+forward (accept a subset of a proposal, re-apply to a file changed since it was read) or backward (undo),
+located by content: at its recorded place if it still fits there, else at its only fitting place, else a
+conflict naming the hunk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from typing import Any
+
+from app.edits.textfile import body
+
+CONTEXT_LINES = 3
+_Opcode = tuple[str, int, int, int, int]
+
+
+@dataclass(frozen=True)
+class Hunk:
+    index: int  # 0-based position among the file's hunks
+    old_start: int  # 0-based first line in the old text
+    old_lines: tuple[str, ...]  # context and removed lines, with endings
+    new_start: int
+    new_lines: tuple[str, ...]
+    text: str  # this hunk as unified-diff text, from its @@ header
+
+    @property
+    def header(self) -> str:
+        return self.text.split("\n", 1)[0]
+
+    def describe(self) -> str:
+        """How a message names it: ``hunk 2 (lines 10-14)``, numbered from 1 as the user sees them."""
+        first = self.new_start + 1
+        last = self.new_start + max(len(self.new_lines), 1)
+        return f"hunk {self.index + 1} (lines {first}-{last})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "old_start": self.old_start,
+            "old_lines": list(self.old_lines),
+            "new_start": self.new_start,
+            "new_lines": list(self.new_lines),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Hunk:
+        old = tuple(data["old_lines"])
+        new = tuple(data["new_lines"])
+        return cls(
+            int(data["index"]),
+            int(data["old_start"]),
+            old,
+            int(data["new_start"]),
+            new,
+            "",
+        )
+
+
+class HunkConflict(Exception):
+    def __init__(self, hunk: Hunk) -> None:
+        super().__init__(hunk.describe())
+        self.hunk = hunk
+
+
+def _opcodes(old: Sequence[str], new: Sequence[str]) -> list[_Opcode]:
+    """difflib opcodes, with the common head and tail cut off first: a one-line change in a 10,000-line
+    file then costs a comparison of one line, not of the whole file."""
+    limit = min(len(old), len(new))
+    head = 0
+    while head < limit and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and old[len(old) - 1 - tail] == new[len(new) - 1 - tail]:
+        tail += 1
+    codes: list[_Opcode] = []
+    if head:
+        codes.append(("equal", 0, head, 0, head))
+    middle = SequenceMatcher(None, old[head : len(old) - tail], new[head : len(new) - tail], autojunk=False)
+    for tag, i1, i2, j1, j2 in middle.get_opcodes():
+        codes.append((tag, i1 + head, i2 + head, j1 + head, j2 + head))
+    if tail:
+        codes.append(("equal", len(old) - tail, len(old), len(new) - tail, len(new)))
+    return codes
+
+
+def _groups(codes: list[_Opcode], context: int) -> list[list[_Opcode]]:
+    """Changes with up to ``context`` equal lines around them, split where more than twice that separates
+    two changes."""
+    if not any(tag != "equal" for tag, *_ in codes):
+        return []
+    codes = list(codes)
+    tag, i1, i2, j1, j2 = codes[0]
+    if tag == "equal":
+        codes[0] = (tag, max(i1, i2 - context), i2, max(j1, j2 - context), j2)
+    tag, i1, i2, j1, j2 = codes[-1]
+    if tag == "equal":
+        codes[-1] = (tag, i1, min(i2, i1 + context), j1, min(j2, j1 + context))
+    groups: list[list[_Opcode]] = []
+    group: list[_Opcode] = []
+    for tag, i1, i2, j1, j2 in codes:
+        if tag == "equal" and i2 - i1 > 2 * context and group:
+            group.append((tag, i1, i1 + context, j1, j1 + context))
+            groups.append(group)
+            group = []
+            i1, j1 = i2 - context, j2 - context
+        group.append((tag, i1, i2, j1, j2))
+    if group and not (len(group) == 1 and group[0][0] == "equal"):
+        groups.append(group)
+    return groups
+
+
+def _range(start: int, length: int) -> str:
+    first = start + 1 if length else start
+    return str(first) if length == 1 else f"{first},{length}"
+
+
+def _diff_line(mark: str, line: str) -> str:
+    text = f"{mark}{body(line)}\n"
+    if not line.endswith("\n"):
+        text += "\\ No newline at end of file\n"
+    return text
+
+
+def compute_hunks(old: Sequence[str], new: Sequence[str], context: int = CONTEXT_LINES) -> list[Hunk]:
+    """The hunks turning ``old`` into ``new`` (both lists of lines with endings)."""
+    hunks = []
+    for n, group in enumerate(_groups(_opcodes(old, new), context)):
+        i1, i2 = group[0][1], group[-1][2]
+        j1, j2 = group[0][3], group[-1][4]
+        parts = [f"@@ -{_range(i1, i2 - i1)} +{_range(j1, j2 - j1)} @@\n"]
+        for tag, a1, a2, b1, b2 in group:
+            if tag == "equal":
+                parts.extend(_diff_line(" ", line) for line in old[a1:a2])
+                continue
+            parts.extend(_diff_line("-", line) for line in old[a1:a2])
+            parts.extend(_diff_line("+", line) for line in new[b1:b2])
+        hunks.append(Hunk(n, i1, tuple(old[i1:i2]), j1, tuple(new[j1:j2]), "".join(parts)))
+    return hunks
+
+
+def unified_diff(path: str, hunks: Iterable[Hunk], *, created: bool = False, removed: bool = False) -> str:
+    hunks = list(hunks)
+    if not hunks and not (created or removed):
+        return ""
+    before = "/dev/null" if created else f"a/{path}"
+    after = "/dev/null" if removed else f"b/{path}"
+    return f"--- {before}\n+++ {after}\n" + "".join(h.text for h in hunks)
+
+
+def _locate(lines: Sequence[str], wanted: Sequence[str], expected: int, floor: int) -> int | None:
+    n = len(wanted)
+    if n == 0:
+        return 0 if not lines else None  # only an empty file had no lines to anchor on
+    if floor <= expected and list(lines[expected : expected + n]) == list(wanted):
+        return expected
+    first = wanted[0]
+    found = [
+        start
+        for start in range(floor, len(lines) - n + 1)
+        if lines[start] == first and list(lines[start : start + n]) == list(wanted)
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+def apply_hunks(lines: Sequence[str], hunks: Iterable[Hunk], *, reverse: bool = False) -> list[str]:
+    """``lines`` with ``hunks`` applied (backwards when ``reverse``). Raises HunkConflict on the first hunk
+    whose lines are no longer there (or are there more than once, away from where they were)."""
+    result = list(lines)
+    shift = 0
+    floor = 0
+    ordered = sorted(hunks, key=lambda h: h.new_start if reverse else h.old_start)
+    for hunk in ordered:
+        before, after = (hunk.new_lines, hunk.old_lines) if reverse else (hunk.old_lines, hunk.new_lines)
+        nominal = hunk.new_start if reverse else hunk.old_start
+        position = _locate(result, before, nominal + shift, floor)
+        if position is None:
+            raise HunkConflict(hunk)
+        result[position : position + len(before)] = after
+        shift = position - nominal + len(after) - len(before)
+        floor = position + len(after)
+    return result
+
+
+def reverse_hunks(hunks: Iterable[Hunk]) -> list[Hunk]:
+    return [Hunk(h.index, h.new_start, h.new_lines, h.old_start, h.old_lines, "") for h in hunks]

@@ -1,0 +1,339 @@
+"""An answer's blocks applied in memory: every file's new content, its diff and hunks, nothing on disk yet.
+
+The whole answer is one transaction: a block that does not fit (no unique anchor, a path outside the root,
+a binary file) rejects all of it. The caller may keep a subset of hunks or edit the result; both give a new,
+re-validated :class:`Proposal`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from app.edits.containment import real_root, resolve_in_root
+from app.edits.diffs import Hunk, HunkConflict, apply_hunks, compute_hunks, unified_diff
+from app.edits.errors import EditError, RefusedError
+from app.edits.matching import AnchorAmbiguous, AnchorNotFound, find_anchor
+from app.edits.textfile import (
+    FileText,
+    body,
+    content_hash,
+    decode_bytes,
+    encode_text,
+    fix_line_endings,
+    split_lines,
+)
+from app.llm.blocks import EditBlock
+
+_NEW_FILE_FORM = FileText("")
+
+
+@dataclass(frozen=True)
+class FileChange:
+    path: str  # relative to the project root, forward slashes, symlinks resolved
+    old_text: str | None  # None: the file is new
+    new_text: str | None  # None: the file is removed
+    diff: str
+    hunks: list[Hunk]
+    old_hash: str | None = None  # of the bytes the proposal was built on (None: no file)
+    form: FileText = _NEW_FILE_FORM  # encoding, BOM, line endings of the file
+    mode: int | None = None  # permission bits of the existing file
+    notes: tuple[str, ...] = ()
+
+    @property
+    def action(self) -> str:
+        if self.old_text is None:
+            return "create"
+        return "remove" if self.new_text is None else "modify"
+
+    def new_bytes(self) -> bytes | None:
+        if self.new_text is None:
+            return None
+        return encode_text(self.new_text, self.form, self.path)
+
+
+def make_change(
+    path: str,
+    old_text: str | None,
+    new_text: str | None,
+    *,
+    old_hash: str | None = None,
+    form: FileText = _NEW_FILE_FORM,
+    mode: int | None = None,
+    notes: tuple[str, ...] = (),
+) -> FileChange:
+    hunks = compute_hunks(split_lines(old_text or ""), split_lines(new_text or ""))
+    diff = unified_diff(path, hunks, created=old_text is None, removed=new_text is None)
+    return FileChange(path, old_text, new_text, diff, hunks, old_hash, form, mode, notes)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    root: Path
+    files: list[FileChange]
+    notes: tuple[str, ...] = field(default=())
+
+    def diffs(self) -> dict[str, str]:
+        return {f.path: f.diff for f in self.files}
+
+    def hunk_counts(self) -> dict[str, int]:
+        return {f.path: len(f.hunks) for f in self.files}
+
+    def diff_text(self) -> str:
+        return "".join(f.diff if f.diff.endswith("\n") or not f.diff else f.diff + "\n" for f in self.files)
+
+    def file(self, path: str) -> FileChange:
+        for change in self.files:
+            if change.path == path:
+                return change
+        raise EditError(f"{path} is not part of this change")
+
+    def select(self, hunks: Mapping[str, Sequence[int]]) -> Proposal:
+        """Keep only the named hunk indexes per file; files not named keep all, a file mapped to [] is
+        dropped. The result is recomputed and validated."""
+        unknown = set(hunks) - {f.path for f in self.files}
+        if unknown:
+            raise EditError(f"{sorted(unknown)[0]} is not part of this change")
+        kept: list[FileChange] = []
+        for change in self.files:
+            if change.path not in hunks:
+                kept.append(change)
+                continue
+            wanted = sorted(set(hunks[change.path]))
+            bad = [i for i in wanted if not 0 <= i < len(change.hunks)]
+            if bad:
+                raise EditError(f"{change.path} has no hunk {bad[0] + 1} (it has {len(change.hunks)})")
+            if not wanted:
+                continue
+            if len(wanted) == len(change.hunks) or change.action != "modify":
+                kept.append(change)
+                continue
+            chosen = [h for h in change.hunks if h.index in wanted]
+            assert change.old_text is not None
+            new_text = "".join(apply_hunks(split_lines(change.old_text), chosen))
+            if new_text != change.old_text:
+                kept.append(_rebuilt(change, new_text))
+        return self._validated(kept)
+
+    def with_edited(self, contents: Mapping[str, str]) -> Proposal:
+        """The user edited the result of some files: their new content replaces the proposed one."""
+        files = list(self.files)
+        for path, text in contents.items():
+            position = next((i for i, f in enumerate(files) if f.path == path), None)
+            if position is None:
+                raise EditError(f"{path} is not part of this change")
+            change = files[position]
+            if change.form.eol == "\r\n" and "\r\n" not in text:
+                text = text.replace("\n", "\r\n")
+            files[position] = _rebuilt(change, text)
+        return self._validated([f for f in files if f.old_text != f.new_text])
+
+    def _validated(self, files: list[FileChange]) -> Proposal:
+        for change in files:
+            change.new_bytes()  # raises EditError when the encoding cannot hold the new text
+        return replace(self, files=files)
+
+
+def _rebuilt(change: FileChange, new_text: str | None) -> FileChange:
+    return make_change(
+        change.path,
+        change.old_text,
+        new_text,
+        old_hash=change.old_hash,
+        form=change.form,
+        mode=change.mode,
+        notes=change.notes,
+    )
+
+
+@dataclass
+class _Working:
+    """One file while the blocks of an answer are applied to it in memory."""
+
+    path: str
+    real: Path
+    raw: bytes | None
+    form: FileText
+    mode: int | None
+    lines: list[str] | None  # None: the file does not exist (now)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def original_text(self) -> str | None:
+        return None if self.raw is None else self.form.text
+
+
+def _load(path: str, real: Path, what: str) -> _Working:
+    if real.is_dir():
+        raise EditError(f"{what}: {path} is a folder, not a file")
+    try:
+        raw = real.read_bytes()
+        mode = real.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        return _Working(path, real, None, _NEW_FILE_FORM, None, None)
+    except OSError as exc:
+        raise EditError(f"{what}: cannot read {path}: {exc.strerror}") from None
+    try:
+        form = decode_bytes(raw, path)
+    except EditError as exc:
+        raise EditError(f"{what}: {exc.message}") from None
+    return _Working(path, real, raw, form, mode, split_lines(form.text))
+
+
+def _model_lines(text: str) -> list[str]:
+    """The block's text as line bodies (the parser gives ``\\n``-terminated lines)."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _changed_since_read(state: _Working, read_hashes: Mapping[str, str] | None) -> bool:
+    if not read_hashes or state.path not in read_hashes or state.raw is None:
+        return False
+    known = read_hashes[state.path]
+    return known not in (content_hash(state.raw), content_hash(state.form.text))
+
+
+def _apply_block(state: _Working, block: EditBlock, what: str, read_hashes: Mapping[str, str] | None) -> None:
+    if block.kind == "CREATE":
+        if state.lines is not None:
+            raise EditError(f"{what}: refused: {state.path} already exists; change it with REPLACE or INSERT")
+        eol = state.form.eol
+        state.lines = [line + eol for line in _model_lines(block.content)]
+        if state.raw is None:
+            state.form = FileText("", eol="\n", final_newline=True)
+        return
+    if state.lines is None:
+        raise EditError(f"{what}: {state.path} does not exist; use CREATE for a new file")
+    if block.kind == "REMOVE":
+        state.lines = None
+        return
+    bodies = [body(line) for line in state.lines]
+    try:
+        match = find_anchor(bodies, _model_lines(block.anchor))
+    except AnchorNotFound as exc:
+        if _changed_since_read(state, read_hashes):
+            raise RefusedError(
+                f"{what}: {state.path} changed since it was read and the anchor no longer fits; "
+                "nothing was written; ask again"
+            ) from None
+        if exc.nearest:
+            near = "; ".join(f"line {n}: {text.strip()[:80]!r}" for n, text in exc.nearest)
+            hint = f"nearest lines: {near}"
+        else:
+            hint = "no similar lines in the file"
+        raise EditError(f"{what}: the anchor was not found in {state.path}; {hint}") from None
+    except AnchorAmbiguous as exc:
+        places = ", ".join(str(n) for n in exc.lines[:8])
+        raise EditError(
+            f"{what}: the anchor matches {len(exc.lines)} places in {state.path} (lines {places}); "
+            "include more surrounding lines so it matches exactly once"
+        ) from None
+    if match.tier != "exact":
+        state.notes.append(f"{what} matched at line {match.start + 1} ignoring {match.tier}")
+    eol = state.form.eol
+    new_lines = [line + eol for line in match.reindent(_model_lines(block.content))]
+    lines = state.lines
+    if block.kind == "REPLACE":
+        lines[match.start : match.end] = new_lines
+    elif block.kind == "INSERT AFTER":
+        if match.end > 0 and not lines[match.end - 1].endswith("\n"):
+            lines[match.end - 1] += eol
+        lines[match.end : match.end] = new_lines
+    elif block.kind == "INSERT BEFORE":
+        lines[match.start : match.start] = new_lines
+    elif block.kind == "DELETE":
+        del lines[match.start : match.end]
+    else:
+        raise EditError(f"{what}: unknown block kind {block.kind!r}")
+    final_newline = state.form.final_newline if state.raw is not None else True
+    state.lines = fix_line_endings(lines, eol, final_newline)
+
+
+def build_proposal(
+    root: Path, blocks: Sequence[EditBlock], *, read_hashes: Mapping[str, str] | None = None
+) -> Proposal:
+    """Apply every block in memory, in order (READ blocks are skipped). Raises EditError (the whole answer
+    is rejected) or RefusedError (a file changed since it was read and no longer fits)."""
+    root = real_root(root)
+    states: dict[str, _Working] = {}
+    for number, block in enumerate(blocks, start=1):
+        if block.kind == "READ":
+            continue
+        what = f"block {number} ({block.kind} {block.path})"
+        path, real = resolve_in_root(root, block.path, what=what)
+        state = states.get(path)
+        if state is None:
+            state = states[path] = _load(path, real, what)
+        _apply_block(state, block, what, read_hashes)
+    files = []
+    for state in states.values():
+        new_text = None if state.lines is None else "".join(state.lines)
+        old_text = state.original_text
+        if old_text == new_text and state.raw is not None:
+            continue
+        if old_text is None and new_text is None:
+            continue  # created and removed again within the answer
+        files.append(
+            make_change(
+                state.path,
+                old_text,
+                new_text,
+                old_hash=None if state.raw is None else content_hash(state.raw),
+                form=state.form,
+                mode=state.mode,
+                notes=tuple(state.notes),
+            )
+        )
+    proposal = Proposal(root, files, tuple(n for f in files for n in f.notes))
+    return proposal._validated(files)
+
+
+def rebase_change(change: FileChange, current_raw: bytes) -> FileChange:
+    """The change re-applied to a file that changed on disk since the proposal (its hunks re-located by
+    content). Raises RefusedError naming the hunk that no longer fits."""
+    try:
+        form = decode_bytes(current_raw, change.path)
+    except EditError as exc:
+        raise RefusedError(
+            f"{change.path} changed since the proposal: {exc.message}; nothing was written"
+        ) from None
+    if change.new_text is None:
+        raise RefusedError(
+            f"{change.path} changed since the proposal; refusing to remove it; nothing was written"
+        )
+    try:
+        new_lines = apply_hunks(split_lines(form.text), change.hunks)
+    except HunkConflict as exc:
+        raise RefusedError(
+            f"{change.path} changed since the proposal and {exc.hunk.describe()} no longer fits; "
+            "nothing was written; ask again"
+        ) from None
+    mode = change.mode
+    return make_change(
+        change.path,
+        form.text,
+        "".join(new_lines),
+        old_hash=content_hash(current_raw),
+        form=form,
+        mode=mode,
+        notes=(*change.notes, "re-applied to the file as it changed since the proposal"),
+    )
+
+
+def current_bytes(real: Path) -> bytes | None:
+    try:
+        return real.read_bytes()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise RefusedError(f"{real.name} is now a folder; nothing was written") from None
+
+
+def default_file_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask

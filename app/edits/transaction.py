@@ -1,0 +1,177 @@
+"""Writing a set of files as one transaction: back up, write each atomically, and on failure put back what
+was already written.
+
+Backups live under ``$AI_AGENT_HOME/backups/<project>/<session>/<change id>/``: the old bytes of every
+file, then a manifest. The manifest is written last, before the first project file is touched, so a crash at
+any moment leaves either no manifest (nothing was written yet) or one that brings the old state back
+(:func:`restore_backup`). Each file is replaced by rename, so it is always its old or its new content.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.errors import TaskFailed
+
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class FileWrite:
+    path: str  # relative to the project root
+    real: Path  # where it is written
+    old: bytes | None  # the bytes on disk before (None: absent)
+    new: bytes | None  # None: remove the file
+    mode: int  # permission bits the written file gets
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _temp_name(real: Path, tag: str) -> Path:
+    return real.with_name(f".{real.name}.ai-{tag}.tmp")
+
+
+def _write_atomic(real: Path, data: bytes, mode: int, tag: str) -> None:
+    real.parent.mkdir(parents=True, exist_ok=True)
+    temp = _temp_name(real, tag)
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fchmod(handle.fileno(), mode)
+            os.fsync(handle.fileno())
+        os.replace(temp, real)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    _fsync_dir(real.parent)
+
+
+def _put(write: FileWrite, data: bytes | None, tag: str) -> None:
+    if data is None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(write.real)
+        _fsync_dir(write.real.parent)
+        return
+    _write_atomic(write.real, data, write.mode, tag)
+
+
+def _save_backup(backup_dir: Path, writes: list[FileWrite], tag: str) -> None:
+    files_dir = backup_dir / "files"
+    files_dir.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for number, write in enumerate(writes):
+        saved = None
+        if write.old is not None:
+            saved = f"files/{number}"
+            target = backup_dir / saved
+            target.write_bytes(write.old)
+            with open(target, "rb+") as handle:
+                os.fsync(handle.fileno())
+        entries.append(
+            {"path": write.path, "real": str(write.real), "backup": saved, "mode": write.mode, "tag": tag}
+        )
+    _fsync_dir(files_dir)
+    _write_manifest(backup_dir, {"version": 1, "state": "writing", "tag": tag, "files": entries})
+
+
+def _write_manifest(backup_dir: Path, manifest: dict) -> None:
+    temp = backup_dir / (MANIFEST + ".tmp")
+    temp.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    with open(temp, "rb+") as handle:
+        os.fsync(handle.fileno())
+    os.replace(temp, backup_dir / MANIFEST)
+    _fsync_dir(backup_dir)
+
+
+def _mark(backup_dir: Path, state: str) -> None:
+    manifest = read_manifest(backup_dir)
+    if manifest is not None:
+        manifest["state"] = state
+        _write_manifest(backup_dir, manifest)
+
+
+def read_manifest(backup_dir: Path) -> dict | None:
+    try:
+        return dict(json.loads((backup_dir / MANIFEST).read_text(encoding="utf-8")))
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def backup_bytes(backup_dir: Path, path: str) -> bytes | None:
+    """The bytes ``path`` had before the change backed up in ``backup_dir`` (None: absent or no backup)."""
+    manifest = read_manifest(backup_dir)
+    for entry in (manifest or {}).get("files", []):
+        if entry["path"] == path and entry.get("backup"):
+            try:
+                return (backup_dir / entry["backup"]).read_bytes()
+            except FileNotFoundError:
+                return None
+    return None
+
+
+def write_files(writes: list[FileWrite], backup_dir: Path, *, tag: str) -> None:
+    """Back up, then write every file atomically. If a write fails, the files already written get their
+    old content back and TaskFailed names the file that could not be written."""
+    _save_backup(backup_dir, writes, tag)
+    done: list[FileWrite] = []
+    for write in writes:
+        try:
+            _put(write, write.new, tag)
+        except OSError as exc:
+            problems = _roll_back(done, tag)
+            _mark(backup_dir, "rolled back")
+            where = f"; could not restore {', '.join(problems)}: see {backup_dir}" if problems else ""
+            raise TaskFailed(
+                f"could not write {write.path}: {exc.strerror or exc}; the files already written were "
+                f"restored{where}"
+            ) from None
+        done.append(write)
+    _mark(backup_dir, "done")
+
+
+def _roll_back(done: list[FileWrite], tag: str) -> list[str]:
+    problems = []
+    for write in reversed(done):
+        try:
+            _put(write, write.old, tag)
+        except OSError:
+            problems.append(write.path)
+    return problems
+
+
+def restore_backup(backup_dir: Path) -> list[str]:
+    """Put every file of an interrupted (or any) change back as it was before; returns their paths.
+    Without a manifest nothing had been written, so there is nothing to restore."""
+    manifest = read_manifest(backup_dir)
+    if manifest is None:
+        return []
+    restored = []
+    for entry in manifest["files"]:
+        real = Path(entry["real"])
+        with contextlib.suppress(OSError):
+            os.unlink(_temp_name(real, entry.get("tag", manifest.get("tag", ""))))
+        if entry.get("backup"):
+            data = (backup_dir / entry["backup"]).read_bytes()
+            _write_atomic(real, data, int(entry["mode"]), "restore")
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(real)
+        restored.append(entry["path"])
+    _mark(backup_dir, "restored")
+    return restored

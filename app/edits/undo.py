@@ -1,0 +1,147 @@
+"""Undo per session: reverse the session's latest change that is not undone yet, as a new commit.
+
+Each file goes back by its reverse hunks applied to its current content, so another session's later edits
+elsewhere in the file stay. A file untouched since the change comes back byte for byte from the backup.
+If the changed lines were edited since, the undo is refused naming the file and hunk, and nothing is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.edits.apply import commit_writes, new_change_id, now_iso
+from app.edits.containment import real_root, resolve_in_root
+from app.edits.diffs import Hunk, HunkConflict, apply_hunks
+from app.edits.errors import EditError, RefusedError
+from app.edits.proposal import current_bytes, default_file_mode, make_change
+from app.edits.textfile import content_hash, decode_bytes, encode_text, split_lines
+from app.edits.transaction import FileWrite, backup_bytes, write_files
+
+if TYPE_CHECKING:
+    from app.session.store import Session
+
+
+@dataclass(frozen=True)
+class UndoPlan:
+    change: dict[str, Any]  # the change record being undone
+    writes: list[FileWrite]
+    diffs: dict[str, str]  # the reverse diff per file, current content -> restored content
+
+    @property
+    def files(self) -> list[str]:
+        return [w.path for w in self.writes]
+
+
+def latest_undoable(session: Session) -> dict[str, Any] | None:
+    for change in reversed(session.changes()):
+        if not change.get("undone"):
+            return change
+    return None
+
+
+def _refuse(change: dict[str, Any], path: str, what: str) -> RefusedError:
+    return RefusedError(
+        f"cannot undo change {change['id']} ({change.get('summary', '')}): {path} {what}; nothing was written"
+    )
+
+
+def _target(change: dict[str, Any], entry: dict[str, Any], current: bytes | None) -> bytes | None:
+    """What the file must become to undo ``entry`` (one file of ``change``) given its current bytes."""
+    path, action = entry["path"], entry["action"]
+    backup = Path(change.get("backup", ""))
+    if action == "create":
+        if current is None or content_hash(current) == entry["post_hash"]:
+            return None
+        raise _refuse(change, path, "hunk 1 (the whole file it created) was changed since")
+    if action == "remove":
+        if current is not None:
+            raise _refuse(change, path, "exists again since it was removed")
+        old = backup_bytes(backup, path)
+        if old is None or content_hash(old) != entry["pre_hash"]:
+            raise _refuse(change, path, "cannot come back: its backup is missing")
+        return old
+    if current is None:
+        raise _refuse(change, path, "was deleted since")
+    if content_hash(current) == entry["post_hash"]:
+        old = backup_bytes(backup, path)
+        if old is not None and content_hash(old) == entry["pre_hash"]:
+            return old
+    try:
+        form = decode_bytes(current, path)
+    except EditError as exc:
+        raise _refuse(change, path, f"can no longer be read as text ({exc.message})") from None
+    hunks = [Hunk.from_dict(h) for h in entry["hunks"]]
+    try:
+        lines = apply_hunks(split_lines(form.text), hunks, reverse=True)
+    except HunkConflict as exc:
+        raise _refuse(change, path, f"{exc.hunk.describe()} was changed since") from None
+    try:
+        return encode_text("".join(lines), form, path)
+    except EditError as exc:
+        raise _refuse(change, path, exc.message) from None
+
+
+def _as_text(data: bytes | None, path: str) -> str | None:
+    if data is None:
+        return None
+    try:
+        return decode_bytes(data, path).text
+    except EditError:
+        return data.decode("latin-1")
+
+
+def plan_undo(session: Session, change: dict[str, Any] | None = None) -> UndoPlan | None:
+    """What undoing the session's latest change would write (None: nothing to undo). Writes nothing."""
+    change = change or latest_undoable(session)
+    if change is None:
+        return None
+    root = real_root(session.store.root)
+    writes, diffs = [], {}
+    for entry in change.get("changes", []):
+        path, real = resolve_in_root(root, entry["path"])
+        current = current_bytes(real)
+        target = _target(change, entry, current)
+        if target == current:
+            continue
+        mode = entry.get("mode") or default_file_mode()
+        if current is not None:
+            mode = real.stat().st_mode & 0o7777
+        writes.append(FileWrite(path, real, current, target, mode))
+        diffs[path] = make_change(path, _as_text(current, path), _as_text(target, path)).diff
+    return UndoPlan(change, writes, diffs)
+
+
+def undo_last(session: Session, *, use_git: bool = True) -> dict[str, Any] | None:
+    """Undo the session's latest change not undone yet; None when there is none. Raises RefusedError
+    (exit 3, nothing written) when its lines were changed since."""
+    plan = plan_undo(session)
+    if plan is None:
+        return None
+    change = plan.change
+    undo_id = new_change_id()
+    root = real_root(session.store.root)
+    if plan.writes:
+        write_files(plan.writes, session.store.backups_dir(session.name) / f"undo-{undo_id}", tag=undo_id)
+    from app.vcs import commit_message
+
+    summary = f"undo {change.get('summary') or change['id']}"
+    message = commit_message(session.name, summary, {"AI-Session": session.name, "AI-Undo": change["id"]})
+    commit, warning = commit_writes(root, plan.writes, message, use_git) if plan.writes else (None, None)
+    stamp = now_iso()
+    session.update_change(change["_id"], undone=True, undone_at=stamp, undo_id=undo_id, undo_commit=commit)
+    entry: dict[str, Any] = {
+        "id": undo_id,
+        "undone": change["id"],
+        "summary": change.get("summary", ""),
+        "files": plan.files,
+        "diffs": plan.diffs,
+        "commit": commit,
+        "undone_at": stamp,
+        "backup": str(session.store.backups_dir(session.name) / f"undo-{undo_id}"),
+    }
+    if warning:
+        entry["warning"] = warning
+    session.record_undo(entry)
+    return entry

@@ -1,0 +1,94 @@
+"""``ai [--session NAME] --undo [--dry-run] [--json] [--no-git]``: the command line face of undo."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+from app.errors import EXIT_OK, AgentError, UsageError
+
+if TYPE_CHECKING:
+    from app.session.store import ProjectStore
+
+
+def _emit(args: argparse.Namespace, event: dict[str, Any], text: str) -> None:
+    if args.json:
+        print(json.dumps(event, ensure_ascii=False))
+    else:
+        print(text)
+
+
+def _commit_note(commit: str | None, use_git: bool, warning: str | None) -> str:
+    if warning:
+        return f"  no commit: {warning}"
+    if commit:
+        return f"  commit: {commit[:12]}"
+    return "  no commit (--no-git)" if not use_git else "  no commit (not a git repository)"
+
+
+def cmd_undo(args: argparse.Namespace, store: ProjectStore) -> int:
+    from app.edits.undo import plan_undo, undo_last
+
+    if args.session is not None and not store.exists(args.session):
+        raise UsageError(f"no session named {args.session!r} in this project; see `ai --list-sessions`")
+    name = args.session or store.active_name()
+    if not store.exists(name):
+        _emit(args, {"event": "nothing_to_undo", "session": name}, f"nothing to undo in session {name!r}")
+        return EXIT_OK
+    session = store.session(name, create=False)
+    use_git = not args.no_git
+    try:
+        if args.dry_run:
+            plan = plan_undo(session)
+            if plan is None:
+                _emit(
+                    args,
+                    {"event": "nothing_to_undo", "session": name},
+                    f"nothing to undo in session {name!r}",
+                )
+                return EXIT_OK
+            change = plan.change
+            header = (
+                f"would undo change {change['id']} ({change.get('summary', '')}) of session {name!r}; "
+                "nothing was changed"
+            )
+            event = {
+                "event": "undo_preview",
+                "session": name,
+                "change": change["id"],
+                "summary": change.get("summary", ""),
+                "files": plan.files,
+                "diffs": plan.diffs,
+            }
+            _emit(args, event, header + "\n" + "".join(plan.diffs.values()).rstrip("\n"))
+            return EXIT_OK
+        entry = undo_last(session, use_git=use_git)
+    except AgentError as exc:
+        if args.json:
+            print(json.dumps({"event": "error", "message": exc.message, "exit_code": exc.exit_code}))
+        raise
+    if entry is None:
+        _emit(args, {"event": "nothing_to_undo", "session": name}, f"nothing to undo in session {name!r}")
+        return EXIT_OK
+    files = entry["files"]
+    lines = [
+        f"undid change {entry['undone']} ({entry['summary']}) of session {name!r}",
+        f"  reverted: {', '.join(files) if files else 'nothing (the files were already as before)'}",
+        _commit_note(entry["commit"], use_git, entry.get("warning")),
+    ]
+    event = {
+        "event": "undo",
+        "session": name,
+        "change": entry["undone"],
+        "summary": entry["summary"],
+        "files": files,
+        "commit": entry["commit"],
+        "undo_id": entry["id"],
+    }
+    if entry.get("warning"):
+        event["warning"] = entry["warning"]
+    _emit(args, event, "\n".join(lines))
+    sys.stdout.flush()
+    return EXIT_OK

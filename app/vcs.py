@@ -1,0 +1,223 @@
+"""Git through dulwich: one commit per applied change, holding exactly the touched files.
+
+The commit's tree is HEAD's tree with only the touched paths replaced, so the user's other staged and
+unstaged work is never swept in. When a touched file had uncommitted edits of the user's, the commit holds
+HEAD's version with only our hunks applied (when they apply), and the index entry of a touched path moves
+only when it matched HEAD (or when our hunks apply to the staged version too). dulwich is imported here,
+lazily: ``ai --help`` never pays for it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.errors import AgentError
+
+
+class GitError(AgentError):
+    """The files were changed but git could not record the commit."""
+
+
+@dataclass(frozen=True)
+class PathChange:
+    path: str  # relative, forward slashes
+    before: bytes | None  # the working-tree bytes before our change (None: absent)
+    after: bytes | None  # after it (None: removed)
+
+
+def open_repo(root: Path) -> Any | None:
+    """The repository whose top level is ``root``, or None outside a repository."""
+    if not (root / ".git").exists():
+        return None
+    from dulwich.errors import NotGitRepository
+    from dulwich.repo import Repo
+
+    try:
+        return Repo(str(root))
+    except NotGitRepository:
+        return None
+
+
+def head_commit(root: Path) -> str | None:
+    repo = open_repo(root)
+    if repo is None:
+        return None
+    try:
+        return bytes(repo.refs[b"HEAD"]).decode()
+    except KeyError:
+        return None
+    finally:
+        repo.close()
+
+
+def _patched(base: bytes, before: bytes, after: bytes) -> bytes | None:
+    """``base`` with the before->after hunks applied, or None when they do not fit."""
+    from app.edits.diffs import HunkConflict, apply_hunks, compute_hunks
+    from app.edits.textfile import split_lines
+
+    # latin-1 maps every byte to one character and back, so any encoding survives untouched.
+    hunks = compute_hunks(split_lines(before.decode("latin-1")), split_lines(after.decode("latin-1")))
+    try:
+        lines = apply_hunks(split_lines(base.decode("latin-1")), hunks)
+    except HunkConflict:
+        return None
+    return "".join(lines).encode("latin-1")
+
+
+def _content_to_commit(head: bytes | None, change: PathChange) -> bytes | None:
+    if head is None or change.before is None or change.after is None or head == change.before:
+        return change.after
+    patched = _patched(head, change.before, change.after)
+    # Our hunks overlap the user's uncommitted edits: the file goes in as it now is on disk.
+    return change.after if patched is None else patched
+
+
+def _tree_entry(repo: Any, tree_id: bytes | None, path: bytes) -> tuple[int, bytes] | None:
+    if tree_id is None:
+        return None
+    try:
+        mode, sha = repo[tree_id].lookup_path(repo.object_store.__getitem__, path)
+    except KeyError:
+        return None
+    return int(mode), sha
+
+
+def _file_mode(real: Path, previous: int | None) -> int:
+    try:
+        executable = bool(os.stat(real).st_mode & 0o111)
+    except OSError:
+        executable = False
+    if previous == 0o120000:
+        return previous
+    return 0o100755 if executable else 0o100644
+
+
+def _identity(repo: Any, kind: str) -> bytes:
+    from dulwich.repo import get_user_identity
+
+    try:
+        return bytes(get_user_identity(repo.get_config_stack(), kind))
+    except Exception:  # no identity anywhere: a clear stand-in rather than no commit
+        return b"ai <ai@localhost>"
+
+
+def commit_paths(root: Path, changes: Sequence[PathChange], message: str) -> str | None:
+    """Commit the given paths on top of HEAD (or as the first commit). Returns the commit id, or None
+    outside a repository or when git sees nothing to commit."""
+    repo = open_repo(root)
+    if repo is None:
+        return None
+    try:
+        return _commit(repo, root, changes, message)
+    except AgentError:
+        raise
+    except Exception as exc:
+        raise GitError(f"the files were changed but the git commit failed: {exc}") from None
+    finally:
+        repo.close()
+
+
+def _commit(repo: Any, root: Path, changes: Sequence[PathChange], message: str) -> str | None:
+    from dulwich.index import ConflictedIndexEntry, IndexEntry, index_entry_from_stat
+    from dulwich.object_store import commit_tree_changes
+    from dulwich.objects import Blob, Commit, Tree
+
+    store = repo.object_store
+    try:
+        head: Any = repo.refs[b"HEAD"]
+    except KeyError:
+        head = None  # an unborn branch: this is the first commit
+    head_tree: bytes | None = repo[head].tree if head else None
+    index = repo.open_index()
+    tree_changes: list[tuple[bytes, int | None, Any]] = []
+    index_updates: dict[bytes, Any] = {}
+    for change in changes:
+        key = os.fsencode(change.path)
+        real = root / change.path
+        in_head = _tree_entry(repo, head_tree, key)
+        head_bytes = repo[in_head[1]].data if in_head else None
+        content = _content_to_commit(head_bytes, change)
+        blob_id: bytes | None = None
+        mode: int | None = None
+        if content is not None:
+            blob = Blob.from_string(content)
+            store.add_object(blob)
+            blob_id, mode = blob.id, _file_mode(real, in_head[0] if in_head else None)
+            tree_changes.append((key, mode, blob_id))
+        elif in_head is not None:
+            tree_changes.append((key, None, None))
+        # The index entry follows only where it agreed with HEAD (or our hunks fit the staged version).
+        entry = index[key] if key in index else None  # noqa: SIM401 (Index has no .get)
+        if isinstance(entry, ConflictedIndexEntry):
+            continue
+        if entry is None:
+            if in_head is None and blob_id is not None:
+                index_updates[key] = (blob_id, mode, content)
+            continue
+        if in_head is not None and entry.sha == in_head[1]:
+            index_updates[key] = (blob_id, mode, content) if blob_id is not None else None
+            continue
+        if change.before is not None and change.after is not None:
+            staged = _patched(repo[entry.sha].data, change.before, change.after)
+            if staged is not None:
+                staged_blob = Blob.from_string(staged)
+                store.add_object(staged_blob)
+                index_updates[key] = (staged_blob.id, entry.mode, staged)
+    if not tree_changes:
+        return None
+    base = repo[head_tree] if head_tree else Tree()
+    new_tree = commit_tree_changes(store, base, tree_changes)
+    if head_tree is not None and new_tree == head_tree:
+        return None
+    commit = Commit()
+    commit.tree = new_tree
+    commit.parents = [head] if head else []
+    commit.author = _identity(repo, "AUTHOR")
+    commit.committer = _identity(repo, "COMMITTER")
+    stamp = int(time.time())
+    offset = -time.altzone if time.localtime(stamp).tm_isdst > 0 else -time.timezone
+    commit.author_time = commit.commit_time = stamp
+    commit.author_timezone = commit.commit_timezone = offset
+    commit.encoding = b"UTF-8"
+    commit.message = message.encode("utf-8")
+    store.add_object(commit)
+    reflog = b"commit: " + message.split("\n", 1)[0].encode("utf-8")
+    if head is None:
+        moved = repo.refs.add_if_new(b"HEAD", commit.id, message=reflog)
+    else:
+        moved = repo.refs.set_if_equals(b"HEAD", head, commit.id, message=reflog)
+    if not moved:
+        raise GitError("the files were changed but HEAD moved during the commit; commit them by hand")
+    for key, update in index_updates.items():
+        if update is None:
+            if key in index:
+                del index[key]
+            continue
+        sha, mode, content = update
+        real = root / os.fsdecode(key)
+        try:
+            on_disk = real.read_bytes() == content
+        except OSError:
+            on_disk = False
+        if on_disk:
+            index[key] = index_entry_from_stat(os.stat(real), sha, mode)
+        else:
+            # Zeroed stat data: git re-reads the file instead of trusting the entry.
+            index[key] = IndexEntry(
+                ctime=0, mtime=0, dev=0, ino=0, mode=mode, uid=0, gid=0, size=0, sha=sha, flags=0
+            )
+    # The cached trees (and untracked cache) would go stale: drop them, git rebuilds them.
+    index._extensions = [e for e in index._extensions if e.signature not in (b"TREE", b"UNTR")]
+    index.write()
+    return bytes(commit.id).decode()
+
+
+def commit_message(session: str, summary: str, trailers: dict[str, str]) -> str:
+    lines = [f"ai({session}): {summary}", ""]
+    lines.extend(f"{key}: {value}" for key, value in trailers.items())
+    return "\n".join(lines) + "\n"
