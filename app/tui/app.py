@@ -1,0 +1,100 @@
+"""The Textual App: settings, theme, global keys. The panes live in ``MainScreen``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from textual.app import App
+from textual.binding import Binding
+from textual.message import Message
+
+from app.config import Config
+from app.session.store import ProjectStore
+from app.tui.commands import WorkspaceCommands
+from app.tui.main_screen import MainScreen
+
+T = TypeVar("T")
+
+# styles/ sits next to app/ both in the source tree and when installed (the wheel ships it as a package).
+STYLES = Path(__file__).resolve().parents[2] / "styles"
+
+
+def project_label(root: Path) -> str:
+    try:
+        return "~/" + str(root.relative_to(Path.home()))
+    except ValueError:
+        return str(root)
+
+
+class WorkspaceApp(App[int]):
+    TITLE = "ai"
+    CSS_PATH = [STYLES / "workspace.tcss", STYLES / "dialogs.tcss"]
+    COMMANDS = App.COMMANDS | {WorkspaceCommands}
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+        Binding("ctrl+p", "command_palette", "Commands", id="command-palette"),
+    ]
+
+    @dataclass
+    class SessionShown(Message):
+        """A session's visible tail is on screen (tests and the benchmark wait for it)."""
+
+        name: str
+
+    def __init__(
+        self,
+        root: Path,
+        session_name: str,
+        *,
+        config: Config,
+        initial_goal: str | None = None,
+        store: ProjectStore | None = None,
+        clock: Callable[[], float] = time.time,
+        label: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.root = root
+        self.config = config
+        self.store = store or ProjectStore(root)
+        self.clock = clock
+        self.project_label = label or project_label(root)
+        self.session_name = session_name
+        self.initial_goal = initial_goal
+        self.last_switch_seconds = 0.0
+
+    def on_mount(self) -> None:
+        self.push_screen(MainScreen(self.session_name, self.initial_goal))
+
+    @property
+    def main_screen(self) -> MainScreen:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        raise LookupError("the workspace screen is not open")
+
+    async def run_in_thread_safe(self, function: Callable[..., T], *args: Any) -> T:
+        import asyncio
+
+        return await asyncio.to_thread(function, *args)
+
+
+def make_app(
+    root: Path,
+    session_name: str,
+    *,
+    config: Config,
+    initial_goal: str | None = None,
+    clock: Callable[[], float] = time.time,
+    label: str | None = None,
+) -> WorkspaceApp:
+    """The one way to build the workspace: used by the command line, the tests and the screenshot script.
+
+    ``clock`` and ``label`` (the project as shown) exist so snapshots can freeze time and paths.
+    """
+    return WorkspaceApp(
+        root, session_name, config=config, initial_goal=initial_goal, clock=clock, label=label
+    )

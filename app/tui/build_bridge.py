@@ -1,0 +1,75 @@
+"""Runs the build pipeline off the UI: on a worker thread with its own event loop.
+
+The pipeline's own blocking work (reading files, parsing, git) then never stalls the interface. Events go back
+as ``PipelineEvent`` messages, in order; a decision is asked through a ``DecisionWanted`` message carrying a
+thread-safe future, so it is handled after every event that came before it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections.abc import Callable
+from typing import Any
+
+from textual.message import Message
+
+from app.events import Decision, DecisionKind, DiffReady
+from app.tui.messages import BuildEnded, DecisionWanted, PipelineEvent
+
+
+class BuildBridge:
+    """One pipeline run. ``post`` delivers a message to the screen (thread-safe)."""
+
+    def __init__(self, request: Any, post: Callable[[Message], Any]) -> None:
+        self.request = request
+        self.post = post
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._pending: concurrent.futures.Future[Decision] | None = None
+        self.cancelled = False
+
+    def run(self) -> None:
+        """The worker thread's body: drive the pipeline to its end."""
+        error: str | None = None
+        try:
+            asyncio.run(self._drive())
+        except asyncio.CancelledError:
+            pass
+        except Exception as exc:
+            from app.errors import AgentError
+
+            error = exc.message if isinstance(exc, AgentError) else f"{type(exc).__name__}: {exc}"
+        finally:
+            self.post(BuildEnded(error))
+
+    async def _drive(self) -> None:
+        from app.agent import run_build
+
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()
+        if self.cancelled:
+            return
+        try:
+            async for event in run_build(self.request, self.decide):
+                self.post(PipelineEvent(event))
+        except asyncio.CancelledError:
+            return
+
+    async def decide(self, diff: DiffReady) -> Decision:
+        answer: concurrent.futures.Future[Decision] = concurrent.futures.Future()
+        self._pending = answer
+        self.post(DecisionWanted(diff, answer))
+        try:
+            return await asyncio.wrap_future(answer)
+        finally:
+            self._pending = None
+
+    def cancel(self) -> None:
+        """Stop the run (from the UI thread): a pending decision becomes a rejection, then the task is cancelled."""
+        self.cancelled = True
+        pending = self._pending
+        if pending is not None and not pending.done():
+            pending.set_result(Decision(DecisionKind.REJECT))
+        if self._loop is not None and self._task is not None:
+            self._loop.call_soon_threadsafe(self._task.cancel)

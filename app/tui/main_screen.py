@@ -1,0 +1,378 @@
+"""The workspace screen: the panes, the keys, and the workers that feed them.
+
+Widgets render and post messages; this screen owns the session store calls, the pipeline run (through
+``BuildBridge`` on a worker thread) and the pending decision.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.reactive import reactive
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
+
+from app.events import (
+    Applied,
+    AwaitingDecision,
+    BlockCompleted,
+    Decision,
+    DecisionKind,
+    DiffReady,
+    ErrorEvent,
+    Event,
+    FilesRead,
+    Finished,
+    Info,
+    ProseDelta,
+    Rejected,
+    Stage,
+    StageFinished,
+    StageStarted,
+    Usage,
+)
+from app.tui.build_bridge import BuildBridge
+from app.tui.messages import BuildEnded, DecisionWanted, PipelineEvent
+from app.tui.sessions import SessionScreen
+from widgets.approval import ApprovalScreen
+from widgets.chat_view import ChatView
+from widgets.diff_preview import DiffPreview
+from widgets.event_log import EventLog
+from widgets.goal_input import GoalInput
+from widgets.session_list import SessionList
+from widgets.stage_progress import StageProgress
+from widgets.status_line import StatusLine
+
+NO_MODEL_HELP = """\
+**No model is configured.** Sessions, history and undo work without one; to build, point `ai` at any
+OpenAI-compatible chat-completions endpoint (OpenAI, Ollama, llama.cpp, vLLM, LM Studio):
+
+- `OPENAI_BASE_URL`: the endpoint, e.g. `http://localhost:11434/v1`
+- `OPENAI_API_KEY`: the key, if the server needs one (kept in the environment, never stored)
+- `AI_AGENT_MODEL`: the model name
+
+or put `base_url = "..."` and `model = "..."` in `.ai-agent.toml` at the project root, then restart `ai`.
+"""
+
+DECISION_NOTES = {
+    DecisionKind.APPLY: "you: apply",
+    DecisionKind.REJECT: "you: reject",
+    DecisionKind.EDIT: "you: apply my edited version",
+    DecisionKind.REVISE: "you: revise",
+    DecisionKind.SUGGEST: "you: suggest alternatives",
+}
+
+
+def proposed_contents(diff: DiffReady) -> dict[str, str]:
+    """The full proposed text of each file (what `e` opens in the editor), from the edit engine's proposal."""
+    proposal = diff.proposal
+    if proposal is None:
+        return {}
+    for attribute in ("new_contents", "contents", "results"):
+        value = getattr(proposal, attribute, None)
+        if callable(value):
+            value = value()
+        if isinstance(value, dict):
+            return {str(path): text for path, text in value.items() if isinstance(text, str)}
+    return {}
+
+
+class MainScreen(SessionScreen):
+    BINDINGS = [
+        Binding("y", "apply", "Apply", id="apply"),
+        Binding("n", "reject", "Reject", id="reject"),
+        Binding("a", "review", "Review", id="review"),
+        Binding("ctrl+g", "stop", "Stop", id="stop-build"),
+        Binding("ctrl+z", "undo", "Undo change", id="undo"),
+        Binding("ctrl+n", "new_session", "New session", id="new-session"),
+        Binding("ctrl+b", "toggle_sessions", "Sessions", id="toggle-sessions"),
+        Binding("ctrl+o", "older", "Older msgs", id="older-messages", show=False),
+        Binding("escape", "focus_goal", "Goal", id="focus-goal", show=False),
+    ]
+
+    tokens: reactive[int] = reactive(0)
+    stage: reactive[Stage | None] = reactive(None)
+    pending: reactive[DiffReady | None] = reactive(None, bindings=True)
+
+    def __init__(self, session_name: str, initial_goal: str | None = None) -> None:
+        super().__init__()
+        self.set_reactive(MainScreen.session_name, session_name)
+        self.initial_goal = initial_goal
+        self.bridge: BuildBridge | None = None
+        self._answer: concurrent.futures.Future[Decision] | None = None
+        self._approval: ApprovalScreen | None = None
+
+    def compose(self) -> ComposeResult:
+        app = self.app
+        status = StatusLine(id="status")
+        status.project = app.project_label
+        status.model = app.config.model or ("default model" if app.config.has_model else "")
+        yield status.data_bind(
+            session=MainScreen.session_name,
+            tokens=MainScreen.tokens,
+            stage=MainScreen.stage,
+            busy=MainScreen.busy,
+        )
+        with Horizontal(id="body"):
+            yield SessionList(id="sessions")
+            yield ChatView(id="chat")
+            yield DiffPreview(id="diff")
+        yield StageProgress(id="stages")
+        yield EventLog(id="events", clock=app.clock)
+        yield GoalInput(id="goal")
+        yield Footer()
+
+    @property
+    def diff(self) -> DiffPreview:
+        return self.query_one("#diff", DiffPreview)
+
+    @property
+    def progress(self) -> StageProgress:
+        return self.query_one(StageProgress)
+
+    async def on_mount(self) -> None:
+        self.events.border_title = "Events"
+        await self.diff.clear("no proposal yet")
+        self.query_one(GoalInput).focus()
+        self.open_session(self.session_name, then_goal=self.initial_goal)
+
+    def on_resize(self) -> None:
+        # Below 100 columns the sidebar folds away (ctrl+b brings it back) so chat and diff stay readable.
+        self.set_class(self.size.width < 100, "-narrow")
+
+    # -- keys ----------------------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("apply", "reject", "review"):
+            return True if self.pending is not None else None
+        if action == "stop":
+            return True if self.busy else None
+        if action in ("undo", "new_session"):
+            return None if self.busy else True
+        return True
+
+    def action_apply(self) -> None:
+        self.answer(Decision(DecisionKind.APPLY, hunks=self.diff.selection()))
+
+    def action_reject(self) -> None:
+        self.answer(Decision(DecisionKind.REJECT))
+
+    def action_review(self) -> None:
+        if self.pending is None or self._approval is not None:
+            return
+        pending = self.pending
+        screen = ApprovalScreen(pending.diffs, self.diff.rejected, lambda: proposed_contents(pending))
+        self._approval = screen
+
+        async def closed(decision: Decision | None) -> None:
+            self._approval = None
+            if decision is None:  # hidden: keep the hunk choice made there
+                if screen.rejected_hunks != self.diff.rejected:
+                    await self.diff.show_diffs(pending.diffs, screen.rejected_hunks)
+                self.query_one(GoalInput).focus()
+                return
+            self.answer(decision)
+
+        self.app.push_screen(screen, closed)
+
+    def action_stop(self) -> None:
+        if self.bridge is not None:
+            self.bridge.cancel()
+            self.events.add("stopping the build…", "warning")
+
+    def action_toggle_sessions(self) -> None:
+        sessions = self.query_one(SessionList)
+        if self.has_class("-narrow"):
+            sessions.toggle_class("-shown")
+            visible = sessions.has_class("-shown")
+        else:
+            sessions.toggle_class("-hidden")
+            visible = not sessions.has_class("-hidden")
+        if visible:
+            sessions.focus()
+        else:
+            self.query_one(GoalInput).focus()
+
+    def action_older(self) -> None:
+        self.chat.want_older()
+
+    def action_focus_goal(self) -> None:
+        self.query_one(GoalInput).focus()
+
+    # -- goals and the pipeline ------------------------------------------------------------------------------
+
+    @on(GoalInput.Submitted, "#goal")
+    async def goal_submitted(self, event: GoalInput.Submitted) -> None:
+        goal = event.value.strip()
+        if not goal:
+            return
+        goal_input = self.query_one(GoalInput)
+        if self.busy:
+            self.notify("a build is running: wait for it, or stop it with ctrl+g", severity="warning")
+            return
+        goal_input.remember(goal)
+        goal_input.value = ""
+        await self.start_build(goal)
+
+    async def start_build(self, goal: str) -> None:
+        await self.chat.add_message("user", goal)
+        if not self.app.config.has_model:
+            await self.chat.add_message("assistant", NO_MODEL_HELP)
+            return
+        from app.agent import BuildRequest
+
+        request = BuildRequest(
+            root=self.app.root,
+            session=self.app.store.session(self.session_name),
+            goal=goal,
+            config=self.app.config,
+            use_git=self.app.config.use_git,
+        )
+        self.bridge = BuildBridge(request, self.post_message)
+        self.busy = True
+        self.progress.reset()
+        await self.diff.clear("waiting for the model…")
+        self.run_pipeline(self.bridge)
+
+    @work(thread=True, group="build", exit_on_error=False, description="build pipeline")
+    def run_pipeline(self, bridge: BuildBridge) -> None:
+        bridge.run()
+
+    @on(PipelineEvent)
+    async def pipeline_event(self, message: PipelineEvent) -> None:
+        await self.show_event(message.event)
+
+    async def show_event(self, event: Event) -> None:
+        """Turn one pipeline event into what the panes show."""
+        chat, events = self.chat, self.events
+        if isinstance(event, ProseDelta):
+            await chat.stream_prose(event.text)
+        elif isinstance(event, StageStarted):
+            self.stage = event.stage
+            self.progress.start(event.stage)
+        elif isinstance(event, StageFinished):
+            self.progress.finish(event.stage)
+            if event.detail:
+                events.add(f"{event.stage.label}: {event.detail}")
+        elif isinstance(event, FilesRead):
+            partial = f" (partly: {', '.join(event.partial)})" if event.partial else ""
+            await chat.add_note(f"read {', '.join(event.paths) or 'no files'}{partial}", "files")
+        elif isinstance(event, BlockCompleted):
+            await self.diff.show_pending_block(event.index, event.block_kind, event.path)
+        elif isinstance(event, DiffReady):
+            await chat.end_reply()
+            await self.diff.show_diffs(event.diffs)
+        elif isinstance(event, AwaitingDecision):
+            pass  # the DecisionWanted message that follows opens the approval
+        elif isinstance(event, Applied):
+            commit = f" · commit {event.commit[:8]}" if event.commit else ""
+            await chat.add_note(f"✓ applied {', '.join(event.files)}{commit}", "applied")
+            events.add(f"applied change {event.change_id} to {len(event.files)} file(s){commit}", "ok")
+            await self.diff.clear("applied")
+            self.refresh_sessions()
+        elif isinstance(event, Rejected):
+            await chat.add_note(f"✗ rejected{': ' + event.reason if event.reason else ''}", "rejected")
+            await self.diff.clear("rejected: nothing was changed")
+        elif isinstance(event, Usage):
+            await chat.end_reply()
+            self.tokens += event.total_tokens or (event.prompt_tokens + event.completion_tokens)
+        elif isinstance(event, Info):
+            events.add(event.message)
+        elif isinstance(event, ErrorEvent):
+            await chat.add_note(f"error: {event.message}", "error")
+            events.add(event.message, "error")
+            if event.fatal:
+                self.progress.fail(event.stage)
+        elif isinstance(event, Finished):
+            await chat.end_reply()
+            self.stage = None
+            if event.summary:
+                events.add(event.summary, "ok" if event.ok else "error")
+
+    @on(DecisionWanted)
+    async def decision_wanted(self, message: DecisionWanted) -> None:
+        if self.bridge is None or self.bridge.cancelled:
+            message.answer.set_result(Decision(DecisionKind.REJECT))
+            return
+        await self.chat.end_reply()
+        if not self.diff.files or self.pending is not message.diff:
+            await self.diff.show_diffs(message.diff.diffs)
+        self._answer = message.answer
+        self.pending = message.diff
+        self.action_review()
+
+    def answer(self, decision: Decision) -> None:
+        """Hand the user's decision to the waiting pipeline (once)."""
+        answer, self._answer = self._answer, None
+        if answer is None or answer.done():
+            return
+        self.pending = None
+        note = DECISION_NOTES[decision.kind]
+        if decision.kind is DecisionKind.APPLY and decision.hunks is not None:
+            kept = sum(len(v) for v in decision.hunks.values())
+            note += f" ({kept} hunk{'s' * (kept != 1)} kept)"
+        if decision.feedback:
+            note += f": {decision.feedback}"
+        self.run_worker(self.chat.add_note(note, "decision"), group="notes")
+        answer.set_result(decision)
+
+    @on(BuildEnded)
+    async def build_ended(self, message: BuildEnded) -> None:
+        self.bridge = None
+        self.busy = False
+        self.pending = None
+        self.stage = None
+        await self.chat.end_reply()
+        if message.error:
+            await self.chat.add_note(f"error: {message.error}", "error")
+            self.events.add(message.error, "error")
+            self.progress.fail(None)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # One place where a failed worker becomes a line the user sees, instead of a crash.
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            text = getattr(error, "message", None) or f"{type(error).__name__}: {error}"
+            self.events.add(f"{event.worker.description or event.worker.name}: {text}", "error")
+            self.notify(text, severity="error")
+
+    # -- palette commands that are not session management --------------------------------------------------
+
+    @work(group="tests", exclusive=True, exit_on_error=False, description="test run")
+    async def rerun_tests(self) -> None:
+        import asyncio
+
+        command = self.app.config.test_cmd
+        if not command:
+            self.events.add(
+                "no test command configured (--test-cmd or test_cmd in .ai-agent.toml)", "warning"
+            )
+            return
+        self.events.add(f"running {command}")
+        process = await asyncio.create_subprocess_shell(
+            command,
+            cwd=self.app.root,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        output, _ = await process.communicate()
+        lines = output.decode(errors="replace").strip().splitlines()
+        last = lines[-1] if lines else ""
+        if process.returncode == 0:
+            self.events.add(f"tests passed · {last}", "ok")
+        else:
+            self.events.add(f"tests failed (exit {process.returncode}) · {last}", "error")
+
+    def describe(self) -> dict[str, Any]:
+        """A plain summary of the visible state (used by tests and the screenshot script)."""
+        return {
+            "session": self.session_name,
+            "busy": self.busy,
+            "pending": self.pending is not None,
+            "messages": len(self.chat.children),
+        }

@@ -1,0 +1,32 @@
+"""App-wide messages of the workspace (STYLE.md: one module for them)."""
+
+from __future__ import annotations
+
+import concurrent.futures
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from app.events import Decision, DiffReady, Event
+
+
+@dataclass
+class PipelineEvent(Message):
+    """One event of the build pipeline, posted from the pipeline's thread in the order it was yielded."""
+
+    event: Event
+
+
+@dataclass
+class DecisionWanted(Message):
+    """The pipeline waits for the user's decision on ``diff``; set ``answer`` (thread-safe) to go on."""
+
+    diff: DiffReady
+    answer: concurrent.futures.Future[Decision]
+
+
+@dataclass
+class BuildEnded(Message):
+    """The pipeline's thread has finished (normally, cancelled or failed)."""
+
+    error: str | None = None

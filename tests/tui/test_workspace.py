@@ -1,0 +1,207 @@
+"""Pilot tests of the workspace without a model: panes, sessions, paging, keys, palette, narrow terminals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input, Markdown
+
+from app.config import Config
+from app.session.store import ProjectStore
+from app.tui.main_screen import MainScreen
+from tests.tui.conftest import SIZE, history_document, wait_for_session, wait_until
+from widgets.chat_view import ChatView
+from widgets.dialogs import ConfirmScreen, PromptScreen
+from widgets.session_list import SessionList
+from widgets.status_line import StatusLine
+
+
+def chat_text(app) -> str:
+    parts = []
+    for widget in app.main_screen.chat.children:
+        if isinstance(widget, Markdown):
+            parts.append(widget.source)
+        else:
+            parts.append(str(widget.render()))
+    return "\n".join(parts)
+
+
+async def test_opens_without_a_model_and_says_how_to_configure_one(workspace, store: ProjectStore) -> None:
+    app = workspace()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_session(pilot, "main")
+        text = chat_text(app)
+        for needle in ("No model is configured", "OPENAI_BASE_URL", "OPENAI_API_KEY", "AI_AGENT_MODEL"):
+            assert needle in text
+        status = str(app.main_screen.query_one(StatusLine).render())
+        assert "session main" in status and "no model" in status
+        # Typing a goal without a model keeps the goal visible and repeats the help, never crashes.
+        await pilot.click("#goal")
+        await pilot.press(*"add a test", "enter")
+        await pilot.pause()
+        assert "add a test" in chat_text(app)
+        assert app.main_screen.busy is False
+    assert store.exists("main") and store.active_name() == "main"
+
+
+async def test_every_binding_has_an_id_and_a_description(workspace) -> None:
+    app = workspace()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_session(pilot, "main")
+        classes = [type(app), MainScreen, SessionList, ConfirmScreen, PromptScreen]
+        from widgets.approval import ApprovalScreen
+        from widgets.diff_preview import DiffPreview
+
+        classes += [ApprovalScreen, DiffPreview]
+        for cls in classes:
+            for binding in cls.BINDINGS:
+                assert binding.id, f"{cls.__name__} {binding.key} has no id"
+                assert binding.description, f"{cls.__name__} {binding.key} has no description"
+
+
+async def test_approve_and_reject_are_greyed_out_when_nothing_is_pending(workspace) -> None:
+    app = workspace()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_session(pilot, "main")
+        screen = app.main_screen
+        for action in ("apply", "reject", "review", "stop"):
+            assert screen.check_action(action, ()) is None
+        assert screen.check_action("undo", ()) is True
+        # Pressed anyway (focus outside the input): nothing happens, nothing is asked.
+        screen.query_one("#diff").focus()
+        await pilot.press("y", "n", "a")
+        assert app.screen is screen
+
+
+async def test_new_session_from_the_keyboard(workspace, store: ProjectStore) -> None:
+    app = workspace()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_session(pilot, "main")
+        await pilot.press("ctrl+n")
+        assert isinstance(app.screen, PromptScreen)
+        await pilot.press(*"dark-mode", "enter")
+        await wait_for_session(pilot, "dark-mode")
+        names = [o.id for o in app.main_screen.query_one(SessionList).options]
+        assert set(names) == {"main", "dark-mode"}
+        # An invalid name is refused with a message; nothing is created.
+        await pilot.press("ctrl+n", *".hidden", "enter")
+        await pilot.pause()
+        assert app.main_screen.session_name == "dark-mode"
+    assert store.active_name() == "dark-mode"
+    assert sorted(m.name for m in store.list_sessions()) == ["dark-mode", "main"]
+
+
+async def test_switch_rename_and_delete_from_the_sidebar(workspace, store: ProjectStore) -> None:
+    store.import_session(history_document("other", 3))
+    app = workspace()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_session(pilot, "main")
+        sessions = app.main_screen.query_one(SessionList)
+        sessions.focus()
+        sessions.highlighted = [o.id for o in sessions.options].index("other")
+        await pilot.press("enter")
+        await wait_for_session(pilot, "other")
+        assert "message number 2" in chat_text(app)
+        assert store.active_name() == "other"
+
+        # Rename (F2) the highlighted session.
+        sessions.focus()
+        sessions.highlighted = [o.id for o in sessions.options].index("other")
+        await pilot.press("f2")
+        assert isinstance(app.screen, PromptScreen)
+        app.screen.query_one(Input).value = ""
+        await pilot.press(*"renamed", "enter")
+        await wait_until(pilot, lambda: store.exists("renamed"), what="rename")
+        await wait_until(pilot, lambda: app.main_screen.session_name == "renamed", what="renamed in status")
+        assert not store.exists("other")
+
+        # Delete asks first: n keeps it, y removes it.
+        sessions.focus()
+        await wait_until(pilot, lambda: "main" in [o.id for o in sessions.options])
+        sessions.highlighted = [o.id for o in sessions.options].index("main")
+        await pilot.press("delete")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert store.exists("main")
+        sessions.highlighted = [o.id for o in sessions.options].index("main")
+        await pilot.press("delete")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: not store.exists("main"), what="delete")
+        await wait_until(pilot, lambda: [o.id for o in sessions.options] == ["renamed"], what="list refresh")
+
+
+async def test_long_history_shows_its_tail_first_and_older_pages_on_scroll(workspace, store) -> None:
+    store.import_session(history_document("long", 2000))
+    app = workspace("long")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_session(pilot, "long")
+        chat = app.main_screen.query_one(ChatView)
+        assert chat.first_index == 1950
+        text = chat_text(app)
+        assert "message number 1999" in text and "message number 1949" not in text
+        assert "1950 earlier messages" in text
+        chat.scroll_home(animate=False, immediate=True)
+        await wait_until(pilot, lambda: chat.first_index == 1900, what="the page before")
+        assert "message number 1900" in chat_text(app)
+        # The keyboard way (ctrl+o) loads the next older page.
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: chat.first_index == 1850, what="another page")
+
+
+async def test_narrow_terminal_stays_usable(workspace) -> None:
+    app = workspace()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_session(pilot, "main")
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        screen = app.main_screen
+        assert screen.has_class("-narrow")
+        sessions = screen.query_one(SessionList)
+        assert sessions.display is False or sessions.region.width == 0
+        for selector in ("#chat", "#diff", "#goal", "#status", "#stages"):
+            region = screen.query_one(selector).region
+            assert region.width > 0 and region.height > 0, selector
+            assert region.right <= 80 and region.bottom <= 24, selector
+        assert screen.query_one("#chat").region.width >= 35
+        # ctrl+b brings the session list back over the narrow layout; typing still reaches the input.
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        assert sessions.region.width > 0
+        await pilot.press("escape")
+        await pilot.press(*"hello")
+        assert screen.query_one("#goal", Input).value == "hello"
+
+
+async def test_palette_offers_the_workspace_commands(workspace, store, agent_home: Path) -> None:
+    store.import_session(history_document("other", 2))
+    app = workspace()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_session(pilot, "main")
+        await pilot.press("ctrl+p")
+        await pilot.press(*"switch session: other")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for_session(pilot, "other")
+
+        await pilot.press("ctrl+p", *"export session")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: list((agent_home / "exports").glob("other-*.json")), what="export")
+
+        await pilot.press("ctrl+p", *"new session")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen), what="prompt")
+
+
+async def test_rerun_tests_reports_in_the_event_log(workspace, project: Path) -> None:
+    (project / "check.sh").write_text("echo '3 passed'\n")
+    app = workspace(config=Config(test_cmd="sh check.sh"))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_session(pilot, "main")
+        await pilot.press("ctrl+p", *"rerun tests")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        log = app.main_screen.events
+        await wait_until(pilot, lambda: ("ok", "tests passed · 3 passed") in log.entries, what="test run")

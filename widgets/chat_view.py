@@ -1,0 +1,136 @@
+"""The conversation: stored messages, then the model's reply streaming as Markdown.
+
+Only the visible tail of a long history is mounted; scrolling to the top asks for the page before it
+(``OlderWanted``), so switching to a session of thousands of messages stays instant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Markdown, Static
+from textual.widgets.markdown import MarkdownStream
+
+ROLE_LABELS = {"user": "you", "assistant": "ai", "system": "system", "event": "·"}
+
+
+def message_widget(message: dict[str, Any]) -> Widget:
+    role = str(message.get("role", "event"))
+    content = str(message.get("content", ""))
+    if role == "assistant":
+        widget: Widget = Markdown(content, classes="message assistant")
+    elif role == "user":
+        widget = Static(content, classes="message user", markup=False)
+    else:
+        widget = Static(content, classes=f"message {role}", markup=False)
+    widget.border_title = ROLE_LABELS.get(role, role)
+    return widget
+
+
+class ChatView(VerticalScroll):
+    """Messages top to bottom; anchored to the bottom while a reply streams."""
+
+    @dataclass
+    class OlderWanted(Message):
+        """The user scrolled to the top and older messages exist: the owner should call ``prepend``."""
+
+        before: int
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.border_title = "Conversation"
+        # Position (in the session's message list) of the oldest mounted message; 0 means all are shown.
+        self.first_index = 0
+        self._loading_older = False
+        self._reply: Markdown | None = None
+        self._stream: MarkdownStream | None = None
+
+    # -- history -------------------------------------------------------------------------------------------
+
+    async def show_history(self, messages: list[dict[str, Any]], first_index: int) -> None:
+        """Replace everything with ``messages``, the last ones of a session starting at ``first_index``."""
+        await self.end_reply()
+        await self.remove_children()
+        self.first_index = first_index
+        if first_index > 0:
+            await self.mount(Static(f"↑ {first_index} earlier messages", classes="older-hint"))
+        if messages:
+            await self.mount_all([message_widget(m) for m in messages])
+        self.scroll_end(animate=False, immediate=True)
+        self.anchor()
+
+    async def prepend(self, messages: list[dict[str, Any]], first_index: int) -> None:
+        """Mount an older page above what is shown, keeping the view where the user is reading."""
+        hint = self.query(".older-hint")
+        await hint.remove()
+        widgets: list[Widget] = [message_widget(m) for m in messages]
+        if first_index > 0:
+            widgets.insert(0, Static(f"↑ {first_index} earlier messages", classes="older-hint"))
+        before_height = self.virtual_size.height
+        if widgets:
+            first = self.children[0] if self.children else None
+            if first is not None:
+                await self.mount_all(widgets, before=first)
+            else:
+                await self.mount_all(widgets)
+        self.first_index = first_index
+        self._loading_older = False
+
+        def keep_position() -> None:
+            self.scroll_to(y=self.virtual_size.height - before_height, animate=False, immediate=True)
+
+        self.call_after_refresh(keep_position)
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if new <= 0 and old > 0 and self.first_index > 0 and not self._loading_older:
+            self._loading_older = True
+            self.post_message(self.OlderWanted(self.first_index))
+
+    def want_older(self) -> None:
+        """Ask for the page before the oldest shown (also bound to a key for keyboard users)."""
+        if self.first_index > 0 and not self._loading_older:
+            self._loading_older = True
+            self.post_message(self.OlderWanted(self.first_index))
+
+    # -- live additions ------------------------------------------------------------------------------------
+
+    async def add_message(self, role: str, content: str) -> Widget:
+        await self.end_reply()
+        widget = message_widget({"role": role, "content": content})
+        await self.mount(widget)
+        self.scroll_end(animate=False)
+        return widget
+
+    async def add_note(self, text: str, kind: str = "note") -> None:
+        """A one-line notice in the conversation (files read, applied, rejected, errors)."""
+        await self.end_reply()
+        await self.mount(Static(text, classes=f"note {kind}", markup=False))
+        self.scroll_end(animate=False)
+
+    async def stream_prose(self, text: str) -> None:
+        """Append a chunk of the model's prose to the current reply, starting one if needed."""
+        if self._stream is None:
+            self._reply = Markdown("", classes="message assistant streaming")
+            self._reply.border_title = "ai"
+            await self.mount(self._reply)
+            self.anchor()
+            self._stream = Markdown.get_stream(self._reply)
+        await self._stream.write(text)
+
+    async def end_reply(self) -> None:
+        """Close the streaming reply (the model call ended): flush what is pending."""
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            await stream.stop()
+        if self._reply is not None:
+            self._reply.remove_class("streaming")
+            self._reply = None
+
+    @property
+    def streaming(self) -> bool:
+        return self._stream is not None

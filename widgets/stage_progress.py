@@ -1,0 +1,54 @@
+"""The eight pipeline stages in one row, the current one live."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from app.events import Stage
+
+
+class StageProgress(Widget):
+    current: reactive[Stage | None] = reactive(None)
+    done: reactive[frozenset[Stage]] = reactive(frozenset())
+    failed: reactive[Stage | None] = reactive(None)
+
+    def start(self, stage: Stage) -> None:
+        if self.current is None or stage <= min(self.done, default=stage):
+            # A new run (or a revision going back to an earlier stage): clear what was done after it.
+            self.done = frozenset(s for s in self.done if s < stage)
+        self.current = stage
+        self.failed = None
+
+    def finish(self, stage: Stage) -> None:
+        self.done = self.done | {stage}
+        if self.current == stage:
+            self.current = None
+
+    def fail(self, stage: Stage | None) -> None:
+        self.failed = stage or self.current
+        self.current = None
+
+    def reset(self) -> None:
+        self.done = frozenset()
+        self.current = None
+        self.failed = None
+
+    def render(self) -> Text:
+        # Compact labels when narrow so all eight stay visible at 80 columns.
+        narrow = self.size.width < 100
+        text = Text()
+        for stage in Stage:
+            label = f"{int(stage)} {stage.label[:4] if narrow else stage.label}"
+            if stage == self.failed:
+                style, mark = "bold red", "✗"
+            elif stage == self.current:
+                style, mark = "bold reverse", "▸"
+            elif stage in self.done:
+                style, mark = "green", "✓"
+            else:
+                style, mark = "dim", " "
+            text.append(f"{mark}{label}", style=style)
+            text.append(" ")
+        return text
