@@ -1,0 +1,429 @@
+"""The persistent symbol index of a project: definitions, references and identifiers of every file.
+
+`SymbolIndex.open(root)` loads what is stored, refreshes the files whose size or mtime moved (their content
+hash decides whether they are parsed again), indexes new files and forgets deleted ones. The file watcher
+calls `update_file` and `remove_file` one path at a time. A cold build parses in two worker processes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from app.context import indexdb
+from app.context.extract import FileRecord, extract_batch, extract_file
+from app.context.indexdb import IndexCorrupt, Writer
+from app.context.inventory import is_indexable_path, scan_project
+from app.context.languages import REFERENCE
+from app.errors import AgentError
+from app.paths import agent_home, project_hash
+
+Progress = Callable[[int, int], None]
+
+# Below this many files to parse, starting worker processes costs more than it saves.
+PARALLEL_THRESHOLD = 400
+WORKERS = 2
+BATCH = 64
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """A definition or reference. Lines are 1-based; a reference spans one line."""
+
+    name: str
+    kind: str  # "function", "class", "method", "constant", "variable", "type", ..., or "reference"
+    path: str
+    line: int
+    end_line: int
+
+
+class IndexError_(AgentError):
+    """The index could not be read or written (disk full, permissions): one line for the user."""
+
+
+def index_dir_for(root: Path) -> Path:
+    return agent_home() / "index" / project_hash(root)
+
+
+class SymbolIndex:
+    def __init__(self, root: Path, index_dir: Path, conn: sqlite3.Connection | None) -> None:
+        self.root = root
+        self.index_dir = index_dir
+        self._conn = conn
+        self._lock = threading.RLock()
+
+    # -- opening -------------------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, root: Path, *, build: bool = True, progress: Progress | None = None) -> SymbolIndex:
+        """Load the stored index; with `build`, refresh what changed and build what is missing.
+        A damaged or stale store is rebuilt from the files, never trusted."""
+        root = Path(root).resolve()
+        index_dir = index_dir_for(root)
+        try:
+            conn = indexdb.open_existing(index_dir, str(root))
+        except IndexCorrupt:
+            conn = None
+            _discard(index_dir)
+        index = cls(root, index_dir, conn)
+        if build:
+            index.refresh(progress)
+        return index
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> SymbolIndex:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def refresh(self, progress: Progress | None = None) -> int:
+        """Bring the index in line with the project's files; returns how many files changed."""
+        from filelock import FileLock
+
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(self.index_dir / "lock")), self._lock:
+            try:
+                return self._refresh_locked(progress)
+            except IndexCorrupt:
+                # Found damage while reading the old store: start again from nothing.
+                self.close()
+                _discard(self.index_dir)
+                return self._refresh_locked(progress)
+            except sqlite3.DatabaseError as exc:
+                self.close()
+                _discard(self.index_dir)
+                if "malformed" in str(exc) or "not a database" in str(exc):
+                    return self._refresh_locked(progress)
+                raise IndexError_(f"cannot write the symbol index in {self.index_dir}: {exc}") from None
+
+    def _refresh_locked(self, progress: Progress | None) -> int:
+        files = scan_project(self.root)
+        if self._conn is None:
+            # Another process may have built it while we waited for the lock.
+            try:
+                self._conn = indexdb.open_existing(self.index_dir, str(self.root))
+            except IndexCorrupt:
+                _discard(self.index_dir)
+        if self._conn is None:
+            conn, path = indexdb.create_new(self.index_dir, str(self.root))
+            work: list[tuple[str, str | None]] = [(p, None) for p, _size, _mtime in files]
+            changed = self._apply(conn, work, [], progress, fresh=True)
+            self._conn = indexdb.make_current(self.index_dir, conn, path)
+            return changed
+        stored: dict[str, tuple[str, int, int]] = {}
+        for path, digest, size, mtime_ns in self._conn.execute(
+            "SELECT path, hash, size, mtime_ns FROM files"
+        ):
+            stored[path] = (digest, size, mtime_ns)
+        work_items: list[tuple[str, str | None]] = []
+        for relpath, size, mtime_ns in files:
+            known = stored.pop(relpath, None)
+            if known is None:
+                work_items.append((relpath, None))
+            elif known[1] != size or known[2] != mtime_ns or known[2] == 0:
+                work_items.append((relpath, known[0]))
+        gone = sorted(stored)
+        if not work_items and not gone:
+            return 0
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            changed = self._apply(self._conn, work_items, gone, progress, fresh=False)
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+        return changed
+
+    def _apply(
+        self,
+        conn: sqlite3.Connection,
+        work: list[tuple[str, str | None]],
+        gone: Sequence[str],
+        progress: Progress | None,
+        *,
+        fresh: bool,
+    ) -> int:
+        writer = Writer(conn, fresh=fresh)
+        for path in gone:
+            writer.remove(path)
+        total = len(work)
+        done = 0
+        if progress is not None:
+            progress(0, total)
+        for batch in _extract_all(str(self.root), work):
+            for item in batch:
+                if isinstance(item, FileRecord):
+                    writer.apply(item)
+                else:
+                    writer.remove(item[0])
+            done += len(batch)
+            if progress is not None:
+                progress(done, total)
+        return writer.finish()
+
+    # -- incremental updates (the file watcher) --------------------------------------------------------------
+
+    def update_file(self, relpath: str) -> None:
+        """Index one file again after it changed (or appeared); a file that is gone or not indexable is
+        removed."""
+        relpath = self._relative(relpath)
+        full = self.root / relpath
+        if not is_indexable_path(relpath) or not full.is_file() or full.is_symlink():
+            self.remove_file(relpath)
+            return
+        with self._write() as conn:
+            row = conn.execute("SELECT hash FROM files WHERE path=?", (relpath,)).fetchone()
+            record = extract_file(str(self.root), relpath, row[0] if row else None)
+            writer = Writer(conn, fresh=False)
+            if record is None:
+                writer.remove(relpath)
+            else:
+                writer.apply(record)
+            writer.finish()
+
+    def remove_file(self, relpath: str) -> None:
+        relpath = self._relative(relpath)
+        with self._write() as conn:
+            writer = Writer(conn, fresh=False)
+            if writer.remove(relpath):
+                writer.finish()
+
+    def _relative(self, relpath: str) -> str:
+        path = Path(relpath)
+        if path.is_absolute():
+            try:
+                path = path.resolve().relative_to(self.root)
+            except ValueError:
+                raise IndexError_(f"{relpath} is outside the project {self.root}") from None
+        return PurePosixPath(*path.parts).as_posix()
+
+    class _WriteContext:
+        def __init__(self, index: SymbolIndex) -> None:
+            self.index = index
+            self.lock: Any = None
+
+        def __enter__(self) -> sqlite3.Connection:
+            from filelock import FileLock
+
+            index = self.index
+            index.index_dir.mkdir(parents=True, exist_ok=True)
+            self.lock = FileLock(str(index.index_dir / "lock"))
+            self.lock.acquire()
+            index._lock.acquire()
+            if index._conn is None:
+                index._refresh_locked(None)
+            conn = index._conn
+            assert conn is not None
+            conn.execute("BEGIN IMMEDIATE")
+            return conn
+
+        def __exit__(self, exc_type: object, *_rest: object) -> None:
+            conn = self.index._conn
+            try:
+                if conn is not None:
+                    conn.execute("ROLLBACK" if exc_type else "COMMIT")
+            finally:
+                self.index._lock.release()
+                self.lock.release()
+
+    def _write(self) -> SymbolIndex._WriteContext:
+        return SymbolIndex._WriteContext(self)
+
+    # -- queries ---------------------------------------------------------------------------------------------
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._lock:
+            if self._conn is None:
+                return []
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as exc:
+                raise IndexError_(
+                    f"the symbol index in {self.index_dir} is damaged ({exc}); run `ai --search` again to "
+                    "rebuild it"
+                ) from None
+
+    def file_count(self) -> int:
+        rows = self._query("SELECT COUNT(*) FROM files")
+        return int(rows[0][0]) if rows else 0
+
+    def generation(self) -> int:
+        rows = self._query("SELECT value FROM meta WHERE key='generation'")
+        return int(rows[0][0]) if rows else 0
+
+    def definitions(self, name: str) -> list[Symbol]:
+        rows = self._query(
+            "SELECT d.name, d.kind, f.path, d.line, d.end_line FROM defs d JOIN files f ON f.id = d.file_id "
+            "WHERE d.name = ? ORDER BY f.path, d.line, d.kind",
+            (name,),
+        )
+        return [Symbol(*row) for row in rows]
+
+    def references(self, name: str) -> list[Symbol]:
+        """Where `name` is used (calls, type uses, base classes), from the files that contain it."""
+        found: list[Symbol] = []
+        for path, blob in self._query(
+            "SELECT f.path, d.symbols FROM files f JOIN filedata d ON d.file_id = f.id WHERE f.id IN "
+            "(SELECT value FROM json_each(?)) ORDER BY f.path",
+            (_json_ids(self._ids_with_token(name)),),
+        ):
+            for sym_name, kind, line, end_line in indexdb.unpack_symbols(blob):
+                if kind == REFERENCE and sym_name == name:
+                    found.append(Symbol(sym_name, kind, path, line, end_line))
+        return found
+
+    def outline(self, relpath: str) -> list[Symbol]:
+        """The definitions of one file in line order."""
+        rows = self._query(
+            "SELECT d.name, d.kind, f.path, d.line, d.end_line FROM defs d JOIN files f ON f.id = d.file_id "
+            "WHERE f.path = ? ORDER BY d.line, d.end_line DESC, d.name",
+            (self._relative(relpath),),
+        )
+        return [Symbol(*row) for row in rows]
+
+    def fuzzy(self, query: str, limit: int = 20) -> list[Symbol]:
+        """Definitions whose name contains the query's characters in order, best first: exact, then
+        prefix, then substring, then scattered; shorter names and paths break ties."""
+        query = query.strip()
+        if not query:
+            return []
+        needle = query.lower()
+        pattern = "%" + "%".join(_like_escape(ch) for ch in needle) + "%"
+        names = [
+            row[0]
+            for row in self._query("SELECT DISTINCT name FROM defs WHERE name LIKE ? ESCAPE '\\'", (pattern,))
+        ]
+        scored = sorted(
+            ((fuzzy_score(needle, name), name) for name in names),
+            key=lambda item: (-item[0], len(item[1]), item[1]),
+        )
+        result: list[Symbol] = []
+        for _score, name in scored:
+            result.extend(self.definitions(name))
+            if len(result) >= limit:
+                break
+        return result[:limit]
+
+    def files_with_identifier(self, ident: str) -> list[str]:
+        """Sorted paths of the files containing the identifier."""
+        return self._paths_of(self._ids_with_token(ident))
+
+    def files_with_all(self, idents: Sequence[str]) -> list[str]:
+        """Sorted paths of the files containing every one of the identifiers."""
+        common: set[int] | None = None
+        for ident in idents:
+            ids = set(self._ids_with_token(ident))
+            common = ids if common is None else common & ids
+            if not common:
+                return []
+        return self._paths_of(sorted(common or ()))
+
+    def files_defining(self, name: str) -> list[str]:
+        rows = self._query(
+            "SELECT DISTINCT f.path FROM defs d JOIN files f ON f.id = d.file_id WHERE d.name = ? ORDER BY f.path",
+            (name,),
+        )
+        return [row[0] for row in rows]
+
+    def _ids_with_token(self, token: str) -> list[int]:
+        rows = self._query("SELECT ids FROM postings WHERE token = ?", (token,))
+        return list(indexdb.unpack_ids(rows[0][0])) if rows else []
+
+    def _paths_of(self, ids: Sequence[int]) -> list[str]:
+        if not ids:
+            return []
+        rows = self._query(
+            "SELECT path FROM files WHERE id IN (SELECT value FROM json_each(?)) ORDER BY path",
+            (_json_ids(ids),),
+        )
+        return [row[0] for row in rows]
+
+    # -- for the repo map ------------------------------------------------------------------------------------
+
+    def all_definitions(self) -> list[Symbol]:
+        rows = self._query(
+            "SELECT d.name, d.kind, f.path, d.line, d.end_line FROM defs d JOIN files f ON f.id = d.file_id "
+            "ORDER BY f.path, d.line, d.name, d.kind"
+        )
+        return [Symbol(*row) for row in rows]
+
+    def postings_for(self, names: Sequence[str]) -> dict[str, list[str]]:
+        """For each name, the sorted paths of files containing it (one pass over ids, one over paths)."""
+        id_lists: dict[str, list[int]] = {}
+        for name in names:
+            id_lists[name] = self._ids_with_token(name)
+        path_of = dict(self._query("SELECT id, path FROM files"))
+        return {name: sorted(path_of[i] for i in ids if i in path_of) for name, ids in id_lists.items()}
+
+    def cached_map(self, key: str) -> str | None:
+        rows = self._query("SELECT text FROM repomap_cache WHERE key = ?", (key,))
+        return rows[0][0] if rows else None
+
+    def store_map(self, key: str, text: str) -> None:
+        with self._lock:
+            if self._conn is None:
+                return
+            try:
+                self._conn.execute("INSERT OR REPLACE INTO repomap_cache VALUES (?, ?)", (key, text))
+            except sqlite3.DatabaseError:
+                pass  # a cache that cannot be written is only slower
+
+
+def fuzzy_score(needle: str, name: str) -> float:
+    lowered = name.lower()
+    if lowered == needle:
+        return 4.0 if name == needle else 3.5
+    if lowered.startswith(needle):
+        return 3.0 - len(name) / 1000
+    position = lowered.find(needle)
+    if position >= 0:
+        # At a word boundary (snake_case or CamelCase) beats the middle of a word.
+        boundary = position == 0 or name[position - 1] == "_" or name[position].isupper()
+        return (2.5 if boundary else 2.0) - len(name) / 1000
+    return 1.0 - len(name) / 1000
+
+
+def _like_escape(ch: str) -> str:
+    return "\\" + ch if ch in "%_\\" else ch
+
+
+def _json_ids(ids: Sequence[int]) -> str:
+    return "[" + ",".join(str(i) for i in ids) + "]"
+
+
+def _discard(index_dir: Path) -> None:
+    """Throw away a store that cannot be trusted; the next refresh builds a new one."""
+    if not index_dir.is_dir():
+        return
+    for entry in index_dir.iterdir():
+        if entry.name == "CURRENT" or entry.name.startswith("index-"):
+            try:
+                entry.unlink()
+            except OSError:
+                pass
+
+
+def _extract_all(root: str, work: list[tuple[str, str | None]]) -> Iterator[list[Any]]:
+    """Records for the work items, in batches, in order; in two worker processes when there are many."""
+    batches = [work[i : i + BATCH] for i in range(0, len(work), BATCH)]
+    if len(work) < PARALLEL_THRESHOLD:
+        for batch in batches:
+            yield extract_batch(root, batch)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn, not fork: the TUI runs threads, and a forked child of a threaded process can deadlock.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=WORKERS, mp_context=context) as pool:
+        yield from pool.map(extract_batch, [root] * len(batches), batches)

@@ -1,0 +1,184 @@
+"""A repo map for prompts: the definitions that matter most, as an outline within a token budget.
+
+A definition matters when other files mention its name (a weighted count of the files whose identifiers
+include it), more so when those files are the goal's files or sit next to them, and most when its own file or
+its name is what the goal is about. The count is linear in the index's postings, so the map of a 7k-file
+project takes well under a second, and a map once made is kept in the index until the index changes.
+
+The text is a function of the index and the arguments only: every collection is sorted with full tie-breaks
+before it is used, no set or dict order leaks into the output, so two processes (any PYTHONHASHSEED) render
+the same bytes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import orjson
+
+from app.context.index import Symbol, SymbolIndex
+
+# Kinds worth a line in the map; variables and fields are too many and say too little.
+MAP_KINDS = frozenset(
+    {"class", "function", "method", "interface", "type", "module", "macro", "constant", "prototype"}
+)
+CHARS_PER_TOKEN = 4  # a deterministic estimate; no tokenizer needed
+LINE_CHARS = 100
+# Names defined in more places than this are too generic to say which definition a mention means.
+MAX_DEFINERS = 24
+FOCUS_FILE_WEIGHT = 20.0
+NEIGHBOUR_WEIGHT = 3.0
+
+
+def repo_map(
+    index: SymbolIndex,
+    *,
+    focus_files: Sequence[str] = (),
+    focus_identifiers: Sequence[str] = (),
+    token_budget: int = 2048,
+) -> str:
+    focus_file_set = sorted({_normal_path(f) for f in focus_files})
+    focus_ident_set = sorted(set(focus_identifiers))
+    key = orjson.dumps([index.generation(), focus_file_set, focus_ident_set, token_budget]).decode()
+    cached = index.cached_map(key)
+    if cached is not None:
+        return cached
+    text = _render(index, focus_file_set, focus_ident_set, token_budget)
+    index.store_map(key, text)
+    return text
+
+
+def rank_definitions(
+    index: SymbolIndex, focus_files: Sequence[str], focus_identifiers: Sequence[str]
+) -> list[tuple[float, Symbol]]:
+    """(score, definition), best first; ties by path, line, name."""
+    definitions = [d for d in index.all_definitions() if d.kind in MAP_KINDS]
+    if not definitions:
+        return []
+    definers: dict[str, list[str]] = {}
+    for d in definitions:  # all_definitions is sorted by path, so each list is sorted
+        paths = definers.setdefault(d.name, [])
+        if not paths or paths[-1] != d.path:
+            paths.append(d.path)
+    names = sorted(definers)
+    mentions = index.postings_for(names)
+
+    focus = set(focus_files)
+    focus_dirs = {_parent(f) for f in focus_files}
+    wanted = set(focus_identifiers)
+
+    def weight_of_file(path: str) -> float:
+        if path in focus:
+            return FOCUS_FILE_WEIGHT
+        if _parent(path) in focus_dirs:
+            return NEIGHBOUR_WEIGHT
+        return 1.0
+
+    # For each name: the summed weight of the files that mention it.
+    mention_weight: dict[str, float] = {}
+    for name in names:
+        total = 0.0
+        for path in mentions.get(name, ()):
+            total += weight_of_file(path)
+        mention_weight[name] = total
+
+    mention_sets: dict[str, frozenset[str]] = {}
+    scored: list[tuple[float, Symbol]] = []
+    for d in definitions:
+        count = len(definers[d.name])
+        mentioned_in = mention_sets.get(d.name)
+        if mentioned_in is None:
+            mentioned_in = mention_sets[d.name] = frozenset(mentions.get(d.name, ()))
+        own = weight_of_file(d.path) if d.path in mentioned_in else 0.0
+        incoming = max(0.0, mention_weight[d.name] - own)
+        if count > MAX_DEFINERS:
+            incoming = 0.0
+        score = math.log1p(incoming / count) * _name_weight(d.name)
+        score += 0.01 * _kind_weight(d.kind)  # a class outranks a helper nobody mentions
+        if d.path in focus:
+            score = score * 2 + 2.0
+        elif _parent(d.path) in focus_dirs:
+            score *= 1.3
+        if d.name in wanted:
+            score = score * 3 + 5.0
+        scored.append((round(score, 9), d))
+    scored.sort(key=lambda item: (-item[0], item[1].path, item[1].line, item[1].name, item[1].kind))
+    return scored
+
+
+def _render(
+    index: SymbolIndex, focus_files: Sequence[str], focus_identifiers: Sequence[str], budget: int
+) -> str:
+    ranked = rank_definitions(index, focus_files, focus_identifiers)
+    max_chars = max(0, budget) * CHARS_PER_TOKEN
+    lines = _SourceLines(index.root)
+    chosen: dict[str, list[tuple[int, str]]] = {}
+    file_order: list[str] = []
+    used = 0
+    misses = 0
+    for _score, d in ranked:
+        text = lines.get(d.path, d.line)
+        entry = f"{d.line:>5}: {text}"
+        cost = len(entry) + 1
+        if d.path not in chosen:
+            cost += len(d.path) + 2
+        if used + cost > max_chars:
+            misses += 1
+            if misses > 200:
+                break
+            continue
+        if d.path not in chosen:
+            chosen[d.path] = []
+            file_order.append(d.path)
+        chosen[d.path].append((d.line, entry))
+        used += cost
+    out: list[str] = []
+    for path in file_order:
+        out.append(f"{path}:")
+        out.extend(entry for _line, entry in sorted(set(chosen[path])))
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def _name_weight(name: str) -> float:
+    weight = 1.0
+    if name.startswith("_"):
+        weight *= 0.2  # private: rarely what a goal is about
+    if len(name) < 4:
+        weight *= 0.5
+    return weight
+
+
+def _kind_weight(kind: str) -> float:
+    return {"class": 3.0, "interface": 3.0, "type": 2.0, "function": 2.0, "module": 1.5}.get(kind, 1.0)
+
+
+def _parent(path: str) -> str:
+    return path.rsplit("/", 1)[0] if "/" in path else ""
+
+
+def _normal_path(path: str) -> str:
+    path = path.replace("\\", "/")
+    while path.startswith("./"):
+        path = path[2:]
+    return path
+
+
+class _SourceLines:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.cache: dict[str, list[str]] = {}
+
+    def get(self, path: str, line: int) -> str:
+        lines = self.cache.get(path)
+        if lines is None:
+            try:
+                lines = (self.root / path).read_text(encoding="utf-8", errors="replace").splitlines()
+            except OSError:
+                lines = []
+            self.cache[path] = lines
+        if not 0 < line <= len(lines):
+            return ""
+        text = lines[line - 1].rstrip().expandtabs(4)
+        return text if len(text) <= LINE_CHARS else text[: LINE_CHARS - 1] + "…"
