@@ -99,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="GOAL",
         help="take GOAL to an applied change (headless with --yes/--dry-run/--json)",
     )
+    parser.add_argument(
+        "--search",
+        metavar="QUERY",
+        help="find a symbol, identifier or regular expression in the project (--json: one object a line)",
+    )
     return parser
 
 
@@ -146,12 +151,15 @@ def _check_combinations(args: argparse.Namespace) -> None:
             ("--delete-session", args.delete_session is not None),
             ("--export-session", args.export_session is not None),
             ("--import-session", args.import_session is not None),
+            ("--search", getattr(args, "search", None) is not None),
         )
         if on
     ]
     if len(actions) > 1:
         raise UsageError(f"{' and '.join(actions)} cannot be used together")
-    if args.json and not (args.list_sessions or args.continue_ or _modified_command(args)):
+    if args.json and not (
+        args.list_sessions or args.continue_ or _modified_command(args) or getattr(args, "search", None)
+    ):
         raise UsageError("--json goes with --list-sessions, --continue or a command that takes modifiers")
     if not _modified_command(args):
         for flag in ("yes", "dry_run", "model", "base_url", "test_cmd", "no_git"):
@@ -308,6 +316,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         return cmd_export_session(args)
     if args.import_session is not None:
         return cmd_import_session(args)
+    if getattr(args, "search", None) is not None:
+        from app.context.command import run_search
+
+        return run_search(_project_root(args), args.search, as_json=args.json)
     if args.undo:
         from app.edits.undo_cli import cmd_undo
 

@@ -357,6 +357,22 @@ class SymbolIndex:
         )
         return [Symbol(*row) for row in rows]
 
+    def reference_counts(self) -> dict[str, list[tuple[str, int]]]:
+        """For each referenced name, (path, how many references) of the files referring to it, by path."""
+        counts: dict[str, list[tuple[str, int]]] = {}
+        rows = self._query(
+            "SELECT f.path, d.symbols FROM files f JOIN filedata d ON d.file_id = f.id "
+            "WHERE f.lang NOT IN ('text', 'skipped') ORDER BY f.path"
+        )
+        for path, blob in rows:
+            per_file: dict[str, int] = {}
+            for name, kind, _line, _end in indexdb.unpack_symbols(blob):
+                if kind == REFERENCE:
+                    per_file[name] = per_file.get(name, 0) + 1
+            for name in sorted(per_file):
+                counts.setdefault(name, []).append((path, per_file[name]))
+        return counts
+
     def postings_for(self, names: Sequence[str]) -> dict[str, list[str]]:
         """For each name, the sorted paths of files containing it (one pass over ids, one over paths)."""
         id_lists: dict[str, list[int]] = {}

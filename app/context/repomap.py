@@ -1,9 +1,10 @@
 """A repo map for prompts: the definitions that matter most, as an outline within a token budget.
 
-A definition matters when other files mention its name (a weighted count of the files whose identifiers
-include it), more so when those files are the goal's files or sit next to them, and most when its own file or
-its name is what the goal is about. The count is linear in the index's postings, so the map of a 7k-file
-project takes well under a second, and a map once made is kept in the index until the index changes.
+A definition matters when other files refer to its name (tree-sitter references: calls, base classes, type
+uses), more so when those files are the goal's files or sit next to them, and most when its own file or its
+name is what the goal is about. A name defined in many places shares its references among them. The scoring is
+one pass over the stored references, so the map of django (7k files) takes well under a second, and a map once
+made is kept in the index until the index changes.
 
 The text is a function of the index and the arguments only: every collection is sorted with full tie-breaks
 before it is used, no set or dict order leaks into the output, so two processes (any PYTHONHASHSEED) render
@@ -62,8 +63,7 @@ def rank_definitions(
         paths = definers.setdefault(d.name, [])
         if not paths or paths[-1] != d.path:
             paths.append(d.path)
-    names = sorted(definers)
-    mentions = index.postings_for(names)
+    references = index.reference_counts()
 
     focus = set(focus_files)
     focus_dirs = {_parent(f) for f in focus_files}
@@ -76,23 +76,19 @@ def rank_definitions(
             return NEIGHBOUR_WEIGHT
         return 1.0
 
-    # For each name: the summed weight of the files that mention it.
-    mention_weight: dict[str, float] = {}
-    for name in names:
-        total = 0.0
-        for path in mentions.get(name, ()):
-            total += weight_of_file(path)
-        mention_weight[name] = total
+    # For each name: the weighted references to it, per referring file (several uses count, but less).
+    incoming_by_file: dict[str, dict[str, float]] = {}
+    incoming_total: dict[str, float] = {}
+    for name in sorted(definers):
+        per_file = {path: weight_of_file(path) * math.sqrt(count) for path, count in references.get(name, ())}
+        incoming_by_file[name] = per_file
+        incoming_total[name] = math.fsum(per_file[path] for path in sorted(per_file))
 
-    mention_sets: dict[str, frozenset[str]] = {}
     scored: list[tuple[float, Symbol]] = []
     for d in definitions:
         count = len(definers[d.name])
-        mentioned_in = mention_sets.get(d.name)
-        if mentioned_in is None:
-            mentioned_in = mention_sets[d.name] = frozenset(mentions.get(d.name, ()))
-        own = weight_of_file(d.path) if d.path in mentioned_in else 0.0
-        incoming = max(0.0, mention_weight[d.name] - own)
+        # References from the defining file itself say little about its importance elsewhere.
+        incoming = max(0.0, incoming_total[d.name] - incoming_by_file[d.name].get(d.path, 0.0))
         if count > MAX_DEFINERS:
             incoming = 0.0
         score = math.log1p(incoming / count) * _name_weight(d.name)
@@ -143,6 +139,8 @@ def _render(
 
 def _name_weight(name: str) -> float:
     weight = 1.0
+    if "_" in name.strip("_") or any(ch.isupper() for ch in name[1:]):
+        weight *= 1.5  # a compound name (snake_case, CamelCase) means one thing; `get` means many
     if name.startswith("_"):
         weight *= 0.2  # private: rarely what a goal is about
     if len(name) < 4:
