@@ -131,6 +131,13 @@ class ChatView(VerticalScroll):
             self._reply.remove_class("streaming")
             self._reply = None
 
+    async def discard_reply(self) -> None:
+        """Drop the reply streamed so far (the model call is retried from scratch)."""
+        reply = self._reply
+        await self.end_reply()
+        if reply is not None:
+            await reply.remove()
+
     @property
     def streaming(self) -> bool:
         return self._stream is not None

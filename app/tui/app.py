@@ -36,7 +36,6 @@ class WorkspaceApp(App[int]):
     COMMANDS = App.COMMANDS | {WorkspaceCommands}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
-        Binding("ctrl+p", "command_palette", "Commands", id="command-palette"),
     ]
 
     @dataclass
@@ -52,6 +51,7 @@ class WorkspaceApp(App[int]):
         *,
         config: Config,
         initial_goal: str | None = None,
+        continue_session: bool = False,
         store: ProjectStore | None = None,
         clock: Callable[[], float] = time.time,
         label: str | None = None,
@@ -64,10 +64,11 @@ class WorkspaceApp(App[int]):
         self.project_label = label or project_label(root)
         self.session_name = session_name
         self.initial_goal = initial_goal
+        self.continue_session = continue_session
         self.last_switch_seconds = 0.0
 
     def on_mount(self) -> None:
-        self.push_screen(MainScreen(self.session_name, self.initial_goal))
+        self.push_screen(MainScreen(self.session_name, self.initial_goal, self.continue_session))
 
     @property
     def main_screen(self) -> MainScreen:
@@ -88,6 +89,7 @@ def make_app(
     *,
     config: Config,
     initial_goal: str | None = None,
+    continue_session: bool = False,
     clock: Callable[[], float] = time.time,
     label: str | None = None,
 ) -> WorkspaceApp:

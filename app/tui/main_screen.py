@@ -21,6 +21,7 @@ from app.events import (
     Applied,
     AwaitingDecision,
     BlockCompleted,
+    ContextReady,
     Decision,
     DecisionKind,
     DiffReady,
@@ -31,6 +32,7 @@ from app.events import (
     Info,
     ProseDelta,
     Rejected,
+    Retrying,
     Stage,
     StageFinished,
     StageStarted,
@@ -69,17 +71,9 @@ DECISION_NOTES = {
 
 
 def proposed_contents(diff: DiffReady) -> dict[str, str]:
-    """The full proposed text of each file (what `e` opens in the editor), from the edit engine's proposal."""
-    proposal = diff.proposal
-    if proposal is None:
-        return {}
-    for attribute in ("new_contents", "contents", "results"):
-        value = getattr(proposal, attribute, None)
-        if callable(value):
-            value = value()
-        if isinstance(value, dict):
-            return {str(path): text for path, text in value.items() if isinstance(text, str)}
-    return {}
+    """The full proposed text of each changed file (what `e` opens), from the edit engine's proposal."""
+    files = getattr(diff.proposal, "files", None) or []
+    return {change.path: change.new_text for change in files if change.new_text is not None}
 
 
 class MainScreen(SessionScreen):
@@ -99,8 +93,12 @@ class MainScreen(SessionScreen):
     stage: reactive[Stage | None] = reactive(None)
     pending: reactive[DiffReady | None] = reactive(None, bindings=True)
 
-    def __init__(self, session_name: str, initial_goal: str | None = None) -> None:
+    def __init__(
+        self, session_name: str, initial_goal: str | None = None, continue_session: bool = False
+    ) -> None:
         super().__init__()
+        # --continue, or a follow-up after a first goal here: the model sees the session's conversation.
+        self.with_history = continue_session
         self.set_reactive(MainScreen.session_name, session_name)
         self.initial_goal = initial_goal
         self.bridge: BuildBridge | None = None
@@ -232,7 +230,9 @@ class MainScreen(SessionScreen):
             goal=goal,
             config=self.app.config,
             use_git=self.app.config.use_git,
+            with_history=self.with_history,
         )
+        self.with_history = True
         self.bridge = BuildBridge(request, self.post_message)
         self.busy = True
         self.progress.reset()
@@ -283,6 +283,17 @@ class MainScreen(SessionScreen):
             self.tokens += event.total_tokens or (event.prompt_tokens + event.completion_tokens)
         elif isinstance(event, Info):
             events.add(event.message)
+        elif isinstance(event, ContextReady):
+            dropped = f", dropped {', '.join(event.dropped)}" if event.dropped else ""
+            events.add(f"context: {event.tokens} tokens, {len(event.files)} file(s){dropped}")
+        elif isinstance(event, Retrying):
+            # The call starts over: what streamed so far is not the answer.
+            await chat.discard_reply()
+            await self.diff.clear("waiting for the model…")
+            events.add(
+                f"model call failed ({event.reason}); retry {event.attempt}/{event.attempts} in {event.delay:.0f}s",
+                "warning",
+            )
         elif isinstance(event, ErrorEvent):
             await chat.add_note(f"error: {event.message}", "error")
             events.add(event.message, "error")

@@ -213,8 +213,13 @@ class SessionScreen(Screen[None]):
             await self.chat.add_note("nothing to undo in this session", "decision")
             self.notify("nothing to undo in this session")
             return
-        summary = getattr(result, "summary", None) or str(result)
+        files = ", ".join(result.get("files") or [])
+        summary = f"{result.get('summary') or result.get('undone')} ({files})"
+        if result.get("commit"):
+            summary += f" · commit {str(result['commit'])[:8]}"
         await self.chat.add_note(f"↶ undone: {summary}", "applied")
+        if result.get("warning"):
+            self.events.add(str(result["warning"]), "warning")
         self.events.add(f"undone: {summary}", "ok")
         self.refresh_sessions()
 

@@ -1,0 +1,337 @@
+"""Pilot tests of a build in the workspace against the scripted model server: every decision path, undo,
+the error feed and stopping. Real project files, real git, the real pipeline; only the model is scripted."""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.widgets import Markdown, TextArea
+
+from app.config import Config
+from app.session.store import ProjectStore
+from app.tui import WorkspaceApp, make_app
+from tests.conftest import git
+from tests.model_server import ScriptedModelServer
+from tests.tui.conftest import FROZEN_TIME, SIZE, wait_for_session, wait_until
+from widgets.approval import ApprovalScreen
+from widgets.dialogs import EditorScreen, PromptScreen
+from widgets.diff_preview import DiffPreview
+
+# Two functions far enough apart that a change to each is its own hunk.
+OPS = (
+    "def add(a, b):\n    return a + b\n\n\n"
+    + "".join(f"def helper_{i}():\n    return {i}\n\n\n" for i in range(4))
+    + "def subtract(a, b):\n    return a + b\n"
+)
+
+PLAN = "Plan: make `subtract` subtract and document `add`.\n\n"
+TWO_HUNKS = (
+    PLAN
+    + "<<<<<<< REPLACE calc/ops.py\ndef add(a, b):\n    return a + b\n=======\n"
+    + 'def add(a, b):\n    """Sum."""\n    return a + b\n>>>>>>> END\n\n'
+    + "<<<<<<< REPLACE calc/ops.py\ndef subtract(a, b):\n    return a + b\n=======\n"
+    + "def subtract(a, b):\n    return a - b\n>>>>>>> END\n"
+)
+REVISED = (
+    "Revised: only subtract.\n\n"
+    "<<<<<<< REPLACE calc/ops.py\ndef subtract(a, b):\n    return a + b\n=======\n"
+    "def subtract(a, b):\n    return -(b - a)\n>>>>>>> END\n"
+)
+ALTERNATIVES = (
+    "1. Use operator.sub. 2. Negate and add. I recommend 1.\n\n"
+    "<<<<<<< REPLACE calc/ops.py\ndef subtract(a, b):\n    return a + b\n=======\n"
+    "def subtract(a, b):\n    import operator\n    return operator.sub(a, b)\n>>>>>>> END\n"
+)
+SCRIPT: dict[str, Any] = {
+    "rules": [
+        {"when": {"last_user_contains": "revision"}, "reply": REVISED},
+        {"when": {"last_user_contains": "alternatives"}, "reply": ALTERNATIVES},
+    ],
+    "default": {"reply": TWO_HUNKS, "chunk_size": 24},
+}
+
+
+@pytest.fixture
+def calc(git_project: Path) -> Path:
+    (git_project / "calc").mkdir()
+    (git_project / "calc" / "__init__.py").write_text("")
+    (git_project / "calc" / "ops.py").write_text(OPS)
+    git(git_project, "add", ".")
+    git(git_project, "commit", "-q", "-m", "calc")
+    return git_project
+
+
+@pytest.fixture
+def server() -> Iterator[Callable[[dict[str, Any]], ScriptedModelServer]]:
+    started: list[ScriptedModelServer] = []
+
+    def start(script: dict[str, Any]) -> ScriptedModelServer:
+        started.append(ScriptedModelServer(script).start())
+        return started[-1]
+
+    yield start
+    for one in started:
+        one.stop()
+
+
+def model_config(url: str, **extra: Any) -> Config:
+    settings: dict[str, Any] = {
+        "base_url": url,
+        "api_key": "test-key",
+        "model": "scripted-model",
+        "max_retries": 1,
+        "retry_base_delay": 0.01,
+        "request_timeout": 5.0,
+        "lsp": False,
+        "watch_tests": False,
+    }
+    settings.update(extra)
+    return Config(**settings)
+
+
+@pytest.fixture
+def build_app(calc: Path, server) -> Callable[..., tuple[WorkspaceApp, ScriptedModelServer]]:
+    def make(script: dict[str, Any] = SCRIPT, goal: str | None = None, **extra: Any):
+        model = server(script)
+        app = make_app(
+            calc,
+            "main",
+            config=model_config(model.base_url, **extra),
+            initial_goal=goal,
+            clock=lambda: FROZEN_TIME,
+        )
+        return app, model
+
+    return make
+
+
+async def submit_goal(pilot, goal: str) -> None:
+    await wait_for_session(pilot, "main")
+    pilot.app.main_screen.query_one("#goal").focus()
+    pilot.app.main_screen.query_one("#goal").value = goal
+    await pilot.press("enter")
+
+
+async def wait_for_approval(pilot) -> ApprovalScreen:
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ApprovalScreen), what="the approval")
+    screen = pilot.app.screen
+    await wait_until(pilot, lambda: bool(screen.query_one(DiffPreview).hunk_views), what="the diff")
+    return screen
+
+
+async def wait_idle(pilot) -> None:
+    await wait_until(pilot, lambda: not pilot.app.main_screen.busy, what="the build to end")
+
+
+def ops(calc: Path) -> str:
+    return (calc / "calc" / "ops.py").read_text()
+
+
+def commits(calc: Path) -> list[str]:
+    return git(calc, "log", "--format=%s").splitlines()
+
+
+async def test_goal_streams_then_y_applies_and_commits(build_app, calc: Path) -> None:
+    app, model = build_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await submit_goal(pilot, "fix subtract in calc/ops.py")
+        approval = await wait_for_approval(pilot)
+        screen = app.main_screen
+        replies = [w.source for w in screen.chat.query(Markdown)]
+        assert any("Plan: make `subtract` subtract" in text for text in replies)
+        assert len(approval.query_one(DiffPreview).hunk_views) == 2
+        assert screen.check_action("apply", ()) is True
+        await pilot.press("y")
+        await wait_idle(pilot)
+        assert screen.tokens > 0
+        assert screen.check_action("apply", ()) is None
+    assert "return a - b" in ops(calc) and '"""Sum."""' in ops(calc)
+    assert len(commits(calc)) == 3
+    assert git(calc, "show", "--name-only", "--format=", "HEAD").split() == ["calc/ops.py"]
+    session = ProjectStore(calc).session("main")
+    assert session.meta().change_count == 1
+    assert any("fix subtract" in m["content"] for m in session.messages() if m["role"] == "user")
+    assert model.chat_requests()
+
+
+@pytest.mark.parametrize("key", ["n", "enter"])
+async def test_n_or_enter_rejects_and_changes_nothing(build_app, calc: Path, key: str) -> None:
+    app, _ = build_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await submit_goal(pilot, "fix subtract")
+        await wait_for_approval(pilot)
+        await pilot.press(key)
+        await wait_idle(pilot)
+        notes = " ".join(str(n.render()) for n in app.main_screen.chat.query(".note"))
+        assert "rejected" in notes
+    assert ops(calc) == OPS and len(commits(calc)) == 2
+
+
+async def test_per_hunk_choice_applies_only_the_kept_hunk(build_app, calc: Path) -> None:
+    app, _ = build_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await submit_goal(pilot, "fix subtract")
+        approval = await wait_for_approval(pilot)
+        await pilot.press("space")  # skip hunk 1 (the docstring)
+        assert approval.query_one(DiffPreview).selection() == {"calc/ops.py": [1]}
+        await pilot.press("down", "space", "space", "up")  # toggling twice keeps hunk 2
+        await pilot.press("y")
+        await wait_idle(pilot)
+    assert "return a - b" in ops(calc) and '"""Sum."""' not in ops(calc)
+
+
+async def test_escape_hides_the_approval_and_y_on_the_workspace_applies(build_app, calc: Path) -> None:
+    app, _ = build_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await submit_goal(pilot, "fix subtract")
+        approval = await wait_for_approval(pilot)
+        await pilot.press("space", "escape")
+        screen = app.main_screen
+        assert app.screen is screen and screen.pending is not None
+        # The hunk choice made in the modal carried over to the workspace's diff.
+        await wait_until(pilot, lambda: screen.diff.rejected == {("calc/ops.py", 0)}, what="kept choice")
+        assert approval.rejected_hunks == {("calc/ops.py", 0)}
+        screen.diff.focus()
+        await pilot.press("a")  # review reopens it
+        await wait_for_approval(pilot)
+        await pilot.press("escape")
+        screen.diff.focus()
+        await pilot.press("y")
+        await wait_idle(pilot)
+    assert "return a - b" in ops(calc) and '"""Sum."""' not in ops(calc)
+
+
+async def test_e_opens_editor_and_the_edited_result_is_applied(
+    build_app, calc: Path, tmp_path: Path, monkeypatch
+) -> None:
+    editor = tmp_path / "fake-editor.sh"
+    editor.write_text('#!/bin/sh\nsed -i "s/return a - b/return a - b  # checked/" "$@"\n')
+    editor.chmod(editor.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", str(editor))
+    app, _ = build_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await submit_goal(pilot, "fix subtract")
+        await wait_for_approval(pilot)
+        await pilot.press("e")
+        await wait_idle(pilot)
+    assert "return a - b  # checked" in ops(calc)
+
+
+async def test_e_without_editor_uses_the_in_app_editor(build_app, calc: Path, monkeypatch) -> None:
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.delenv("EDITOR", raising=False)
+    app, _ = build_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await submit_goal(pilot, "fix subtract")
+        await wait_for_approval(pilot)
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, EditorScreen), what="the editor")
+        area = app.screen.query_one(TextArea)
+        assert "return a - b" in area.text
+        area.text = area.text.replace("return a - b", "return a - b  # by hand")
+        await pilot.press("ctrl+s")
+        await wait_idle(pilot)
+    assert "# by hand" in ops(calc)
+
+
+async def test_r_revises_with_feedback_in_the_same_turn(build_app, calc: Path) -> None:
+    app, model = build_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await submit_goal(pilot, "fix subtract")
+        await wait_for_approval(pilot)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen), what="feedback prompt")
+        await pilot.press(*"leave add alone", "enter")
+        await wait_until(pilot, lambda: len(model.chat_requests()) == 2, what="second request")
+        approval = await wait_for_approval(pilot)
+        assert len(approval.query_one(DiffPreview).hunk_views) == 1
+        await pilot.press("y")
+        await wait_idle(pilot)
+    last = model.chat_requests()[-1]["body"]["messages"][-1]["content"]
+    assert "leave add alone" in last
+    assert "return -(b - a)" in ops(calc)
+
+
+async def test_s_asks_for_alternatives_and_offers_the_recommended_one(build_app, calc: Path) -> None:
+    app, model = build_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await submit_goal(pilot, "fix subtract")
+        await wait_for_approval(pilot)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: len(model.chat_requests()) == 2, what="second request")
+        await wait_for_approval(pilot)
+        replies = " ".join(w.source for w in app.main_screen.chat.query(Markdown))
+        assert "Use operator.sub" in replies
+        await pilot.press("y")
+        await wait_idle(pilot)
+    assert "operator.sub(a, b)" in ops(calc)
+
+
+async def test_undo_takes_the_change_back_and_refuses_on_conflict(build_app, calc: Path) -> None:
+    app, _ = build_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await submit_goal(pilot, "fix subtract")
+        await wait_for_approval(pilot)
+        await pilot.press("y")
+        await wait_idle(pilot)
+        await pilot.press("ctrl+z")
+        notes = app.main_screen.chat
+        await wait_until(pilot, lambda: ops(calc) == OPS, what="undo")
+        await wait_until(pilot, lambda: any("undone" in str(n.render()) for n in notes.query(".note")))
+        assert len(commits(calc)) == 4
+        # Nothing left to undo: said so, nothing changes.
+        await pilot.press("ctrl+z")
+        await wait_until(
+            pilot, lambda: any("nothing to undo" in str(n.render()) for n in notes.query(".note"))
+        )
+
+        # A change whose lines were edited since is refused, with the engine's message.
+        await submit_goal(pilot, "fix subtract again")
+        await wait_for_approval(pilot)
+        await pilot.press("y")
+        await wait_idle(pilot)
+        (calc / "calc" / "ops.py").write_text(ops(calc).replace("return a - b", "return b - a"))
+        await pilot.press("ctrl+z")
+        await wait_until(pilot, lambda: any("undo refused" in str(n.render()) for n in notes.query(".note")))
+    assert "return b - a" in ops(calc)
+
+
+async def test_model_failure_shows_in_the_error_feed(build_app, calc: Path) -> None:
+    app, _ = build_app({"default": {"status": 500, "error": "the server fell over"}}, max_retries=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await submit_goal(pilot, "fix subtract")
+        await wait_idle(pilot)
+        screen = app.main_screen
+        assert any(level == "error" for level, _ in screen.events.entries)
+        assert any("error" in str(n.render()) for n in screen.chat.query(".note.error"))
+        assert screen.progress.failed is not None
+    assert ops(calc) == OPS
+
+
+async def test_ctrl_g_stops_a_stalled_build(build_app, calc: Path) -> None:
+    app, _ = build_app(
+        {"default": {"reply": TWO_HUNKS, "stall": 30, "stall_after": 20}}, request_timeout=60.0
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await submit_goal(pilot, "fix subtract")
+        screen = app.main_screen
+        await wait_until(pilot, lambda: screen.chat.streaming, what="the stream to start")
+        assert screen.check_action("stop", ()) is True
+        await pilot.press("ctrl+g")
+        await wait_idle(pilot)
+    assert ops(calc) == OPS
+
+
+async def test_initial_goal_starts_on_open(build_app, calc: Path) -> None:
+    """`ai --build GOAL` on a terminal: the workspace opens and the build starts at once."""
+    app, _ = build_app(goal="fix subtract")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_approval(pilot)
+        await pilot.press("y")
+        await wait_idle(pilot)
+    assert "return a - b" in ops(calc)
