@@ -298,9 +298,27 @@ def cmd_open(args: argparse.Namespace) -> int:
             raise UsageError(f"no session {name!r} to continue yet; start one with `ai --session NAME`")
         if args.session is not None and not store.exists(name):
             raise UsageError(f"no session named {name!r} in this project; see `ai --list-sessions`")
+        if _wants_tui(args):
+            return _open_workspace(args, name, continue_session=True)
         return cmd_continue_headless(args, store, name)
     store.session(name, activate=True)
+    if _wants_tui(args):
+        return _open_workspace(args, name)
     print(_summary(store, name))
+    return EXIT_OK
+
+
+def _wants_tui(args: argparse.Namespace) -> bool:
+    """PROTOCOL.md: the workspace only on a terminal and without --yes, --dry-run or --json."""
+    return sys.stdout.isatty() and sys.stdin.isatty() and not (args.yes or args.dry_run or args.json)
+
+
+def _open_workspace(args: argparse.Namespace, name: str, *, continue_session: bool = False) -> int:
+    from app.config import load_config
+    from app.tui import make_app
+
+    root = _project_root(args)
+    make_app(root, name, config=load_config(root), continue_session=continue_session).run()
     return EXIT_OK
 
 
@@ -346,7 +364,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         store = _store(args)
         name = args.session or store.active_name()
         store.session(name, activate=True)
-        make_app(root, name, config=load_config(root, build_overrides(args)), initial_goal=args.build).run()
+        config = load_config(root, build_overrides(args))
+        make_app(root, name, config=config, initial_goal=args.build, continue_session=args.continue_).run()
         return EXIT_OK
     return build_headless(args)
 
