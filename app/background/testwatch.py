@@ -1,0 +1,199 @@
+"""The test and build watcher: runs the project's test command when files change.
+
+The command is ``Config.test_cmd`` or detected (pytest, npm test, cargo test, go test). Changes are debounced;
+a change during a run cancels it (its whole process group is ended) and a new run starts. Results are parsed by
+``app.fix.parsers`` into counts and failing tests, published as ``TestRunFinished``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shlex
+import shutil
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import ClassVar
+
+from app.background.bus import EventBus, TestRunFinished, TestRunStarted
+from app.background.supervisor import ServiceUnavailable
+from app.fix.parsers import parse_test_output
+
+DEFAULT_DEBOUNCE = 0.8
+OUTPUT_LIMIT = 2_000_000  # bytes of output kept for parsing (the tail)
+KILL_GRACE = 2.0
+
+
+def detect_test_command(root: Path) -> str | None:
+    """The test command this project most likely uses, or None."""
+    if (root / "Cargo.toml").is_file() and shutil.which("cargo"):
+        return "cargo test"
+    if (root / "go.mod").is_file() and shutil.which("go"):
+        return "go test -v ./..."
+    package = root / "package.json"
+    if package.is_file():
+        try:
+            scripts = json.loads(package.read_text(encoding="utf-8")).get("scripts") or {}
+        except (OSError, ValueError):
+            scripts = {}
+        test_script = str(scripts.get("test", ""))
+        if test_script and "no test specified" not in test_script and shutil.which("npm"):
+            return "npm test --silent"
+    python_markers = ("pytest.ini", "conftest.py", "tox.ini", "setup.cfg")
+    has_tests = (root / "tests").is_dir() or any(root.glob("test_*.py"))
+    pyproject = root / "pyproject.toml"
+    uses_pytest = any((root / m).is_file() for m in python_markers) or (
+        pyproject.is_file() and "pytest" in pyproject.read_text(encoding="utf-8", errors="replace")
+    )
+    if has_tests or uses_pytest:
+        return f"{shlex.quote(_project_python(root))} -m pytest -q -rfE --tb=short"
+    return None
+
+
+def _project_python(root: Path) -> str:
+    for venv in (".venv", "venv"):
+        candidate = root / venv / "bin" / "python"
+        if candidate.is_file():
+            return str(candidate)
+    return sys.executable
+
+
+class TestWatcher:
+    __test__: ClassVar[bool] = False  # not a pytest test class
+
+    def __init__(
+        self,
+        root: Path,
+        bus: EventBus,
+        command: str | None = None,
+        *,
+        debounce: float = DEFAULT_DEBOUNCE,
+        run_on_start: bool = True,
+        timeout: float = 900.0,
+    ) -> None:
+        self.root = root.resolve()
+        self.bus = bus
+        self.command = command or detect_test_command(self.root)
+        self.debounce = debounce
+        self.run_on_start = run_on_start
+        self.timeout = timeout
+        self.last_result: TestRunFinished | None = None
+        self.runs_started = 0
+        self._trigger = asyncio.Event()
+        self._reason = ""
+        self._last_change = 0.0
+        self._current: asyncio.Task[TestRunFinished | None] | None = None
+
+    async def on_files_changed(self, changed: list[str], removed: list[str]) -> None:
+        """A watcher sink: schedule a run after the quiet period, cancelling one in progress."""
+        names = [*changed, *removed]
+        self._reason = f"{names[0]} changed" if len(names) == 1 else f"{len(names)} files changed"
+        self.request_run(self._reason)
+
+    def request_run(self, reason: str = "requested") -> None:
+        self._reason = reason
+        self._last_change = time.monotonic()
+        self._trigger.set()
+        if self._current is not None and not self._current.done():
+            self._current.cancel()
+
+    async def run(self) -> None:
+        """The service loop (run by the supervisor)."""
+        if not self.command:
+            raise ServiceUnavailable("no test command configured or detected (set test_cmd)")
+        if self.run_on_start:
+            self.request_run("start")
+        try:
+            while True:
+                await self._trigger.wait()
+                # Debounce: wait until no change came for `debounce` seconds.
+                while (quiet := time.monotonic() - self._last_change) < self.debounce:
+                    await asyncio.sleep(self.debounce - quiet)
+                self._trigger.clear()
+                self._current = asyncio.create_task(self.run_once(self._reason))
+                try:
+                    await self._current
+                except asyncio.CancelledError:
+                    # A run cancelled by a newer change is replaced by the next one (the trigger is set
+                    # again); a cancel of this service itself goes on up.
+                    me = asyncio.current_task()
+                    if me is not None and me.cancelling():
+                        raise
+        finally:
+            if self._current is not None and not self._current.done():
+                self._current.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await self._current
+
+    async def run_once(self, reason: str = "") -> TestRunFinished | None:
+        """Run the command once; publish and return its results. Cancelling ends the process group."""
+        assert self.command is not None
+        self.runs_started += 1
+        self.bus.publish(TestRunStarted(self.command, reason))
+        began = time.monotonic()
+        env = {**os.environ, "NO_COLOR": "1", "PY_COLORS": "0", "COLUMNS": "200", "CI": "1"}
+        env.pop("FORCE_COLOR", None)
+        process = await asyncio.create_subprocess_shell(
+            self.command,
+            cwd=self.root,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so a cancel ends its children too
+        )
+        try:
+            output = await asyncio.wait_for(_read_tail(process), timeout=self.timeout)
+            exit_code = await process.wait()
+        except BaseException:
+            await _end_process_group(process)
+            raise
+        text = output.decode("utf-8", errors="replace")
+        results = parse_test_output(text, self.command)
+        failed = results.failed
+        if not results.recognised and exit_code != 0:
+            failed = max(failed, 1)  # unparsed output: a non-zero status is one failure
+        event = TestRunFinished(
+            passed=results.passed,
+            failed=failed,
+            failures=tuple(results.failures),
+            command=self.command,
+            exit_code=exit_code,
+            duration=round(time.monotonic() - began, 3),
+            errors=results.errors,
+            skipped=results.skipped,
+            output_tail="\n".join(text.splitlines()[-40:]),
+        )
+        self.last_result = event
+        self.bus.publish(event)
+        return event
+
+
+async def _read_tail(process: asyncio.subprocess.Process) -> bytes:
+    assert process.stdout is not None
+    kept = bytearray()
+    while chunk := await process.stdout.read(65536):
+        kept += chunk
+        if len(kept) > OUTPUT_LIMIT:
+            del kept[: len(kept) - OUTPUT_LIMIT]
+    return bytes(kept)
+
+
+async def _end_process_group(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is not None:
+        return
+    for sig, wait in ((signal.SIGTERM, KILL_GRACE), (signal.SIGKILL, 5.0)):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, sig)
+        try:
+            await asyncio.wait_for(asyncio.shield(process.wait()), timeout=wait)
+            break
+        except TimeoutError:
+            continue
+    # Children that outlived the leader still hold the group: end them too.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)

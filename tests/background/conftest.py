@@ -1,0 +1,25 @@
+"""Helpers for the background-service tests: wait for a bus event within a bound."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from app.background.bus import BackgroundEvent, Subscription
+
+
+async def next_event(
+    subscription: Subscription, match: Callable[[BackgroundEvent], bool], timeout: float = 10.0
+) -> BackgroundEvent:
+    """The first event that ``match`` accepts, or a test failure after ``timeout`` seconds."""
+
+    async def wait() -> BackgroundEvent:
+        async for event in subscription:
+            if match(event):
+                return event
+        raise AssertionError("the bus closed")
+
+    try:
+        return await asyncio.wait_for(wait(), timeout)
+    except TimeoutError:
+        raise AssertionError(f"no matching event within {timeout} s") from None

@@ -1,0 +1,181 @@
+"""Real language servers: basedpyright through multilspy's client (one server shared by this module, as it is
+the slow part to start), TypeScript through multilspy, and a server that cannot start here."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from app.background.bus import DiagnosticsUpdated, EventBus, ServiceStatus
+from app.background.lsp import LanguageServers, pyright_binary
+from app.background.supervisor import Supervisor
+from tests.background.conftest import next_event
+
+pytestmark = [
+    pytest.mark.asyncio(loop_scope="module"),
+    pytest.mark.skipif(pyright_binary() is None, reason="basedpyright is not installed (pip install -e .)"),
+]
+
+BOUND = 30.0  # seconds a diagnostic may take on a loaded 2-core machine (typically under 2 s)
+
+
+@dataclass
+class Servers:
+    root: Path
+    bus: EventBus
+    supervisor: Supervisor
+    lsp: LanguageServers
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def servers(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Servers]:
+    root = tmp_path_factory.mktemp("lsp-project")
+    (root / "helpers.py").write_text("def double(x: int) -> int:\n    return 2 * x\n")
+    bus = EventBus()
+    supervisor = Supervisor(bus, backoff_initial=0.1)
+    lsp = LanguageServers(root, bus, supervisor.add)
+    lsp.start_detected(["python"])
+    await supervisor.start()
+    await asyncio.wait_for(lsp.clients["python"].ready.wait(), BOUND)
+    yield Servers(root, bus, supervisor, lsp)
+    await supervisor.stop()
+
+
+async def _diagnostics_for(servers: Servers, relpath: str, text: str) -> DiagnosticsUpdated:
+    subscription = servers.bus.subscribe(kinds=[DiagnosticsUpdated])
+    (servers.root / relpath).write_text(text)
+    await servers.lsp.on_files_changed([relpath], [])
+    event = await next_event(subscription, lambda e: getattr(e, "path", None) == relpath, BOUND)
+    subscription.close()
+    assert isinstance(event, DiagnosticsUpdated)
+    return event
+
+
+async def test_an_undefined_name_is_reported_with_its_line(servers: Servers) -> None:
+    began = time.monotonic()
+    event = await _diagnostics_for(
+        servers, "main.py", "import helpers\n\nprint(helpers.double(2))\nprint(totl)\n"
+    )
+    assert time.monotonic() - began < BOUND
+    errors = event.errors
+    assert len(errors) == 1
+    assert (errors[0].path, errors[0].line, errors[0].column) == ("main.py", 4, 7)
+    assert '"totl" is not defined' in errors[0].message
+    assert event.version == servers.lsp.clients["python"].documents["main.py"].version
+    assert event.server == "basedpyright"
+
+
+async def test_a_type_error_is_reported(servers: Servers) -> None:
+    event = await _diagnostics_for(servers, "typed.py", 'from helpers import double\n\ndouble("two")\n')
+    assert [(d.line, d.severity) for d in event.errors] == [(3, "error")]
+    assert "\"Literal['two']\"" in event.errors[0].message or "str" in event.errors[0].message
+
+
+async def test_a_stale_report_is_never_published(servers: Servers) -> None:
+    client = servers.lsp.clients["python"]
+    subscription = servers.bus.subscribe(kinds=[DiagnosticsUpdated])
+    path = servers.root / "flip.py"
+    path.write_text("print(missing_one)\n")
+    await servers.lsp.on_files_changed(["flip.py"], [])
+    first_version = client.documents["flip.py"].version
+    path.write_text("print('fixed')\n")
+    await servers.lsp.on_files_changed(["flip.py"], [])
+    final_version = client.documents["flip.py"].version
+    assert final_version > first_version
+    clean = await next_event(subscription, lambda e: getattr(e, "path", None) == "flip.py", BOUND)
+    await asyncio.sleep(1.5)  # room for a late report on the first text
+    later = []
+    while subscription.pending():
+        later.append(await subscription.get())
+    for event in [clean, *later]:
+        assert isinstance(event, DiagnosticsUpdated)
+        if event.path == "flip.py":
+            assert event.version == final_version and event.diagnostics == ()
+    assert "flip.py" not in servers.lsp.open_diagnostics()
+
+
+async def test_proposed_content_is_diagnosed_without_touching_disk_or_the_shown_diagnostics(
+    servers: Servers,
+) -> None:
+    await _diagnostics_for(servers, "clean.py", "value = 1\n")
+    subscription = servers.bus.subscribe(kinds=[DiagnosticsUpdated])
+    proposed = "value = 1\nprint(valeu)\n"
+    found = await servers.lsp.diagnose_text("clean.py", proposed, timeout=BOUND)
+    assert [(d.line, d.severity) for d in found if d.severity == "error"] == [(2, "error")]
+    assert '"valeu" is not defined' in found[0].message
+    assert (servers.root / "clean.py").read_text() == "value = 1\n"
+    # A file that does not exist yet can be diagnosed too.
+    fresh = await servers.lsp.diagnose_text("new_module.py", "import helpers\nhelpers.tripple(1)\n", BOUND)
+    assert any("tripple" in d.message for d in fresh)
+    assert not (servers.root / "new_module.py").exists()
+    await asyncio.sleep(1.0)
+    while subscription.pending():
+        event = await subscription.get()
+        assert isinstance(event, DiagnosticsUpdated)
+        assert event.diagnostics == (), f"a probe leaked into the shown diagnostics: {event.summary()}"
+    assert "clean.py" not in servers.lsp.open_diagnostics()
+
+
+async def test_a_killed_server_is_restarted_and_its_documents_reopened(servers: Servers) -> None:
+    client = servers.lsp.clients["python"]
+    old_pid = client.process_pid
+    assert old_pid is not None
+    subscription = servers.bus.subscribe()
+    os.kill(old_pid, signal.SIGKILL)
+    crashed = await next_event(
+        subscription, lambda e: isinstance(e, ServiceStatus) and e.state == "crashed", BOUND
+    )
+    assert "exited" in crashed.summary()
+    await next_event(subscription, lambda e: isinstance(e, ServiceStatus) and e.state == "running", BOUND)
+    assert client.process_pid not in (None, old_pid)
+    event = await _diagnostics_for(servers, "main.py", "print(still_missing)\n")
+    assert '"still_missing" is not defined' in event.errors[0].message
+
+
+async def test_a_server_that_would_be_downloaded_is_skipped_with_one_clear_event(tmp_path: Path) -> None:
+    bus = EventBus()
+    supervisor = Supervisor(bus)
+    lsp = LanguageServers(tmp_path, bus, supervisor.add)
+    lsp.start_detected(["java"])
+    await supervisor.start()
+    for _ in range(200):
+        if supervisor.state("lsp:java") == "skipped":
+            break
+        await asyncio.sleep(0.02)
+    statuses = [e for e in bus.history if isinstance(e, ServiceStatus) and e.name == "lsp:java"]
+    assert statuses[-1].state == "skipped"
+    assert "would download" in statuses[-1].message
+    await supervisor.stop()
+
+
+async def test_typescript_reports_an_undefined_name(tmp_path: Path) -> None:
+    bus = EventBus()
+    supervisor = Supervisor(bus)
+    lsp = LanguageServers(tmp_path, bus, supervisor.add)
+    lsp.start_detected(["typescript"])
+    await supervisor.start()
+    try:
+        client = lsp.clients["typescript"]
+        ready = asyncio.create_task(client.ready.wait())
+        await asyncio.wait([ready], timeout=180)  # the first use installs the server with npm
+        if not ready.done():
+            ready.cancel()
+        if supervisor.state("lsp:typescript") == "skipped":
+            pytest.skip(f"typescript-language-server cannot be installed here: {bus.history[-1].summary()}")
+        assert client.ready.is_set()
+        subscription = bus.subscribe(kinds=[DiagnosticsUpdated])
+        (tmp_path / "app.ts").write_text("const total: number = 1;\nconsole.log(totl);\n")
+        await lsp.on_files_changed(["app.ts"], [])
+        event = await next_event(subscription, lambda e: bool(getattr(e, "diagnostics", ())), BOUND)
+        assert isinstance(event, DiagnosticsUpdated)
+        assert any(d.line == 2 and "totl" in d.message for d in event.errors)
+    finally:
+        await supervisor.stop()

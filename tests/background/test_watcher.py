@@ -1,0 +1,99 @@
+"""The file watcher on real files with real watchfiles events, filtered by a real .gitignore."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from app.background.bus import EventBus, FileChanged
+from app.background.watcher import FileWatcher
+from tests.background.conftest import next_event
+from tests.conftest import git
+
+
+async def _watching(root: Path, sink_calls: list[tuple[list[str], list[str]]]):
+    bus = EventBus()
+
+    async def sink(changed: list[str], removed: list[str]) -> None:
+        sink_calls.append((changed, removed))
+
+    watcher = FileWatcher(root, bus, [sink])
+    task = asyncio.create_task(watcher.run())
+    await asyncio.wait_for(watcher.ready.wait(), 5)
+    await asyncio.sleep(0.2)  # the notify thread is watching once its first wait began
+    return bus, watcher, task
+
+
+async def _stop(watcher: FileWatcher, task: asyncio.Task[None]) -> None:
+    watcher.request_stop()
+    await asyncio.wait_for(task, 5)
+
+
+async def test_saves_creations_and_deletions_become_file_events(git_project: Path) -> None:
+    (git_project / "app.py").write_text("x = 1\n")
+    calls: list[tuple[list[str], list[str]]] = []
+    bus, watcher, task = await _watching(git_project, calls)
+    subscription = bus.subscribe()
+    try:
+        began = time.monotonic()
+        (git_project / "app.py").write_text("x = 2\n")
+        event = await next_event(subscription, lambda e: isinstance(e, FileChanged), 5)
+        latency = time.monotonic() - began
+        assert isinstance(event, FileChanged) and event.paths == ("app.py",)
+        assert latency < 2.0, f"a save took {latency:.2f} s to become an event"
+        assert calls[-1] == (["app.py"], [])
+
+        (git_project / "pkg").mkdir()
+        (git_project / "pkg" / "new.py").write_text("y = 1\n")
+        event = await next_event(subscription, lambda e: isinstance(e, FileChanged) and bool(e.paths), 5)
+        assert isinstance(event, FileChanged) and event.paths == ("pkg/new.py",)
+
+        (git_project / "app.py").unlink()
+        event = await next_event(subscription, lambda e: isinstance(e, FileChanged) and bool(e.removed), 5)
+        assert isinstance(event, FileChanged) and event.removed == ("app.py",) and event.paths == ()
+    finally:
+        await _stop(watcher, task)
+
+
+async def test_gitignored_files_produce_no_event(git_project: Path) -> None:
+    (git_project / ".gitignore").write_text("*.log\nbuild/\n")
+    git(git_project, "add", ".gitignore")
+    git(git_project, "commit", "-q", "-m", "ignore")
+    (git_project / "build").mkdir()
+    calls: list[tuple[list[str], list[str]]] = []
+    bus, watcher, task = await _watching(git_project, calls)
+    subscription = bus.subscribe()
+    try:
+        (git_project / "server.log").write_text("noise\n")
+        (git_project / "build" / "out.js").write_text("generated\n")
+        await asyncio.sleep(0.5)
+        # A tracked-style file afterwards proves the watcher was awake during the ignored writes.
+        (git_project / "main.py").write_text("print('hi')\n")
+        event = await next_event(subscription, lambda e: isinstance(e, FileChanged), 5)
+        assert isinstance(event, FileChanged) and event.paths == ("main.py",)
+        every_path = [p for changed, removed in calls for p in [*changed, *removed]]
+        assert every_path == ["main.py"]
+    finally:
+        await _stop(watcher, task)
+
+
+async def test_a_burst_of_saves_is_grouped(project: Path) -> None:
+    calls: list[tuple[list[str], list[str]]] = []
+    _bus, watcher, task = await _watching(project, calls)
+    try:
+        for index in range(30):
+            (project / f"m{index}.py").write_text(f"v = {index}\n")
+        await asyncio.sleep(1.0)
+        seen = {p for changed, _removed in calls for p in changed}
+        assert seen == {f"m{index}.py" for index in range(30)}
+        assert len(calls) <= 5, f"30 quick saves gave {len(calls)} batches"
+    finally:
+        await _stop(watcher, task)
+
+
+async def test_stopping_the_watcher_is_prompt(project: Path) -> None:
+    _bus, watcher, task = await _watching(project, [])
+    began = time.monotonic()
+    await _stop(watcher, task)
+    assert time.monotonic() - began < 1.0
