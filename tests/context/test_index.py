@@ -1,0 +1,183 @@
+"""The index on disk: incremental updates, rebuilds of damaged or stale stores, the parallel cold build."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from app.context import indexdb
+from app.context.index import SymbolIndex, index_dir_for
+
+
+def write(root: Path, relpath: str, text: str) -> None:
+    target = root / relpath
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+
+
+def small_project(root: Path) -> Path:
+    write(root, "app/models.py", "class User:\n    def save(self):\n        return validate(self)\n")
+    write(root, "app/checks.py", "def validate(obj):\n    return True\n")
+    write(root, "README.md", "The User model is saved after validate passes.\n")
+    return root
+
+
+def test_update_after_an_edit(project: Path) -> None:
+    small_project(project)
+    with SymbolIndex.open(project) as index:
+        assert [s.line for s in index.definitions("validate")] == [1]
+        write(project, "app/checks.py", "import re\n\n\ndef check_email(text):\n    return '@' in text\n")
+        index.update_file("app/checks.py")
+        assert index.definitions("validate") == []
+        [check] = index.definitions("check_email")
+        assert (check.path, check.line, check.end_line) == ("app/checks.py", 4, 5)
+        # The identifier index follows: validate is only in the callers now, check_email only here.
+        assert index.files_with_identifier("validate") == ["README.md", "app/models.py"]
+        assert index.files_with_identifier("check_email") == ["app/checks.py"]
+    # And the change was persisted: a new process (here a new open) sees it without re-reading.
+    with SymbolIndex.open(project, build=False) as again:
+        assert [s.name for s in again.outline("app/checks.py")] == ["check_email"]
+
+
+def test_update_after_a_rename_and_a_delete(project: Path) -> None:
+    small_project(project)
+    with SymbolIndex.open(project) as index:
+        os.rename(project / "app/checks.py", project / "app/validation.py")
+        index.update_file("app/validation.py")
+        index.remove_file("app/checks.py")
+        assert [s.path for s in index.definitions("validate")] == ["app/validation.py"]
+        assert index.outline("app/checks.py") == []
+        assert "app/checks.py" not in index.files_with_identifier("validate")
+
+        (project / "app/models.py").unlink()
+        index.update_file("app/models.py")  # the watcher may report a deletion as a change
+        assert index.definitions("User") == []
+        assert index.files_with_identifier("User") == ["README.md"]
+        assert index.file_count() == 2
+
+
+def test_open_refreshes_what_changed_while_closed(project: Path) -> None:
+    small_project(project)
+    SymbolIndex.open(project).close()
+    write(project, "app/models.py", "class Account:\n    pass\n")
+    (project / "README.md").unlink()
+    write(project, "app/new.py", "def fresh():\n    pass\n")
+    with SymbolIndex.open(project) as index:
+        assert index.definitions("User") == []
+        assert [s.line for s in index.definitions("Account")] == [1]
+        assert [s.path for s in index.definitions("fresh")] == ["app/new.py"]
+        assert index.files_with_identifier("passes") == []
+
+
+def test_same_size_edit_within_the_clock_granularity_is_not_missed(project: Path) -> None:
+    small_project(project)
+    path = project / "app/checks.py"
+    SymbolIndex.open(project).close()
+    stat = path.stat()
+    # Same size, same mtime: only the content hash can tell. A freshly written file is "racy", so the
+    # index did not trust its stat and hashes it again.
+    path.write_text(path.read_text().replace("validate", "vbliditt"))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    with SymbolIndex.open(project) as index:
+        assert [s.name for s in index.outline("app/checks.py")] == ["vbliditt"]
+
+
+def test_unchanged_files_are_not_parsed_again(project: Path) -> None:
+    small_project(project)
+    old = 1_600_000_000_000_000_000  # files last touched long ago are trusted by their stat
+    for path in project.rglob("*"):
+        if path.is_file():
+            os.utime(path, ns=(old, old))
+    SymbolIndex.open(project).close()
+    with SymbolIndex.open(project) as index:
+        generation = index.generation()
+        assert index.refresh() == 0
+        assert index.generation() == generation
+
+
+def test_a_corrupted_store_is_rebuilt(project: Path) -> None:
+    small_project(project)
+    SymbolIndex.open(project).close()
+    index_dir = index_dir_for(project.resolve())
+    db_path = indexdb.current_db_path(index_dir)
+    assert db_path is not None
+    db_path.write_bytes(b"this is not a database" * 100)
+    with SymbolIndex.open(project) as index:
+        assert [s.path for s in index.definitions("validate")] == ["app/checks.py"]
+        assert index.file_count() == 3
+
+
+def test_a_truncated_store_is_rebuilt(project: Path) -> None:
+    small_project(project)
+    SymbolIndex.open(project).close()
+    db_path = indexdb.current_db_path(index_dir_for(project.resolve()))
+    assert db_path is not None
+    data = db_path.read_bytes()
+    db_path.write_bytes(data[: len(data) // 3])
+    with SymbolIndex.open(project) as index:
+        assert [s.name for s in index.outline("app/models.py")] == ["User", "save"]
+        assert index.files_with_identifier("validate") == ["README.md", "app/checks.py", "app/models.py"]
+
+
+def test_a_store_with_a_damaged_identifier_list_is_rebuilt(project: Path) -> None:
+    small_project(project)
+    SymbolIndex.open(project).close()
+    db_path = indexdb.current_db_path(index_dir_for(project.resolve()))
+    assert db_path is not None
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE filedata SET tokens = X'00FF00FF'")
+    write(project, "app/checks.py", "def validated(obj):\n    return True\n")
+    with SymbolIndex.open(project) as index:
+        assert index.files_with_identifier("validated") == ["app/checks.py"]
+        assert index.files_with_identifier("validate") == ["README.md", "app/models.py"]
+
+
+def test_a_stale_store_of_another_schema_or_root_is_rebuilt(project: Path, tmp_path: Path) -> None:
+    small_project(project)
+    SymbolIndex.open(project).close()
+    db_path = indexdb.current_db_path(index_dir_for(project.resolve()))
+    assert db_path is not None
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE meta SET value='0' WHERE key='schema'")
+        # A stale store would also claim a definition that is not in the files: it must not survive.
+        conn.execute("INSERT INTO defs VALUES ('ghost', 1, 'function', 1, 1)")
+    with SymbolIndex.open(project) as index:
+        assert index.definitions("ghost") == []
+        assert [s.path for s in index.definitions("validate")] == ["app/checks.py"]
+    leftovers = [p.name for p in db_path.parent.iterdir() if p.name.startswith("index-")]
+    assert db_path.name not in leftovers
+
+
+def test_the_store_lives_under_agent_home(project: Path, agent_home: Path) -> None:
+    small_project(project)
+    SymbolIndex.open(project).close()
+    index_dir = index_dir_for(project.resolve())
+    assert index_dir.is_relative_to(agent_home / "index")
+    assert (index_dir / "CURRENT").is_file()
+
+
+def test_parallel_cold_build_reports_progress(project: Path) -> None:
+    # 450 files: above the threshold where the build uses two worker processes (spawned: ~1 s of start-up).
+    for i in range(450):
+        write(project, f"pkg/mod_{i:03}.py", f"def func_{i}():\n    return helper_{i % 7}()\n")
+    seen: list[tuple[int, int]] = []
+    with SymbolIndex.open(project, progress=lambda done, total: seen.append((done, total))) as index:
+        assert index.file_count() == 450
+        assert [s.path for s in index.definitions("func_123")] == ["pkg/mod_123.py"]
+        assert len(index.files_with_identifier("helper_3")) == 64
+    assert seen[0] == (0, 450) and seen[-1] == (450, 450)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+
+
+def test_fuzzy_finds_names_from_scattered_letters(project: Path) -> None:
+    write(
+        project,
+        "a.py",
+        "def get_user_model():\n    pass\n\ndef get_user():\n    pass\n\nclass UserModelAdmin:\n    pass\n",
+    )
+    with SymbolIndex.open(project) as index:
+        names = [s.name for s in index.fuzzy("getusermod")]
+        assert names[0] == "get_user_model"
+        assert "UserModelAdmin" not in names  # the letters are not in that order
+        assert [s.name for s in index.fuzzy("get_user")][:2] == ["get_user", "get_user_model"]

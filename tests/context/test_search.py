@@ -1,0 +1,117 @@
+"""Search by symbol, identifier and regex with the real `rg`, and `ai --search` through the installed command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from app.context.index import SymbolIndex
+from app.context.search import find_rg, search
+from app.errors import UsageError
+from tests.conftest import git, run_ai
+
+FILES = {
+    "billing/invoice.py": (
+        "from billing.tax import apply_tax\n"
+        "\n"
+        "\n"
+        "class Invoice:\n"
+        "    def total(self):\n"
+        "        return apply_tax(self.amount)\n"
+    ),
+    "billing/tax.py": "RATE = 0.2\n\n\ndef apply_tax(amount):\n    return amount * (1 + RATE)\n",
+    "billing/report.py": "def render(invoice):\n    # apply_tax was applied already\n    return str(invoice)\n",
+    "docs/guide.md": "Call apply_tax on every invoice amount.\n",
+}
+
+
+@pytest.fixture
+def billing(git_project: Path) -> Path:
+    for relpath, text in FILES.items():
+        target = git_project / relpath
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    return git_project
+
+
+def test_identifier_search_puts_the_definition_first(billing: Path) -> None:
+    with SymbolIndex.open(billing) as index:
+        hits = search(billing, "apply_tax", index=index)
+    assert (hits[0].path, hits[0].line, hits[0].snippet) == ("billing/tax.py", 4, "def apply_tax(amount):")
+    assert hits[0].kind.startswith("definition")
+    found = {(h.path, h.line) for h in hits}
+    assert found == {
+        ("billing/tax.py", 4),
+        ("billing/invoice.py", 1),
+        ("billing/invoice.py", 6),
+        ("billing/report.py", 2),
+        ("docs/guide.md", 1),
+    }
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_identifier_mode_with_several_words_needs_all_of_them_in_the_file(billing: Path) -> None:
+    hits = search(billing, "apply_tax invoice", mode="identifier")
+    assert {h.path for h in hits} == {"billing/report.py", "docs/guide.md"}
+
+
+def test_symbol_search_exact_and_fuzzy(billing: Path) -> None:
+    exact = search(billing, "Invoice", mode="symbol")
+    assert (exact[0].path, exact[0].line, exact[0].kind) == ("billing/invoice.py", 4, "definition: class")
+    fuzzy = search(billing, "aptx", mode="symbol")
+    assert [(h.path, h.line) for h in fuzzy] == [("billing/tax.py", 4)]
+
+
+def test_regex_search_runs_rg_over_the_project_and_respects_gitignore(billing: Path) -> None:
+    (billing / ".gitignore").write_text("build-output/\n")
+    (billing / "build-output").mkdir()
+    (billing / "build-output" / "copy.py").write_text("def apply_tax(amount): pass\n")
+    hits = search(billing, r"def \w+_tax\(", mode="auto")
+    assert [(h.path, h.line, h.kind) for h in hits] == [("billing/tax.py", 4, "regex")]
+
+
+def test_a_bad_regex_is_a_usage_error(billing: Path) -> None:
+    with pytest.raises(UsageError, match="unclosed"):
+        search(billing, "apply_tax(", mode="regex")
+
+
+def test_rg_is_the_one_beside_this_python() -> None:
+    import sys
+
+    assert find_rg() == str(Path(sys.executable).with_name("rg"))
+
+
+def test_ai_search_prints_path_line_snippet(billing: Path) -> None:
+    git(billing, "add", ".")
+    git(billing, "commit", "-q", "-m", "billing")
+    result = run_ai("--search", "apply_tax", cwd=billing / "billing")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "billing/tax.py:4: def apply_tax(amount):"
+    assert "billing/invoice.py:6: return apply_tax(self.amount)" in lines
+
+
+def test_ai_search_json_is_one_object_a_line(billing: Path) -> None:
+    result = run_ai("--search", "RATE", "--json", cwd=billing)
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert records[0] == {
+        "path": "billing/tax.py",
+        "line": 1,
+        "kind": "definition: constant",
+        "score": records[0]["score"],
+        "snippet": "RATE = 0.2",
+    }
+    assert {r["line"] for r in records if r["path"] == "billing/tax.py"} == {1, 5}
+
+
+def test_ai_search_errors_are_one_line(billing: Path) -> None:
+    bad = run_ai("--search", "a(b", cwd=billing)
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("ai: rg could not search for 'a(b'") and "Traceback" not in bad.stderr
+    clash = run_ai("--search", "x", "--list-sessions", cwd=billing)
+    assert clash.returncode == 2 and "cannot be used together" in clash.stderr
+    nothing = run_ai("--search", "no_such_identifier_anywhere", cwd=billing)
+    assert nothing.returncode == 0 and nothing.stdout == ""
