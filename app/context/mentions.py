@@ -96,12 +96,17 @@ def _tokens(goal: str) -> Iterable[tuple[str, bool]]:
     """(token, was_quoted) pairs. Backticks or quotes mark a token as code."""
     for raw in goal.split():
         quoted = raw[:1] in "`'\"" or raw.rstrip(".,;:!?)")[-1:] in "`'\""
-        token = raw.strip(_STRIP)
-        call = token.endswith("()")
-        token = token.removesuffix("()").strip(_STRIP)
-        # A sentence's final full stop is not part of a file name.
-        while token.endswith("."):
-            token = token[:-1]
+        token, call = raw, False
+        while True:  # peel sentence punctuation, quotes and a call's () in any order
+            before = token
+            token = token.strip(_STRIP).rstrip(".")
+            if token.endswith("("):
+                call = True
+                token = token[:-1]
+            if "()" in before:
+                call = True
+            if token == before:
+                break
         if token:
             yield token, quoted or call
 

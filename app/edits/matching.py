@@ -133,7 +133,7 @@ def _shifted_matches(
 def find_anchor(file_lines: Sequence[str], anchor: Sequence[str]) -> AnchorMatch:
     """Where ``anchor`` (line bodies) sits in ``file_lines`` (line bodies). Raises AnchorNotFound or
     AnchorAmbiguous."""
-    if not any(line.strip() for line in anchor):
+    if not anchor:
         if not any(line.strip() for line in file_lines):
             return AnchorMatch(0, len(file_lines), "empty file")
         raise AnchorNotFound(nearest_lines(file_lines, anchor))
@@ -173,9 +173,11 @@ def find_anchor(file_lines: Sequence[str], anchor: Sequence[str]) -> AnchorMatch
     trimmed = _trim_blank_edges(anchor)
     tiers.append(("exact", plain("exact", anchor, lambda s: s)))
     tiers.append(("trailing whitespace", plain("trailing whitespace", anchor, str.rstrip)))
-    if trimmed != anchor:
+    if not trimmed:
+        pass  # an anchor of blank lines only: the exact tiers or nothing
+    elif trimmed != anchor:
         tiers.append(("blank edge lines", plain("blank edge lines", trimmed, str.rstrip)))
-    for size in _TAB_SIZES:
+    for size in _TAB_SIZES if trimmed else ():
         tiers.append(
             (f"indentation (tab={size})", shifted(f"indentation (tab={size})", trimmed, False, size))
         )

@@ -327,8 +327,8 @@ def rebase_change(change: FileChange, current_raw: bytes) -> FileChange:
 def current_bytes(real: Path) -> bytes | None:
     try:
         return real.read_bytes()
-    except FileNotFoundError:
-        return None
+    except (FileNotFoundError, NotADirectoryError):
+        return None  # absent (a later write will say why it cannot create it)
     except IsADirectoryError:
         raise RefusedError(f"{real.name} is now a folder; nothing was written") from None
 

@@ -212,10 +212,16 @@ class BlockParser:
 
 
 def _looks_like_bad_opening(line: str) -> bool:
-    """``<<<<<<< REPLAC foo.py`` is a broken block; ``<<<<<<< HEAD`` (a quoted git conflict) is prose."""
-    rest = line.lstrip()[len(OPEN_MARK) :].strip()
-    word = rest.split(" ", 1)[0].upper()
-    return bool(word) and any(k.startswith(word[:4]) for k in KINDS) and len(word) >= 4
+    """``<<<<<<< REPLAC foo.py`` or ``<<<<<<< UPDATE foo.py`` is a broken block; ``<<<<<<< HEAD`` or
+    ``<<<<<<< Updated upstream`` (a quoted git conflict) is prose."""
+    words = line.lstrip()[len(OPEN_MARK) :].split()
+    if not words:
+        return False
+    word = words[0]
+    if len(word) >= 4 and any(k.startswith(word.upper()[:4]) for k in KINDS):
+        return True
+    names_a_file = len(words) >= 2 and any(ch in words[-1] for ch in "./")
+    return word.isalpha() and word.isupper() and names_a_file
 
 
 def _join(lines: list[str]) -> str:

@@ -1,0 +1,36 @@
+"""Small helpers for the edit engine's tests: answers in the model's format, run on real files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.edits import Proposal, build_proposal
+from app.llm.blocks import EditBlock, parse_blocks
+
+
+def blocks(text: str) -> list[EditBlock]:
+    return [item for item in parse_blocks(text) if isinstance(item, EditBlock)]
+
+
+def propose(root: Path, text: str, **kwargs: object) -> Proposal:
+    return build_proposal(root, blocks(text), **kwargs)  # type: ignore[arg-type]
+
+
+def new_text(root: Path, text: str, path: str) -> str:
+    """The proposed new content of ``path`` after the answer ``text``."""
+    change = propose(root, text).file(path)
+    assert change.new_text is not None
+    return change.new_text
+
+
+def replace(path: str, anchor: str, content: str) -> str:
+    return f"<<<<<<< REPLACE {path}\n{anchor}=======\n{content}>>>>>>> END\n"
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under root (outside .git) with its bytes."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    }

@@ -1,0 +1,101 @@
+"""Applying: all files or none, backups first, a re-check against the disk, the change recorded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.edits import RefusedError, apply_proposal, content_hash, restore_backup
+from app.errors import TaskFailed
+from app.session.store import ProjectStore, Session
+from tests.edits.helpers import propose, replace, snapshot
+
+
+@pytest.fixture
+def session(project: Path) -> Session:
+    return ProjectStore(project).session("main")
+
+
+def test_record_holds_id_goal_files_diffs_hashes_and_backup(project: Path, session: Session) -> None:
+    (project / "a.py").write_bytes(b"a = 1\n")
+    proposal = propose(
+        project, replace("a.py", "a = 1\n", "a = 2\n") + "<<<<<<< CREATE b.py\nb\n>>>>>>> END\n"
+    )
+    record = apply_proposal(proposal, session=session, goal="bump a\nand more", use_git=False)
+    assert record["files"] == ["a.py", "b.py"]
+    assert record["goal"] == "bump a\nand more" and record["summary"] == "bump a"
+    assert record["commit"] is None
+    assert "+a = 2" in record["diffs"]["a.py"]
+    by_path = {c["path"]: c for c in record["changes"]}
+    assert by_path["a.py"]["pre_hash"] == content_hash(b"a = 1\n")
+    assert by_path["a.py"]["post_hash"] == content_hash(b"a = 2\n")
+    assert by_path["b.py"]["action"] == "create" and by_path["b.py"]["pre_hash"] is None
+    stored = session.changes()
+    assert [c["id"] for c in stored] == [record["id"]]
+    assert session.meta().change_count == 1
+    backup = Path(record["backup"])
+    assert (backup / "manifest.json").is_file()
+    assert backup.is_relative_to(session.store.home / "backups")
+
+
+def test_failed_write_restores_the_files_already_written(project: Path, session: Session) -> None:
+    (project / "a.py").write_text("a = 1\n")
+    (project / "z.py").write_text("z = 1\n")
+    answer = (
+        replace("a.py", "a = 1\n", "a = 2\n")
+        + "<<<<<<< CREATE sub/new.py\nn\n>>>>>>> END\n"
+        + replace("z.py", "z = 1\n", "z = 2\n")
+    )
+    proposal = propose(project, answer)
+    (project / "sub").write_text("a file where the folder should go\n")  # the second write will fail
+    before = snapshot(project)
+    with pytest.raises(TaskFailed, match=r"could not write sub/new.py.*files already written were restored"):
+        apply_proposal(proposal, session=session, goal="x", use_git=False)
+    assert snapshot(project) == before
+    assert session.changes() == []
+
+
+def test_file_changed_since_preview_elsewhere_is_reapplied(project: Path, session: Session) -> None:
+    path = project / "f.txt"
+    path.write_text("".join(f"{n}\n" for n in range(30)))
+    proposal = propose(project, replace("f.txt", "3\n", "three\n"))
+    path.write_text(path.read_text().replace("25\n", "twenty-five\n"))
+    apply_proposal(proposal, session=session, goal="x", use_git=False)
+    text = path.read_text()
+    assert "three\n" in text and "twenty-five\n" in text
+
+
+def test_file_changed_since_preview_under_the_hunk_is_refused(project: Path, session: Session) -> None:
+    (project / "ok.txt").write_text("ok\n")
+    path = project / "f.txt"
+    path.write_text("a\nb\nc\n")
+    proposal = propose(project, replace("ok.txt", "ok\n", "OK\n") + replace("f.txt", "b\n", "B\n"))
+    path.write_text("a\nbee\nc\n")
+    before = snapshot(project)
+    with pytest.raises(
+        RefusedError, match=r"f.txt changed since the proposal and hunk 1 \(lines 1-3\)"
+    ) as info:
+        apply_proposal(proposal, session=session, goal="x", use_git=False)
+    assert info.value.exit_code == 3
+    assert snapshot(project) == before
+
+
+def test_created_file_that_appeared_since_preview_is_refused(project: Path, session: Session) -> None:
+    proposal = propose(project, "<<<<<<< CREATE n.py\nmine\n>>>>>>> END\n")
+    (project / "n.py").write_text("theirs\n")
+    with pytest.raises(RefusedError, match=r"n.py was created since the proposal"):
+        apply_proposal(proposal, session=session, goal="x", use_git=False)
+    assert (project / "n.py").read_text() == "theirs\n"
+
+
+def test_backup_restores_the_old_state(project: Path, session: Session) -> None:
+    (project / "a.py").write_text("a\n")
+    (project / "gone.py").write_text("g\n")
+    before = snapshot(project)
+    answer = replace("a.py", "a\n", "A\n") + "<<<<<<< REMOVE gone.py\n>>>>>>> END\n"
+    answer += "<<<<<<< CREATE n.py\nn\n>>>>>>> END\n"
+    record = apply_proposal(propose(project, answer), session=session, goal="x", use_git=False)
+    assert snapshot(project) != before
+    assert sorted(restore_backup(Path(record["backup"]))) == ["a.py", "gone.py", "n.py"]
+    assert snapshot(project) == before

@@ -1,0 +1,105 @@
+"""`ai [--session NAME] --undo [--dry-run] [--json] [--no-git]` through the installed command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from app.edits import apply_proposal
+from app.session.store import ProjectStore
+from tests.conftest import git, run_ai
+from tests.edits.helpers import propose, replace
+
+BODY = "".join(f"line {n}\n" for n in range(1, 21))
+
+
+@pytest.fixture
+def repo(git_project: Path) -> Path:
+    (git_project / "f.py").write_text(BODY)
+    git(git_project, "add", ".")
+    git(git_project, "commit", "-q", "-m", "f")
+    return git_project
+
+
+def apply(root: Path, answer: str, session: str = "main", goal: str = "tidy f") -> dict:
+    store = ProjectStore(root)
+    return apply_proposal(propose(root, answer), session=store.session(session), goal=goal)
+
+
+def test_undo_prints_what_it_reverted(repo: Path) -> None:
+    change = apply(repo, replace("f.py", "line 4\n", "four\n"))
+    result = run_ai("--undo", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert f"undid change {change['id']} (tidy f)" in result.stdout
+    assert "reverted: f.py" in result.stdout
+    head = git(repo, "rev-parse", "HEAD").strip()
+    assert f"commit: {head[:12]}" in result.stdout
+    assert (repo / "f.py").read_text() == BODY
+    assert git(repo, "log", "-1", "--format=%s").strip() == "ai(main): undo tidy f"
+
+
+def test_nothing_to_undo_is_a_message_and_exit_0(repo: Path) -> None:
+    result = run_ai("--undo", cwd=repo)
+    assert result.returncode == 0
+    assert result.stdout.strip() == "nothing to undo in session 'main'"
+
+
+def test_undo_conflict_is_one_line_and_exit_3(repo: Path) -> None:
+    apply(repo, replace("f.py", "line 10\n", "ten\n"))
+    (repo / "f.py").write_text(BODY.replace("line 10\n", "TEN!\n"))
+    result = run_ai("--undo", cwd=repo)
+    assert result.returncode == 3
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "f.py hunk 1 (lines 7-13) was changed since" in lines[0]
+    assert (repo / "f.py").read_text() == BODY.replace("line 10\n", "TEN!\n")
+
+
+def test_dry_run_shows_the_reverse_diff_and_changes_nothing(repo: Path) -> None:
+    apply(repo, replace("f.py", "line 4\n", "four\n"))
+    head = git(repo, "rev-parse", "HEAD")
+    result = run_ai("--undo", "--dry-run", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert "nothing was changed" in result.stdout
+    assert "-four\n+line 4\n" in result.stdout
+    assert "four\n" in (repo / "f.py").read_text() and git(repo, "rev-parse", "HEAD") == head
+    again = run_ai("--undo", "--dry-run", "--json", cwd=repo)
+    (event,) = [json.loads(line) for line in again.stdout.splitlines()]
+    assert event["event"] == "undo_preview" and event["files"] == ["f.py"]
+
+
+def test_json_lines_and_sessions(repo: Path) -> None:
+    change_a = apply(repo, replace("f.py", "line 2\n", "two\n"), session="a", goal="a goal")
+    apply(repo, replace("f.py", "line 18\n", "eighteen\n"), session="b", goal="b goal")
+    result = run_ai("--session", "a", "--undo", "--json", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    (event,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert event["event"] == "undo" and event["change"] == change_a["id"] and event["session"] == "a"
+    assert event["files"] == ["f.py"] and event["commit"] == git(repo, "rev-parse", "HEAD").strip()
+    assert "eighteen" in (repo / "f.py").read_text() and "two" not in (repo / "f.py").read_text()
+    nothing = run_ai("--session", "a", "--undo", "--json", cwd=repo)
+    assert json.loads(nothing.stdout) == {"event": "nothing_to_undo", "session": "a"}
+
+
+def test_no_git_and_unknown_session(repo: Path) -> None:
+    apply(repo, replace("f.py", "line 4\n", "four\n"))
+    head = git(repo, "rev-parse", "HEAD")
+    result = run_ai("--undo", "--no-git", cwd=repo)
+    assert result.returncode == 0 and "no commit (--no-git)" in result.stdout
+    assert git(repo, "rev-parse", "HEAD") == head and (repo / "f.py").read_text() == BODY
+    unknown = run_ai("--session", "nope", "--undo", cwd=repo)
+    assert unknown.returncode == 2 and "no session named 'nope'" in unknown.stderr
+
+
+def test_undo_outside_a_repository(project: Path) -> None:
+    (project / "a.txt").write_text("a\n")
+    apply(project, replace("a.txt", "a\n", "b\n"))
+    result = run_ai("--undo", cwd=project)
+    assert result.returncode == 0 and "no commit (not a git repository)" in result.stdout
+    assert (project / "a.txt").read_text() == "a\n"
+
+
+def test_modifiers_without_a_command_and_undo_with_build_are_usage_errors(repo: Path) -> None:
+    assert run_ai("--undo", "--build", "x", cwd=repo).returncode == 2
+    assert run_ai("--undo", "--yes", "--dry-run", cwd=repo).returncode == 2

@@ -1,0 +1,134 @@
+"""Commits through dulwich, checked with the git command line: exactly the touched files, the user's other
+work untouched, first commits, --no-git and no repository."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from app.edits import apply_proposal
+from app.session.store import ProjectStore
+from tests.conftest import git
+from tests.edits.helpers import propose, replace
+
+BODY = "".join(f"line {n}\n" for n in range(1, 31))
+
+
+def apply(
+    root: Path, answer: str, *, use_git: bool = True, session: str = "main", goal: str = "do it"
+) -> dict:
+    store = ProjectStore(root)
+    return apply_proposal(propose(root, answer), session=store.session(session), goal=goal, use_git=use_git)
+
+
+def git_state(root: Path) -> tuple[str, str, str]:
+    return git(root, "status", "--porcelain"), git(root, "diff", "--cached"), git(root, "diff")
+
+
+def fsck_ok(root: Path) -> None:
+    result = subprocess.run(["git", "fsck", "--strict"], cwd=root, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "error" not in result.stderr.lower() and "missing" not in result.stdout
+
+
+@pytest.fixture
+def repo(git_project: Path) -> Path:
+    for name in ("a.py", "c.py", "d.py", "gone.py"):
+        (git_project / name).write_text(BODY)
+    git(git_project, "add", ".")
+    git(git_project, "commit", "-q", "-m", "files")
+    return git_project
+
+
+def test_commit_holds_exactly_the_touched_files_and_leaves_other_work(repo: Path) -> None:
+    (repo / "c.py").write_text(BODY.replace("line 1\n", "staged\n"))
+    git(repo, "add", "c.py")
+    (repo / "d.py").write_text(BODY.replace("line 2\n", "unstaged\n"))
+    (repo / "untracked.txt").write_text("u\n")
+    (repo / "s.txt").write_text("staged new file\n")
+    git(repo, "add", "s.txt")
+    before = git_state(repo)
+    head_before = git(repo, "rev-parse", "HEAD").strip()
+
+    answer = replace("a.py", "line 10\n", "line ten\n") + "<<<<<<< CREATE pkg/n.py\nn = 1\n>>>>>>> END\n"
+    answer += "<<<<<<< REMOVE gone.py\n>>>>>>> END\n"
+    record = apply(repo, answer, goal="rename line ten\nwith details")
+
+    assert git_state(repo) == before
+    assert git(repo, "rev-parse", "HEAD").strip() == record["commit"]
+    assert git(repo, "rev-parse", "HEAD^").strip() == head_before
+    stat = git(repo, "show", "--stat", "--format=", "HEAD")
+    assert sorted(line.split("|")[0].strip() for line in stat.splitlines() if "|" in line) == [
+        "a.py",
+        "gone.py",
+        "pkg/n.py",
+    ]
+    message = git(repo, "log", "-1", "--format=%B")
+    assert message.splitlines()[0] == "ai(main): rename line ten"
+    trailers = git(repo, "log", "-1", "--format=%(trailers:only,unfold)")
+    assert trailers.split() == ["AI-Session:", "main", "AI-Change:", record["id"]]
+    assert git(repo, "show", "HEAD:a.py") == BODY.replace("line 10\n", "line ten\n")
+    fsck_ok(repo)
+
+
+def test_unstaged_edits_in_a_touched_file_stay_out_of_the_commit(repo: Path) -> None:
+    (repo / "a.py").write_text(BODY.replace("line 1\n", "my own edit\n"))
+    apply(repo, replace("a.py", "line 20\n", "line twenty\n"))
+    assert git(repo, "show", "HEAD:a.py") == BODY.replace("line 20\n", "line twenty\n")
+    diff = git(repo, "diff")
+    assert "+my own edit" in diff and "twenty" not in diff
+    assert (repo / "a.py").read_text() == BODY.replace("line 1\n", "my own edit\n").replace(
+        "line 20\n", "line twenty\n"
+    )
+    assert git(repo, "diff", "--cached") == ""
+    fsck_ok(repo)
+
+
+def test_staged_edits_in_a_touched_file_stay_staged(repo: Path) -> None:
+    (repo / "a.py").write_text(BODY.replace("line 1\n", "staged edit\n"))
+    git(repo, "add", "a.py")
+    apply(repo, replace("a.py", "line 20\n", "line twenty\n"))
+    cached = git(repo, "diff", "--cached")
+    assert "+staged edit" in cached and "twenty" not in cached
+    assert git(repo, "diff") == ""
+    assert git(repo, "status", "--porcelain") == "M  a.py\n"
+
+
+def test_first_commit_in_a_repository_without_commits(tmp_path: Path) -> None:
+    root = tmp_path / "fresh"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    (root / "other.txt").write_text("not ours\n")
+    record = apply(root, "<<<<<<< CREATE app.py\nprint('hi')\n>>>>>>> END\n")
+    assert git(root, "log", "--format=%s").splitlines() == ["ai(main): do it"]
+    assert git(root, "rev-list", "--parents", "HEAD").split() == [record["commit"]]
+    assert git(root, "ls-tree", "-r", "--name-only", "HEAD").split() == ["app.py"]
+    assert git(root, "status", "--porcelain") == "?? other.txt\n"
+    fsck_ok(root)
+
+
+def test_no_git_changes_files_without_a_commit(repo: Path) -> None:
+    head = git(repo, "rev-parse", "HEAD")
+    record = apply(repo, replace("a.py", "line 3\n", "three\n"), use_git=False)
+    assert record["commit"] is None
+    assert git(repo, "rev-parse", "HEAD") == head
+    assert git(repo, "status", "--porcelain") == " M a.py\n"
+
+
+def test_outside_a_repository_everything_but_the_commit_works(project: Path) -> None:
+    (project / "a.py").write_text("x\n")
+    record = apply(project, replace("a.py", "x\n", "y\n"))
+    assert record["commit"] is None and (project / "a.py").read_text() == "y\n"
+
+
+def test_executable_bit_is_committed(repo: Path) -> None:
+    script = repo / "run.sh"
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    git(repo, "add", "run.sh")
+    git(repo, "commit", "-q", "-m", "script")
+    apply(repo, replace("run.sh", "#!/bin/sh\n", "#!/bin/sh\necho hi\n"))
+    assert git(repo, "ls-tree", "HEAD", "run.sh").startswith("100755 ")
+    assert git(repo, "status", "--porcelain") == ""
