@@ -26,10 +26,11 @@ class StatusLine(Widget):
     busy: reactive[bool] = reactive(False)
 
     def render(self) -> Text:
-        left = Text.assemble(
-            ("ai", "bold"),
-            " · ",
-            (self.project, "italic"),
+        if self.stage is None:
+            right = Text("working…" if self.busy else "idle", style="dim")
+        else:
+            right = Text(f"[{int(self.stage)}/{len(Stage)} {self.stage.label}]", style="bold")
+        tail = Text.assemble(
             " · session ",
             (self.session, "bold"),
             " · ",
@@ -37,12 +38,15 @@ class StatusLine(Widget):
             " · ",
             format_tokens(self.tokens),
         )
-        if self.stage is None:
-            right = Text("idle" if not self.busy else "working…", style="dim")
-        else:
-            right = Text(f"[{int(self.stage)}/{len(Stage)} {self.stage.label}]", style="bold")
-        gap = max(1, self.size.width - left.cell_len - right.cell_len)
-        left.append(" " * gap)
-        left.append_text(right)
-        left.truncate(max(self.size.width, 1))
-        return left
+        # The project path gives way first (from its left end): session, model and stage stay readable.
+        room = self.size.width - len("ai · ") - tail.cell_len - right.cell_len - 1
+        project = self.project
+        if len(project) > room:
+            project = "…" + project[-max(room - 1, 0) :] if room > 1 else ""
+        line = Text.assemble(("ai", "bold"), " · ", (project, "italic"))
+        line.append_text(tail)
+        gap = max(1, self.size.width - line.cell_len - right.cell_len)
+        line.append(" " * gap)
+        line.append_text(right)
+        line.truncate(max(self.size.width, 1))
+        return line

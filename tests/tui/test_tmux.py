@@ -1,0 +1,166 @@
+"""End to end: the installed `ai` in a real terminal (tmux) against the scripted model server as a subprocess.
+
+A user's path: open the workspace, type a goal, watch the proposal, press y; then the file, the git commit
+(checked with the git CLI) and the session are what they should be. Each test takes a few seconds (a real
+process start and a real pipeline run); nothing faster covers the terminal path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.session.store import ProjectStore
+from tests.conftest import AI_BIN, REPO, git, requires_tmux
+
+pytestmark = requires_tmux
+
+OPS = "def add(a, b):\n    return a + b\n\n\ndef subtract(a, b):\n    return a + b\n"
+REPLY = (
+    "Plan: subtract should subtract.\n\n"
+    "<<<<<<< REPLACE calc/ops.py\ndef subtract(a, b):\n    return a + b\n=======\n"
+    "def subtract(a, b):\n    return a - b\n>>>>>>> END\n"
+)
+
+
+class Terminal:
+    """One tmux server (its own socket) with one window running a command."""
+
+    def __init__(self, socket: Path, cwd: Path, env: dict[str, str], command: list[str]) -> None:
+        self.socket = str(socket)
+        exports = [f"{key}={value}" for key, value in env.items()]
+        self._tmux(
+            "-f", "/dev/null", "new-session", "-d", "-s", "ai", "-x", "120", "-y", "36", "-c", str(cwd),
+            *[arg for pair in exports for arg in ("-e", pair)],
+            " ".join(_quote(c) for c in command) + "; echo EXIT=$?; sleep 30",
+        )  # fmt: skip
+
+    def _tmux(self, *args: str) -> str:
+        # COLUMNS/LINES from the outer terminal would override the pane's size for the app.
+        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "TMUX")}
+        return subprocess.run(
+            ["tmux", "-S", self.socket, *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+            env=env,
+        ).stdout
+
+    def screen(self) -> str:
+        return self._tmux("capture-pane", "-p", "-t", "ai")
+
+    def keys(self, *keys: str, literal: bool = False) -> None:
+        self._tmux("send-keys", "-t", "ai", *(["-l"] if literal else []), *keys)
+
+    def wait_for(self, text: str, timeout: float = 20.0) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} never appeared; the terminal shows:\n{screen}")
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-S", self.socket, "kill-server"], capture_output=True, timeout=10)
+
+
+def _quote(value: str) -> str:
+    import shlex
+
+    return shlex.quote(value)
+
+
+@pytest.fixture
+def calc(git_project: Path) -> Path:
+    (git_project / "calc").mkdir()
+    (git_project / "calc" / "ops.py").write_text(OPS)
+    git(git_project, "add", ".")
+    git(git_project, "commit", "-q", "-m", "calc")
+    return git_project
+
+
+@pytest.fixture
+def model_url(tmp_path: Path) -> Iterator[str]:
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps({"default": {"reply": REPLY}}))
+    port_file = tmp_path / "port.txt"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.model_server", "--script", str(script), "--port-file", str(port_file)],
+        cwd=REPO,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not (port_file.exists() and port_file.read_text().strip()):
+            assert time.monotonic() < deadline, "the model server did not start"
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port_file.read_text().strip()}/v1"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture
+def terminal(tmp_path: Path) -> Iterator[callable]:
+    opened: list[Terminal] = []
+
+    def open_terminal(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Terminal:
+        base = {
+            "AI_AGENT_HOME": os.environ["AI_AGENT_HOME"],
+            "TERM": "xterm-256color",
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": os.environ.get("HOME", str(tmp_path)),
+            "EDITOR": "",
+            "GIT_AUTHOR_NAME": "Test",
+            "GIT_AUTHOR_EMAIL": "test@example.com",
+            "GIT_COMMITTER_NAME": "Test",
+            "GIT_COMMITTER_EMAIL": "test@example.com",
+        }
+        opened.append(
+            Terminal(tmp_path / f"tmux-{len(opened)}", cwd, {**base, **(env or {})}, [str(AI_BIN), *args])
+        )
+        return opened[-1]
+
+    yield open_terminal
+    for one in opened:
+        one.close()
+
+
+def test_goal_typed_in_the_workspace_is_applied_with_y(calc: Path, model_url: str, terminal) -> None:
+    term = terminal(calc, env={"OPENAI_BASE_URL": model_url, "OPENAI_API_KEY": "k", "AI_AGENT_MODEL": "m"})
+    term.wait_for("session main")
+    term.keys("fix subtract in calc/ops.py", literal=True)
+    term.keys("Enter")
+    screen = term.wait_for("Apply? [y/N/e/r/s]")
+    assert "return a - b" in screen
+    term.keys("y")
+    term.wait_for("applied calc/ops.py")
+    term.keys("C-q")
+    term.wait_for("EXIT=0")
+    assert "return a - b" in (calc / "calc" / "ops.py").read_text()
+    log = git(calc, "log", "--format=%s", "-n", "1")
+    assert log.strip(), "no commit"
+    assert git(calc, "show", "--name-only", "--format=", "HEAD").split() == ["calc/ops.py"]
+    assert git(calc, "status", "--porcelain") == ""
+    session = ProjectStore(calc).session("main", create=False)
+    assert session.meta().change_count == 1
+    assert any("fix subtract" in m["content"] for m in session.messages())
+
+
+def test_session_flag_opens_the_workspace_without_a_model(calc: Path, terminal) -> None:
+    term = terminal(calc, "--session", "dark-mode")
+    screen = term.wait_for("No model is configured")
+    assert "session dark-mode" in screen
+    term.keys("C-q")
+    term.wait_for("EXIT=0")
+    store = ProjectStore(calc)
+    assert store.active_name() == "dark-mode"
