@@ -67,7 +67,7 @@ class BackgroundServices:
         self._lsp_on = self.config.lsp if lsp is None else lsp
         self._tests_on = self.config.watch_tests if tests is None else tests
         self._logs_on = bool(self.config.log_paths) if logs is None else logs
-        self.lsp = LanguageServers(self.root, self.bus, self.supervisor.add) if self._lsp_on else None
+        self.lsp = LanguageServers(self.root, self.bus, self._add_language_server) if self._lsp_on else None
         self.tests = (
             TestWatcher(
                 self.root,
@@ -93,6 +93,9 @@ class BackgroundServices:
         self._remove_listener: Callable[[], None] | None = None
         self._saver: asyncio.Task[None] | None = None
         self._started = False
+
+    def _add_language_server(self, name: str, run: Callable[[], Awaitable[None]]) -> None:
+        self.supervisor.add(name, run, reports_running=True)
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ class _Service:
     name: str
     run: ServiceFn
     on_stop: Callable[[], None] | None = None
+    reports_running: bool = False
     task: asyncio.Task[None] | None = None
     restarts: int = 0
     state: str = "new"
@@ -54,13 +55,27 @@ class Supervisor:
         self.healthy_after = healthy_after
         self._services: dict[str, _Service] = {}
         self._stopping = False
+        bus.add_listener(self._follow_own_reports)
 
-    def add(self, name: str, run: ServiceFn, on_stop: Callable[[], None] | None = None) -> None:
+    def _follow_own_reports(self, event: object) -> None:
+        if isinstance(event, ServiceStatus) and event.name in self._services:
+            self._services[event.name].state = event.state
+
+    def add(
+        self,
+        name: str,
+        run: ServiceFn,
+        on_stop: Callable[[], None] | None = None,
+        *,
+        reports_running: bool = False,
+    ) -> None:
         """Register a service; started by ``start()`` (or at once when the supervisor already runs).
-        ``on_stop`` is called before the service's task is cancelled (to end a blocking wait promptly)."""
+        ``on_stop`` is called before the service's task is cancelled (to end a blocking wait promptly).
+        A service that ``reports_running`` publishes its own "running" status once it is ready (a language
+        server after its handshake); for the others the supervisor says "running" as it starts them."""
         if name in self._services:
             raise ValueError(f"service {name!r} is already registered")
-        service = _Service(name, run, on_stop)
+        service = _Service(name, run, on_stop, reports_running)
         self._services[name] = service
         if self._started:
             service.task = asyncio.create_task(self._supervise(service), name=f"bg:{name}")
@@ -91,6 +106,8 @@ class Supervisor:
         failures_in_a_row = 0
         while not self._stopping:
             self._report(service, "starting" if not service.restarts else "restarting")
+            if not service.reports_running:
+                self._report(service, "running")
             began = time.monotonic()
             try:
                 await service.run()

@@ -41,7 +41,7 @@ async def servers(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Ser
     (root / "helpers.py").write_text("def double(x: int) -> int:\n    return 2 * x\n")
     bus = EventBus()
     supervisor = Supervisor(bus, backoff_initial=0.1)
-    lsp = LanguageServers(root, bus, supervisor.add)
+    lsp = LanguageServers(root, bus, lambda name, run: supervisor.add(name, run, reports_running=True))
     lsp.start_detected(["python"])
     await supervisor.start()
     await asyncio.wait_for(lsp.clients["python"].ready.wait(), BOUND)
