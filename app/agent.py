@@ -99,6 +99,7 @@ class _Build:
         self.client: Any = None
         self.stage_started: dict[Stage, float] = {}
         self.index: Any = request.index
+        self.own_index = request.index is None  # opened here, so closed here
         self.named_explicitly: set[str] = set()
 
     # -- small helpers ---------------------------------------------------------------------------------------
@@ -140,6 +141,8 @@ class _Build:
                 yield event
         finally:
             await self.client.close()
+            if self.own_index and self.index is not None:
+                self.index.close()
 
     async def _prepare(self, earlier: list[dict[str, Any]]) -> AsyncIterator[Event]:
         from app.context import preread

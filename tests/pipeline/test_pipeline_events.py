@@ -1,0 +1,206 @@
+"""The pipeline in process, as the TUI drives it: the order of events, each decision, and cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
+
+from app.agent import BuildRequest, run_build
+from app.config import load_config
+from app.events import (
+    Applied,
+    AwaitingDecision,
+    BlockCompleted,
+    ContextReady,
+    Decision,
+    DecisionKind,
+    DiffReady,
+    Event,
+    FilesRead,
+    Finished,
+    ProseDelta,
+    Rejected,
+    Stage,
+    StageFinished,
+    StageStarted,
+    Usage,
+)
+from app.session.store import ProjectStore
+from tests.conftest import git
+from tests.pipeline.conftest import FIX_SUBTRACT, OPS, first_user_message
+
+GOAL = "fix subtract in calc/ops.py"
+
+
+def _request(root: Path, url: str, **config: object) -> BuildRequest:
+    settings = replace(load_config(root, {"base_url": url}), **config)
+    session = ProjectStore(root).session("main", activate=True)
+    return BuildRequest(root=root, session=session, goal=GOAL, config=settings)
+
+
+def _decider(decisions: Iterable[Decision]):
+    queue = list(decisions)
+    seen: list[DiffReady] = []
+
+    async def decide(diff: DiffReady) -> Decision:
+        seen.append(diff)
+        return queue.pop(0)
+
+    decide.seen = seen  # type: ignore[attr-defined]
+    return decide
+
+
+async def _collect(request: BuildRequest, decide) -> list[Event]:
+    return [event async for event in run_build(request, decide)]
+
+
+async def test_events_come_in_pipeline_order(calc_project: Path, model_server) -> None:
+    server = model_server([{"reply": FIX_SUBTRACT, "chunk_size": 7}])
+    events = await _collect(_request(calc_project, server.base_url), _decider([Decision(DecisionKind.APPLY)]))
+    started = [e.stage for e in events if isinstance(e, StageStarted)]
+    assert started == sorted(Stage)  # one pass: 1..8 in order
+    kinds = [type(e) for e in events]
+    order = [FilesRead, ContextReady, ProseDelta, BlockCompleted, Usage, DiffReady, AwaitingDecision, Applied]
+    positions = [kinds.index(k) for k in order]
+    assert positions == sorted(positions)
+    assert isinstance(events[-1], Finished) and events[-1].ok
+    prose = "".join(e.text for e in events if isinstance(e, ProseDelta))
+    assert "Plan: subtract should subtract." in prose and "<<<<<<<" not in prose
+    assert "return a - b" in (calc_project / "calc" / "ops.py").read_text()
+
+
+async def test_revise_sends_feedback_and_shows_a_new_diff(calc_project: Path, model_server) -> None:
+    revised = FIX_SUBTRACT.replace("    return a - b\n>>>", "    return -(b - a)\n>>>")
+    server = model_server(
+        [{"when": {"last_user_contains": "use a negation"}, "reply": revised}, {"reply": FIX_SUBTRACT}]
+    )
+    decide = _decider(
+        [Decision(DecisionKind.REVISE, feedback="use a negation instead"), Decision(DecisionKind.APPLY)]
+    )
+    events = await _collect(_request(calc_project, server.base_url), decide)
+    diffs = [e for e in events if isinstance(e, DiffReady)]
+    assert len(diffs) == 2 and "-(b - a)" in diffs[1].diffs["calc/ops.py"]
+    chats = server.chat_requests()
+    assert "use a negation instead" in first_user_message(chats[1])
+    # The same conversation: the first answer is part of the second request.
+    assert any(
+        m["role"] == "assistant" and "return a - b" in m["content"] for m in chats[1]["body"]["messages"]
+    )
+    assert "return -(b - a)" in (calc_project / "calc" / "ops.py").read_text()
+
+
+async def test_edit_applies_the_users_content(calc_project: Path, model_server) -> None:
+    server = model_server([{"reply": FIX_SUBTRACT}])
+    mine = OPS.replace("return a + b\n", "return a - b  # mine\n").replace(
+        "def add(a, b):\n    return a - b  # mine", "def add(a, b):\n    return a + b"
+    )
+    decide = _decider([Decision(DecisionKind.EDIT, edited={"calc/ops.py": mine})])
+    events = await _collect(_request(calc_project, server.base_url), decide)
+    assert any(isinstance(e, Applied) for e in events)
+    assert (calc_project / "calc" / "ops.py").read_text() == mine
+
+
+async def test_apply_a_subset_of_hunks(calc_project: Path, model_server) -> None:
+    long = "".join(f"X{i} = {i}\n" for i in range(30))
+    (calc_project / "calc" / "consts.py").write_text(long)
+    git(calc_project, "add", ".")
+    git(calc_project, "commit", "-q", "-m", "consts")
+    reply = (
+        "Two changes.\n<<<<<<< REPLACE calc/consts.py\nX1 = 1\n=======\nX1 = 100\n>>>>>>> END\n"
+        "<<<<<<< REPLACE calc/consts.py\nX28 = 28\n=======\nX28 = 2800\n>>>>>>> END\n"
+    )
+    server = model_server([{"reply": reply}])
+    decide = _decider([Decision(DecisionKind.APPLY, hunks={"calc/consts.py": [1]})])
+    request = replace(_request(calc_project, server.base_url), goal="change X1 and X28 in calc/consts.py")
+    events = await _collect(request, decide)
+    ready = next(e for e in events if isinstance(e, DiffReady))
+    assert ready.hunk_counts == {"calc/consts.py": 2}
+    text = (calc_project / "calc" / "consts.py").read_text()
+    assert "X1 = 1\n" in text and "X28 = 2800\n" in text
+    assert git(calc_project, "status", "--porcelain") == ""  # committed
+
+
+async def test_suggest_asks_for_alternatives_then_reject_writes_nothing(
+    calc_project: Path, model_server
+) -> None:
+    alternatives = "Option A: operator.sub. Option B: negate. I recommend A.\n" + FIX_SUBTRACT
+    server = model_server(
+        [
+            {"when": {"last_user_contains": "wants alternatives"}, "reply": alternatives},
+            {"reply": FIX_SUBTRACT},
+        ]
+    )
+    decide = _decider([Decision(DecisionKind.SUGGEST), Decision(DecisionKind.REJECT)])
+    events = await _collect(_request(calc_project, server.base_url), decide)
+    prose = "".join(e.text for e in events if isinstance(e, ProseDelta))
+    assert "Option A" in prose
+    assert len([e for e in events if isinstance(e, DiffReady)]) == 2
+    assert isinstance(next(e for e in reversed(events) if isinstance(e, Rejected | Applied)), Rejected)
+    assert (calc_project / "calc" / "ops.py").read_text() == OPS
+
+
+async def test_server_without_usage_still_works(calc_project: Path, model_server) -> None:
+    server = model_server([{"reply": FIX_SUBTRACT, "usage": False}])
+    events = await _collect(_request(calc_project, server.base_url), _decider([Decision(DecisionKind.APPLY)]))
+    assert not any(isinstance(e, Usage) for e in events)
+    assert any(isinstance(e, Applied) for e in events)
+
+
+async def test_cancel_mid_stream_leaves_nothing_applied(calc_project: Path, model_server) -> None:
+    server = model_server([{"reply": FIX_SUBTRACT, "chunk_size": 3, "chunk_delay": 0.05}])
+    request = _request(calc_project, server.base_url)
+    seen: list[Event] = []
+
+    async def consume() -> None:
+        async for event in run_build(request, _decider([Decision(DecisionKind.APPLY)])):
+            seen.append(event)
+
+    task = asyncio.create_task(consume())
+    while not any(isinstance(e, ProseDelta) for e in seen):
+        await asyncio.sleep(0.01)
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    assert not any(isinstance(e, Applied) for e in seen)
+    assert (calc_project / "calc" / "ops.py").read_text() == OPS
+    assert git(calc_project, "status", "--porcelain") == ""
+    contents = [m["content"] for m in request.session.messages()]
+    assert GOAL in contents and "build cancelled; nothing applied" in contents
+
+
+async def test_cancel_while_awaiting_decision(calc_project: Path, model_server) -> None:
+    server = model_server([{"reply": FIX_SUBTRACT}])
+    asked = asyncio.Event()
+
+    async def never(_diff: DiffReady) -> Decision:
+        asked.set()
+        await asyncio.sleep(3600)
+        return Decision(DecisionKind.APPLY)
+
+    task = asyncio.create_task(_collect(_request(calc_project, server.base_url), never))
+    await asyncio.wait_for(asked.wait(), 10)
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    assert (calc_project / "calc" / "ops.py").read_text() == OPS
+
+
+async def test_stage_finished_for_every_stage_started(calc_project: Path, model_server) -> None:
+    server = model_server([{"reply": FIX_SUBTRACT}])
+    events = await _collect(
+        _request(calc_project, server.base_url), _decider([Decision(DecisionKind.REJECT)])
+    )
+    open_stages: list[Stage] = []
+    for event in events:
+        if isinstance(event, StageStarted):
+            open_stages.append(event.stage)
+        elif isinstance(event, StageFinished):
+            assert open_stages and open_stages[-1] == event.stage
+            open_stages.pop()
+    assert open_stages == []
