@@ -97,6 +97,16 @@ def _file_mode(real: Path, previous: int | None) -> int:
     return 0o100755 if executable else 0o100644
 
 
+def _ignore_check(repo: Any) -> Any:
+    from dulwich.ignore import IgnoreFilterManager
+
+    try:
+        manager = IgnoreFilterManager.from_repo(repo)
+    except Exception:  # an unreadable ignore file: commit rather than lose track of the file
+        return lambda path: False
+    return lambda path: bool(manager.is_ignored(path))
+
+
 def _identity(repo: Any, kind: str) -> bytes:
     from dulwich.repo import get_user_identity
 
@@ -136,10 +146,13 @@ def _commit(repo: Any, root: Path, changes: Sequence[PathChange], message: str) 
     index = repo.open_index()
     tree_changes: list[tuple[bytes, int | None, Any]] = []
     index_updates: dict[bytes, Any] = {}
+    ignored = _ignore_check(repo)
     for change in changes:
         key = os.fsencode(change.path)
         real = root / change.path
         in_head = _tree_entry(repo, head_tree, key)
+        if in_head is None and key not in index and ignored(change.path):
+            continue  # an ignored, untracked file (build output, local settings) stays out of git
         head_bytes = repo[in_head[1]].data if in_head else None
         content = _content_to_commit(head_bytes, change)
         blob_id: bytes | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +74,18 @@ def apply_proposal(
     the record: ``id``, ``files``, ``commit``, ``diffs``, hashes and where the backups are."""
     if not proposal.files:
         raise EditError("the change is empty: nothing to apply")
+    with edits_lock(session):
+        return _apply_locked(proposal, session, goal, use_git)
+
+
+def edits_lock(session: Session) -> AbstractContextManager[None]:
+    """Held from the re-check of the files to the record: two `ai` processes never interleave writes."""
+    from app.session.storage import locked
+
+    return locked(session.store.data_dir / "edits")
+
+
+def _apply_locked(proposal: Proposal, session: Session, goal: str, use_git: bool) -> dict[str, Any]:
     root = real_root(proposal.root)
     prepared = [_prepare(root, change) for change in proposal.files]
     changes = [change for change, _ in prepared]

@@ -8,7 +8,7 @@ conflict naming the hunk.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
@@ -71,12 +71,8 @@ def _opcodes(old: Sequence[str], new: Sequence[str]) -> list[_Opcode]:
     """difflib opcodes, with the common head and tail cut off first: a one-line change in a 10,000-line
     file then costs a comparison of one line, not of the whole file."""
     limit = min(len(old), len(new))
-    head = 0
-    while head < limit and old[head] == new[head]:
-        head += 1
-    tail = 0
-    while tail < limit - head and old[len(old) - 1 - tail] == new[len(new) - 1 - tail]:
-        tail += 1
+    head = _common_length(lambda n: old[:n] == new[:n], limit)
+    tail = _common_length(lambda n: old[len(old) - n :] == new[len(new) - n :], limit - head)
     codes: list[_Opcode] = []
     if head:
         codes.append(("equal", 0, head, 0, head))
@@ -86,6 +82,18 @@ def _opcodes(old: Sequence[str], new: Sequence[str]) -> list[_Opcode]:
     if tail:
         codes.append(("equal", len(old) - tail, len(old), len(new) - tail, len(new)))
     return codes
+
+
+def _common_length(equal_at: Callable[[int], bool], limit: int) -> int:
+    """The largest n <= limit with equal_at(n), by bisection: list comparisons run in C."""
+    low, high = 0, limit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if equal_at(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _groups(codes: list[_Opcode], context: int) -> list[list[_Opcode]]:

@@ -18,6 +18,7 @@ from pathlib import Path
 from app.errors import TaskFailed
 
 MANIFEST = "manifest.json"
+BACKUP_DATA = "old-content.bin"
 
 
 @dataclass(frozen=True)
@@ -59,34 +60,33 @@ def _write_atomic(real: Path, data: bytes, mode: int, tag: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
-    _fsync_dir(real.parent)
 
 
 def _put(write: FileWrite, data: bytes | None, tag: str) -> None:
     if data is None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(write.real)
-        _fsync_dir(write.real.parent)
         return
     _write_atomic(write.real, data, write.mode, tag)
 
 
 def _save_backup(backup_dir: Path, writes: list[FileWrite], tag: str) -> None:
-    files_dir = backup_dir / "files"
-    files_dir.mkdir(parents=True, exist_ok=True)
+    """Every old content in one file (one fsync, not one per file), then the manifest that indexes it."""
+    backup_dir.mkdir(parents=True, exist_ok=True)
     entries = []
-    for number, write in enumerate(writes):
-        saved = None
-        if write.old is not None:
-            saved = f"files/{number}"
-            target = backup_dir / saved
-            target.write_bytes(write.old)
-            with open(target, "rb+") as handle:
-                os.fsync(handle.fileno())
-        entries.append(
-            {"path": write.path, "real": str(write.real), "backup": saved, "mode": write.mode, "tag": tag}
-        )
-    _fsync_dir(files_dir)
+    offset = 0
+    with open(backup_dir / BACKUP_DATA, "wb") as handle:
+        for write in writes:
+            entry = {"path": write.path, "real": str(write.real), "mode": write.mode, "tag": tag}
+            entry["offset"], entry["size"] = (
+                (offset, len(write.old)) if write.old is not None else (None, None)
+            )
+            if write.old is not None:
+                handle.write(write.old)
+                offset += len(write.old)
+            entries.append(entry)
+        handle.flush()
+        os.fsync(handle.fileno())
     _write_manifest(backup_dir, {"version": 1, "state": "writing", "tag": tag, "files": entries})
 
 
@@ -113,14 +113,23 @@ def read_manifest(backup_dir: Path) -> dict | None:
         return None
 
 
+def _saved(backup_dir: Path, entry: dict) -> bytes | None:
+    if entry.get("offset") is None:
+        return None
+    with open(backup_dir / BACKUP_DATA, "rb") as handle:
+        handle.seek(int(entry["offset"]))
+        data = handle.read(int(entry["size"]))
+    return data if len(data) == int(entry["size"]) else None
+
+
 def backup_bytes(backup_dir: Path, path: str) -> bytes | None:
     """The bytes ``path`` had before the change backed up in ``backup_dir`` (None: absent or no backup)."""
     manifest = read_manifest(backup_dir)
     for entry in (manifest or {}).get("files", []):
-        if entry["path"] == path and entry.get("backup"):
+        if entry["path"] == path:
             try:
-                return (backup_dir / entry["backup"]).read_bytes()
-            except FileNotFoundError:
+                return _saved(backup_dir, entry)
+            except OSError:
                 return None
     return None
 
@@ -142,6 +151,9 @@ def write_files(writes: list[FileWrite], backup_dir: Path, *, tag: str) -> None:
                 f"restored{where}"
             ) from None
         done.append(write)
+    # The renames are made durable together: one fsync per folder rather than one per file.
+    for folder in sorted({w.real.parent for w in writes}):
+        _fsync_dir(folder)
     _mark(backup_dir, "done")
 
 
@@ -166,9 +178,10 @@ def restore_backup(backup_dir: Path) -> list[str]:
         real = Path(entry["real"])
         with contextlib.suppress(OSError):
             os.unlink(_temp_name(real, entry.get("tag", manifest.get("tag", ""))))
-        if entry.get("backup"):
-            data = (backup_dir / entry["backup"]).read_bytes()
+        data = _saved(backup_dir, entry)
+        if data is not None:
             _write_atomic(real, data, int(entry["mode"]), "restore")
+            _fsync_dir(real.parent)
         else:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(real)

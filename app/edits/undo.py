@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.edits.apply import commit_writes, new_change_id, now_iso
+from app.edits.apply import commit_writes, edits_lock, new_change_id, now_iso
 from app.edits.containment import real_root, resolve_in_root
 from app.edits.diffs import Hunk, HunkConflict, apply_hunks
 from app.edits.errors import EditError, RefusedError
@@ -116,6 +116,11 @@ def plan_undo(session: Session, change: dict[str, Any] | None = None) -> UndoPla
 def undo_last(session: Session, *, use_git: bool = True) -> dict[str, Any] | None:
     """Undo the session's latest change not undone yet; None when there is none. Raises RefusedError
     (exit 3, nothing written) when its lines were changed since."""
+    with edits_lock(session):
+        return _undo_locked(session, use_git)
+
+
+def _undo_locked(session: Session, use_git: bool) -> dict[str, Any] | None:
     plan = plan_undo(session)
     if plan is None:
         return None

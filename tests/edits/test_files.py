@@ -102,3 +102,11 @@ def test_edit_through_an_in_project_symlink_changes_the_target(project: Path) ->
     assert (project / "link.py").is_symlink()
     assert (project / "real.py").read_text() == "a = 2\n"
     assert record["files"] == ["real.py"]
+
+
+def test_form_feeds_and_unicode_line_separators_are_not_line_breaks(project: Path) -> None:
+    path = project / "ff.py"
+    original = "a = 1\n\x0c\nb = '\u2028'\nc = 3\n"
+    path.write_text(original, encoding="utf-8")
+    apply(project, replace("ff.py", "c = 3\n", "c = 4\n"))
+    assert path.read_text(encoding="utf-8") == original.replace("c = 3", "c = 4")

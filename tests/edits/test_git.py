@@ -132,3 +132,14 @@ def test_executable_bit_is_committed(repo: Path) -> None:
     apply(repo, replace("run.sh", "#!/bin/sh\n", "#!/bin/sh\necho hi\n"))
     assert git(repo, "ls-tree", "HEAD", "run.sh").startswith("100755 ")
     assert git(repo, "status", "--porcelain") == ""
+
+
+def test_ignored_untracked_file_is_changed_but_not_committed(repo: Path) -> None:
+    (repo / ".gitignore").write_text("local/\n")
+    git(repo, "add", ".gitignore")
+    git(repo, "commit", "-q", "-m", "ignore")
+    answer = "<<<<<<< CREATE local/settings.ini\nx=1\n>>>>>>> END\n" + replace("a.py", "line 1\n", "one\n")
+    apply(repo, answer)
+    assert (repo / "local/settings.ini").read_text() == "x=1\n"
+    assert git(repo, "show", "--name-only", "--format=", "HEAD").split() == ["a.py"]
+    assert git(repo, "status", "--porcelain") == ""
