@@ -22,6 +22,7 @@ MAX_INDEXED_BYTES = 1_000_000
 RACY_WINDOW_NS = 2_000_000_000
 # Identifiers: letters, digits and underscores not starting with a digit; 2 to 64 characters.
 _IDENTIFIER = re.compile(r"[^\W\d]\w+")
+MIN_IDENTIFIER = 2
 MAX_IDENTIFIER = 64
 
 # (name, kind, line, end_line), lines 1-based.

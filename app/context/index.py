@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -100,11 +101,11 @@ class SymbolIndex:
                 _discard(self.index_dir)
                 return self._refresh_locked(progress)
             except sqlite3.DatabaseError as exc:
+                if not _is_damage(exc):
+                    raise IndexError_(f"cannot write the symbol index in {self.index_dir}: {exc}") from None
                 self.close()
                 _discard(self.index_dir)
-                if "malformed" in str(exc) or "not a database" in str(exc):
-                    return self._refresh_locked(progress)
-                raise IndexError_(f"cannot write the symbol index in {self.index_dir}: {exc}") from None
+                return self._refresh_locked(progress)
 
     def _refresh_locked(self, progress: Progress | None) -> int:
         files = scan_project(self.root)
@@ -181,22 +182,32 @@ class SymbolIndex:
         if not is_indexable_path(relpath) or not full.is_file() or full.is_symlink():
             self.remove_file(relpath)
             return
-        with self._write() as conn:
-            row = conn.execute("SELECT hash FROM files WHERE path=?", (relpath,)).fetchone()
-            record = extract_file(str(self.root), relpath, row[0] if row else None)
-            writer = Writer(conn, fresh=False)
-            if record is None:
-                writer.remove(relpath)
-            else:
-                writer.apply(record)
-            writer.finish()
+        try:
+            with self._write() as conn:
+                if conn is None:
+                    return
+                row = conn.execute("SELECT hash FROM files WHERE path=?", (relpath,)).fetchone()
+                record = extract_file(str(self.root), relpath, row[0] if row else None)
+                writer = Writer(conn, fresh=False)
+                if record is None:
+                    writer.remove(relpath)
+                else:
+                    writer.apply(record)
+                writer.finish()
+        except (IndexCorrupt, sqlite3.DatabaseError) as exc:
+            self._rebuild_after_damage(exc)
 
     def remove_file(self, relpath: str) -> None:
         relpath = self._relative(relpath)
-        with self._write() as conn:
-            writer = Writer(conn, fresh=False)
-            if writer.remove(relpath):
-                writer.finish()
+        try:
+            with self._write() as conn:
+                if conn is None:
+                    return
+                writer = Writer(conn, fresh=False)
+                if writer.remove(relpath):
+                    writer.finish()
+        except (IndexCorrupt, sqlite3.DatabaseError) as exc:
+            self._rebuild_after_damage(exc)
 
     def _relative(self, relpath: str) -> str:
         path = Path(relpath)
@@ -207,37 +218,37 @@ class SymbolIndex:
                 raise IndexError_(f"{relpath} is outside the project {self.root}") from None
         return PurePosixPath(*path.parts).as_posix()
 
-    class _WriteContext:
-        def __init__(self, index: SymbolIndex) -> None:
-            self.index = index
-            self.lock: Any = None
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection | None]:
+        """The connection inside one write transaction, under the cross-process lock; None when nothing is
+        stored yet (the next `open(build=True)` indexes everything anyway)."""
+        from filelock import FileLock
 
-        def __enter__(self) -> sqlite3.Connection:
-            from filelock import FileLock
-
-            index = self.index
-            index.index_dir.mkdir(parents=True, exist_ok=True)
-            self.lock = FileLock(str(index.index_dir / "lock"))
-            self.lock.acquire()
-            index._lock.acquire()
-            if index._conn is None:
-                index._refresh_locked(None)
-            conn = index._conn
-            assert conn is not None
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(self.index_dir / "lock")), self._lock:
+            if self._conn is None:
+                try:
+                    self._conn = indexdb.open_existing(self.index_dir, str(self.root))
+                except IndexCorrupt:
+                    _discard(self.index_dir)
+            conn = self._conn
+            if conn is None:
+                yield None
+                return
             conn.execute("BEGIN IMMEDIATE")
-            return conn
-
-        def __exit__(self, exc_type: object, *_rest: object) -> None:
-            conn = self.index._conn
             try:
-                if conn is not None:
-                    conn.execute("ROLLBACK" if exc_type else "COMMIT")
-            finally:
-                self.index._lock.release()
-                self.lock.release()
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
-    def _write(self) -> SymbolIndex._WriteContext:
-        return SymbolIndex._WriteContext(self)
+    def _rebuild_after_damage(self, exc: Exception) -> None:
+        if not _is_damage(exc):
+            raise IndexError_(f"cannot update the symbol index in {self.index_dir}: {exc}") from None
+        self.close()
+        _discard(self.index_dir)
+        self.refresh()
 
     # -- queries ---------------------------------------------------------------------------------------------
 
@@ -415,6 +426,14 @@ def _like_escape(ch: str) -> str:
 
 def _json_ids(ids: Sequence[int]) -> str:
     return "[" + ",".join(str(i) for i in ids) + "]"
+
+
+def _is_damage(exc: Exception) -> bool:
+    """Damage (rebuild) as opposed to a full disk or a permission problem (tell the user)."""
+    if isinstance(exc, IndexCorrupt):
+        return True
+    text = str(exc).lower()
+    return any(sign in text for sign in ("malformed", "not a database", "no such table", "no such column"))
 
 
 def _discard(index_dir: Path) -> None:

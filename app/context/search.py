@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.context.extract import MAX_IDENTIFIER, MIN_IDENTIFIER
 from app.context.index import Symbol, SymbolIndex
 from app.context.inventory import SKIPPED_DIRS
 from app.errors import AgentError, UsageError
@@ -113,7 +114,11 @@ def search_identifiers(index: SymbolIndex, query: str, *, limit: int = 50) -> li
     words = list(dict.fromkeys(_WORD.findall(query)))
     if not words:
         raise UsageError(f"no identifier in {query!r}: search for a regular expression with --search instead")
-    candidates = index.files_with_all(words)
+    indexed = [w for w in words if MIN_IDENTIFIER <= len(w) <= MAX_IDENTIFIER]
+    if not indexed:
+        # One-letter names are not in the index: only a scan can find them.
+        return search_regex(index.root, _words_pattern(words), limit=limit)
+    candidates = index.files_with_all(indexed)
     if not candidates:
         return []
     defining: dict[str, set[int]] = {}

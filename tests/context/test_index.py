@@ -181,3 +181,27 @@ def test_fuzzy_finds_names_from_scattered_letters(project: Path) -> None:
         assert names[0] == "get_user_model"
         assert "UserModelAdmin" not in names  # the letters are not in that order
         assert [s.name for s in index.fuzzy("get_user")][:2] == ["get_user", "get_user_model"]
+
+
+def test_damage_found_by_an_update_rebuilds_the_store(project: Path) -> None:
+    small_project(project)
+    with SymbolIndex.open(project) as index:
+        db_path = indexdb.current_db_path(index_dir_for(project.resolve()))
+        assert db_path is not None
+        with sqlite3.connect(db_path) as conn:
+            conn.execute("UPDATE filedata SET tokens = X'00FF00FF'")
+        write(project, "app/checks.py", "def validated(obj):\n    return True\n")
+        index.update_file("app/checks.py")
+        assert index.files_with_identifier("validated") == ["app/checks.py"]
+        assert index.files_with_identifier("validate") == ["README.md", "app/models.py"]
+
+
+def test_updates_before_any_build_wait_for_it(project: Path) -> None:
+    small_project(project)
+    index = SymbolIndex.open(project, build=False)
+    assert index.definitions("validate") == [] and index.file_count() == 0
+    index.update_file("app/checks.py")  # nothing stored yet: no partial index of one file
+    assert index.file_count() == 0
+    index.refresh()
+    assert index.file_count() == 3
+    index.close()

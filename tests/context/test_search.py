@@ -115,3 +115,9 @@ def test_ai_search_errors_are_one_line(billing: Path) -> None:
     assert clash.returncode == 2 and "cannot be used together" in clash.stderr
     nothing = run_ai("--search", "no_such_identifier_anywhere", cwd=billing)
     assert nothing.returncode == 0 and nothing.stdout == ""
+
+
+def test_one_letter_names_are_found_by_a_scan(billing: Path) -> None:
+    (billing / "billing" / "short.py").write_text("x = 1\ny = x + 1\n")
+    hits = search(billing, "x", mode="identifier")
+    assert [(h.path, h.line) for h in hits] == [("billing/short.py", 1), ("billing/short.py", 2)]
