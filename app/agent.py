@@ -326,9 +326,11 @@ class _Build:
         if not edits:
             return None, None
         try:
-            return build_proposal(self.root, edits, read_hashes=dict(self.read_hashes)), None
+            proposal = build_proposal(self.root, edits, read_hashes=dict(self.read_hashes))
         except EditError as exc:
             return None, exc.message
+        problem = syntax_problem(proposal)
+        return (None, problem) if problem else (proposal, None)
 
     async def _converse(self) -> AsyncIterator[Event]:
         from app.llm.prompts import SUGGEST_MESSAGE, revise_after_error_message, revise_message
@@ -417,6 +419,41 @@ class _Build:
             Applied(change_id=change_id, files=files, commit=commit),
             Finished(ok=True, exit_code=0, summary=f"applied change {change_id} to {len(files)} file(s)"),
         ]
+
+
+def _first_error_line(node: Any) -> int:
+    """1-based line of the first ERROR or MISSING node under ``node``."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == "ERROR" or current.is_missing:
+            return int(current.start_point[0]) + 1
+        stack.extend(reversed([c for c in current.children if c.has_error or c.is_missing]))
+    return int(node.start_point[0]) + 1
+
+
+def syntax_problem(proposal: Any) -> str | None:
+    """A file the proposal leaves unparseable (tree-sitter) though it parsed before: the exact error for the
+    model. Files that were already broken, and languages without a grammar, are not judged."""
+    from app.context.languages import language_of, load_language
+
+    for change in getattr(proposal, "files", []):
+        lang = language_of(change.path)
+        if lang is None or change.new_text is None:
+            continue
+        import tree_sitter
+
+        parser = tree_sitter.Parser(load_language(lang))  # type: ignore[arg-type]
+        new_tree = parser.parse(change.new_text.encode("utf-8", "surrogatepass"))
+        if not new_tree.root_node.has_error:
+            continue
+        if change.old_text is not None:
+            old_tree = parser.parse(change.old_text.encode("utf-8", "surrogatepass"))
+            if old_tree.root_node.has_error:
+                continue
+        line = _first_error_line(new_tree.root_node)
+        return f"{change.path}: after the edits the file no longer parses as {lang} (syntax error near line {line})"
+    return None
 
 
 async def run_build(request: BuildRequest, decide: Decider) -> AsyncIterator[Event]:

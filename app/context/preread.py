@@ -111,23 +111,21 @@ class Hit:
 
 
 def term_hits(root: Path, terms: list[str], index: Any = None, limit: int = MAX_HITS) -> list[Hit]:
-    """Lines with the goal's key terms: issue 4's search when present, else ``rg``."""
+    """Lines with the goal's key terms: the index's search (definitions first) when there is an index, else
+    a plain ``rg`` over the tree."""
     if not terms:
         return []
     hits: list[Hit] = []
-    try:
+    if index is not None:
         from app.context.search import search
-    except ImportError:
-        search = None
-    if search is not None:
+
         for term in terms:
             try:
-                results = search(root, term, index=index)
+                results = search(root, term, index=index, limit=8)
             except Exception:  # search is a help: a failure must not stop the build
                 continue
-            for r in list(results)[:8]:
-                path = str(getattr(r, "path", getattr(r, "file", "")))
-                hits.append(Hit(path, int(getattr(r, "line", 0) or 0), str(getattr(r, "snippet", ""))[:200]))
+            for r in results:
+                hits.append(Hit(r.path, int(r.line), str(r.snippet)[:200]))
     else:
         rg = rg_binary()
         if rg is None:

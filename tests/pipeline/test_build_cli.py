@@ -8,7 +8,14 @@ from pathlib import Path
 from app.events import Stage
 from app.session.store import ProjectStore
 from tests.conftest import git
-from tests.pipeline.conftest import FIX_SUBTRACT, OPS, ai_build, all_text, first_user_message
+from tests.pipeline.conftest import (
+    FIX_SUBTRACT,
+    OPS,
+    ai_build,
+    all_text,
+    build_in_process,
+    first_user_message,
+)
 
 
 def test_yes_applies_and_commits(calc_project: Path, model_server) -> None:
@@ -40,12 +47,12 @@ def test_dry_run_changes_nothing(calc_project: Path, model_server) -> None:
     assert git(calc_project, "status", "--porcelain") == ""
 
 
-def test_headless_without_yes_applies_nothing_and_says_how(calc_project: Path, model_server) -> None:
+async def test_headless_without_yes_applies_nothing_and_says_how(calc_project: Path, model_server) -> None:
     server = model_server([{"reply": FIX_SUBTRACT}])
-    result = ai_build(calc_project, server.base_url, "--build", "fix subtract in calc/ops.py")
-    assert result.returncode == 0, result.stderr
-    assert "+    return a - b" in result.stdout
-    assert "--yes" in result.stdout and "nothing applied" in result.stdout
+    code, out, err = await build_in_process(calc_project, server, "fix subtract in calc/ops.py", mode="show")
+    assert code == 0, err
+    assert "+    return a - b" in out
+    assert "--yes" in out and "nothing applied" in out
     assert (calc_project / "calc" / "ops.py").read_text() == OPS
 
 
@@ -111,11 +118,13 @@ def test_answer_wrong_twice_fails_with_nothing_written(calc_project: Path, model
     assert git(calc_project, "status", "--porcelain") == ""
 
 
-def test_no_edits_proposed_is_not_a_change(calc_project: Path, model_server) -> None:
+async def test_no_edits_proposed_is_not_a_change(calc_project: Path, model_server) -> None:
     server = model_server([{"reply": "subtract is already correct, nothing to change."}])
-    result = ai_build(calc_project, server.base_url, "--build", "check subtract in calc/ops.py", "--yes")
-    assert result.returncode == 0, result.stderr
-    assert "proposed no changes" in result.stdout
+    code, out, err = await build_in_process(
+        calc_project, server, "check subtract in calc/ops.py", mode="apply"
+    )
+    assert code == 0, err
+    assert "proposed no changes" in out
     assert git(calc_project, "status", "--porcelain") == ""
 
 

@@ -20,7 +20,6 @@ GOAL = "fix subtract in calc/ops.py"
 
 FAILURES: dict[str, dict[str, Any]] = {
     "http-500": {"status": 500},
-    "http-503": {"status": 503, "error": "overloaded"},
     "drop-mid-stream": {"reply": FIX_SUBTRACT, "drop_after": 30},
     "stall": {"reply": FIX_SUBTRACT, "stall": 10, "stall_after": 20},
 }

@@ -204,3 +204,16 @@ async def test_stage_finished_for_every_stage_started(calc_project: Path, model_
             assert open_stages and open_stages[-1] == event.stage
             open_stages.pop()
     assert open_stages == []
+
+
+async def test_answer_that_breaks_the_syntax_goes_back_once(calc_project: Path, model_server) -> None:
+    broken = FIX_SUBTRACT.replace("    return a - b\n>>>", "    return (a - b\n>>>")
+    server = model_server(
+        [{"when": {"contains": "no longer parses"}, "reply": FIX_SUBTRACT}, {"reply": broken}]
+    )
+    events = await _collect(_request(calc_project, server.base_url), _decider([Decision(DecisionKind.APPLY)]))
+    chats = server.chat_requests()
+    assert len(chats) == 2
+    assert "calc/ops.py: after the edits the file no longer parses as python" in first_user_message(chats[1])
+    assert any(isinstance(e, Applied) for e in events)
+    assert "    return a - b\n" in (calc_project / "calc" / "ops.py").read_text()
