@@ -104,6 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="QUERY",
         help="find a symbol, identifier or regular expression in the project (--json: one object a line)",
     )
+    parser.add_argument(
+        "--fix",
+        action="store_true",
+        help="run the test command; on failure try up to 3 fixes in a scratch copy and offer the verified one",
+    )
     return parser
 
 
@@ -111,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
 MODIFIED_COMMANDS: list[str] = []
 MODIFIED_COMMANDS.append("--undo")
 MODIFIED_COMMANDS.append("--build")
+MODIFIED_COMMANDS.append("--fix")
 
 
 def _data_dir_of(args: argparse.Namespace) -> Path:
@@ -344,6 +350,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         return cmd_undo(args, _store(args))
     if args.build is not None:
         return cmd_build(args)
+    if args.fix:
+        from app.fix.commands import cmd_fix
+
+        return cmd_fix(args)
     return cmd_open(args)
 
 

@@ -206,3 +206,76 @@ class ContextReady(Event):
     files: tuple[str, ...] = ()
     dropped: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()
+
+
+# -- the auto-fix loop (app.fix): its own events, shown by every face like the build's ---------------------------
+
+
+@dataclass(frozen=True)
+class FixStarted(Event):
+    """The fix loop starts on ``errors`` (one-line summaries); tests run with ``command`` in a scratch copy."""
+
+    kind: ClassVar[str] = "fix_started"
+    errors: tuple[str, ...]
+    command: str = ""
+    attempts: int = 3
+    trigger: str = ""
+    scratch_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class TestsRun(Event):
+    """One test run in the scratch copy: ``scope`` is "baseline", "failing" (only the failing tests) or "suite".
+    ``still_failing`` are the target failures that remain, ``new_failures`` those that did not fail before."""
+
+    kind: ClassVar[str] = "tests_run"
+    scope: str
+    command: str
+    ok: bool
+    attempt: int = 0
+    failing: tuple[str, ...] = ()
+    still_failing: tuple[str, ...] = ()
+    new_failures: tuple[str, ...] = ()
+    passed: int = 0
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class FixAttempt(Event):
+    """An attempt's progress: ``outcome`` is "started", then one of "no_edit", "invalid", "still_failing",
+    "new_failures" or "verified"; ``diff`` is what it changed in the scratch copy."""
+
+    kind: ClassVar[str] = "fix_attempt"
+    number: int
+    attempts: int
+    outcome: str
+    reason: str = ""
+    files: tuple[str, ...] = ()
+    diff: str = ""
+    seconds: float = 0.0
+    model_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class FixVerified(Event):
+    """A fix made the failure go away in the scratch copy and nothing new fails: what it is offered with.
+    ``seconds`` runs from the failure being known to this offer; ``model_seconds`` is the part spent waiting
+    for the model and ``test_seconds`` the part spent in test runs."""
+
+    kind: ClassVar[str] = "fix_verified"
+    attempt: int
+    files: tuple[str, ...]
+    evidence: tuple[str, ...]
+    seconds: float = 0.0
+    model_seconds: float = 0.0
+    test_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class FixSummary(Event):
+    """No attempt worked: each attempt's outcome and the closest one's diff (the user's tree is untouched)."""
+
+    kind: ClassVar[str] = "fix_summary"
+    attempts: tuple[str, ...]
+    closest: int = 0
+    diff: str = ""

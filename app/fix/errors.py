@@ -124,17 +124,19 @@ class ProjectPaths:
     """
 
     root: Path | None = None
+    # Other absolute folders that stand for the same project (the user's tree when tests ran in a copy).
+    also: tuple[Path, ...] = ()
     aliases: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
-        if self.root is not None:
-            raw = str(self.root)
-            names = {raw.rstrip("/")}
+        names: set[str] = set()
+        for folder in (*([self.root] if self.root is not None else []), *self.also):
+            names.add(str(folder).rstrip("/"))
             try:
-                names.add(str(self.root.resolve()))
+                names.add(str(folder.resolve()))
             except OSError:
                 pass
-            self.aliases = tuple(sorted(names, key=len, reverse=True))
+        self.aliases = tuple(sorted(names, key=len, reverse=True))
 
     def relative(self, printed: str) -> str | None:
         path = printed.strip().strip("\"'")

@@ -1,0 +1,188 @@
+"""What the model is sent for a fix: the failure, the files of its frames in full, this session's recent changes,
+and what the earlier attempts did and how they failed.
+
+Budget (``Config.context_tokens``): the failure and the earlier attempts always go; files are added innermost
+frame first (the file where the error shows itself, then its callers, then the failing test's file) while they
+fit; recent changes fill what is left. A file that does not fit is named so the model can ask for it with READ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.fix.errors import ParsedError
+
+MAX_RAW_CHARS = 4_000  # of one error's printed text
+MAX_ERRORS = 8  # shown in detail; the rest by one line each
+MAX_CHANGE_CHARS = 6_000  # of this session's recent diffs
+MAX_ATTEMPT_OUTPUT = 2_500  # of an earlier attempt's test output
+
+
+@dataclass
+class AttemptRecord:
+    """What one attempt did, for the next attempt's prompt, the summary and the session."""
+
+    number: int
+    outcome: str = "started"
+    reason: str = ""
+    diff: str = ""
+    files: list[str] = field(default_factory=list)
+    output_tail: str = ""
+    fixed: int = 0  # target failures it made pass
+    new_failures: int = 0
+    proposal: Any = field(default=None, repr=False)
+    model_seconds: float = 0.0
+
+    def line(self) -> str:
+        files = f" ({', '.join(self.files)})" if self.files else ""
+        return f"attempt {self.number}: {self.outcome.replace('_', ' ')}{files}" + (
+            f": {self.reason}" if self.reason else ""
+        )
+
+
+def failure_section(errors: list[ParsedError], command: str) -> str:
+    parts = ["# The failure to fix\n"]
+    if command:
+        parts.append(f"Test command (run by the user's configuration): `{command}`\n")
+    for error in errors[:MAX_ERRORS]:
+        parts.append(f"## {error.summary()}")
+        if error.frames:
+            stack = " -> ".join(
+                f"{f.file}:{f.line}" + (f" ({f.function})" if f.function else "") for f in error.frames
+            )
+            parts.append(f"Stack inside the project (outermost first): {stack}")
+        raw = error.raw.strip()
+        if raw:
+            if len(raw) > MAX_RAW_CHARS:
+                raw = raw[:1_000] + "\n...\n" + raw[-(MAX_RAW_CHARS - 1_000) :]
+            parts.append(f"```\n{raw}\n```")
+        parts.append("")
+    if len(errors) > MAX_ERRORS:
+        parts.append("Also failing:\n" + "\n".join(f"- {e.summary()}" for e in errors[MAX_ERRORS:]) + "\n")
+    return "\n".join(parts)
+
+
+def frame_files(errors: list[ParsedError]) -> list[str]:
+    """The files to read in full: innermost frame first, for each error in turn, each file once."""
+    files: list[str] = []
+    for error in errors:
+        for name in error.files():
+            if name not in files:
+                files.append(name)
+        if error.test_id and "::" in error.test_id:
+            test_file = error.test_id.split("::", 1)[0]
+            if test_file not in files:
+                files.append(test_file)
+    return files
+
+
+def files_section(
+    root: Path, paths: list[str], budget_tokens: int, send_secrets: bool
+) -> tuple[str, list[str], list[str]]:
+    """The files rendered in full within the budget: (text, sent paths, paths left out with why)."""
+    from app.context.mentions import is_secret
+    from app.llm.prompts import FileContext, estimate_tokens
+
+    rendered: list[str] = []
+    sent: list[str] = []
+    left_out: list[str] = []
+    used = 0
+    for path in paths:
+        if is_secret(path) and not send_secrets:
+            left_out.append(f"{path} (a secrets file)")
+            continue
+        try:
+            content = (root / path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            left_out.append(f"{path} (not a readable text file)")
+            continue
+        text = FileContext(path=path, content=content, reason="in the failure's stack").render()
+        cost = estimate_tokens(text)
+        if sent and used + cost > budget_tokens:
+            left_out.append(f"{path} (over the context budget: ask with READ)")
+            continue
+        rendered.append(text)
+        sent.append(path)
+        used += cost
+    if not rendered:
+        return "", sent, left_out
+    head = "# Files in the failure's stack (full, current content)\n"
+    return head + "\n".join(rendered), sent, left_out
+
+
+def recent_changes_section(changes: list[dict[str, Any]], limit_chars: int = MAX_CHANGE_CHARS) -> str:
+    """This session's latest applied changes (newest first), as diffs: the fix often undoes one of them."""
+    parts: list[str] = []
+    used = 0
+    for change in reversed(changes[-5:]):
+        if change.get("undone"):
+            continue
+        diffs = change.get("diffs") or {}
+        text = "".join(d if d.endswith("\n") else d + "\n" for d in diffs.values())
+        if not text:
+            continue
+        header = f"## {change.get('id', '?')}: {change.get('summary') or change.get('goal', '')}"
+        block = f"{header}\n```diff\n{text}```\n"
+        if used + len(block) > limit_chars:
+            break
+        parts.append(block)
+        used += len(block)
+    if not parts:
+        return ""
+    return "# This session's recent changes (newest first)\n" + "\n".join(parts)
+
+
+def attempts_section(attempts: list[AttemptRecord]) -> str:
+    if not attempts:
+        return ""
+    parts = ["# Earlier attempts (none of them was kept; the files above are as they were before them)\n"]
+    for attempt in attempts:
+        parts.append(f"## {attempt.line()}")
+        if attempt.diff:
+            parts.append(f"What it changed:\n```diff\n{attempt.diff.rstrip()}\n```")
+        if attempt.output_tail:
+            tail = attempt.output_tail[-MAX_ATTEMPT_OUTPUT:]
+            parts.append(f"How it failed (test output, end):\n```\n{tail.rstrip()}\n```")
+        parts.append("")
+    parts.append("Do not repeat an approach that failed; find the cause.\n")
+    return "\n".join(parts)
+
+
+INSTRUCTIONS = """\
+# Your answer
+The tests above fail. Find the cause and fix it with the smallest correct change, in edit blocks against the
+files as given. Fix the code under test; change a test only when the test itself is wrong, and say why. If you
+need another file, ask for it with a READ block first. Your fix will be applied to a scratch copy and the failing
+tests, then the whole suite, will be run: it is kept only if the failure is gone and nothing else breaks.
+"""
+
+
+def fix_message(
+    root: Path,
+    errors: list[ParsedError],
+    command: str,
+    changes: list[dict[str, Any]],
+    attempts: list[AttemptRecord],
+    budget_tokens: int,
+    send_secrets: bool = False,
+) -> tuple[str, list[str], list[str]]:
+    """The user message for one attempt: (text, files sent in full, files left out)."""
+    from app.llm.prompts import estimate_tokens
+
+    failure = failure_section(errors, command)
+    earlier = attempts_section(attempts)
+    recent = recent_changes_section(changes)
+    fixed_cost = estimate_tokens(failure + earlier + INSTRUCTIONS)
+    files_text, sent, left_out = files_section(
+        root,
+        frame_files(errors),
+        max(1_000, budget_tokens - fixed_cost - estimate_tokens(recent)),
+        send_secrets,
+    )
+    parts = [failure, files_text]
+    if left_out:
+        parts.append("Not included: " + "; ".join(left_out) + "\n")
+    parts += [recent, earlier, INSTRUCTIONS]
+    return "\n".join(p for p in parts if p), sent, left_out
