@@ -59,6 +59,7 @@ SEVERITIES = {1: "error", 2: "warning", 3: "information", 4: "hint"}
 MAX_OPEN_DOCUMENTS = 200
 DIAGNOSE_TIMEOUT = 20.0
 DETECT_LIMIT = 50_000
+MAIN_LANGUAGE_SHARE = 0.2
 
 
 def language_of(path: str) -> str | None:
@@ -367,8 +368,18 @@ def _project_python(root: Path) -> str | None:
     return None
 
 
-def detect_languages(root: Path, limit: int = DETECT_LIMIT) -> set[str]:
-    """Languages with at least one file in the project (git's file list, or a bounded walk)."""
+def main_languages(root: Path, share: float = MAIN_LANGUAGE_SHARE) -> list[str]:
+    """The project's main languages: those with at least ``share`` of the files of the most common one.
+    Their servers start with the services; a minor language's (a few vendored scripts) waits for a change."""
+    counts = detect_languages(root)
+    if not counts:
+        return []
+    top = max(counts.values())
+    return sorted(language for language, count in counts.items() if count >= share * top)
+
+
+def detect_languages(root: Path, limit: int = DETECT_LIMIT) -> dict[str, int]:
+    """How many files of each language the project has (git's file list, or a bounded walk)."""
     names: Iterable[str]
     try:
         listed = subprocess.run(
@@ -380,11 +391,11 @@ def detect_languages(root: Path, limit: int = DETECT_LIMIT) -> set[str]:
         names = listed.stdout.decode(errors="replace").split("\0")
     except (OSError, subprocess.SubprocessError):
         names = _walk(root, limit)
-    found = set()
+    found: dict[str, int] = {}
     for name in names:
         language = language_of(name)
         if language:
-            found.add(language)
+            found[language] = found.get(language, 0) + 1
     return found
 
 

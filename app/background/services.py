@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from app.background.bus import BackgroundEvent, Diagnostic, EventBus, ServiceStatus, TestRunFinished
 from app.background.logtail import LogTailer
-from app.background.lsp import LanguageServers, detect_languages
+from app.background.lsp import LanguageServers, main_languages
 from app.background.snapshot import BackgroundState
 from app.background.supervisor import Supervisor
 from app.background.testwatch import TestWatcher
@@ -37,8 +37,8 @@ class BackgroundServices:
     """File watcher, language servers, test watcher and log tailer, each supervised, all on one bus.
 
     ``lsp``, ``tests`` and ``logs`` override the configuration (``Config.lsp``, ``Config.watch_tests``,
-    ``Config.log_paths``); ``languages`` names the language servers to start at once (default: those
-    detected in the project; others start when a file of theirs changes or is diagnosed).
+    ``Config.log_paths``); ``languages`` names the language servers to start at once (default: the project's
+    main languages; any other starts when a file of its language changes or is diagnosed).
     """
 
     def __init__(
@@ -115,7 +115,7 @@ class BackgroundServices:
         if self.lsp is not None:
             languages = self._languages
             if languages is None:
-                languages = sorted(await asyncio.to_thread(detect_languages, self.root))
+                languages = await asyncio.to_thread(main_languages, self.root)
             self.lsp.start_detected(languages)
         else:
             self.bus.publish(ServiceStatus("lsp", "skipped", "language servers are off (lsp = false)"))
