@@ -26,6 +26,17 @@ def new_change_id() -> str:
     return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
 
 
+STORED_DIFF_CHARS = 100_000
+
+
+def _capped(diff: str) -> str:
+    """Diffs are kept in the session for history and export; a huge one is cut (the backup has it all)."""
+    if len(diff) <= STORED_DIFF_CHARS:
+        return diff
+    cut = diff.rfind("\n", 0, STORED_DIFF_CHARS) + 1
+    return diff[:cut] + f"[... {len(diff) - cut} more characters of this diff not stored]\n"
+
+
 def summarize_goal(goal: str) -> str:
     first = next((line.strip() for line in goal.splitlines() if line.strip()), "") or "change"
     text = " ".join(first.split())
@@ -105,7 +116,7 @@ def _apply_locked(proposal: Proposal, session: Session, goal: str, use_git: bool
         "summary": summary,
         "applied_at": now_iso(),
         "files": [c.path for c in changes],
-        "diffs": {c.path: c.diff for c in changes},
+        "diffs": {c.path: _capped(c.diff) for c in changes},
         "changes": [
             {
                 "path": c.path,
@@ -113,7 +124,9 @@ def _apply_locked(proposal: Proposal, session: Session, goal: str, use_git: bool
                 "pre_hash": None if w.old is None else content_hash(w.old),
                 "post_hash": None if w.new is None else content_hash(w.new),
                 "mode": w.mode,
-                "hunks": [h.to_dict() for h in c.hunks],
+                # Undo needs the hunks of a modified file only: a created file goes by its hash, a
+                # removed one comes back from the backup.
+                "hunks": [h.to_dict() for h in c.hunks] if c.action == "modify" else [],
             }
             for c, w in zip(changes, writes, strict=True)
         ],

@@ -160,12 +160,16 @@ def unified_diff(path: str, hunks: Iterable[Hunk], *, created: bool = False, rem
     return f"--- {before}\n+++ {after}\n" + "".join(h.text for h in hunks)
 
 
-def _locate(lines: Sequence[str], wanted: Sequence[str], expected: int, floor: int) -> int | None:
+def _locate(
+    lines: Sequence[str], wanted: Sequence[str], expected: int, floor: int, anywhere: bool
+) -> int | None:
     n = len(wanted)
     if n == 0:
         return 0 if not lines else None  # only an empty file had no lines to anchor on
     if floor <= expected and list(lines[expected : expected + n]) == list(wanted):
         return expected
+    if not anywhere:
+        return None
     first = wanted[0]
     found = [
         start
@@ -175,9 +179,25 @@ def _locate(lines: Sequence[str], wanted: Sequence[str], expected: int, floor: i
     return found[0] if len(found) == 1 else None
 
 
+def _context_sizes(before: Sequence[str], after: Sequence[str]) -> tuple[int, int]:
+    limit = min(len(before), len(after))
+    lead = 0
+    while lead < limit and before[lead] == after[lead]:
+        lead += 1
+    trail = 0
+    while trail < limit - lead and before[-1 - trail] == after[-1 - trail]:
+        trail += 1
+    return lead, trail
+
+
 def apply_hunks(lines: Sequence[str], hunks: Iterable[Hunk], *, reverse: bool = False) -> list[str]:
     """``lines`` with ``hunks`` applied (backwards when ``reverse``). Raises HunkConflict on the first hunk
-    whose lines are no longer there (or are there more than once, away from where they were)."""
+    whose changed lines are no longer there.
+
+    A hunk is found with all its context at its recorded place (shifted by the hunks before it), or at its
+    only fitting place elsewhere. Failing that, with its context cut to one line and then none, but then only
+    at its recorded place: an edit of another session right next to ours does not block an undo, and a hunk
+    is never moved to a look-alike place on the strength of a line or two."""
     result = list(lines)
     shift = 0
     floor = 0
@@ -185,12 +205,23 @@ def apply_hunks(lines: Sequence[str], hunks: Iterable[Hunk], *, reverse: bool = 
     for hunk in ordered:
         before, after = (hunk.new_lines, hunk.old_lines) if reverse else (hunk.old_lines, hunk.new_lines)
         nominal = hunk.new_start if reverse else hunk.old_start
-        position = _locate(result, before, nominal + shift, floor)
+        lead, trail = _context_sizes(before, after)
+        position = None
+        for keep in sorted({max(lead, trail), 1, 0}, reverse=True):
+            cut_lead, cut_trail = max(0, lead - keep), max(0, trail - keep)
+            wanted = before[cut_lead : len(before) - cut_trail]
+            if before and not wanted:
+                continue  # nothing left to recognise the place by
+            full = cut_lead == 0 and cut_trail == 0
+            position = _locate(result, wanted, nominal + cut_lead + shift, floor, anywhere=full)
+            if position is not None:
+                break
         if position is None:
             raise HunkConflict(hunk)
-        result[position : position + len(before)] = after
-        shift = position - nominal + len(after) - len(before)
-        floor = position + len(after)
+        replacement = after[cut_lead : len(after) - cut_trail]
+        result[position : position + len(wanted)] = replacement
+        shift = position - nominal - cut_lead + len(replacement) - len(wanted)
+        floor = position + len(replacement)
     return result
 
 

@@ -8,6 +8,7 @@ re-validated :class:`Proposal`.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 from app.edits.containment import real_root, resolve_in_root
 from app.edits.diffs import Hunk, HunkConflict, apply_hunks, compute_hunks, unified_diff
 from app.edits.errors import EditError, RefusedError
-from app.edits.matching import AnchorAmbiguous, AnchorNotFound, find_anchor
+from app.edits.matching import AnchorAmbiguous, AnchorMatch, AnchorNotFound, find_anchor
 from app.edits.textfile import (
     FileText,
     body,
@@ -190,6 +191,29 @@ def _model_lines(text: str) -> list[str]:
     return lines
 
 
+_FENCE_RE = re.compile(r"^\s*(```|~~~)[\w+.-]*\s*$")
+_PROSE_SUFFIXES = (".md", ".markdown", ".mdx", ".rst", ".txt", ".adoc")
+
+
+def _unfenced(lines: list[str]) -> list[str] | None:
+    """The lines inside a code fence the model wrapped around a whole anchor or content, or None."""
+    if len(lines) >= 2 and _FENCE_RE.match(lines[0]) and _FENCE_RE.match(lines[-1]):
+        return lines[1:-1]
+    return None
+
+
+def _find(bodies: list[str], anchor: list[str], content: list[str]) -> tuple[AnchorMatch, list[str]]:
+    """The anchor's place and the new lines; a fence the model put around both (and which the file does not
+    have) is dropped rather than failing the block."""
+    try:
+        return find_anchor(bodies, anchor), content
+    except AnchorNotFound:
+        inner = _unfenced(anchor)
+        if inner is None or any(_FENCE_RE.match(line) for line in bodies):
+            raise
+        return find_anchor(bodies, inner), _unfenced(content) or content
+
+
 def _changed_since_read(state: _Working, read_hashes: Mapping[str, str] | None) -> bool:
     if not read_hashes or state.path not in read_hashes or state.raw is None:
         return False
@@ -202,7 +226,10 @@ def _apply_block(state: _Working, block: EditBlock, what: str, read_hashes: Mapp
         if state.lines is not None:
             raise EditError(f"{what}: refused: {state.path} already exists; change it with REPLACE or INSERT")
         eol = state.form.eol
-        state.lines = [line + eol for line in _model_lines(block.content)]
+        content = _model_lines(block.content)
+        if not state.path.lower().endswith(_PROSE_SUFFIXES):
+            content = _unfenced(content) or content
+        state.lines = [line + eol for line in content]
         if state.raw is None:
             state.form = FileText("", eol="\n", final_newline=True)
         return
@@ -213,7 +240,7 @@ def _apply_block(state: _Working, block: EditBlock, what: str, read_hashes: Mapp
         return
     bodies = [body(line) for line in state.lines]
     try:
-        match = find_anchor(bodies, _model_lines(block.anchor))
+        match, content = _find(bodies, _model_lines(block.anchor), _model_lines(block.content))
     except AnchorNotFound as exc:
         if _changed_since_read(state, read_hashes):
             raise RefusedError(
@@ -235,7 +262,7 @@ def _apply_block(state: _Working, block: EditBlock, what: str, read_hashes: Mapp
     if match.tier != "exact":
         state.notes.append(f"{what} matched at line {match.start + 1} ignoring {match.tier}")
     eol = state.form.eol
-    new_lines = [line + eol for line in match.reindent(_model_lines(block.content))]
+    new_lines = [line + eol for line in match.reindent(content)]
     lines = state.lines
     if block.kind == "REPLACE":
         lines[match.start : match.end] = new_lines

@@ -62,10 +62,22 @@ def _write_atomic(real: Path, data: bytes, mode: int, tag: str) -> None:
         raise
 
 
+def _prune_empty_folders(write: FileWrite) -> None:
+    """After a file is removed, drop the folders it leaves empty, up to (not including) the project root."""
+    folder = write.real.parent
+    for _ in range(write.path.count("/")):
+        try:
+            folder.rmdir()
+        except OSError:
+            return  # not empty (or not ours to remove)
+        folder = folder.parent
+
+
 def _put(write: FileWrite, data: bytes | None, tag: str) -> None:
     if data is None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(write.real)
+        _prune_empty_folders(write)
         return
     _write_atomic(write.real, data, write.mode, tag)
 
@@ -185,6 +197,7 @@ def restore_backup(backup_dir: Path) -> list[str]:
         else:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(real)
+            _prune_empty_folders(FileWrite(entry["path"], real, None, None, 0))
         restored.append(entry["path"])
     _mark(backup_dir, "restored")
     return restored

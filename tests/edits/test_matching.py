@@ -151,3 +151,15 @@ def test_block_list_and_read_blocks_are_ignored(shop: Path) -> None:
     answer = "<<<<<<< READ other.py\n>>>>>>> END\n" + replace("shop.py", "        s = 0\n", "        s = 1\n")
     assert len(blocks(answer)) == 2
     assert [f.path for f in propose(shop, answer).files] == ["shop.py"]
+
+
+def test_code_fence_around_anchor_and_content_is_dropped(shop: Path) -> None:
+    answer = replace("shop.py", "```python\n        s = 0\n```\n", "```python\n        s = 0.0\n```\n")
+    assert new_text(shop, answer, "shop.py") == PY.replace("s = 0\n", "s = 0.0\n")
+
+
+def test_code_fence_around_created_code_is_dropped_but_kept_in_markdown(project: Path) -> None:
+    answer = "<<<<<<< CREATE a.py\n```python\nx = 1\n```\n>>>>>>> END\n"
+    assert new_text(project, answer, "a.py") == "x = 1\n"
+    doc = "<<<<<<< CREATE a.md\n```python\nx = 1\n```\n>>>>>>> END\n"
+    assert new_text(project, doc, "a.md") == "```python\nx = 1\n```\n"

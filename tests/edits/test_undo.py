@@ -146,3 +146,16 @@ def test_apply_then_undo_restores_every_byte(
     apply_proposal(proposal, session=session, goal="prop", use_git=False)
     assert undo_last(session, use_git=False) is not None
     assert snapshot(root) == before
+
+
+def test_another_sessions_edit_right_next_to_the_change_does_not_block_undo(repo: Path) -> None:
+    apply(repo, replace("f.py", "line 10\n", "ten\n"), session="a")
+    apply(repo, replace("f.py", "line 11\n", "eleven (b)\n"), session="b")  # inside a's hunk context
+    assert undo(repo, session="a") is not None
+    assert (repo / "f.py").read_text() == BODY.replace("line 11\n", "eleven (b)\n")
+
+
+def test_undo_of_a_created_file_removes_the_folders_it_made(repo: Path) -> None:
+    apply(repo, "<<<<<<< CREATE deep/er/x.py\nx\n>>>>>>> END\n")
+    assert undo(repo) is not None
+    assert not (repo / "deep").exists()
