@@ -95,3 +95,34 @@ def test_auth_error_is_not_retried(calc_project: Path, model_server) -> None:
     assert len(server.chat_requests()) == 1
     assert "OPENAI_API_KEY" in result.stderr
     assert (calc_project / "calc" / "ops.py").read_text() == OPS
+
+
+def test_ctrl_c_mid_stream_leaves_nothing_written(calc_project: Path, model_server) -> None:
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from tests.conftest import AI_BIN
+
+    server = model_server([{"reply": FIX_SUBTRACT, "chunk_size": 2, "chunk_delay": 0.1}])
+    proc = subprocess.Popen(
+        [str(AI_BIN), "--build", GOAL, "--yes"],
+        cwd=calc_project,
+        env={**os.environ, "OPENAI_BASE_URL": server.base_url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not server.chat_requests() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # some of the answer has streamed
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert (calc_project / "calc" / "ops.py").read_text() == OPS
+    assert git(calc_project, "status", "--porcelain") == ""
+    session = ProjectStore(calc_project).session("main", create=False)
+    assert GOAL in [m["content"] for m in session.messages()]

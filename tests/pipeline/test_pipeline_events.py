@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -217,3 +218,18 @@ async def test_answer_that_breaks_the_syntax_goes_back_once(calc_project: Path, 
     assert "calc/ops.py: after the edits the file no longer parses as python" in first_user_message(chats[1])
     assert any(isinstance(e, Applied) for e in events)
     assert "    return a - b\n" in (calc_project / "calc" / "ops.py").read_text()
+
+
+async def test_read_of_an_unnamed_secrets_file_is_refused(calc_project: Path, model_server) -> None:
+    (calc_project / ".env").write_text("TOKEN=never-send-this\n")
+    server = model_server(
+        [
+            {"when": {"contains": "asked to READ"}, "reply": "Fine, no changes."},
+            {"reply": "<<<<<<< READ .env\n>>>>>>> END\n"},
+        ]
+    )
+    await _collect(_request(calc_project, server.base_url), _decider([]))
+    chats = server.chat_requests()
+    assert len(chats) == 2
+    assert "never-send-this" not in json.dumps(chats[1]["body"])
+    assert ".env: a secrets file" in first_user_message(chats[1])
