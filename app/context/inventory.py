@@ -10,7 +10,7 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Container, Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from stat import S_ISREG
@@ -261,22 +261,29 @@ def list_project_files(root: Path) -> list[str]:
     return [path for path, _size, _mtime in scan_project(root)]
 
 
-def scan_project(root: Path) -> list[tuple[str, int, int]]:
-    """`list_project_files` with each file's size and mtime (ns), from the one stat it needed anyway."""
-    root = Path(root)
-    listed = _git_listing(root)
-    candidates: Iterable[str] = _walk_listing(root) if listed is None else listed
+def scan_project(root: Path, known: Container[str] = ()) -> list[tuple[str, int, int]]:
+    """`list_project_files` with each file's size and mtime (ns), from the one stat it needed anyway.
+
+    Paths in `known` passed the filters before (they depend on the path alone, or on the file's first bytes,
+    which a refresh re-reads anyway when the stat moved): they are only stat'ed. At 100k files the filters
+    cost more than the stats.
+    """
+    root_text = str(root)
+    listed = _git_listing(Path(root))
+    candidates: Iterable[str] = _walk_listing(Path(root)) if listed is None else listed
     result: list[tuple[str, int, int]] = []
+    lstat = os.lstat
     for relpath in candidates:
-        if not is_indexable_path(relpath):
+        is_known = relpath in known
+        if not is_known and not is_indexable_path(relpath):
             continue
-        full = os.path.join(root, relpath)
+        full = f"{root_text}/{relpath}"
         try:
             # lstat: git lists deleted tracked files, submodules and symlinks; only regular files count.
-            st = os.lstat(full)
+            st = lstat(full)
         except OSError:
             continue
-        if S_ISREG(st.st_mode) and _is_text(full, relpath):
+        if S_ISREG(st.st_mode) and (is_known or _is_text(full, relpath)):
             result.append((relpath, st.st_size, st.st_mtime_ns))
     result.sort()
     return result
@@ -315,28 +322,48 @@ def _is_text(full: str, relpath: str) -> bool:
 # -- git -------------------------------------------------------------------------------------------------
 
 
-def _git_listing(root: Path) -> list[str] | None:
-    """Tracked plus untracked-not-ignored files, or None when this is not a work tree git can read."""
+def _git_listing(root: Path) -> Iterator[str] | None:
+    """Tracked plus untracked-not-ignored files, or None when this is not a work tree git can read.
+
+    Two `git ls-files` run side by side: the tracked list comes from git's index in a fraction of a second,
+    while the untracked one walks every directory (seconds at 100k files), so the caller stats the tracked
+    files while git is still walking.
+    """
     git = shutil.which("git")
     if git is None or not _inside_git(root):
         return None
+    base = [git, "-c", "core.quotepath=off", "ls-files", "-z"]
     try:
-        result = subprocess.run(
-            [git, "-c", "core.quotepath=off", "ls-files", "-co", "--exclude-standard", "-z"],
-            cwd=root,
-            capture_output=True,
-            timeout=60,
+        untracked = subprocess.Popen(
+            [*base, "-o", "--exclude-standard"], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
         )
+    except OSError:
+        return None
+    try:
+        tracked = subprocess.run([*base, "-c"], cwd=root, capture_output=True, timeout=120)
     except (OSError, subprocess.TimeoutExpired):
+        untracked.kill()
+        untracked.wait()
         return None
-    if result.returncode != 0:
+    if tracked.returncode != 0:
+        untracked.kill()
+        untracked.wait()
         return None
-    seen: dict[str, None] = {}
-    for raw in result.stdout.split(b"\0"):
-        if raw:
-            # A path listed both as cached and as other (unmerged entries) appears once.
-            seen.setdefault(raw.decode("utf-8", "surrogateescape"), None)
-    return list(seen)
+    return _git_paths(tracked.stdout, untracked)
+
+
+def _git_paths(tracked: bytes, untracked: subprocess.Popen[bytes]) -> Iterator[str]:
+    seen: set[bytes] = set()
+    for raw in tracked.split(b"\0"):
+        # Unmerged paths are listed once per stage: yield each path once.
+        if raw and raw not in seen:
+            seen.add(raw)
+            yield raw.decode("utf-8", "surrogateescape")
+    out, _ = untracked.communicate()
+    if untracked.returncode == 0:
+        for raw in out.split(b"\0"):
+            if raw and raw not in seen:
+                yield raw.decode("utf-8", "surrogateescape")
 
 
 def _inside_git(root: Path) -> bool:
