@@ -42,7 +42,7 @@ class Symbol:
     end_line: int
 
 
-class IndexError_(AgentError):
+class SymbolIndexError(AgentError):
     """The index could not be read or written (disk full, permissions): one line for the user."""
 
 
@@ -102,7 +102,7 @@ class SymbolIndex:
                 return self._refresh_locked(progress)
             except sqlite3.DatabaseError as exc:
                 if not _is_damage(exc):
-                    raise IndexError_(f"cannot write the symbol index in {self.index_dir}: {exc}") from None
+                    raise SymbolIndexError(f"cannot write the symbol index in {self.index_dir}: {exc}") from None
                 self.close()
                 _discard(self.index_dir)
                 return self._refresh_locked(progress)
@@ -215,7 +215,7 @@ class SymbolIndex:
             try:
                 path = path.resolve().relative_to(self.root)
             except ValueError:
-                raise IndexError_(f"{relpath} is outside the project {self.root}") from None
+                raise SymbolIndexError(f"{relpath} is outside the project {self.root}") from None
         return PurePosixPath(*path.parts).as_posix()
 
     @contextmanager
@@ -245,7 +245,7 @@ class SymbolIndex:
 
     def _rebuild_after_damage(self, exc: Exception) -> None:
         if not _is_damage(exc):
-            raise IndexError_(f"cannot update the symbol index in {self.index_dir}: {exc}") from None
+            raise SymbolIndexError(f"cannot update the symbol index in {self.index_dir}: {exc}") from None
         self.close()
         _discard(self.index_dir)
         self.refresh()
@@ -259,7 +259,7 @@ class SymbolIndex:
             try:
                 return self._conn.execute(sql, params).fetchall()
             except sqlite3.DatabaseError as exc:
-                raise IndexError_(
+                raise SymbolIndexError(
                     f"the symbol index in {self.index_dir} is damaged ({exc}); run `ai --search` again to "
                     "rebuild it"
                 ) from None

@@ -15,6 +15,11 @@ from functools import lru_cache
 from pathlib import Path
 from stat import S_ISREG
 
+
+def _suffixes(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # Directory names whose contents are generated or vendored: never part of what the agent should read.
 SKIPPED_DIRS = frozenset(
     {
@@ -44,215 +49,39 @@ SKIPPED_DIRS = frozenset(
 SKIPPED_DIR_SUFFIXES = (".egg-info",)
 
 # Extensions that are binary (or generated blobs) for certain: skipped without opening the file.
-BINARY_SUFFIXES = frozenset(
-    [
-        ".png",
-        ".jpg",
-        ".jpeg",
-        ".gif",
-        ".bmp",
-        ".ico",
-        ".icns",
-        ".webp",
-        ".tif",
-        ".tiff",
-        ".psd",
-        ".xcf",
-        ".heic",
-        ".mo",
-        ".pyc",
-        ".pyo",
-        ".pyd",
-        ".so",
-        ".dylib",
-        ".dll",
-        ".exe",
-        ".o",
-        ".a",
-        ".lib",
-        ".obj",
-        ".class",
-        ".jar",
-        ".war",
-        ".ear",
-        ".wasm",
-        ".bin",
-        ".dat",
-        ".db",
-        ".sqlite",
-        ".sqlite3",
-        ".dbf",
-        ".shp",
-        ".shx",
-        ".prj",
-        ".sbn",
-        ".sbx",
-        ".gpkg",
-        ".mdb",
-        ".zip",
-        ".gz",
-        ".tgz",
-        ".bz2",
-        ".xz",
-        ".zst",
-        ".lz4",
-        ".7z",
-        ".rar",
-        ".tar",
-        ".whl",
-        ".egg",
-        ".deb",
-        ".rpm",
-        ".dmg",
-        ".iso",
-        ".apk",
-        ".pdf",
-        ".doc",
-        ".docx",
-        ".xls",
-        ".xlsx",
-        ".ppt",
-        ".pptx",
-        ".odt",
-        ".ods",
-        ".odp",
-        ".epub",
-        ".mp3",
-        ".mp4",
-        ".wav",
-        ".ogg",
-        ".flac",
-        ".avi",
-        ".mov",
-        ".mkv",
-        ".webm",
-        ".m4a",
-        ".aac",
-        ".ttf",
-        ".otf",
-        ".woff",
-        ".woff2",
-        ".eot",
-        ".pkl",
-        ".pickle",
-        ".npy",
-        ".npz",
-        ".parquet",
-        ".feather",
-        ".h5",
-        ".hdf5",
-        ".onnx",
-        ".pt",
-        ".pth",
-        ".ckpt",
-        ".safetensors",
-    ]
+BINARY_SUFFIXES = _suffixes(
+    """
+    .png .jpg .jpeg .gif .bmp .ico .icns .webp .tif .tiff .psd .xcf .heic .mo .pyc .pyo .pyd .so .dylib
+    .dll .exe .o .a .lib .obj .class .jar .war .ear .wasm .bin .dat .db .sqlite .sqlite3 .dbf .shp .shx
+    .prj .sbn .sbx .gpkg .mdb .zip .gz .tgz .bz2 .xz .zst .lz4 .7z .rar .tar .whl .egg .deb .rpm .dmg
+    .iso .apk .pdf .doc .docx .xls .xlsx .ppt .pptx .odt .ods .odp .epub .mp3 .mp4 .wav .ogg .flac .avi
+    .mov .mkv .webm .m4a .aac .ttf .otf .woff .woff2 .eot .pkl .pickle .npy .npz .parquet .feather .h5
+    .hdf5 .onnx .pt .pth .ckpt .safetensors
+    """
 )
 # Generated text that only drowns the real code.
 GENERATED_SUFFIXES = (".min.js", ".min.css", ".map")
 
 # Extensions known to be text: no need to sniff their first bytes.
-TEXT_SUFFIXES = frozenset(
-    [
-        ".py",
-        ".pyi",
-        ".pyw",
-        ".js",
-        ".mjs",
-        ".cjs",
-        ".jsx",
-        ".ts",
-        ".mts",
-        ".cts",
-        ".tsx",
-        ".go",
-        ".rs",
-        ".java",
-        ".kt",
-        ".kts",
-        ".scala",
-        ".c",
-        ".h",
-        ".cc",
-        ".cpp",
-        ".cxx",
-        ".hpp",
-        ".hh",
-        ".hxx",
-        ".ipp",
-        ".inl",
-        ".cs",
-        ".rb",
-        ".php",
-        ".swift",
-        ".m",
-        ".mm",
-        ".lua",
-        ".pl",
-        ".pm",
-        ".r",
-        ".jl",
-        ".ex",
-        ".exs",
-        ".erl",
-        ".hrl",
-        ".hs",
-        ".ml",
-        ".mli",
-        ".clj",
-        ".cljs",
-        ".dart",
-        ".zig",
-        ".nim",
-        ".sh",
-        ".bash",
-        ".zsh",
-        ".fish",
-        ".ps1",
-        ".bat",
-        ".cmd",
-        ".sql",
-        ".graphql",
-        ".proto",
-        ".thrift",
-        ".html",
-        ".htm",
-        ".css",
-        ".scss",
-        ".sass",
-        ".less",
-        ".vue",
-        ".svelte",
-        ".xml",
-        ".svg",
-        ".json",
-        ".yaml",
-        ".yml",
-        ".toml",
-        ".ini",
-        ".cfg",
-        ".conf",
-        ".env",
-        ".md",
-        ".rst",
-        ".txt",
-        ".po",
-        ".pot",
-        ".csv",
-        ".tsv",
-        ".tex",
-        ".in",
-        ".tpl",
-        ".j2",
-        ".jinja",
-        ".mk",
-        ".cmake",
-        ".gradle",
-        ".lock",
-        ".properties",
-    ]
+TEXT_SUFFIXES = _suffixes(
+    """
+    .py .pyi .pyw .js .mjs .cjs .jsx .ts .mts .cts .tsx .go .rs .java .kt .kts .scala .c .h .cc .cpp
+    .cxx .hpp .hh .hxx .ipp .inl .cs .rb .php .swift .m .mm .lua .pl .pm .r .jl .ex .exs .erl .hrl .hs
+    .ml .mli .clj .cljs .dart .zig .nim .sh .bash .zsh .fish .ps1 .bat .cmd .sql .graphql .proto .thrift
+    .html .htm .css .scss .sass .less .vue .svelte .xml .svg .json .yaml .yml .toml .ini .cfg .conf .env
+    .md .rst .txt .po .pot .csv .tsv .tex .in .tpl .j2 .jinja .mk .cmake .gradle .lock .properties
+    """
 )
 SNIFF_BYTES = 1024
+
+# Secrets: never indexed nor searched, so no key ends up in a snippet that could reach the model.
+SECRET_NAMES = frozenset(
+    {".env", ".netrc", ".pypirc", ".npmrc", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"}
+)
+SECRET_SUFFIXES = (".pem", ".key", ".p12", ".pfx", ".jks", ".keystore")
+SECRET_TEMPLATES = (".example", ".sample", ".template", ".dist")
+# The same as `rg` globs, for searches that scan the project.
+SECRET_GLOBS = (*sorted(SECRET_NAMES), ".env.*", *(f"*{suffix}" for suffix in SECRET_SUFFIXES))
 
 
 def list_project_files(root: Path) -> list[str]:
@@ -296,10 +125,18 @@ def is_indexable_path(relpath: str) -> bool:
         if part in SKIPPED_DIRS or part.endswith(SKIPPED_DIR_SUFFIXES):
             return False
     name = parts[-1].lower()
-    if name.endswith(GENERATED_SUFFIXES):
+    if name.endswith(GENERATED_SUFFIXES) or is_secret_name(name):
         return False
     dot = name.rfind(".")
     return not (dot > 0 and name[dot:] in BINARY_SUFFIXES)
+
+
+def is_secret_name(name: str) -> bool:
+    """`.env`, `.env.production`, private keys and credential files (not `.env.example`)."""
+    name = name.lower()
+    if name in SECRET_NAMES or name.endswith(SECRET_SUFFIXES):
+        return True
+    return name.startswith(".env.") and not name.endswith(SECRET_TEMPLATES)
 
 
 def looks_binary(head: bytes) -> bool:

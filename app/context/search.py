@@ -17,7 +17,7 @@ from pathlib import Path
 
 from app.context.extract import MAX_IDENTIFIER, MIN_IDENTIFIER
 from app.context.index import Symbol, SymbolIndex
-from app.context.inventory import SKIPPED_DIRS
+from app.context.inventory import SECRET_GLOBS, SKIPPED_DIRS
 from app.errors import AgentError, UsageError
 
 MODES = ("auto", "symbol", "identifier", "regex")
@@ -182,7 +182,8 @@ def _rg_lines(
         pattern,
     ]
     if files is None:
-        command += ["--sort=path", *[f"--glob=!{name}/" for name in sorted(SKIPPED_DIRS)], "--", "."]
+        command += ["--sort=path", *[f"--glob=!{name}/" for name in sorted(SKIPPED_DIRS)]]
+        command += [*[f"--glob=!{pattern}" for pattern in SECRET_GLOBS], "--", "."]
     else:
         command += ["--", *files]
     process = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

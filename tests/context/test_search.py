@@ -121,3 +121,14 @@ def test_one_letter_names_are_found_by_a_scan(billing: Path) -> None:
     (billing / "billing" / "short.py").write_text("x = 1\ny = x + 1\n")
     hits = search(billing, "x", mode="identifier")
     assert [(h.path, h.line) for h in hits] == [("billing/short.py", 1), ("billing/short.py", 2)]
+
+
+def test_secrets_files_are_neither_indexed_nor_searched(billing: Path) -> None:
+    (billing / ".env").write_text("PAYMENT_KEY=sk_live_4eC39HqLyjWDarjtT1zdp7dc\n")
+    (billing / "deploy.pem").write_text("-----BEGIN PRIVATE KEY-----\nMIIEvsk_live_4eC39HqLyjWDarjtT1zdp7dc\n")
+    (billing / ".env.example").write_text("PAYMENT_KEY=put_your_key_here\n")
+    with SymbolIndex.open(billing) as index:
+        assert index.files_with_identifier("sk_live_4eC39HqLyjWDarjtT1zdp7dc") == []
+        assert index.files_with_identifier("PAYMENT_KEY") == [".env.example"]
+    assert search(billing, "sk_live_4eC39HqLyjWDarjtT1zdp7dc") == []
+    assert search(billing, r"sk_live_\w+", mode="regex") == []
