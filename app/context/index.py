@@ -102,13 +102,14 @@ class SymbolIndex:
                 return self._refresh_locked(progress)
             except sqlite3.DatabaseError as exc:
                 if not _is_damage(exc):
-                    raise SymbolIndexError(f"cannot write the symbol index in {self.index_dir}: {exc}") from None
+                    raise SymbolIndexError(
+                        f"cannot write the symbol index in {self.index_dir}: {exc}"
+                    ) from None
                 self.close()
                 _discard(self.index_dir)
                 return self._refresh_locked(progress)
 
     def _refresh_locked(self, progress: Progress | None) -> int:
-        files = scan_project(self.root)
         if self._conn is None:
             # Another process may have built it while we waited for the lock.
             try:
@@ -116,16 +117,20 @@ class SymbolIndex:
             except IndexCorrupt:
                 _discard(self.index_dir)
         if self._conn is None:
+            files = scan_project(self.root)
             conn, path = indexdb.create_new(self.index_dir, str(self.root))
             work: list[tuple[str, str | None]] = [(p, None) for p, _size, _mtime in files]
             changed = self._apply(conn, work, [], progress, fresh=True)
             self._conn = indexdb.make_current(self.index_dir, conn, path)
             return changed
-        stored: dict[str, tuple[str, int, int]] = {}
-        for path, digest, size, mtime_ns in self._conn.execute(
-            "SELECT path, hash, size, mtime_ns FROM files"
-        ):
-            stored[path] = (digest, size, mtime_ns)
+        stored: dict[str, tuple[str, int, int]] = {
+            stored_path: (digest, size, mtime_ns)
+            for stored_path, digest, size, mtime_ns in self._conn.execute(
+                "SELECT path, hash, size, mtime_ns FROM files"
+            )
+        }
+        # Stored paths passed the inventory's filters before: they are only stat'ed.
+        files = scan_project(self.root, known=stored)
         work_items: list[tuple[str, str | None]] = []
         for relpath, size, mtime_ns in files:
             known = stored.pop(relpath, None)
