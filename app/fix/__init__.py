@@ -1,0 +1,29 @@
+"""Self-correction: error parsers, the auto-fix loop and proactive suggestions.
+
+Nothing is imported here (the test watcher imports ``app.fix.parsers`` on a fast path); import from the modules.
+
+Parsers (``app.fix.parse.parse_errors(text, root)``) read the output of Python, pytest, unittest, tsc, rustc and
+cargo, Rust panics, go test, Node.js, generic ``file:line:col: message`` tools and log entries into one form,
+``app.fix.errors.ParsedError(file, line, column, message, kind, frames, tool, raw, test_id)``.
+
+The fix loop, for every face (the TUI's error feed, the background test watcher and log tailer, ``ai --fix``)::
+
+    from app.fix.loop import FixRequest, run_fix
+
+    request = FixRequest(root, session, config)            # runs the test command first, fixes what fails
+    request = FixRequest(root, session, config, errors=[...], baseline=outcome)   # a failure already known
+    async for event in run_fix(request, decide):           # decide(DiffReady) -> Decision, awaited once
+        ...                                                # app.events: FixStarted, TestsRun, FixAttempt,
+                                                           # DiffReady, FixVerified, AwaitingDecision,
+                                                           # Applied | Rejected, FixSummary, Finished
+
+``app.fix.triggers`` turns a background ``TestRunFinished`` or ``LogError`` into a ``FixRequest``
+(``request_for_test_run``, ``request_for_log_error``). ``FixRequest.auto_apply`` (default: ``Config.auto_fix``)
+applies a verified fix without asking; ``dry_run`` only shows it. The user's tree is written only by applying a
+verified fix; every attempt runs in a scratch copy (``app.fix.scratch``) that is removed afterwards.
+
+Suggestions (``app.fix.suggest``): ``collect_suggestions(root, ...)`` gathers signals (diagnostics, failing tests,
+TODO/FIXME, long or complex functions, patterns across the project's sessions), ``rank_suggestions`` orders them
+(by the model when one is configured, else heuristically) and ``start_build(suggestion)`` gives the goal and a
+session name to build it in.
+"""

@@ -1,0 +1,136 @@
+"""The fix loop against the scripted model: only a verified fix is offered, the user's tree is untouched until
+it is approved, and the attempts see each other."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from app.config import load_config
+from app.events import Decision, DecisionKind, DiffReady, Finished, FixAttempt, FixVerified
+from app.fix.loop import FixRequest, run_fix
+from app.session.store import ProjectStore
+from tests.conftest import git, run_ai
+from tests.fix.conftest import OPS, RIGHT, WRONG_FLOOR, WRONG_NONE, WRONG_ZERO_ALWAYS, env_for, snapshot
+
+FIXED_OPS = OPS.replace(
+    "def mean(values):\n    return", "def mean(values):\n    if not values:\n        return 0\n    return"
+)
+
+
+async def test_wrong_fix_then_right_one_is_offered_and_the_tree_waits_for_approval(
+    broken: Path, model
+) -> None:
+    server = model(
+        [
+            {"when": {"not_contains": "Earlier attempts"}, "reply": WRONG_NONE},
+            {"when": {"contains": "Earlier attempts"}, "reply": RIGHT},
+        ]
+    )
+    before, status_before = snapshot(broken), git(broken, "status", "--porcelain")
+    session = ProjectStore(broken).session("main")
+    config = load_config(broken, {"base_url": server.base_url, "model": "scripted-model"})
+    at_offer: dict[str, object] = {}
+
+    async def decide(ready: DiffReady) -> Decision:
+        at_offer["files"] = snapshot(broken)
+        at_offer["status"] = git(broken, "status", "--porcelain")
+        at_offer["diffs"] = ready.diffs
+        return Decision(DecisionKind.APPLY)
+
+    events = [event async for event in run_fix(FixRequest(broken, session, config), decide)]
+
+    # Neither the wrong attempt nor the right one touched the user's files before the approval.
+    assert at_offer["files"] == before
+    assert at_offer["status"] == status_before
+    outcomes = [(e.number, e.outcome) for e in events if isinstance(e, FixAttempt) and e.outcome != "started"]
+    assert outcomes == [(1, "still_failing"), (2, "verified")]
+    wrong = next(e for e in events if isinstance(e, FixAttempt) and e.outcome == "still_failing")
+    assert "return None" in wrong.diff and "test_mean_empty" in wrong.reason
+    # The second attempt was told what the first did and how it failed.
+    second = server.chat_requests()[1]["body"]["messages"][-1]["content"]
+    assert "return None" in second and "assert None == 0" in second
+    # The first request carried the failure and the files of its frames in full.
+    first = server.chat_requests()[0]["body"]["messages"][-1]["content"]
+    assert "ZeroDivisionError" in first and OPS in first and "def test_mean_empty" in first
+    verified = next(e for e in events if isinstance(e, FixVerified))
+    assert verified.attempt == 2 and verified.files == ("calc/ops.py",)
+    assert "return 0" in "".join(at_offer["diffs"].values())  # type: ignore[union-attr]
+    # Applied once approved: the fix, one commit holding only it, the user's other work left as it was.
+    assert (broken / "calc/ops.py").read_text() == FIXED_OPS
+    assert git(broken, "show", "--name-only", "--format=%s", "HEAD").split("\n")[2:3] == ["calc/ops.py"]
+    assert git(broken, "status", "--porcelain") == status_before
+    assert (broken / "README.md").read_text() == "hello\nwork in progress\n"
+    assert isinstance(events[-1], Finished) and events[-1].ok
+    kinds = [m.get("kind") for m in session.messages()]
+    assert "fix" in kinds and "fix_applied" in kinds
+
+
+def test_three_wrong_fixes_exit_1_with_a_summary_and_the_tree_untouched(broken: Path, model) -> None:
+    server = model(
+        [
+            {"times": 1, "reply": WRONG_NONE},
+            {"times": 1, "reply": WRONG_ZERO_ALWAYS},
+            {"times": 1, "reply": WRONG_FLOOR},
+        ]
+    )
+    before, status_before = snapshot(broken), git(broken, "status", "--porcelain")
+    head = git(broken, "rev-parse", "HEAD")
+
+    result = run_ai("--fix", "--yes", cwd=broken, env=env_for(server))
+
+    assert result.returncode == 1, result.stderr
+    assert snapshot(broken) == before
+    assert git(broken, "status", "--porcelain") == status_before
+    assert git(broken, "rev-parse", "HEAD") == head
+    assert len(server.chat_requests()) == 3
+    out = result.stdout
+    assert "no attempt fixed the failure:" in out
+    assert "attempt 1: still failing (calc/ops.py): still failing: tests/test_ops.py::test_mean_empty" in out
+    assert "attempt 2: new failures (calc/ops.py): the fix breaks tests/test_ops.py::test_mean" in out
+    assert "attempt 3: still failing" in out
+    assert "closest was attempt" in out and "+++ b/calc/ops.py" in out.split("closest was attempt")[1]
+    assert result.stderr.strip().splitlines()[-1] == (
+        "ai: no fix made the tests pass after 3 attempt(s); your files were not changed"
+    )
+    third = server.chat_requests()[2]["body"]["messages"][-1]["content"]
+    assert "attempt 1: still failing" in third and "attempt 2: new failures" in third
+
+
+def test_a_fix_that_breaks_another_test_is_rejected(broken: Path, model) -> None:
+    server = model([{"times": 1, "reply": WRONG_ZERO_ALWAYS}, {"reply": RIGHT}])
+    before = snapshot(broken)
+
+    result = run_ai("--fix", "--dry-run", "--json", cwd=broken, env=env_for(server))
+
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    attempts = [e for e in events if e["event"] == "fix_attempt" and e["outcome"] != "started"]
+    assert [a["outcome"] for a in attempts] == ["new_failures", "verified"]
+    suite_runs = [e for e in events if e["event"] == "tests_run" and e["scope"] == "suite"]
+    # attempt 1 made the failing test pass but broke test_mean: rejected; attempt 2 passes everything
+    assert suite_runs[0]["attempt"] == 1 and suite_runs[0]["new_failures"] == ["tests/test_ops.py::test_mean"]
+    assert suite_runs[0]["still_failing"] == []
+    assert suite_runs[1]["ok"] is True
+    diff = next(e for e in events if e["event"] == "diff_ready")["diffs"]["calc/ops.py"]
+    assert "+        return 0" in diff
+    assert events[-1] == {"event": "finished", "ok": True, "exit_code": 0, "summary": events[-1]["summary"]}
+    assert snapshot(broken) == before  # dry run
+
+
+def test_passing_tests_need_no_model_and_change_nothing(broken: Path) -> None:
+    (broken / "calc/ops.py").write_text(FIXED_OPS)
+    before = snapshot(broken)
+    result = run_ai("--fix", cwd=broken)
+    assert result.returncode == 0, result.stderr
+    assert "nothing to fix" in result.stdout
+    assert snapshot(broken) == before
+
+
+def test_no_test_command_is_one_clear_line(project: Path) -> None:
+    (project / "main.py").write_text("print('hi')\n")
+    result = run_ai("--fix", cwd=project)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "ai: no test command configured or detected: set test_cmd in .ai-agent.toml or pass --test-cmd"
+    )
