@@ -26,7 +26,9 @@ import orjson
 from app.context.extract import FileRecord, SymbolRow
 from app.context.languages import REFERENCE
 
-SCHEMA_VERSION = "3"
+# Bump on any change of the schema, of what a file's record holds (queries, tokenizer) or of the inventory's
+# filters (a refresh trusts that stored paths passed them): an index of another version is rebuilt.
+SCHEMA_VERSION = "4"
 
 SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
