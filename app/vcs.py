@@ -69,12 +69,35 @@ def _patched(base: bytes, before: bytes, after: bytes) -> bytes | None:
     return "".join(lines).encode("latin-1")
 
 
-def _content_to_commit(head: bytes | None, change: PathChange) -> bytes | None:
-    if head is None or change.before is None or change.after is None or head == change.before:
-        return change.after
-    patched = _patched(head, change.before, change.after)
+def _content_to_commit(head: bytes | None, before: bytes | None, after: bytes | None) -> bytes | None:
+    """What the commit holds for a path: HEAD's version with our change, given the working-tree bytes
+    before and after it in their checked-in form."""
+    if head is None or before is None or after is None or head == before:
+        return after
+    patched = _patched(head, before, after)
     # Our hunks overlap the user's uncommitted edits: the file goes in as it now is on disk.
-    return change.after if patched is None else patched
+    return after if patched is None else patched
+
+
+def _checkin_filter(repo: Any) -> Any:
+    """Bytes as git would store them (``.gitattributes`` eol/text, ``core.autocrlf``): a CRLF working file
+    in a repository that stores LF is committed as LF, like ``git add`` would."""
+    from dulwich.objects import Blob
+
+    try:
+        normalizer = repo.get_blob_normalizer()
+    except Exception:
+        return lambda data, key: data
+
+    def clean(data: bytes | None, key: bytes) -> bytes | None:
+        if data is None:
+            return None
+        try:
+            return bytes(normalizer.checkin_normalize(Blob.from_string(data), key).data)
+        except Exception:  # a filter we cannot run here (e.g. an external one): store the bytes as they are
+            return data
+
+    return clean
 
 
 def _tree_entry(repo: Any, tree_id: bytes | None, path: bytes) -> tuple[int, bytes] | None:
@@ -147,6 +170,7 @@ def _commit(repo: Any, root: Path, changes: Sequence[PathChange], message: str) 
     tree_changes: list[tuple[bytes, int | None, Any]] = []
     index_updates: dict[bytes, Any] = {}
     ignored = _ignore_check(repo)
+    clean = _checkin_filter(repo)
     for change in changes:
         key = os.fsencode(change.path)
         real = root / change.path
@@ -154,7 +178,8 @@ def _commit(repo: Any, root: Path, changes: Sequence[PathChange], message: str) 
         if in_head is None and key not in index and ignored(change.path):
             continue  # an ignored, untracked file (build output, local settings) stays out of git
         head_bytes = repo[in_head[1]].data if in_head else None
-        content = _content_to_commit(head_bytes, change)
+        before, after = clean(change.before, key), clean(change.after, key)
+        content = _content_to_commit(head_bytes, before, after)
         blob_id: bytes | None = None
         mode: int | None = None
         if content is not None:
@@ -175,8 +200,8 @@ def _commit(repo: Any, root: Path, changes: Sequence[PathChange], message: str) 
         if in_head is not None and entry.sha == in_head[1]:
             index_updates[key] = (blob_id, mode, content) if blob_id is not None else None
             continue
-        if change.before is not None and change.after is not None:
-            staged = _patched(repo[entry.sha].data, change.before, change.after)
+        if before is not None and after is not None:
+            staged = _patched(repo[entry.sha].data, before, after)
             if staged is not None:
                 staged_blob = Blob.from_string(staged)
                 store.add_object(staged_blob)
@@ -214,7 +239,7 @@ def _commit(repo: Any, root: Path, changes: Sequence[PathChange], message: str) 
         sha, mode, content = update
         real = root / os.fsdecode(key)
         try:
-            on_disk = real.read_bytes() == content
+            on_disk = clean(real.read_bytes(), key) == content
         except OSError:
             on_disk = False
         if on_disk:

@@ -143,3 +143,19 @@ def test_ignored_untracked_file_is_changed_but_not_committed(repo: Path) -> None
     assert (repo / "local/settings.ini").read_text() == "x=1\n"
     assert git(repo, "show", "--name-only", "--format=", "HEAD").split() == ["a.py"]
     assert git(repo, "status", "--porcelain") == ""
+
+
+def test_crlf_working_file_in_a_repository_that_stores_lf(git_project: Path) -> None:
+    root = git_project
+    (root / ".gitattributes").write_text("*.txt text eol=crlf\n")
+    (root / "w.txt").write_bytes(b"one\r\ntwo\r\nthree\r\n")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "crlf")
+    assert git(root, "status", "--porcelain") == ""
+    apply(root, replace("w.txt", "two\n", "TWO\n"))
+    assert (root / "w.txt").read_bytes() == b"one\r\nTWO\r\nthree\r\n"
+    blob = subprocess.run(["git", "show", "HEAD:w.txt"], cwd=root, capture_output=True, check=True).stdout
+    assert blob == b"one\nTWO\nthree\n"
+    assert git(root, "diff", "--stat", "HEAD~1", "HEAD").strip().startswith("w.txt | 2 +-")
+    assert git(root, "status", "--porcelain") == ""
+    fsck_ok(root)
