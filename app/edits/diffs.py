@@ -32,11 +32,11 @@ class Hunk:
     def header(self) -> str:
         return self.text.split("\n", 1)[0]
 
-    def describe(self) -> str:
-        """How a message names it: ``hunk 2 (lines 10-14)``, numbered from 1 as the user sees them."""
-        first = self.new_start + 1
-        last = self.new_start + max(len(self.new_lines), 1)
-        return f"hunk {self.index + 1} (lines {first}-{last})"
+    def describe(self, *, before: bool = False) -> str:
+        """How a message names it: ``hunk 2 (lines 10-14)``, numbered from 1 as the user sees them, in the
+        file after the change (or ``before`` it)."""
+        start, lines = (self.old_start, self.old_lines) if before else (self.new_start, self.new_lines)
+        return f"hunk {self.index + 1} (lines {start + 1}-{start + max(len(lines), 1)})"
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -259,6 +259,10 @@ def _apply_block(state: _Working, block: EditBlock, what: str, read_hashes: Mapp
             f"{what}: the anchor matches {len(exc.lines)} places in {state.path} (lines {places}); "
             "include more surrounding lines so it matches exactly once"
         ) from None
+    if _changed_since_read(state, read_hashes) and not any("since it was read" in n for n in state.notes):
+        state.notes.append(
+            f"{state.path} changed since it was read; its edits were matched against it as it is now"
+        )
     if match.tier != "exact":
         state.notes.append(f"{what} matched at line {match.start + 1} ignoring {match.tier}")
     eol = state.form.eol
@@ -336,7 +340,7 @@ def rebase_change(change: FileChange, current_raw: bytes) -> FileChange:
         new_lines = apply_hunks(split_lines(form.text), change.hunks)
     except HunkConflict as exc:
         raise RefusedError(
-            f"{change.path} changed since the proposal and {exc.hunk.describe()} no longer fits; "
+            f"{change.path} changed since the proposal and {exc.hunk.describe(before=True)} no longer fits; "
             "nothing was written; ask again"
         ) from None
     mode = change.mode

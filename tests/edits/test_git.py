@@ -159,3 +159,23 @@ def test_crlf_working_file_in_a_repository_that_stores_lf(git_project: Path) -> 
     assert git(root, "diff", "--stat", "HEAD~1", "HEAD").strip().startswith("w.txt | 2 +-")
     assert git(root, "status", "--porcelain") == ""
     fsck_ok(root)
+
+
+def test_a_staged_new_file_touched_by_ai_stays_staged_with_the_change(repo: Path) -> None:
+    (repo / "new.py").write_text("a = 1\nb = 2\n")
+    git(repo, "add", "new.py")
+    apply(repo, replace("new.py", "b = 2\n", "b = 3\n"))
+    assert git(repo, "show", "HEAD:new.py") == "a = 1\nb = 3\n"
+    assert git(repo, "status", "--porcelain") == ""
+    fsck_ok(repo)
+
+
+def test_only_the_accepted_hunks_are_written_and_committed(repo: Path) -> None:
+    answer = replace("a.py", "line 2\n", "two\n") + replace("a.py", "line 25\n", "twenty-five\n")
+    proposal = propose(repo, answer).select({"a.py": [1]})
+    store = ProjectStore(repo)
+    apply_proposal(proposal, session=store.session("main"), goal="half")
+    expected = BODY.replace("line 25\n", "twenty-five\n")
+    assert (repo / "a.py").read_text() == expected
+    assert git(repo, "show", "HEAD:a.py") == expected
+    assert git(repo, "status", "--porcelain") == ""
