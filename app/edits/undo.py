@@ -47,10 +47,19 @@ def _refuse(change: dict[str, Any], path: str, what: str) -> RefusedError:
     )
 
 
-def _target(change: dict[str, Any], entry: dict[str, Any], current: bytes | None) -> bytes | None:
+def _backup_dir(session: Session, change: dict[str, Any]) -> Path:
+    """The change's backup folder: by name under the session's backups (they move when the session is
+    renamed), else where it was recorded."""
+    recorded = Path(str(change.get("backup") or ""))
+    here = session.store.backups_dir(session.name) / recorded.name
+    return here if recorded.name and here.is_dir() else recorded
+
+
+def _target(
+    change: dict[str, Any], entry: dict[str, Any], current: bytes | None, backup: Path
+) -> bytes | None:
     """What the file must become to undo ``entry`` (one file of ``change``) given its current bytes."""
     path, action = entry["path"], entry["action"]
-    backup = Path(change.get("backup", ""))
     if action == "create":
         if current is None or content_hash(current) == entry["post_hash"]:
             return None
@@ -99,10 +108,11 @@ def plan_undo(session: Session, change: dict[str, Any] | None = None) -> UndoPla
         return None
     root = real_root(session.store.root)
     writes, diffs = [], {}
+    backup = _backup_dir(session, change)
     for entry in change.get("changes", []):
         path, real = resolve_in_root(root, entry["path"])
         current = current_bytes(real)
-        target = _target(change, entry, current)
+        target = _target(change, entry, current, backup)
         if target == current:
             continue
         mode = entry.get("mode") or default_file_mode()

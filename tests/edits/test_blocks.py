@@ -184,3 +184,37 @@ def test_parse_of_rendered_blocks_gives_the_blocks_back(blocks: list[EditBlock],
         line += render_block(b).count("\n")
     assert blocks_of(parse_blocks(text)) == expected
     assert blocks_of(feed_in_chunks(text, size)) == expected
+
+
+_vocabulary = st.sampled_from(
+    [
+        "<<<<<<< REPLACE a.py\n",
+        "<<<<<<< CREATE `b.py`\n",
+        "<<<<<<< DELETE a.py\n",
+        "=======\n",
+        ">>>>>>> END\n",
+        "```python\n",
+        "```\n",
+        "some prose\n",
+        "  indented <<< text\n",
+        "<<<<<<< HEAD\n",
+        "\n",
+        "x = 1\n",
+        "no newline",
+    ]
+)
+
+
+def _outcome(run: object) -> object:
+    try:
+        items = run()  # type: ignore[operator]
+    except BlockParseError as exc:
+        return ("error", str(exc))
+    return (blocks_of(items), prose_of(items))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_vocabulary, max_size=14), st.integers(min_value=1, max_value=11))
+def test_chunking_never_changes_the_outcome(lines: list[str], size: int) -> None:
+    text = "".join(lines)
+    assert _outcome(lambda: feed_in_chunks(text, size)) == _outcome(lambda: parse_blocks(text))

@@ -159,3 +159,11 @@ def test_undo_of_a_created_file_removes_the_folders_it_made(repo: Path) -> None:
     apply(repo, "<<<<<<< CREATE deep/er/x.py\nx\n>>>>>>> END\n")
     assert undo(repo) is not None
     assert not (repo / "deep").exists()
+
+
+def test_undo_after_the_session_was_renamed_still_finds_its_backups(project: Path) -> None:
+    (project / "gone.py").write_text("bye\n")
+    apply(project, "<<<<<<< REMOVE gone.py\n>>>>>>> END\n", session="old", use_git=False)
+    ProjectStore(project).rename_session("old", "new")
+    assert undo(project, session="new", use_git=False) is not None
+    assert (project / "gone.py").read_text() == "bye\n"
