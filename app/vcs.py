@@ -161,6 +161,9 @@ def _commit(repo: Any, root: Path, changes: Sequence[PathChange], message: str) 
     from dulwich.objects import Blob, Commit, Tree
 
     store = repo.object_store
+    if os.path.exists(repo.index_path() + ".lock"):
+        # Another git command holds the index: committing now would leave HEAD and the index out of step.
+        raise GitError("the files were changed but git is busy (.git/index.lock exists); commit them by hand")
     try:
         head: Any = repo.refs[b"HEAD"]
     except KeyError:

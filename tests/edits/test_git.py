@@ -179,3 +179,14 @@ def test_only_the_accepted_hunks_are_written_and_committed(repo: Path) -> None:
     assert (repo / "a.py").read_text() == expected
     assert git(repo, "show", "HEAD:a.py") == expected
     assert git(repo, "status", "--porcelain") == ""
+
+
+def test_busy_git_leaves_the_change_applied_with_a_warning_and_git_consistent(repo: Path) -> None:
+    head = git(repo, "rev-parse", "HEAD")
+    (repo / ".git" / "index.lock").write_text("")
+    record = apply(repo, replace("a.py", "line 4\n", "four\n"))
+    (repo / ".git" / "index.lock").unlink()
+    assert record["commit"] is None and "index.lock" in record["warning"]
+    assert "four\n" in (repo / "a.py").read_text()
+    assert git(repo, "rev-parse", "HEAD") == head
+    assert git(repo, "status", "--porcelain") == " M a.py\n"
