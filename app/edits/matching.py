@@ -195,6 +195,24 @@ def find_anchor(file_lines: Sequence[str], anchor: Sequence[str]) -> AnchorMatch
     raise AnchorNotFound(nearest_lines(file_lines, anchor))
 
 
+def first_difference(
+    file_lines: Sequence[str], anchor: Sequence[str], start: int
+) -> tuple[int, str, str] | None:
+    """Where the anchor, laid over the file from ``start``, stops fitting (blank lines and indentation
+    aside): (1-based line, the file's text, the anchor's text), or None when it fits to the end."""
+    wanted = [a for a in anchor if a.strip()]
+    position = start
+    for line in wanted:
+        while position < len(file_lines) and not file_lines[position].strip():
+            position += 1
+        if position >= len(file_lines):
+            return (len(file_lines), "<end of file>", line)
+        if file_lines[position].strip() != line.strip():
+            return (position + 1, file_lines[position], line)
+        position += 1
+    return None
+
+
 def nearest_lines(file_lines: Sequence[str], anchor: Sequence[str], limit: int = 3) -> list[tuple[int, str]]:
     """The file lines most like the anchor's first line, best first, as (1-based number, text)."""
     key = next((a.strip() for a in anchor if a.strip()), "")

@@ -16,7 +16,7 @@ from pathlib import Path
 from app.edits.containment import real_root, resolve_in_root
 from app.edits.diffs import Hunk, HunkConflict, apply_hunks, compute_hunks, unified_diff
 from app.edits.errors import EditError, RefusedError
-from app.edits.matching import AnchorAmbiguous, AnchorMatch, AnchorNotFound, find_anchor
+from app.edits.matching import AnchorAmbiguous, AnchorMatch, AnchorNotFound, find_anchor, first_difference
 from app.edits.textfile import (
     FileText,
     body,
@@ -250,6 +250,14 @@ def _apply_block(state: _Working, block: EditBlock, what: str, read_hashes: Mapp
         if exc.nearest:
             near = "; ".join(f"line {n}: {text.strip()[:80]!r}" for n, text in exc.nearest)
             hint = f"nearest lines: {near}"
+            anchor_lines = _model_lines(block.anchor)
+            differs = first_difference(bodies, anchor_lines, exc.nearest[0][0] - 1)
+            if differs is not None and differs[0] != exc.nearest[0][0]:
+                number, found, expected = differs
+                hint += (
+                    f" (from there the anchor fits until line {number}, which is {found.strip()[:80]!r} "
+                    f"where the anchor has {expected.strip()[:80]!r})"
+                )
         else:
             hint = "no similar lines in the file"
         raise EditError(f"{what}: the anchor was not found in {state.path}; {hint}") from None

@@ -163,3 +163,12 @@ def test_code_fence_around_created_code_is_dropped_but_kept_in_markdown(project:
     assert new_text(project, answer, "a.py") == "x = 1\n"
     doc = "<<<<<<< CREATE a.md\n```python\nx = 1\n```\n>>>>>>> END\n"
     assert new_text(project, doc, "a.md") == "```python\nx = 1\n```\n"
+
+
+def test_no_match_says_where_a_long_anchor_stops_fitting(project: Path) -> None:
+    (project / "ops.py").write_text("def subtract(a, b):\n    c = a\n    return a * b\n")
+    anchor = "def subtract(a, b):\n    c = a\n    return a + b\n"
+    with pytest.raises(EditError) as info:
+        propose(project, replace("ops.py", anchor, "x\n"))
+    assert "line 1: 'def subtract(a, b):'" in str(info.value)
+    assert "fits until line 3, which is 'return a * b' where the anchor has 'return a + b'" in str(info.value)
