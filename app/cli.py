@@ -109,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run the test command; on failure try up to 3 fixes in a scratch copy and offer the verified one",
     )
+    parser.add_argument(
+        "--suggest",
+        action="store_true",
+        help="what to improve next: failing tests, diagnostics, TODO/FIXME, long or complex functions, ...",
+    )
     return parser
 
 
@@ -117,6 +122,7 @@ MODIFIED_COMMANDS: list[str] = []
 MODIFIED_COMMANDS.append("--undo")
 MODIFIED_COMMANDS.append("--build")
 MODIFIED_COMMANDS.append("--fix")
+MODIFIED_COMMANDS.append("--suggest")
 
 
 def _data_dir_of(args: argparse.Namespace) -> Path:
@@ -354,6 +360,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         from app.fix.commands import cmd_fix
 
         return cmd_fix(args)
+    if args.suggest:
+        from app.fix.commands import cmd_suggest
+
+        return cmd_suggest(args)
     return cmd_open(args)
 
 

@@ -157,3 +157,44 @@ def cmd_fix(args: argparse.Namespace) -> int:
     return asyncio.run(
         run_fix_headless(request, apply=bool(args.yes), json_lines=bool(args.json), ask=interactive)
     )
+
+
+SHOWN_SUGGESTIONS = 20
+
+
+def cmd_suggest(args: argparse.Namespace) -> int:
+    """`ai [--session NAME] --suggest [--json]`: ranked suggestions, each with the command that builds it."""
+    import json
+
+    from app.config import load_config
+    from app.fix.suggest import build_command, start_build, suggest
+    from app.headless import build_overrides, build_root
+    from app.session.store import ProjectStore
+
+    root = build_root(args)
+    store = ProjectStore(root)
+    name = args.session or store.active_name()
+    session = store.session(name, create=False) if store.exists(name) else None
+    config = load_config(root, build_overrides(args))
+    report = asyncio.run(suggest(root, session=session, config=config, test_cmd=config.test_cmd))
+    if args.json:
+        print(json.dumps(report.to_json(root), ensure_ascii=False, indent=2))
+        return EXIT_OK
+    for note in report.notes:
+        print(f"note: {note}")
+    if not report.suggestions:
+        print("no suggestions: tests pass, no TODO/FIXME, no long or complex functions found")
+        return EXIT_OK
+    print(
+        f"{len(report.suggestions)} suggestion(s), ranked {'by the model' if report.ranked_by == 'model' else 'heuristically'}:"
+    )
+    for rank, item in enumerate(report.suggestions[:SHOWN_SUGGESTIONS], start=1):
+        goal, session_name = start_build(root, item, store)
+        kind = item.kind.replace("_", " ")
+        print(f"{rank:>2}. [{kind}] {item.place or '(project)'}: {item.title}")
+        print(f"    why: {item.reason}")
+        print(f"    start: {build_command(goal, session_name)}")
+    hidden = len(report.suggestions) - SHOWN_SUGGESTIONS
+    if hidden > 0:
+        print(f"... and {hidden} more (`ai --suggest --json` lists them all)")
+    return EXIT_OK

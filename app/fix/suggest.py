@@ -1,0 +1,222 @@
+"""Proactive suggestions: what to improve next, each with its place and reason, ranked.
+
+``await suggest(root, session=..., config=...)`` gathers the signals of ``app.fix.signals`` (the background
+snapshot's failing tests and diagnostics when the session has one, else one run of the test command in a scratch
+copy; TODO/FIXME through rg; long or complex functions through tree-sitter; patterns across the project's
+sessions) and ranks them: by the model when one is configured (it returns an order; anything it leaves out keeps
+the heuristic order), heuristically otherwise (failing tests, then errors, recurring trouble, complexity, TODOs).
+``start_build(root, suggestion)`` gives the goal and a fresh session name to build it in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.config import Config
+from app.fix.signals import (
+    Suggestion,
+    diagnostic_suggestions,
+    failing_test_suggestions,
+    function_suggestions,
+    session_pattern_suggestions,
+    todo_suggestions,
+)
+
+MAX_RANKED_BY_MODEL = 40
+TEST_TIMEOUT = 300.0
+
+
+@dataclass
+class SuggestionReport:
+    suggestions: list[Suggestion]
+    ranked_by: str  # "model" or "heuristic"
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self, root: Path | None = None) -> dict[str, Any]:
+        items = []
+        for rank, item in enumerate(self.suggestions, start=1):
+            data = item.to_json()
+            data["rank"] = rank
+            if root is not None:
+                goal, session = start_build(root, item)
+                data["session"] = session
+                data["command"] = build_command(goal, session)
+            items.append(data)
+        return {"ranked_by": self.ranked_by, "notes": self.notes, "suggestions": items}
+
+
+async def suggest(
+    root: Path,
+    *,
+    session: Any = None,
+    config: Config | None = None,
+    run_tests: bool = True,
+    test_cmd: str | None = None,
+    function_budget: float | None = None,
+) -> SuggestionReport:
+    """Collect and rank. ``session`` gives the background snapshot (failing tests, diagnostics) when it has
+    one; without failing tests known, the test command runs once in a scratch copy (``run_tests``)."""
+    from app.fix.scratch import list_project_files
+    from app.session.store import ProjectStore
+
+    root = root.resolve()
+    config = config or Config()
+    notes: list[str] = []
+    found: list[Suggestion] = []
+    snapshot = session.background() if session is not None else {}
+    tests = (snapshot or {}).get("tests")
+    if tests:
+        found += failing_test_suggestions(tests.get("failures") or [])
+        notes.append("failing tests: from the session's last background test run")
+    elif run_tests:
+        found += await _failing_tests_now(root, test_cmd or config.test_cmd, notes)
+    found += diagnostic_suggestions((snapshot or {}).get("diagnostics") or {})
+    found += await asyncio.to_thread(todo_suggestions, root)
+    files = await asyncio.to_thread(list_project_files, root)
+    budget = {} if function_budget is None else {"budget_seconds": function_budget}
+    functions, note = await asyncio.to_thread(function_suggestions, root, files, **budget)
+    found += functions
+    if note:
+        notes.append(note)
+    found += await asyncio.to_thread(session_pattern_suggestions, ProjectStore(root))
+    ranked = rank_heuristically(found)
+    if config.has_model and len(ranked) > 1:
+        try:
+            return SuggestionReport(await rank_with_model(ranked, config), "model", notes)
+        except Exception as exc:  # the model is an improvement, never a requirement
+            notes.append(f"ranked heuristically: the model could not rank ({_one_line(exc)})")
+    return SuggestionReport(ranked, "heuristic", notes)
+
+
+async def _failing_tests_now(root: Path, configured: str | None, notes: list[str]) -> list[Suggestion]:
+    from app.fix.errors import ProjectPaths
+    from app.fix.scratch import ScratchCopy
+    from app.fix.testrun import detect_command, run_tests
+
+    command = detect_command(root, configured)
+    if command is None:
+        notes.append("failing tests: no test command configured or detected")
+        return []
+    scratch = await asyncio.to_thread(ScratchCopy.create, root)
+    try:
+        outcome = await run_tests(
+            command,
+            scratch.root,
+            env=scratch.env(),
+            timeout=TEST_TIMEOUT,
+            paths=ProjectPaths(scratch.root, also=(root,)),
+        )
+    finally:
+        await asyncio.to_thread(scratch.close)
+    notes.append(f"failing tests: ran {command} ({outcome.describe()})")
+    if outcome.ok:
+        return []
+    failures = outcome.errors or []
+    if not failures:
+        from app.fix.errors import ParsedError
+
+        failures = [ParsedError("", 0, 0, outcome.tail(1), "failure", (), "tests", outcome.tail())]
+    return failing_test_suggestions(failures)
+
+
+def rank_heuristically(suggestions: list[Suggestion]) -> list[Suggestion]:
+    """Highest score first; a function that is long and complex once; at most one TODO suggestion per line."""
+    seen: set[tuple[str, str, int]] = set()
+    unique: list[Suggestion] = []
+    for item in sorted(suggestions, key=lambda s: (-s.score, s.path, s.line, s.kind)):
+        key = ("function" if item.kind.endswith("_function") else item.kind, item.path, item.line)
+        if key in seen and item.path:
+            continue
+        seen.add(key)
+        unique.append(item)
+    return unique
+
+
+RANK_SYSTEM = (
+    "You are a senior engineer triaging a code base. You are given numbered improvement suggestions, each with "
+    "its kind, place and reason. Order them by what the team should do first: broken behaviour before risk, "
+    "risk before tidiness. Answer with one JSON array of the suggestion numbers, most important first, and "
+    "nothing else."
+)
+
+
+async def rank_with_model(suggestions: list[Suggestion], config: Config) -> list[Suggestion]:
+    """The model's order for the top suggestions (the rest keep their heuristic order after them)."""
+    from app.llm.client import ModelClient, StreamDone
+
+    head, tail = suggestions[:MAX_RANKED_BY_MODEL], suggestions[MAX_RANKED_BY_MODEL:]
+    listing = "\n".join(
+        f"{n}. [{s.kind}] {s.place or '(project)'}: {s.title}; {s.reason}"
+        for n, s in enumerate(head, start=1)
+    )
+    messages = [
+        {"role": "system", "content": RANK_SYSTEM},
+        {"role": "user", "content": f"Suggestions:\n{listing}\n\nThe order, as a JSON array of numbers:"},
+    ]
+    client = ModelClient(config)
+    text = ""
+    try:
+        async for piece in client.stream(messages):
+            if isinstance(piece, StreamDone):
+                text = piece.text
+    finally:
+        await client.close()
+    order = _parse_order(text, len(head))
+    if not order:
+        raise ValueError("its answer held no order of the suggestion numbers")
+    ranked = [head[n - 1] for n in order]
+    ranked += [s for s in head if s not in ranked]
+    return ranked + tail
+
+
+def _parse_order(text: str, count: int) -> list[int]:
+    match = re.search(r"\[[\d,\s]*\]", text)
+    if not match:
+        return []
+    try:
+        numbers = json.loads(match.group(0))
+    except ValueError:
+        return []
+    order: list[int] = []
+    for number in numbers:
+        if isinstance(number, int) and 1 <= number <= count and number not in order:
+            order.append(number)
+    return order
+
+
+def start_build(root: Path, suggestion: Suggestion, store: Any = None) -> tuple[str, str]:
+    """The goal text and a session name (new in this project) to build the suggestion in."""
+    from app.paths import is_valid_session_name
+    from app.session.store import ProjectStore
+
+    store = store or ProjectStore(root)
+    stem = (
+        suggestion.details.get("test_id")
+        or suggestion.details.get("function")
+        or suggestion.path
+        or suggestion.title
+    )
+    stem = str(stem).rsplit("::", 1)[-1].rsplit("/", 1)[-1]
+    prefix = {"failing_test": "fix", "diagnostic": "fix", "todo": "todo"}.get(suggestion.kind, "improve")
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", f"{prefix}-{stem}").strip("-").lower()[:56] or prefix
+    name, number = slug, 2
+    while store.exists(name) or not is_valid_session_name(name):
+        name = f"{slug}-{number}"
+        number += 1
+    return suggestion.goal or suggestion.title, name
+
+
+def build_command(goal: str, session: str) -> str:
+    import shlex
+
+    return f"ai --session {session} --build {shlex.quote(goal)}"
+
+
+def _one_line(exc: BaseException) -> str:
+    text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return text.strip().splitlines()[0][:200]
