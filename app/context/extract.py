@@ -9,8 +9,11 @@ from __future__ import annotations
 import os
 import re
 import time
+import zlib
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from app.context.inventory import looks_binary
 from app.context.languages import QUERIES, REFERENCE, language_of
@@ -38,6 +41,9 @@ class FileRecord:
     lang: str  # language name, "text" (identifiers only) or "skipped" (binary, too large)
     symbols: list[SymbolRow] | None  # None: unchanged since the known hash
     tokens: list[str] | None
+    # The stored forms, packed in the worker so the process writing the database has less to do.
+    symbols_blob: bytes = b""
+    tokens_blob: bytes = b""
 
 
 def content_hash(data: bytes) -> str:
@@ -68,13 +74,34 @@ def extract_file(root: str, relpath: str, known_hash: str | None = None) -> File
     if digest == known_hash:
         return FileRecord(relpath, st.st_size, mtime_ns, digest, "", None, None)
     if len(data) > MAX_INDEXED_BYTES or looks_binary(data):
-        return FileRecord(relpath, st.st_size, mtime_ns, digest, "skipped", [], [])
+        return FileRecord(
+            relpath, st.st_size, mtime_ns, digest, "skipped", [], [], pack_symbols([]), pack_tokens([])
+        )
     text = data.decode("utf-8", "replace")
     lang = language_of(relpath)
     symbols: list[SymbolRow] = []
     if lang is not None:
         symbols = parse_symbols(lang, data)
-    return FileRecord(relpath, st.st_size, mtime_ns, digest, lang or "text", symbols, identifiers(text))
+    tokens = identifiers(text)
+    return FileRecord(
+        relpath,
+        st.st_size,
+        mtime_ns,
+        digest,
+        lang or "text",
+        symbols,
+        tokens,
+        pack_symbols(symbols),
+        pack_tokens(tokens),
+    )
+
+
+def pack_symbols(rows: list[SymbolRow]) -> bytes:
+    return zlib.compress(orjson.dumps(rows), 1)
+
+
+def pack_tokens(tokens: list[str]) -> bytes:
+    return zlib.compress("\n".join(tokens).encode("utf-8"), 1)
 
 
 def extract_batch(root: str, items: list[tuple[str, str | None]]) -> list[FileRecord | tuple[str, None]]:

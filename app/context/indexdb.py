@@ -18,6 +18,7 @@ import sqlite3
 import uuid
 import zlib
 from array import array
+from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -38,10 +39,13 @@ CREATE TABLE files(
 CREATE TABLE filedata(file_id INTEGER PRIMARY KEY, symbols BLOB NOT NULL, tokens BLOB NOT NULL);
 CREATE TABLE defs(name TEXT NOT NULL, file_id INTEGER NOT NULL, kind TEXT NOT NULL,
     line INTEGER NOT NULL, end_line INTEGER NOT NULL);
-CREATE INDEX defs_by_name ON defs(name);
-CREATE INDEX defs_by_file ON defs(file_id);
 CREATE TABLE postings(token TEXT PRIMARY KEY, ids BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE repomap_cache(key TEXT PRIMARY KEY, text TEXT NOT NULL) WITHOUT ROWID;
+"""
+# Made after a build's bulk insert: sorting once is far cheaper than keeping them up to date row by row.
+INDEXES = """
+CREATE INDEX defs_by_name ON defs(name);
+CREATE INDEX defs_by_file ON defs(file_id);
 """
 
 
@@ -105,6 +109,7 @@ def create_new(index_dir: Path, root: str) -> tuple[sqlite3.Connection, Path]:
 
 def make_current(index_dir: Path, conn: sqlite3.Connection, path: Path) -> sqlite3.Connection:
     """Mark the new database whole, point CURRENT at it and drop the files it replaces."""
+    conn.executescript(INDEXES)
     conn.execute("UPDATE meta SET value='1' WHERE key='complete'")
     conn.close()
     pointer = index_dir / f"CURRENT.tmp-{os.getpid()}"
@@ -140,20 +145,12 @@ def unpack_ids(blob: bytes) -> array[int]:
     return ids
 
 
-def pack_symbols(rows: list[SymbolRow]) -> bytes:
-    return zlib.compress(orjson.dumps(rows), 1)
-
-
 def unpack_symbols(blob: bytes) -> list[SymbolRow]:
     try:
         rows = orjson.loads(zlib.decompress(blob))
     except (zlib.error, orjson.JSONDecodeError) as exc:
         raise IndexCorrupt(f"a symbol list does not decode: {exc}") from None
     return [(str(name), str(kind), int(line), int(end)) for name, kind, line, end in rows]
-
-
-def pack_tokens(tokens: list[str]) -> bytes:
-    return zlib.compress("\n".join(tokens).encode("utf-8"), 1)
 
 
 def unpack_tokens(blob: bytes) -> list[str]:
@@ -176,8 +173,8 @@ class Writer:
     def __init__(self, conn: sqlite3.Connection, *, fresh: bool) -> None:
         self.conn = conn
         self.fresh = fresh
-        self.added: dict[str, list[int]] = {}
-        self.dropped: dict[str, list[int]] = {}
+        self.added: defaultdict[str, list[int]] = defaultdict(list)
+        self.dropped: defaultdict[str, list[int]] = defaultdict(list)
         self.changed = 0
 
     def apply(self, record: FileRecord) -> None:
@@ -208,7 +205,7 @@ class Writer:
             conn.execute("DELETE FROM defs WHERE file_id=?", (file_id,))
         conn.execute(
             "INSERT OR REPLACE INTO filedata VALUES (?, ?, ?)",
-            (file_id, pack_symbols(record.symbols), pack_tokens(record.tokens)),
+            (file_id, record.symbols_blob, record.tokens_blob),
         )
         conn.executemany(
             "INSERT INTO defs VALUES (?, ?, ?, ?, ?)",
@@ -239,17 +236,18 @@ class Writer:
         return unpack_tokens(row[0]) if row else []
 
     def _delta(self, file_id: int, old: list[str], new: list[str]) -> None:
+        added, dropped = self.added, self.dropped
         if not old:
             for token in new:
-                self.added.setdefault(token, []).append(file_id)
+                added[token].append(file_id)
             return
         old_set, new_set = set(old), set(new)
         for token in new:
             if token not in old_set:
-                self.added.setdefault(token, []).append(file_id)
+                added[token].append(file_id)
         for token in old:
             if token not in new_set:
-                self.dropped.setdefault(token, []).append(file_id)
+                dropped[token].append(file_id)
 
     def finish(self) -> int:
         """Write the gathered posting changes and bump the generation when anything changed."""
