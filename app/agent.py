@@ -18,6 +18,7 @@ without an await, so it is all done or not started when the cancellation lands.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -131,15 +132,20 @@ class _Build:
         yield self.finish(Stage.GOAL, goal_summary(goal))
         # The client is made before any reading: no endpoint is a clear failure, not wasted work.
         self.client = ModelClient(self.config)
+        # openai takes ~0.4 s to import: do it while the files are located and read.
+        warm = asyncio.ensure_future(asyncio.to_thread(importlib.import_module, "openai"))
         try:
             async for event in self._prepare(earlier):
                 yield event
+            await warm
             prompt, version = system_prompt()
             self.messages.insert(0, {"role": "system", "content": prompt})
             self.prompt_version = version
             async for event in self._converse():
                 yield event
         finally:
+            if not warm.done():
+                warm.cancel()
             await self.client.close()
             if self.own_index and self.index is not None:
                 self.index.close()

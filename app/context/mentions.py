@@ -58,6 +58,9 @@ _EXTENSIONS_TEXT = """py pyi js mjs cjs ts tsx jsx go rs java kt kts c h cc cpp 
     lua r scala ex exs erl hs ml clj dart vue svelte sh bash zsh ps1 sql md rst txt toml yaml yml json jsonc cfg
     ini conf html htm css scss sass less xml csv lock tf proto gradle env pem key properties mk cmake"""
 FILE_EXTENSIONS = frozenset(_EXTENSIONS_TEXT.split())
+_CODE_TEXT = """py pyi js mjs cjs ts tsx jsx go rs java kt kts c h cc cpp cxx hpp hh cs m mm swift rb php pl lua r
+    scala ex exs erl hs ml clj dart vue svelte sh bash zsh sql"""
+CODE_EXTENSIONS = frozenset(_CODE_TEXT.split())
 _PATHLIKE = re.compile(r"^[\w.\-/\\@+~]+$")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
@@ -229,13 +232,20 @@ def resolve_mentions(root: Path, goal: str, files: list[str], index: Any = None)
     unresolved: list[str] = []
     inventory = set(files)
     by_name: dict[str, list[str]] = {}
-    by_stem: dict[str, list[str]] = {}
-    for path in files:
-        pure = PurePosixPath(path)
-        by_name.setdefault(pure.name, []).append(path)
-        stem = pure.parent.name if pure.stem in ("__init__", "index", "mod") else pure.stem
-        by_stem.setdefault(stem, []).append(path)
-    extensions = {PurePosixPath(p).suffix.lower() for p in files}
+    by_stem: dict[str, list[str]] = {}  # code files only: "users" means users.py, not docs/users.txt
+    by_module: dict[str, list[str]] = {}  # path without its extension: app/users, app/users/__init__
+    extensions: set[str] = set()
+    for path in files:  # string work only: this runs over every file of the project
+        folder, _, name = path.rpartition("/")
+        stem, dot, ext = name.rpartition(".")
+        if not dot or not stem:
+            stem, ext = name, ""
+        by_name.setdefault(name, []).append(path)
+        extensions.add(ext.lower())
+        by_module.setdefault(path[: len(path) - len(ext) - 1] if ext else path, []).append(path)
+        if ext.lower() in CODE_EXTENSIONS:
+            key = folder.rpartition("/")[2] if stem in ("__init__", "index", "mod") else stem
+            by_stem.setdefault(key, []).append(path)
 
     def mark(path: str, reason: str, rank: int, explicit: bool = False) -> MentionedFile:
         entry = by_path.get(path)
@@ -269,7 +279,7 @@ def resolve_mentions(root: Path, goal: str, files: list[str], index: Any = None)
         if hits:
             for hit in sorted(hits)[: MAX_WORD_MATCHES * 2]:
                 mark(hit, f"named: {name}", 1, explicit=True)
-        elif PurePosixPath(name).suffix.lower() in extensions:
+        elif name.rpartition(".")[2].lower() in extensions:
             unresolved.append(name)
 
     identifiers = list(mentions.code_identifiers)
@@ -280,15 +290,10 @@ def resolve_mentions(root: Path, goal: str, files: list[str], index: Any = None)
             continue
         parts = dotted.split(".")
         module_path = "/".join(parts)
-        candidates = [
-            p
-            for p in files
-            if PurePosixPath(p).with_suffix("").as_posix() in (module_path, f"{module_path}/__init__")
-            or PurePosixPath(p)
-            .with_suffix("")
-            .as_posix()
-            .endswith(("/" + module_path, f"/{module_path}/__init__"))
-        ]
+        candidates = by_module.get(module_path, []) + by_module.get(f"{module_path}/__init__", [])
+        if not candidates:  # a src/ layout: the module path is a tail of the file path
+            tails = ("/" + module_path, f"/{module_path}/__init__")
+            candidates = [p for key, paths in by_module.items() if key.endswith(tails) for p in paths]
         if candidates:
             for hit in sorted(candidates)[:MAX_WORD_MATCHES]:
                 mark(hit, f"module: {dotted}", 2)
@@ -306,7 +311,10 @@ def resolve_mentions(root: Path, goal: str, files: list[str], index: Any = None)
             entry = mark(path, f"defines {name}", 3)
             entry.symbols.append((name, line, end))
 
-    for word in mentions.words:
+    # Plain words ("fix subtract", "the orders module") are only a guess, made when the goal names nothing
+    # precisely: with a path, a file name, a module or an identifier given, words like "empty" stay words.
+    precise = mentions.paths or mentions.file_names or mentions.dotted or mentions.code_identifiers
+    for word in [] if precise else mentions.words:
         stems = by_stem.get(word, [])
         if 0 < len(stems) <= MAX_WORD_MATCHES:
             for hit in stems:

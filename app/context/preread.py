@@ -58,11 +58,13 @@ def project_files(root: Path) -> list[str]:
 
 def open_index(root: Path) -> Any:
     """The symbol index of issue 4, or None when it is not available (the rg fallbacks take over)."""
+    from app.context.index import SymbolIndex
+    from app.errors import AgentError
+
     try:
-        from app.context.index import SymbolIndex
-    except ImportError:
+        return SymbolIndex.open(root)
+    except (AgentError, OSError):  # an index that cannot be written: the rg fallbacks still find things
         return None
-    return SymbolIndex.open(root)
 
 
 def safe_path(root: Path, rel: str) -> Path | None:
@@ -197,8 +199,10 @@ def read_mentioned(
         file = FileContext(
             path=mention.path, content=text, reason="; ".join(mention.reasons), rank=mention.rank
         )
-        if estimate_tokens(text) > max_file_tokens:
-            file = shrink(file, mention.symbols, located.terms, max_file_tokens, located.index)
+        # A plain word that happens to name a definition is a guess: its file goes whole only when small.
+        limit = max_file_tokens // 4 if mention.rank >= 4 else max_file_tokens
+        if estimate_tokens(text) > limit:
+            file = shrink(file, mention.symbols, located.terms, limit, located.index)
         out.append(file)
     return ReadResult(files=out, hashes=hashes, skipped=skipped)
 

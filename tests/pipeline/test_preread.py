@@ -142,3 +142,18 @@ def test_secret_names() -> None:
         assert is_secret(name), name
     for name in ("envelope.py", "keys.py", "README.md", "environment.yml"):
         assert not is_secret(name), name
+
+
+async def test_plain_words_are_a_guess_only_when_nothing_is_named(shop: Path, model_server) -> None:
+    (shop / "shop" / "empty.py").write_text("EMPTY = object()  # EMPTY-MARKER\n")
+    git(shop, "add", ".")
+    git(shop, "commit", "-q", "-m", "empty")
+    # Nothing precise named: "slugify" is looked up, and the file defining it is read.
+    text = await _planning_request(shop, model_server, "make slugify keep dashes")
+    assert HELPERS in text
+    # A path is named: "empty" stays a word, the unrelated empty.py is not read.
+    text = await _planning_request(
+        shop, model_server, "make display_name in shop/users.py handle empty names"
+    )
+    assert USERS in text
+    assert "### shop/empty.py" not in text  # no file section for it (a search hit line may still name it)

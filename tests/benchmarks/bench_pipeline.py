@@ -1,0 +1,245 @@
+"""Figures of issue 5 on django's sdist (~7,000 files) with a warm symbol index:
+
+1. time from `ai --build` start (the process launch) to the first request the scripted model server receives;
+2. the size of the context that request carries (bytes of all messages, estimated tokens = bytes / 4);
+3. the pipeline's own overhead over the scripted server's stream: the same stream consumed raw by the openai
+   client against the pipeline's model phase (prose parsing, block parsing, events, session writes).
+
+Run:  .venv/bin/python tests/benchmarks/bench_pipeline.py [--corpus DIR] [--runs N]
+
+Without --corpus, django's sdist is fetched with `pip download --no-deps --no-binary :all: django` into a
+temporary folder outside the repository, unpacked and made a git repository (kept for reruns under
+/tmp/ai-bench-pipeline). Medians are printed. The machine is shared: note the load average printed with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from tests.model_server import ScriptedModelServer  # noqa: E402
+
+WORK = Path(tempfile.gettempdir()) / "ai-bench-pipeline"
+AI = Path(sys.executable).with_name("ai")
+
+GOALS = {
+    "path + symbol": "make QuerySet.bulk_create in django/db/models/query.py skip empty batches",
+    "module name": "slugify in django.utils.text should keep unicode when asked",
+    "bare file name": "add a docstring to every function in functional.py",
+}
+
+NO_EDIT_REPLY = "I read the files. Nothing needs to change for this goal.\n"
+
+
+def _git(root: Path, *args: str) -> None:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "b",
+        "GIT_AUTHOR_EMAIL": "b@b",
+        "GIT_COMMITTER_NAME": "b",
+        "GIT_COMMITTER_EMAIL": "b@b",
+    }
+    subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
+
+
+def prepare_corpus() -> Path:
+    root = WORK / "django"
+    if (root / ".git").exists():
+        return root
+    WORK.mkdir(parents=True, exist_ok=True)
+    download = WORK / "download"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            "django",
+            "-d",
+            str(download),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    archive = next(download.glob("*.tar.gz"))
+    with tarfile.open(archive) as tar:
+        tar.extractall(WORK / "unpacked", filter="data")
+    unpacked = next((WORK / "unpacked").iterdir())
+    unpacked.rename(root)
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "django sdist")
+    return root
+
+
+def warm_index(root: Path, home: Path) -> float:
+    code = (
+        "import sys,time; from pathlib import Path; from app.context.index import SymbolIndex\n"
+        "t=time.perf_counter(); SymbolIndex.open(Path(sys.argv[1])).close(); print(time.perf_counter()-t)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(root)],
+        env={**os.environ, "AI_AGENT_HOME": str(home)},
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    return float(out.stdout.strip())
+
+
+def time_to_first_request(root: Path, home: Path, goal: str, runs: int) -> dict[str, object]:
+    firsts, sizes, tokens, totals, files = [], [], [], [], []
+    for _ in range(runs):
+        with ScriptedModelServer([{"reply": NO_EDIT_REPLY}]) as server:
+            env = {**os.environ, "AI_AGENT_HOME": str(home), "OPENAI_BASE_URL": server.base_url}
+            started = time.time()
+            result = subprocess.run(
+                [str(AI), "--build", goal, "--dry-run", "--json"],
+                cwd=root,
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            ended = time.time()
+            if result.returncode != 0:
+                raise SystemExit(f"ai failed: {result.stderr}")
+            request = server.chat_requests()[0]
+            firsts.append(request["time"] - started)
+            totals.append(ended - started)
+            body = request["body"]["messages"]
+            size = sum(len(m["content"].encode()) for m in body)
+            sizes.append(size)
+            tokens.append(size // 4)
+            events = [json.loads(line) for line in result.stdout.splitlines()]
+            ready = next(e for e in events if e["event"] == "context_ready")
+            files = [*ready["files"], *(f"dropped: {d}" for d in ready["dropped"])]
+    return {
+        "first_request_s": statistics.median(firsts),
+        "whole_run_s": statistics.median(totals),
+        "context_bytes": int(statistics.median(sizes)),
+        "context_tokens_est": int(statistics.median(tokens)),
+        "files": files,
+    }
+
+
+async def _raw_stream(url: str) -> float:
+    import openai
+
+    client = openai.AsyncOpenAI(base_url=url, api_key="x", max_retries=0)
+    started = time.perf_counter()
+    stream = await client.chat.completions.create(
+        model="m",
+        messages=[{"role": "user", "content": "go"}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    async for _chunk in stream:
+        pass
+    seconds = time.perf_counter() - started
+    await client.close()
+    return seconds
+
+
+async def _pipeline_model_phase(root: Path, url: str) -> float:
+    from dataclasses import replace
+
+    from app.agent import BuildRequest, run_build
+    from app.config import load_config
+    from app.events import Decision, Stage, StageFinished, StageStarted
+    from app.session.store import ProjectStore
+
+    config = replace(load_config(root, {"base_url": url}), context_tokens=2000)
+    session = ProjectStore(root).session("bench", activate=False)
+    request = BuildRequest(root=root, session=session, goal="overhead run", config=config, dry_run=True)
+
+    async def reject(_diff):  # dry run: never asked
+        return Decision()
+
+    started = ended = 0.0
+    async for event in run_build(request, reject):
+        if isinstance(event, StageStarted) and event.stage is Stage.PLAN and not started:
+            started = time.perf_counter()
+        if isinstance(event, StageFinished) and event.stage is Stage.EDIT:
+            ended = time.perf_counter()
+    return ended - started
+
+
+def overhead(root: Path, home: Path, runs: int) -> dict[str, float]:
+    prose = "".join(f"Step {i}: the plan says something useful about the change here.\n" for i in range(150))
+    block = (
+        "<<<<<<< CREATE bench_new_module.py\n"
+        + "".join(f"X{i} = {i}\n" for i in range(300))
+        + ">>>>>>> END\n"
+    )
+    reply = prose + block
+    rule = {"reply": reply, "chunk_size": 8, "chunk_delay": 0.0}
+    os.environ["AI_AGENT_HOME"] = str(home)
+    raw, piped = [], []
+    with ScriptedModelServer({"rules": [], "default": rule}) as server:
+        for _ in range(runs):
+            raw.append(asyncio.run(_raw_stream(server.base_url)))
+            piped.append(asyncio.run(_pipeline_model_phase(root, server.base_url)))
+    chunks = len(reply) // 8 + 1
+    r, p = statistics.median(raw), statistics.median(piped)
+    return {
+        "chunks": chunks,
+        "reply_chars": len(reply),
+        "raw_stream_s": r,
+        "pipeline_model_phase_s": p,
+        "overhead_s": p - r,
+        "overhead_per_chunk_us": (p - r) / chunks * 1e6,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--corpus", type=Path)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    root = args.corpus.resolve() if args.corpus else prepare_corpus()
+    home = WORK / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    count = int(
+        subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True).stdout.count("\n")
+    )
+    print(f"corpus: {root} ({count} files); load average: {os.getloadavg()}")
+    print(
+        f"index build/refresh before the runs: {warm_index(root, home):.2f} s; warm reopen: "
+        f"{warm_index(root, home):.2f} s"
+    )
+    for label, goal in GOALS.items():
+        figures = time_to_first_request(root, home, goal, args.runs)
+        print(f"\n[{label}] {goal}")
+        print(
+            f"  ai start -> first request: {figures['first_request_s']:.3f} s (median of {args.runs}); "
+            f"whole dry run {figures['whole_run_s']:.3f} s"
+        )
+        print(f"  context sent: {figures['context_bytes']} bytes, ~{figures['context_tokens_est']} tokens")
+        print(f"  files: {', '.join(figures['files'][:8])}")
+    o = overhead(root, home, args.runs)
+    print(
+        f"\npipeline overhead over the stream ({o['chunks']} chunks, {o['reply_chars']} chars): raw stream "
+        f"{o['raw_stream_s'] * 1000:.1f} ms, pipeline model phase {o['pipeline_model_phase_s'] * 1000:.1f} ms, "
+        f"overhead {o['overhead_s'] * 1000:.1f} ms ({o['overhead_per_chunk_us']:.0f} us per chunk)"
+    )
+    print(f"load average after: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
