@@ -205,3 +205,31 @@ def test_updates_before_any_build_wait_for_it(project: Path) -> None:
     index.refresh()
     assert index.file_count() == 3
     index.close()
+
+
+def test_two_processes_opening_at_once_share_one_build(project: Path, agent_home: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    small_project(project)
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from app.context.index import SymbolIndex\n"
+        "with SymbolIndex.open(Path(sys.argv[1])) as index:\n"
+        "    print(index.file_count(), [s.line for s in index.definitions('validate')])\n"
+    )
+    env = {**os.environ, "AI_AGENT_HOME": str(agent_home)}
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(project)], cwd=REPO, env=env, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=60)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0]
+    assert outputs == ["3 [1]\n", "3 [1]\n"]
+    stores = [p for p in index_dir_for(project.resolve()).iterdir() if p.suffix == ".sqlite"]
+    assert len(stores) == 1

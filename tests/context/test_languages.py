@@ -92,6 +92,22 @@ enum Color { Red, Green }
             ("Color", "type", 18),
         ],
     ),
+    "tsx": (
+        "src/Button.tsx",
+        """import React from 'react';
+
+export interface ButtonProps {
+  label: string;
+}
+
+export function Button({ label }: ButtonProps) {
+  return <button onClick={() => track(label)}>{label}</button>;
+}
+
+export const Icon = () => <span className="icon" />;
+""",
+        [("ButtonProps", "interface", 3), ("Button", "function", 7), ("Icon", "function", 11)],
+    ),
     "go": (
         "geo/point.go",
         """package geo
