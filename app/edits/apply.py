@@ -13,7 +13,7 @@ from app.edits.containment import real_root, resolve_in_root
 from app.edits.errors import EditError, RefusedError
 from app.edits.proposal import FileChange, Proposal, current_bytes, default_file_mode, rebase_change
 from app.edits.textfile import content_hash
-from app.edits.transaction import FileWrite, write_files
+from app.edits.transaction import FileWrite, finish_files, write_files
 
 if TYPE_CHECKING:
     from app.session.store import Session
@@ -96,7 +96,28 @@ def edits_lock(session: Session) -> AbstractContextManager[None]:
     return locked(session.store.data_dir / "edits")
 
 
+def recover(session: Session) -> list[str]:
+    """Undo the half of an apply or undo that a killed `ai` left behind (call with the edits lock held)."""
+    from app.edits.transaction import recover_interrupted
+
+    store = session.store
+
+    def is_recorded(backup_dir: Path, tag: str) -> bool:
+        name = backup_dir.parent.name  # backups/<project>/<session>/<change>
+        if not store.exists(name):
+            return False
+        return any(
+            tag in (c.get("id"), c.get("undo_id")) for c in store.session(name, create=False).changes()
+        )
+
+    restored, left = recover_interrupted(store.backups_dir(session.name).parent, is_recorded)
+    notes = [f"put back {path} as it was before an interrupted apply" for path in restored]
+    notes += [f"{path} was changed after an interrupted apply; left as it is" for path in left]
+    return notes
+
+
 def _apply_locked(proposal: Proposal, session: Session, goal: str, use_git: bool) -> dict[str, Any]:
+    recovered = recover(session)
     root = real_root(proposal.root)
     prepared = [_prepare(root, change) for change in proposal.files]
     changes = [change for change, _ in prepared]
@@ -105,10 +126,6 @@ def _apply_locked(proposal: Proposal, session: Session, goal: str, use_git: bool
     backup_dir = session.store.backups_dir(session.name) / change_id
     write_files(writes, backup_dir, tag=change_id)
     summary = summarize_goal(goal)
-    from app.vcs import commit_message
-
-    message = commit_message(session.name, summary, {"AI-Session": session.name, "AI-Change": change_id})
-    commit, warning = commit_writes(root, writes, message, use_git)
     record: dict[str, Any] = {
         "id": change_id,
         "session": session.name,
@@ -130,11 +147,22 @@ def _apply_locked(proposal: Proposal, session: Session, goal: str, use_git: bool
             }
             for c, w in zip(changes, writes, strict=True)
         ],
-        "commit": commit,
+        "commit": None,
         "backup": str(backup_dir),
         "undone": False,
     }
-    if warning:
-        record["warning"] = warning
+    if recovered:
+        record["recovered"] = recovered
+    # Recorded before the commit: a crash before this line is rolled back by the next apply (the files
+    # are not recorded yet), a crash after it leaves a recorded change without its commit.
     record["_id"] = session.record_change(record)
+    finish_files(backup_dir, change_id)
+    from app.vcs import commit_message
+
+    message = commit_message(session.name, summary, {"AI-Session": session.name, "AI-Change": change_id})
+    commit, warning = commit_writes(root, writes, message, use_git)
+    if commit or warning:
+        extra = {"commit": commit, **({"warning": warning} if warning else {})}
+        session.update_change(record["_id"], **extra)
+        record.update(extra)
     return record

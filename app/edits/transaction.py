@@ -12,13 +12,16 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.edits.textfile import content_hash
 from app.errors import TaskFailed
 
 MANIFEST = "manifest.json"
 BACKUP_DATA = "old-content.bin"
+IN_FLIGHT = "in-flight"
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ def _save_backup(backup_dir: Path, writes: list[FileWrite], tag: str) -> None:
     with open(backup_dir / BACKUP_DATA, "wb") as handle:
         for write in writes:
             entry = {"path": write.path, "real": str(write.real), "mode": write.mode, "tag": tag}
+            entry["new_hash"] = None if write.new is None else content_hash(write.new)
             entry["offset"], entry["size"] = (
                 (offset, len(write.old)) if write.old is not None else (None, None)
             )
@@ -100,6 +104,15 @@ def _save_backup(backup_dir: Path, writes: list[FileWrite], tag: str) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     _write_manifest(backup_dir, {"version": 1, "state": "writing", "tag": tag, "files": entries})
+    # A marker beside all sessions' backups: if this process dies while writing, the next apply or undo
+    # in the project finds it without reading every manifest (see recover_interrupted).
+    marker = _in_flight_dir(backup_dir) / f"{tag}.json"
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps({"backup": str(backup_dir)}), encoding="utf-8")
+
+
+def _in_flight_dir(backup_dir: Path) -> Path:
+    return backup_dir.parent.parent / IN_FLIGHT  # backups/<project>/<session>/<change> -> backups/<project>
 
 
 def _write_manifest(backup_dir: Path, manifest: dict) -> None:
@@ -148,7 +161,8 @@ def backup_bytes(backup_dir: Path, path: str) -> bytes | None:
 
 def write_files(writes: list[FileWrite], backup_dir: Path, *, tag: str) -> None:
     """Back up, then write every file atomically. If a write fails, the files already written get their
-    old content back and TaskFailed names the file that could not be written."""
+    old content back and TaskFailed names the file that could not be written. On success the caller records
+    the change and then calls :func:`finish_files`; until then a crash is rolled back by the next apply."""
     _save_backup(backup_dir, writes, tag)
     done: list[FileWrite] = []
     for write in writes:
@@ -157,6 +171,7 @@ def write_files(writes: list[FileWrite], backup_dir: Path, *, tag: str) -> None:
         except OSError as exc:
             problems = _roll_back(done, tag)
             _mark(backup_dir, "rolled back")
+            _clear_marker(backup_dir, tag)
             where = f"; could not restore {', '.join(problems)}: see {backup_dir}" if problems else ""
             raise TaskFailed(
                 f"could not write {write.path}: {exc.strerror or exc}; the files already written were "
@@ -167,6 +182,16 @@ def write_files(writes: list[FileWrite], backup_dir: Path, *, tag: str) -> None:
     for folder in sorted({w.real.parent for w in writes}):
         _fsync_dir(folder)
     _mark(backup_dir, "done")
+
+
+def finish_files(backup_dir: Path, tag: str) -> None:
+    """The written files are recorded in the session: an interruption from here on needs no recovery."""
+    _clear_marker(backup_dir, tag)
+
+
+def _clear_marker(backup_dir: Path, tag: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(_in_flight_dir(backup_dir) / f"{tag}.json")
 
 
 def _roll_back(done: list[FileWrite], tag: str) -> list[str]:
@@ -201,3 +226,51 @@ def restore_backup(backup_dir: Path) -> list[str]:
         restored.append(entry["path"])
     _mark(backup_dir, "restored")
     return restored
+
+
+def recover_interrupted(
+    project_backups: Path, is_recorded: Callable[[Path, str], bool] = lambda folder, tag: False
+) -> tuple[list[str], list[str]]:
+    """Finish what a killed apply or undo left: each file it had already written goes back to its old
+    content; a file changed since by someone else is left alone and named. Call it holding the edits lock
+    (then no other process is writing). Returns (restored paths, paths left as they are)."""
+    restored: list[str] = []
+    left: list[str] = []
+    folder = project_backups / IN_FLIGHT
+    try:
+        markers = sorted(folder.iterdir())
+    except FileNotFoundError:
+        return restored, left
+    for marker in markers:
+        try:
+            backup_dir = Path(json.loads(marker.read_text(encoding="utf-8"))["backup"])
+        except (OSError, ValueError, KeyError):
+            continue
+        manifest = read_manifest(backup_dir)
+        if manifest is not None and is_recorded(backup_dir, str(manifest.get("tag", ""))):
+            manifest = None  # it died after recording the change: the files are as recorded
+        for entry in (manifest or {}).get("files", []):
+            real = Path(entry["real"])
+            with contextlib.suppress(OSError):
+                os.unlink(_temp_name(real, entry.get("tag", "")))
+            try:
+                current = real.read_bytes()
+            except (FileNotFoundError, NotADirectoryError):
+                current = None
+            old = _saved(backup_dir, entry)
+            if current == old:
+                continue  # not written yet
+            written = (current is None and entry.get("new_hash") is None) or (
+                current is not None and content_hash(current) == entry.get("new_hash")
+            )
+            if not written:
+                left.append(entry["path"])
+                continue
+            write = FileWrite(entry["path"], real, current, old, int(entry["mode"]))
+            _put(write, old, "recover")
+            restored.append(entry["path"])
+        if manifest is not None:
+            _mark(backup_dir, "recovered after an interruption")
+        with contextlib.suppress(FileNotFoundError):
+            marker.unlink()
+    return restored, left

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.edits.apply import commit_writes, edits_lock, new_change_id, now_iso
+from app.edits.apply import commit_writes, edits_lock, new_change_id, now_iso, recover
 from app.edits.containment import real_root, resolve_in_root
 from app.edits.diffs import Hunk, HunkConflict, apply_hunks
 from app.edits.errors import EditError, RefusedError
 from app.edits.proposal import current_bytes, default_file_mode, make_change
 from app.edits.textfile import content_hash, decode_bytes, encode_text, split_lines
-from app.edits.transaction import FileWrite, backup_bytes, write_files
+from app.edits.transaction import FileWrite, backup_bytes, finish_files, write_files
 
 if TYPE_CHECKING:
     from app.session.store import Session
@@ -131,21 +131,26 @@ def undo_last(session: Session, *, use_git: bool = True) -> dict[str, Any] | Non
 
 
 def _undo_locked(session: Session, use_git: bool) -> dict[str, Any] | None:
+    recover(session)
     plan = plan_undo(session)
     if plan is None:
         return None
     change = plan.change
     undo_id = new_change_id()
     root = real_root(session.store.root)
+    backup_dir = session.store.backups_dir(session.name) / f"undo-{undo_id}"
     if plan.writes:
-        write_files(plan.writes, session.store.backups_dir(session.name) / f"undo-{undo_id}", tag=undo_id)
+        write_files(plan.writes, backup_dir, tag=undo_id)
+    stamp = now_iso()
+    session.update_change(change["_id"], undone=True, undone_at=stamp, undo_id=undo_id)
+    finish_files(backup_dir, undo_id)
     from app.vcs import commit_message
 
     summary = f"undo {change.get('summary') or change['id']}"
     message = commit_message(session.name, summary, {"AI-Session": session.name, "AI-Undo": change["id"]})
     commit, warning = commit_writes(root, plan.writes, message, use_git) if plan.writes else (None, None)
-    stamp = now_iso()
-    session.update_change(change["_id"], undone=True, undone_at=stamp, undo_id=undo_id, undo_commit=commit)
+    if commit:
+        session.update_change(change["_id"], undo_commit=commit)
     entry: dict[str, Any] = {
         "id": undo_id,
         "undone": change["id"],
@@ -154,7 +159,7 @@ def _undo_locked(session: Session, use_git: bool) -> dict[str, Any] | None:
         "diffs": plan.diffs,
         "commit": commit,
         "undone_at": stamp,
-        "backup": str(session.store.backups_dir(session.name) / f"undo-{undo_id}"),
+        "backup": str(backup_dir),
     }
     if warning:
         entry["warning"] = warning

@@ -99,3 +99,29 @@ def test_backup_restores_the_old_state(project: Path, session: Session) -> None:
     assert snapshot(project) != before
     assert sorted(restore_backup(Path(record["backup"]))) == ["a.py", "gone.py", "n.py"]
     assert snapshot(project) == before
+
+
+def test_the_next_apply_rolls_back_what_a_killed_apply_had_written(project: Path, session: Session) -> None:
+    from app.edits.transaction import FileWrite, write_files
+
+    (project / "a.py").write_text("a\n")
+    (project / "b.py").write_text("b\n")
+    backups = session.store.backups_dir("main")
+    # What a process leaves when it dies after writing its files but before recording the change.
+    writes = [
+        FileWrite("a.py", project / "a.py", b"a\n", b"A\n", 0o644),
+        FileWrite("b.py", project / "b.py", b"b\n", b"B\n", 0o644),
+    ]
+    write_files(writes, backups / "dead", tag="dead")
+    (project / "b.py").write_text("edited by the user since\n")
+    (project / "c.py").write_text("c\n")
+    record = apply_proposal(
+        propose(project, replace("c.py", "c\n", "C\n")), session=session, goal="x", use_git=False
+    )
+    assert (project / "a.py").read_text() == "a\n"
+    assert (project / "b.py").read_text() == "edited by the user since\n"
+    assert record["recovered"] == [
+        "put back a.py as it was before an interrupted apply",
+        "b.py was changed after an interrupted apply; left as it is",
+    ]
+    assert not list((backups.parent / "in-flight").iterdir())

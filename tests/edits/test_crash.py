@@ -13,7 +13,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from app.edits import restore_backup
+from app.edits.apply import recover
+from app.session.store import ProjectStore
 from tests.edits.helpers import snapshot
 
 FILES = 20
@@ -44,6 +48,12 @@ def new_content(n: int) -> bytes:
     return (f"file {n}\n" * 3000 + "changed\n" * 2000).encode()
 
 
+def new_state(old: dict[str, bytes]) -> dict[str, bytes]:
+    state = {path: new_content(int(path[1:3])) for path in old}
+    state["brand/new.txt"] = b"new\n"
+    return state
+
+
 def make_project(root: Path) -> dict[str, bytes]:
     root.mkdir(parents=True)
     for n in range(FILES):
@@ -70,7 +80,10 @@ def run_worker(root: Path, home: Path, kill_after: float | None) -> float:
     return kill_after
 
 
-def test_sigkill_during_apply_leaves_old_or_new_and_backups_restore(tmp_path: Path) -> None:
+def test_sigkill_during_apply_leaves_old_or_new_and_backups_restore(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AI_AGENT_HOME", os.environ["AI_AGENT_HOME"])  # restored after the test
     # One undisturbed run tells how long an apply takes here; the kills land within that window.
     root = tmp_path / "calm"
     make_project(root)
@@ -92,6 +105,17 @@ def test_sigkill_during_apply_leaves_old_or_new_and_backups_restore(tmp_path: Pa
         created = root / "brand" / "new.txt"
         assert not created.exists() or created.read_bytes() == b"new\n"
         manifests = list(home.glob("backups/*/main/*/manifest.json"))
+        if trial % 2:
+            # The next `ai` finds the interrupted apply by itself: back to old, or new and recorded.
+            os.environ["AI_AGENT_HOME"] = str(home)
+            session = ProjectStore(root).session("main")
+            recover(session)
+            recorded = bool(session.changes())
+            state = "recorded" if recorded else "recovered"
+            expected = new_state(old) if recorded else old
+            assert snapshot(root) == expected, f"trial {trial}: {state} but the files disagree"
+            outcomes.append((state, new_count))
+            continue
         if manifests:
             (manifest,) = manifests
             state = json.loads(manifest.read_text())["state"]
