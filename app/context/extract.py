@@ -28,6 +28,7 @@ _IDENTIFIER = re.compile(r"[^\W\d]\w+")
 MIN_IDENTIFIER = 2
 MAX_IDENTIFIER = 64
 
+_CPP_HEADER = re.compile(rb"^\s*(?:class|namespace|template)\b", re.MULTILINE)
 # (name, kind, line, end_line), lines 1-based.
 SymbolRow = tuple[str, str, int, int]
 
@@ -79,6 +80,8 @@ def extract_file(root: str, relpath: str, known_hash: str | None = None) -> File
         )
     text = data.decode("utf-8", "replace")
     lang = language_of(relpath)
+    if lang == "c" and relpath.endswith(".h") and _CPP_HEADER.search(data):
+        lang = "cpp"  # a C++ header: the C grammar would drop its classes
     symbols: list[SymbolRow] = []
     if lang is not None:
         symbols = parse_symbols(lang, data)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from app.context.index import SymbolIndex
@@ -286,6 +288,20 @@ def test_definitions_are_found_at_their_lines(indexed: SymbolIndex, language: st
         assert definition in outline, f"{language}: {definition} not in {outline}"
     name, _kind, line = expected[-1]
     assert any(s.path == relpath and s.line == line for s in indexed.definitions(name))
+
+
+def test_a_cpp_header_is_parsed_as_cpp(tmp_path: Path) -> None:
+    (tmp_path / "point.h").write_text("#pragma once\nnamespace geo {\nclass Point {\n  int x;\n};\n}\n")
+    (tmp_path / "plain.h").write_text("struct pair { int a; };\nint pair_sum(struct pair p);\n")
+    with SymbolIndex.open(tmp_path) as index:
+        assert [(s.name, s.kind, s.line) for s in index.outline("point.h")] == [
+            ("geo", "module", 2),
+            ("Point", "class", 3),
+        ]
+        assert [(s.name, s.kind) for s in index.outline("plain.h")] == [
+            ("pair", "class"),
+            ("pair_sum", "prototype"),
+        ]
 
 
 def test_spans_cover_the_whole_definition(indexed: SymbolIndex) -> None:
