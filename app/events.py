@@ -229,6 +229,7 @@ class TestsRun(Event):
     ``still_failing`` are the target failures that remain, ``new_failures`` those that did not fail before."""
 
     kind: ClassVar[str] = "tests_run"
+    __test__: ClassVar[bool] = False  # a pipeline event, not a test class for pytest to collect
     scope: str
     command: str
     ok: bool

@@ -122,9 +122,10 @@ class _Fix:
             async for event in self._run(command, scratch_seconds):
                 yield event
         finally:
+            # Removed without an await first: a cancelled run must not leave the copy behind in memory.
+            self.scratch.close()
             if self.client is not None:
                 await self.client.close()
-            await asyncio.to_thread(self.scratch.close)
 
     async def _run(self, command: str, scratch_seconds: float) -> AsyncIterator[Event]:
         baseline = self.request.baseline
