@@ -400,7 +400,8 @@ class _Build:
             yield self.finish(Stage.CONFIRM, "rejected")
             yield Rejected(reason=reason)
             self.note(f"proposal rejected: {reason}")
-            yield Finished(ok=True, exit_code=0, summary=f"nothing applied: {reason}")
+            summary = reason if reason.startswith("nothing applied") else f"nothing applied: {reason}"
+            yield Finished(ok=True, exit_code=0, summary=summary)
             return
 
     def _apply(self, proposal: Any, decision: Decision) -> list[Event]:

@@ -110,11 +110,14 @@ class Transcript:
             commit = f" (commit {event.commit[:12]})" if event.commit else ""
             self._line(f"applied change {event.change_id} to {', '.join(event.files)}{commit}")
         elif isinstance(event, Rejected):
-            self._line(event.reason)
+            pass  # the Finished line that follows says it
         elif isinstance(event, ErrorEvent):
             self._line(f"ai: {event.message}", self.err)
         elif isinstance(event, Finished):
-            self._line(event.summary if event.ok else "failed")
+            if event.ok:
+                self._line(event.summary)
+            else:
+                self._line(f"failed (exit {event.exit_code})")
 
 
 class JsonLines:
