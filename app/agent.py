@@ -285,6 +285,11 @@ class _Build:
             async for event in self._stream_turn(Stage.PLAN):
                 yield event
         if any(b.kind == "READ" for b in self.reply.blocks):
+            if not any(b.kind != "READ" for b in self.reply.blocks):
+                raise TaskFailed(
+                    f"the model still asked for files after {self.config.read_rounds} READ rounds and proposed "
+                    "no change: name the files in the goal, or raise read_rounds in the configuration"
+                )
             yield Info(
                 f"the model asked for more files after {self.config.read_rounds} READ rounds; not served"
             )

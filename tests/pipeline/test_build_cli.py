@@ -191,3 +191,15 @@ def test_api_key_never_lands_in_agent_home(calc_project: Path, model_server, age
         if path.is_file():
             assert key.encode() not in path.read_bytes(), path
     assert key not in result.stdout + result.stderr
+
+
+def test_no_git_changes_the_file_without_a_commit(calc_project: Path, model_server) -> None:
+    server = model_server([{"reply": FIX_SUBTRACT}])
+    head = git(calc_project, "rev-parse", "HEAD")
+    result = ai_build(
+        calc_project, server.base_url, "--build", "fix subtract in calc/ops.py", "--yes", "--no-git"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "return a - b" in (calc_project / "calc" / "ops.py").read_text()
+    assert git(calc_project, "rev-parse", "HEAD") == head
+    assert git(calc_project, "status", "--porcelain").strip() == "M calc/ops.py"

@@ -233,3 +233,22 @@ async def test_read_of_an_unnamed_secrets_file_is_refused(calc_project: Path, mo
     assert len(chats) == 2
     assert "never-send-this" not in json.dumps(chats[1]["body"])
     assert ".env: a secrets file" in first_user_message(chats[1])
+
+
+async def test_read_rounds_are_bounded(calc_project: Path, model_server) -> None:
+    server = model_server([{"reply": "<<<<<<< READ calc/__init__.py\n>>>>>>> END\n"}])
+    events = await _collect(_request(calc_project, server.base_url, read_rounds=2), _decider([]))
+    assert len(server.chat_requests()) == 3  # the plan and two READ rounds, no more
+    assert isinstance(events[-1], Finished) and events[-1].exit_code == 1
+    assert (calc_project / "calc" / "ops.py").read_text() == OPS
+
+
+async def test_outside_git_the_change_is_applied_without_a_commit(project: Path, model_server) -> None:
+    (project / "calc").mkdir()
+    (project / "calc" / "ops.py").write_text(OPS)
+    server = model_server([{"reply": FIX_SUBTRACT}])
+    events = await _collect(_request(project, server.base_url), _decider([Decision(DecisionKind.APPLY)]))
+    applied = next(e for e in events if isinstance(e, Applied))
+    assert applied.commit is None
+    assert "return a - b" in (project / "calc" / "ops.py").read_text()
+    assert not (project / ".git").exists()
