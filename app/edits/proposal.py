@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -167,12 +168,16 @@ class _Working:
 
 
 def _load(path: str, real: Path, what: str) -> _Working:
-    if real.is_dir():
-        raise EditError(f"{what}: {path} is a folder, not a file")
     try:
+        info = real.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise EditError(f"{what}: {path} is a folder, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            # A pipe or device would block the read or never end: not something to edit.
+            raise EditError(f"{what}: {path} is not a regular file; ai edits text files only")
         raw = real.read_bytes()
-        mode = real.stat().st_mode & 0o7777
-    except FileNotFoundError:
+        mode = info.st_mode & 0o7777
+    except (FileNotFoundError, NotADirectoryError):
         return _Working(path, real, None, _NEW_FILE_FORM, None, None)
     except OSError as exc:
         raise EditError(f"{what}: cannot read {path}: {exc.strerror}") from None
@@ -365,6 +370,8 @@ def rebase_change(change: FileChange, current_raw: bytes) -> FileChange:
 
 def current_bytes(real: Path) -> bytes | None:
     try:
+        if real.exists() and not real.is_file() and not real.is_dir():
+            raise RefusedError(f"{real.name} is no longer a regular file; nothing was written")
         return real.read_bytes()
     except (FileNotFoundError, NotADirectoryError):
         return None  # absent (a later write will say why it cannot create it)

@@ -110,3 +110,15 @@ def test_form_feeds_and_unicode_line_separators_are_not_line_breaks(project: Pat
     path.write_text(original, encoding="utf-8")
     apply(project, replace("ff.py", "c = 3\n", "c = 4\n"))
     assert path.read_text(encoding="utf-8") == original.replace("c = 3", "c = 4")
+
+
+def test_a_named_pipe_is_refused_without_blocking(project: Path) -> None:
+    os.mkfifo(project / "pipe")
+    with pytest.raises(EditError, match=r"pipe is not a regular file"):
+        propose(project, replace("pipe", "x\n", "y\n"))
+
+
+def test_a_symlink_loop_is_refused(project: Path) -> None:
+    (project / "loop").symlink_to("loop")
+    with pytest.raises(EditError):
+        propose(project, replace("loop", "x\n", "y\n"))
