@@ -1,11 +1,11 @@
 """What the model is sent: the versioned system prompt, the pre-read files and the context, within a budget.
 
-The context budget (``Config.context_tokens``, tokens estimated at 4 bytes each) is spent in this order, and when
-it runs out things are dropped in the reverse order, the first line of this list first:
+The context budget is ``Config.context_tokens`` (tokens estimated at 4 bytes each). The context holds, from the
+least to the most important, and when it does not fit it is dropped in this order, the first line first:
 
 1. search hits for the goal's key terms (rg / index snippets)            - dropped first
 2. the repo map
-3. older session history (``--continue``), oldest messages first
+3. session history (``--continue``): at most a quarter of the budget, the oldest messages left out first
 4. recent applied changes of this session
 5. ``AGENTS.md``
 6. files that define a symbol the goal names: first cut to their relevant regions plus an outline, then dropped,
