@@ -29,8 +29,12 @@ CHARS_PER_TOKEN = 4  # a deterministic estimate; no tokenizer needed
 LINE_CHARS = 100
 # Names defined in more places than this are too generic to say which definition a mention means.
 MAX_DEFINERS = 24
-FOCUS_FILE_WEIGHT = 20.0
-NEIGHBOUR_WEIGHT = 3.0
+# A definition's score is about 0 to 10 from references alone (log of the referring files); the goal's
+# nearness is added on top, so it outranks popularity.
+WANTED_NAME_BONUS = 14.0
+USED_BY_FOCUS_BONUS = 10.0
+IN_FOCUS_FILE_BONUS = 8.0
+NEIGHBOUR_BONUS = 1.0
 
 
 def repo_map(
@@ -69,36 +73,38 @@ def rank_definitions(
     focus_dirs = {_parent(f) for f in focus_files}
     wanted = set(focus_identifiers)
 
-    def weight_of_file(path: str) -> float:
-        if path in focus:
-            return FOCUS_FILE_WEIGHT
-        if _parent(path) in focus_dirs:
-            return NEIGHBOUR_WEIGHT
-        return 1.0
-
-    # For each name: the weighted references to it, per referring file (several uses count, but less).
+    # For each name: the references to it, per referring file (several uses count, but less).
     incoming_by_file: dict[str, dict[str, float]] = {}
     incoming_total: dict[str, float] = {}
     for name in sorted(definers):
-        per_file = {path: weight_of_file(path) * math.sqrt(count) for path, count in references.get(name, ())}
+        per_file = {path: math.sqrt(count) for path, count in references.get(name, ())}
         incoming_by_file[name] = per_file
         incoming_total[name] = math.fsum(per_file[path] for path in sorted(per_file))
 
+    total_files = max(2, index.file_count())
     scored: list[tuple[float, Symbol]] = []
     for d in definitions:
         count = len(definers[d.name])
+        referring = incoming_by_file[d.name]
         # References from the defining file itself say little about its importance elsewhere.
-        incoming = max(0.0, incoming_total[d.name] - incoming_by_file[d.name].get(d.path, 0.0))
+        incoming = max(0.0, incoming_total[d.name] - referring.get(d.path, 0.0))
         if count > MAX_DEFINERS:
             incoming = 0.0
         score = math.log1p(incoming / count) * _name_weight(d.name)
         score += 0.01 * _kind_weight(d.kind)  # a class outranks a helper nobody mentions
-        if d.path in focus:
-            score = score * 2 + 2.0
-        elif _parent(d.path) in focus_dirs:
-            score *= 1.3
+        # Nearness to the goal: its names first, then what its files use, then what they define.
         if d.name in wanted:
-            score = score * 3 + 5.0
+            score += WANTED_NAME_BONUS
+        if count <= MAX_DEFINERS and any(path in referring for path in focus_files if path != d.path):
+            # Rarer names say more: a call of `replace` or `super` may mean anything.
+            rarity = (
+                math.log(total_files / len(referring)) / math.log(total_files) if total_files > 1 else 1.0
+            )
+            score += USED_BY_FOCUS_BONUS * rarity / count
+        if d.path in focus:
+            score += IN_FOCUS_FILE_BONUS
+        elif _parent(d.path) in focus_dirs:
+            score += NEIGHBOUR_BONUS
         scored.append((round(score, 9), d))
     scored.sort(key=lambda item: (-item[0], item[1].path, item[1].line, item[1].name, item[1].kind))
     return scored

@@ -93,3 +93,12 @@ def test_a_cached_map_is_dropped_when_the_index_changes(project: Path) -> None:
         index.update_file("core/util.py")
         after = repo_map(index)
     assert "slugify_everything" in after and "slugify_everything" not in before
+
+
+def test_what_the_goal_files_use_outranks_what_is_popular(project: Path) -> None:
+    make_project(project)
+    (project / "jobs" / "nightly.py").write_text("def run():\n    slugify('z')\n")
+    with SymbolIndex.open(project) as index:
+        text = repo_map(index, focus_files=["jobs/nightly.py"], token_budget=30)
+    # connect is called from three files, slugify from two; but the goal's file uses slugify.
+    assert text.startswith("jobs/nightly.py:\n    1: def run():\ncore/util.py:\n    1: def slugify(text):\n")
