@@ -17,6 +17,7 @@ from app.context.mentions import Resolution, is_secret, key_terms, resolve_menti
 from app.llm.prompts import (
     DROP_AGENTS,
     DROP_CHANGES,
+    DROP_HEALTH,
     DROP_REPO_MAP,
     DROP_SEARCH,
     FileContext,
@@ -219,6 +220,35 @@ def _changes_section(session: Any, limit: int = 5) -> Section | None:
     return Section("changes", "Recent applied changes in this session", "\n".join(lines), DROP_CHANGES)
 
 
+def _health_section(session: Any, limit: int = 12) -> Section | None:
+    """Failing tests, diagnostics and log errors the background services saved in the session."""
+    snapshot = session.background() or {}
+    lines: list[str] = []
+    tests = snapshot.get("tests") or {}
+    if tests.get("failed") or tests.get("errors"):
+        lines.append(
+            f"Last test run (`{tests.get('command', '')}`): {tests.get('passed', 0)} passed, "
+            f"{tests.get('failed', 0)} failed, {tests.get('errors', 0)} errors"
+        )
+        for failure in (tests.get("failures") or [])[:limit]:
+            message = str(failure.get("message", ""))[:300]
+            lines.append(f"- {failure.get('test_id')} ({failure.get('file')}:{failure.get('line')}): {message}")
+    diagnostics = [
+        f"- {path}:{d.get('line')}: {d.get('severity', '')}: {str(d.get('message', ''))[:200]}"
+        for path, items in sorted((snapshot.get("diagnostics") or {}).items())
+        for d in items
+    ]
+    if diagnostics:
+        lines.append("Diagnostics:")
+        lines.extend(diagnostics[: limit * 2])
+    errors = (snapshot.get("log_errors") or [])[-3:]
+    for error in errors:
+        lines.append(f"Log error in {error.get('path')}:\n{str(error.get('entry', ''))[:800]}")
+    if not lines:
+        return None
+    return Section("health", "Project health (tests, diagnostics, logs)", "\n".join(lines), DROP_HEALTH)
+
+
 def _repo_map_section(located: Located, mentioned: list[str], budget: int) -> Section | None:
     if located.index is None:
         return None
@@ -250,9 +280,9 @@ def context_sections(
     repo_map = _repo_map_section(located, mentioned, max(500, budget // 8))
     if repo_map is not None:
         sections.append(repo_map)
-    changes = _changes_section(session)
-    if changes is not None:
-        sections.append(changes)
+    for extra in (_changes_section(session), _health_section(session)):
+        if extra is not None:
+            sections.append(extra)
     agents = read_for_model(root, "AGENTS.md")
     if agents is not None:
         sections.append(Section("agents", "Project instructions (AGENTS.md)", agents[0], DROP_AGENTS))

@@ -7,10 +7,11 @@ least to the most important, and when it does not fit it is dropped in this orde
 2. the repo map
 3. session history (``--continue``): at most a quarter of the budget, the oldest messages left out first
 4. recent applied changes of this session
-5. ``AGENTS.md``
-6. files that define a symbol the goal names: first cut to their relevant regions plus an outline, then dropped,
+5. the project's health from the session's background snapshot: failing tests, diagnostics, log errors
+6. ``AGENTS.md``
+7. files that define a symbol the goal names: first cut to their relevant regions plus an outline, then dropped,
    the least certain first
-7. files the goal names by path, file name or module name                - never dropped: when they alone
+8. files the goal names by path, file name or module name                - never dropped: when they alone
    exceed the budget, the largest are cut to their relevant regions plus an outline (and the model may READ them)
 
 A file over ``Config.max_file_tokens`` is always sent as relevant regions plus an outline.
@@ -176,7 +177,7 @@ class Section:
 
 
 # Drop ranks of the sections (see the module docstring).
-DROP_SEARCH, DROP_REPO_MAP, DROP_CHANGES, DROP_AGENTS = 1, 2, 4, 5
+DROP_SEARCH, DROP_REPO_MAP, DROP_CHANGES, DROP_HEALTH, DROP_AGENTS = 1, 2, 4, 5, 6
 
 
 @dataclass

@@ -157,3 +157,36 @@ async def test_plain_words_are_a_guess_only_when_nothing_is_named(shop: Path, mo
     )
     assert USERS in text
     assert "### shop/empty.py" not in text  # no file section for it (a search hit line may still name it)
+
+
+async def test_health_and_recent_changes_ride_along(shop: Path, model_server) -> None:
+    from app.session.store import ProjectStore
+
+    session = ProjectStore(shop).session("main", activate=True)
+    session.save_background(
+        {
+            "version": 1,
+            "tests": {
+                "command": "pytest -q",
+                "passed": 3,
+                "failed": 1,
+                "errors": 0,
+                "failures": [
+                    {
+                        "test_id": "tests/test_users.py::test_label",
+                        "file": "tests/test_users.py",
+                        "line": 7,
+                        "message": "AssertionError: FAILURE-MARKER",
+                    }
+                ],
+            },
+            "diagnostics": {},
+            "log_errors": [],
+        }
+    )
+    session.record_change(
+        {"goal": "an earlier goal CHANGE-MARKER", "files": ["shop/users.py"], "commit": "abc"}
+    )
+    text = await _planning_request(shop, model_server, "fix the failing test of shop/users.py")
+    assert "FAILURE-MARKER" in text and "tests/test_users.py::test_label" in text
+    assert "an earlier goal CHANGE-MARKER (shop/users.py; commit abc)" in text
