@@ -103,11 +103,25 @@ def _checkin_filter(repo: Any) -> Any:
 def _tree_entry(repo: Any, tree_id: bytes | None, path: bytes) -> tuple[int, bytes] | None:
     if tree_id is None:
         return None
+    from dulwich.errors import NotTreeError
+    from dulwich.objects import SubmoduleEncountered
+
     try:
         mode, sha = repo[tree_id].lookup_path(repo.object_store.__getitem__, path)
-    except KeyError:
-        return None
+    except (KeyError, NotTreeError, SubmoduleEncountered):
+        return None  # absent, under a file, or inside a submodule (see _inside_submodule)
     return int(mode), sha
+
+
+def _inside_submodule(repo: Any, tree_id: bytes | None, path: bytes) -> bool:
+    parts = path.split(b"/")
+    for end in range(1, len(parts)):
+        entry = _tree_entry(repo, tree_id, b"/".join(parts[:end]))
+        if entry is None:
+            return False
+        if entry[0] == 0o160000:
+            return True
+    return False
 
 
 def _file_mode(real: Path, previous: int | None) -> int:
@@ -180,6 +194,8 @@ def _commit(repo: Any, root: Path, changes: Sequence[PathChange], message: str) 
         in_head = _tree_entry(repo, head_tree, key)
         if in_head is None and key not in index and ignored(change.path):
             continue  # an ignored, untracked file (build output, local settings) stays out of git
+        if in_head is None and _inside_submodule(repo, head_tree, key):
+            continue  # the submodule's own repository holds it; this one only records its commit
         head_bytes = repo[in_head[1]].data if in_head else None
         before, after = clean(change.before, key), clean(change.after, key)
         content = _content_to_commit(head_bytes, before, after)

@@ -190,3 +190,20 @@ def test_busy_git_leaves_the_change_applied_with_a_warning_and_git_consistent(re
     assert "four\n" in (repo / "a.py").read_text()
     assert git(repo, "rev-parse", "HEAD") == head
     assert git(repo, "status", "--porcelain") == " M a.py\n"
+
+
+def test_files_inside_a_submodule_stay_out_of_the_outer_commit(repo: Path, tmp_path: Path) -> None:
+    inner = tmp_path / "inner"
+    inner.mkdir()
+    git(inner, "init", "-q", "-b", "main")
+    (inner / "x.py").write_text("x = 1\n")
+    git(inner, "add", ".")
+    git(inner, "commit", "-q", "-m", "inner")
+    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(inner), "sub")
+    git(repo, "commit", "-q", "-m", "submodule")
+    record = apply(repo, replace("sub/x.py", "x = 1\n", "x = 2\n") + replace("a.py", "line 1\n", "one\n"))
+    assert (repo / "sub/x.py").read_text() == "x = 2\n"
+    assert record["commit"], record.get("warning")
+    assert git(repo, "show", "--name-only", "--format=", record["commit"]).split() == ["a.py"]
+    assert git(repo, "ls-tree", "HEAD", "sub").startswith("160000 commit ")
+    fsck_ok(repo)
