@@ -162,7 +162,7 @@ class _Build:
         located = await asyncio.to_thread(preread.locate, root, goal, self.index)
         res = located.resolution
         self.named_explicitly = {f.path for f in res.files if f.explicit}
-        detail = f"{len(res.files)} file(s) named, {len(located.hits)} search hit(s)"
+        detail = f"{len(res.files)} file(s) for the goal, {len(located.hits)} search hit(s)"
         yield self.finish(Stage.LOCATE, detail)
         for missing in res.unresolved:
             yield Info(f"{missing}: named in the goal but not found in the project")
@@ -402,7 +402,7 @@ class _Build:
                     yield event
                 return
             reason = decision.feedback or "rejected"
-            yield self.finish(Stage.CONFIRM, "rejected")
+            yield self.finish(Stage.CONFIRM, "not applied")
             yield Rejected(reason=reason)
             self.note(f"proposal rejected: {reason}")
             summary = reason if reason.startswith("nothing applied") else f"nothing applied: {reason}"
