@@ -139,6 +139,10 @@ class LogTailer:
         self._polls = 0
         self._started = False
 
+    def follows(self, relpath: str) -> bool:
+        """Whether this project file is one of the followed logs."""
+        return str(self.root / relpath) in self._files
+
     def expand(self) -> list[str]:
         found: set[str] = set()
         for pattern in self.patterns:

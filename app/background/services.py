@@ -89,7 +89,13 @@ class BackgroundServices:
         if symbol_index is not None:
             sinks.append(index_sink(symbol_index))
         sinks.extend(extra_sinks or [])
-        self.watcher = FileWatcher(self.root, self.bus, sinks, step_ms=self.config.watch_step_ms)
+        self.watcher = FileWatcher(
+            self.root,
+            self.bus,
+            sinks,
+            step_ms=self.config.watch_step_ms,
+            exclude=self.logs.follows if self.logs is not None else None,
+        )
         self._remove_listener: Callable[[], None] | None = None
         self._saver: asyncio.Task[None] | None = None
         self._started = False

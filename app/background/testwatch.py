@@ -24,6 +24,28 @@ from app.background.supervisor import ServiceUnavailable
 from app.fix.parsers import parse_test_output
 
 DEFAULT_DEBOUNCE = 0.8
+# Only source and build files start a run: a test suite that writes logs, databases or reports into the tree
+# would otherwise start itself again for ever.
+TRIGGER_NAMES = frozenset(
+    {"Makefile", "Dockerfile", "package.json", "go.mod", "go.sum", "Cargo.toml", "Cargo.lock"}
+)
+TRIGGER_SUFFIXES = frozenset(
+    {
+        ".toml",
+        ".cfg",
+        ".ini",
+        ".json",
+        ".yaml",
+        ".yml",
+        ".lock",
+        ".mod",
+        ".sql",
+        ".html",
+        ".css",
+        ".scss",
+        ".vue",
+    }
+)
 OUTPUT_LIMIT = 2_000_000  # bytes of output kept for parsing (the tail)
 KILL_GRACE = 2.0
 
@@ -52,6 +74,15 @@ def detect_test_command(root: Path) -> str | None:
     if has_tests or uses_pytest:
         return f"{shlex.quote(_project_python(root))} -m pytest -q -rfE --tb=short"
     return None
+
+
+def triggers_tests(relpath: str) -> bool:
+    """Whether a change to this file should run the tests (source code and build configuration do)."""
+    from app.background.lsp import language_of
+
+    name = relpath.rsplit("/", 1)[-1]
+    suffix = os.path.splitext(name)[1].lower()
+    return name in TRIGGER_NAMES or suffix in TRIGGER_SUFFIXES or language_of(name) is not None
 
 
 def _project_python(root: Path) -> str:
@@ -90,7 +121,9 @@ class TestWatcher:
 
     async def on_files_changed(self, changed: list[str], removed: list[str]) -> None:
         """A watcher sink: schedule a run after the quiet period, cancelling one in progress."""
-        names = [*changed, *removed]
+        names = [name for name in (*changed, *removed) if triggers_tests(name)]
+        if not names:
+            return
         self._reason = f"{names[0]} changed" if len(names) == 1 else f"{len(names)} files changed"
         self.request_run(self._reason)
 

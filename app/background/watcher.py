@@ -34,6 +34,7 @@ class FileWatcher:
         *,
         step_ms: int = DEFAULT_STEP_MS,
         debounce_ms: int = DEFAULT_DEBOUNCE_MS,
+        exclude: Callable[[str], bool] | None = None,
     ) -> None:
         self.root = root.resolve()
         self.bus = bus
@@ -41,6 +42,8 @@ class FileWatcher:
         self.step_ms = step_ms
         self.debounce_ms = debounce_ms
         self.ignore = IgnoreFilter(self.root)
+        # Files another service owns (the log tailer's logs): their appends are not "changes" to report.
+        self.exclude = exclude
         self._stop = asyncio.Event()
         self.ready = asyncio.Event()
 
@@ -72,7 +75,7 @@ class FileWatcher:
         removed: set[str] = set()
         for path in absolute_paths:
             rel = self._relative(path)
-            if rel is None:
+            if rel is None or (self.exclude is not None and self.exclude(rel)):
                 continue
             # Judge by what is on disk now: an editor's save-by-rename shows as deleted + added.
             if os.path.isfile(path):

@@ -12,6 +12,7 @@ import psutil
 from app.background import (
     BackgroundServices,
     DiagnosticsUpdated,
+    FileChanged,
     LogError,
     ServiceStatus,
     TestRunFinished,
@@ -49,6 +50,8 @@ async def test_services_watch_a_project_and_the_snapshot_survives_a_resume(git_p
             handle.write("ERROR payment service unreachable\n")
         log_error = await next_event(subscription, lambda e: isinstance(e, LogError), 10)
         assert isinstance(log_error, LogError) and log_error.path == "logs/app.log"
+        # The followed log is the tailer's: its appends are not reported as file changes.
+        assert not any(isinstance(e, FileChanged) and "logs/app.log" in e.paths for e in services.bus.history)
 
         (root / "calc.py").write_text(
             "def add(a, b):\n    return a + b + offset\n\n\ndef brand_new_helper():\n    pass\n"

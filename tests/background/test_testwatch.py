@@ -11,7 +11,7 @@ from pathlib import Path
 import psutil
 
 from app.background.bus import EventBus, TestRunFinished, TestRunStarted
-from app.background.testwatch import TestWatcher, detect_test_command
+from app.background.testwatch import TestWatcher, detect_test_command, triggers_tests
 from app.fix.parsers import parse_test_output
 from tests.background.conftest import next_event
 
@@ -121,6 +121,15 @@ async def test_a_newer_run_cancels_the_older_and_ends_its_whole_process_group(pr
     await asyncio.sleep(0.1)
     assert not (_descendants() - before), "stopping the watcher left processes behind"
     assert marker.read_text().count("run") == 2
+
+
+async def test_only_source_and_build_files_start_a_run(project: Path) -> None:
+    watcher = TestWatcher(project, EventBus(), "true", run_on_start=False)
+    await watcher.on_files_changed(["reports/junit.xml", "app.log", "data.sqlite"], ["old.txt"])
+    assert not watcher._trigger.is_set()
+    await watcher.on_files_changed(["app.log", "src/calc.py"], [])
+    assert watcher._trigger.is_set()
+    assert all(triggers_tests(name) for name in ("pyproject.toml", "Makefile", "web/app.tsx", "go.mod"))
 
 
 def test_the_test_command_is_detected_per_kind_of_project(tmp_path: Path) -> None:

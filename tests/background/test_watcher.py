@@ -97,3 +97,21 @@ async def test_stopping_the_watcher_is_prompt(project: Path) -> None:
     began = time.monotonic()
     await _stop(watcher, task)
     assert time.monotonic() - began < 1.0
+
+
+async def test_outside_git_the_root_gitignore_is_applied(project: Path) -> None:
+    (project / ".gitignore").write_text("*.tmp\ncache/\n")
+    (project / "cache").mkdir()
+    calls: list[tuple[list[str], list[str]]] = []
+    bus, watcher, task = await _watching(project, calls)
+    subscription = bus.subscribe()
+    try:
+        (project / "scratch.tmp").write_text("x")
+        (project / "cache" / "blob.bin").write_text("x")
+        await asyncio.sleep(0.5)
+        (project / "kept.py").write_text("x = 1\n")
+        event = await next_event(subscription, lambda e: isinstance(e, FileChanged), 5)
+        assert isinstance(event, FileChanged) and event.paths == ("kept.py",)
+        assert [p for changed, removed in calls for p in [*changed, *removed]] == ["kept.py"]
+    finally:
+        await _stop(watcher, task)
