@@ -160,16 +160,15 @@ def unified_diff(path: str, hunks: Iterable[Hunk], *, created: bool = False, rem
     return f"--- {before}\n+++ {after}\n" + "".join(h.text for h in hunks)
 
 
-def _locate(
-    lines: Sequence[str], wanted: Sequence[str], expected: int, floor: int, anywhere: bool
-) -> int | None:
+def _locate(lines: Sequence[str], wanted: Sequence[str], expected: int, floor: int, full: bool) -> int | None:
+    """Where ``wanted`` sits: with the hunk's full context, at the expected place or its only place;
+    with trimmed context, only at its only place (a short run of lines at the expected place may be there
+    by coincidence, once other edits have moved things)."""
     n = len(wanted)
     if n == 0:
         return 0 if not lines else None  # only an empty file had no lines to anchor on
-    if floor <= expected and list(lines[expected : expected + n]) == list(wanted):
+    if full and floor <= expected and list(lines[expected : expected + n]) == list(wanted):
         return expected
-    if not anywhere:
-        return None
     first = wanted[0]
     found = [
         start
@@ -196,8 +195,8 @@ def apply_hunks(lines: Sequence[str], hunks: Iterable[Hunk], *, reverse: bool = 
 
     A hunk is found with all its context at its recorded place (shifted by the hunks before it), or at its
     only fitting place elsewhere. Failing that, with its context cut to one line and then none, but then only
-    at its recorded place: an edit of another session right next to ours does not block an undo, and a hunk
-    is never moved to a look-alike place on the strength of a line or two."""
+    where those lines occur exactly once: an edit of another session right next to ours does not block an
+    undo, and a hunk is never put on a look-alike place on the strength of a line or two."""
     result = list(lines)
     shift = 0
     floor = 0
@@ -213,7 +212,7 @@ def apply_hunks(lines: Sequence[str], hunks: Iterable[Hunk], *, reverse: bool = 
             if before and not wanted:
                 continue  # nothing left to recognise the place by
             full = cut_lead == 0 and cut_trail == 0
-            position = _locate(result, wanted, nominal + cut_lead + shift, floor, anywhere=full)
+            position = _locate(result, wanted, nominal + cut_lead + shift, floor, full)
             if position is not None:
                 break
         if position is None:
