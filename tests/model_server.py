@@ -32,7 +32,8 @@ Script format (a JSON object; in process the same as a dict)::
         "last_user_contains": "text" | [..],   # each string occurs in the last user message
         "request": 3,              # the request's 1-based number on this server
         "model": "name",
-        "stream": true
+        "stream": true,
+        "stream_options": true     # the request carries stream_options (or, with false, does not)
       },
       "times": 1,                  # how many requests this rule may answer (default: unlimited)
       "reply": "text",             # the assistant content, streamed in pieces
@@ -97,6 +98,8 @@ def rule_matches(when: dict[str, Any], body: dict[str, Any], number: int) -> boo
     if "request" in when and int(when["request"]) != number:
         return False
     if "model" in when and when["model"] != body.get("model"):
+        return False
+    if "stream_options" in when and bool(when["stream_options"]) != ("stream_options" in body):
         return False
     return not ("stream" in when and bool(when["stream"]) != bool(body.get("stream")))
 

@@ -252,3 +252,18 @@ async def test_outside_git_the_change_is_applied_without_a_commit(project: Path,
     assert applied.commit is None
     assert "return a - b" in (project / "calc" / "ops.py").read_text()
     assert not (project / ".git").exists()
+
+
+async def test_server_that_refuses_stream_options_is_asked_again_without(
+    calc_project: Path, model_server
+) -> None:
+    server = model_server(
+        [
+            {"when": {"stream_options": True}, "status": 400, "error": "unknown field: stream_options"},
+            {"reply": FIX_SUBTRACT},
+        ]
+    )
+    events = await _collect(_request(calc_project, server.base_url), _decider([Decision(DecisionKind.APPLY)]))
+    chats = server.chat_requests()
+    assert len(chats) == 2 and "stream_options" not in chats[1]["body"]
+    assert any(isinstance(e, Applied) for e in events)
