@@ -3,8 +3,11 @@ it is approved, and the attempts see each other."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
+
+import pytest
 
 from app.config import load_config
 from app.events import Decision, DecisionKind, DiffReady, Finished, FixAttempt, FixVerified
@@ -134,3 +137,51 @@ def test_no_test_command_is_one_clear_line(project: Path) -> None:
     assert result.stderr.strip() == (
         "ai: no test command configured or detected: set test_cmd in .ai-agent.toml or pass --test-cmd"
     )
+
+
+def test_headless_without_yes_applies_nothing_unless_auto_fix_is_on(broken: Path, model) -> None:
+    server = model([{"reply": RIGHT}])
+    before = snapshot(broken)
+    shown = run_ai("--fix", cwd=broken, env=env_for(server))
+    assert shown.returncode == 0, shown.stderr
+    assert "verified fix (attempt 1) for calc/ops.py" in shown.stdout
+    assert "nothing applied: run `ai --fix --yes` to apply the verified fix" in shown.stdout
+    assert snapshot(broken) == before
+
+    (broken / ".ai-agent.toml").write_text((broken / ".ai-agent.toml").read_text() + "auto_fix = true\n")
+    applied = run_ai("--fix", cwd=broken, env=env_for(server))
+    assert applied.returncode == 0, applied.stderr
+    assert (broken / "calc/ops.py").read_text() == FIXED_OPS
+    assert "applied a verified fix" in applied.stdout
+
+
+async def test_cancelling_mid_attempt_leaves_no_copy_and_no_change(
+    broken: Path, model, tmp_path: Path
+) -> None:
+    server = model([{"reply": RIGHT, "stall": 30.0, "stall_after": 5}])
+    before = snapshot(broken)
+    session = ProjectStore(broken).session("main")
+    config = load_config(broken, {"base_url": server.base_url, "model": "scripted-model"})
+    scratch_parent = tmp_path / "scratch"
+    scratch_parent.mkdir()
+    streaming = asyncio.Event()
+
+    async def consume() -> None:
+        request = FixRequest(broken, session, config, scratch_parent=scratch_parent)
+        async for event in run_fix(request, reject):
+            if isinstance(event, FixAttempt) and event.outcome == "started":
+                streaming.set()
+
+    task = asyncio.create_task(consume())
+    await asyncio.wait_for(streaming.wait(), 30)
+    await asyncio.sleep(0.3)  # the model has started answering, then stalls
+    assert len(list(scratch_parent.iterdir())) == 1  # the copy exists while the attempt runs
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert list(scratch_parent.iterdir()) == []
+    assert snapshot(broken) == before
+
+
+async def reject(_ready: DiffReady) -> Decision:
+    return Decision(DecisionKind.REJECT)
