@@ -129,12 +129,16 @@ def test_apply_then_undo_restores_every_byte(
     )
     for name in names:
         (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_bytes(data.draw(_file).encode())
+        text = data.draw(_file)
+        if data.draw(st.booleans()):
+            text = text.rstrip("\n")  # no final newline
+        bom = b"\xef\xbb\xbf" if data.draw(st.booleans()) else b""
+        (root / name).write_bytes(bom + text.encode())
     before = snapshot(root)
     answer = ""
     for name in names:
-        lines = (root / name).read_text().replace("\r\n", "\n").splitlines(keepends=True)
-        unique = [line for line in lines if lines.count(line) == 1]
+        lines = (root / name).read_text(encoding="utf-8-sig").replace("\r\n", "\n").split("\n")
+        unique = [line + "\n" for line in lines if lines.count(line) == 1 and line.strip()]
         if unique:
             anchor = data.draw(st.sampled_from(unique))
             answer += replace(name, anchor, data.draw(_file).replace("\r\n", "\n"))
