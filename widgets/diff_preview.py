@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from rich.console import Group
 from rich.syntax import Syntax
 from rich.text import Text
 from textual.binding import Binding
@@ -49,10 +50,12 @@ class HunkView(Static, can_focus=False):
         self.text = text
 
     def render_hunk(self, rejected: bool) -> None:
-        mark = Text("[ ] skip" if rejected else "[x] keep", style="bold red" if rejected else "bold green")
-        title = Text.assemble(mark, f"  hunk {self.index + 1}")
-        self.border_title = title.plain
-        self.update(Syntax(self.text, "diff", theme="ansi_dark", word_wrap=True, background_color="default"))
+        mark = Text.assemble(
+            ("[ ] skip" if rejected else "[x] keep", "bold red" if rejected else "bold green"),
+            (f"  hunk {self.index + 1}", "dim"),
+        )
+        syntax = Syntax(self.text, "diff", theme="ansi_dark", word_wrap=True, background_color="default")
+        self.update(Group(mark, syntax))
         self.set_class(rejected, "-rejected")
 
 

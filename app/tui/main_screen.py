@@ -139,6 +139,12 @@ class MainScreen(SessionScreen):
         self.query_one(GoalInput).focus()
         self.open_session(self.session_name, then_goal=self.initial_goal)
 
+    def on_unmount(self) -> None:
+        # Quitting mid-build: the pipeline's thread must end too (a pending decision becomes a rejection),
+        # or the process would wait for it on exit.
+        if self.bridge is not None:
+            self.bridge.cancel()
+
     def on_resize(self) -> None:
         # Below 100 columns the sidebar folds away (ctrl+b brings it back) so chat and diff stay readable.
         self.set_class(self.size.width < 100, "-narrow")

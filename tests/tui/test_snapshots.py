@@ -1,0 +1,140 @@
+"""Snapshot tests of the key screens (pytest-textual-snapshot): empty workspace, streaming, diff approval,
+error feed, and the narrow layout. Time, paths and token counts are frozen; `--snapshot-update` rewrites them
+after a deliberate change (look at the report first)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.config import Config
+from app.events import (
+    BlockCompleted,
+    ErrorEvent,
+    FilesRead,
+    Info,
+    ProseDelta,
+    Stage,
+    StageFinished,
+    StageStarted,
+    Usage,
+)
+from app.session.store import ProjectStore
+from app.tui import make_app
+from tests.conftest import git
+from tests.model_server import ScriptedModelServer
+from tests.tui.conftest import FROZEN_TIME, history_document, wait_for_session, wait_until
+from widgets.approval import ApprovalScreen
+
+STAMP = "2026-01-02T03:04:05+00:00"
+SIZE = (120, 36)
+PLAN = "Plan:\n\n1. make `subtract` subtract\n2. keep `add` as it is\n\n"
+REPLY = (
+    PLAN + "<<<<<<< REPLACE calc/ops.py\ndef subtract(a, b):\n    return a + b\n=======\n"
+    "def subtract(a, b):\n    return a - b\n>>>>>>> END\n"
+)
+
+
+@pytest.fixture(autouse=True)
+def frozen_store_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("app.session.store.now_iso", lambda: STAMP)
+    monkeypatch.delenv("EDITOR", raising=False)
+
+
+def app_for(root: Path, session: str = "main", config: Config | None = None):
+    return make_app(root, session, config=config or Config(), clock=lambda: FROZEN_TIME, label="~/src/shop")
+
+
+def with_sessions(root: Path) -> None:
+    store = ProjectStore(root)
+    for name, count in (("auth-refactor", 6), ("dark-mode", 2)):
+        store.import_session(history_document(name, count))
+
+
+async def open_main(pilot) -> None:
+    await wait_for_session(pilot, "main")
+
+
+def test_empty_workspace(snap_compare, project: Path) -> None:
+    assert snap_compare(app_for(project), terminal_size=SIZE, run_before=open_main)
+
+
+def test_empty_workspace_at_80x24(snap_compare, project: Path) -> None:
+    assert snap_compare(app_for(project), terminal_size=(80, 24), run_before=open_main)
+
+
+def test_streaming_plan(snap_compare, project: Path) -> None:
+    with_sessions(project)
+    config = Config(base_url="http://127.0.0.1:9/v1", model="gpt-4o-mini")
+
+    async def streaming(pilot) -> None:
+        await open_main(pilot)
+        screen = pilot.app.main_screen
+        for stage in (Stage.GOAL, Stage.LOCATE, Stage.READ, Stage.CONTEXT):
+            await screen.show_event(StageStarted(stage))
+            await screen.show_event(StageFinished(stage))
+        await screen.chat.add_message("user", "make subtract subtract in calc/ops.py")
+        await screen.show_event(FilesRead(("calc/ops.py", "calc/__init__.py")))
+        await screen.show_event(StageStarted(Stage.PLAN))
+        for start in range(0, len(PLAN), 7):
+            await screen.show_event(ProseDelta(PLAN[start : start + 7]))
+        await screen.show_event(StageFinished(Stage.PLAN))
+        await screen.show_event(StageStarted(Stage.EDIT))
+        await screen.show_event(BlockCompleted(0, "REPLACE", "calc/ops.py"))
+        await pilot.pause(0.3)
+
+    assert snap_compare(app_for(project, config=config), terminal_size=SIZE, run_before=streaming)
+
+
+def test_error_feed(snap_compare, project: Path) -> None:
+    config = Config(base_url="http://127.0.0.1:9/v1", model="gpt-4o-mini")
+
+    async def failing(pilot) -> None:
+        await open_main(pilot)
+        screen = pilot.app.main_screen
+        await screen.chat.add_message("user", "add a dark mode")
+        await screen.show_event(StageStarted(Stage.GOAL))
+        await screen.show_event(StageFinished(Stage.GOAL))
+        await screen.show_event(StageStarted(Stage.PLAN))
+        await screen.show_event(Info("tests: 41 passed"))
+        await screen.show_event(Usage(1200, 0, 1200))
+        await screen.show_event(
+            ErrorEvent(
+                "the model endpoint refused the connection after 3 attempts; check OPENAI_BASE_URL",
+                stage=Stage.PLAN,
+                fatal=True,
+            )
+        )
+        await pilot.pause(0.2)
+
+    assert snap_compare(app_for(project, config=config), terminal_size=SIZE, run_before=failing)
+
+
+def test_diff_approval(snap_compare, git_project: Path) -> None:
+    """The real pipeline against the scripted model, stopped at the approval."""
+    (git_project / "calc").mkdir()
+    (git_project / "calc" / "ops.py").write_text(
+        "def add(a, b):\n    return a + b\n\n\ndef subtract(a, b):\n    return a + b\n"
+    )
+    git(git_project, "add", ".")
+    git(git_project, "commit", "-q", "-m", "calc")
+    script = {"default": {"reply": REPLY, "usage": {"prompt_tokens": 1500, "completion_tokens": 60}}}
+    with ScriptedModelServer(script) as server:
+        config = Config(
+            base_url=server.base_url, api_key="k", model="gpt-4o-mini", lsp=False, watch_tests=False
+        )
+        app = make_app(
+            git_project,
+            "main",
+            config=config,
+            initial_goal="make subtract subtract in calc/ops.py",
+            clock=lambda: FROZEN_TIME,
+            label="~/src/shop",
+        )
+
+        async def approval(pilot) -> None:
+            await wait_until(pilot, lambda: isinstance(pilot.app.screen, ApprovalScreen), what="approval")
+            await pilot.pause(0.3)
+
+        assert snap_compare(app, terminal_size=SIZE, run_before=approval)
