@@ -6,12 +6,19 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 AI_BIN = Path(sys.executable).with_name("ai")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Module- and session-scoped fixtures run before the per-test fixture below: give them a data root too,
+    # so nothing a test does ever reaches the real ~/.ai-agent.
+    os.environ["AI_AGENT_HOME"] = tempfile.mkdtemp(prefix="ai-home-session-")
 
 
 @pytest.fixture(autouse=True)
