@@ -19,6 +19,23 @@ def pytest_configure(config: pytest.Config) -> None:
     # Module- and session-scoped fixtures run before the per-test fixture below: give them a data root too,
     # so nothing a test does ever reaches the real ~/.ai-agent.
     os.environ["AI_AGENT_HOME"] = tempfile.mkdtemp(prefix="ai-home-session-")
+    config.stash[_REAL_HOME_STATE] = _real_home_state()
+
+
+_REAL_HOME = Path.home() / ".ai-agent"
+_REAL_HOME_STATE = pytest.StashKey[object]()
+
+
+def _real_home_state() -> object:
+    if not _REAL_HOME.exists():
+        return None
+    return sorted((str(p), p.stat().st_mtime_ns) for p in _REAL_HOME.rglob("*"))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _real_home_state() != session.config.stash.get(_REAL_HOME_STATE, None):
+        print(f"\nerror: the test run wrote to the real {_REAL_HOME}; tests must use AI_AGENT_HOME")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(autouse=True)
