@@ -8,6 +8,8 @@ fit; recent changes fill what is left. A file that does not fit is named so the 
 
 from __future__ import annotations
 
+import posixpath
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,8 +80,48 @@ def frame_files(errors: list[ParsedError]) -> list[str]:
     return files
 
 
+_TEST_NAME = re.compile(
+    r"(^|/)(test_[^/]*\.py|[^/]*_test\.(py|go)|[^/]*\.(test|spec)\.[jt]sx?|conftest\.py)$"
+)
+_PY_IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))", re.M)
+_JS_IMPORT = re.compile(r"""(?:from\s+|require\(\s*|import\(\s*)['"](\.{1,2}/[^'"]+)['"]""")
+
+
+def companion_files(root: Path, files: list[str]) -> list[str]:
+    """The code a failing test exercises when its stack stays inside the test (an assertion on a returned
+    value): the project modules a Python or JS/TS test imports, the package's other files for a Go test."""
+    found: list[str] = []
+    for name in files:
+        if not _TEST_NAME.search(name):
+            continue
+        try:
+            text = (root / name).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        folder = name.rsplit("/", 1)[0] if "/" in name else ""
+        if name.endswith(".py"):
+            for match in _PY_IMPORT.finditer(text):
+                module = (match.group(1) or match.group(2)).replace(".", "/")
+                for base in ("", "src/"):
+                    for candidate in (f"{base}{module}.py", f"{base}{module}/__init__.py"):
+                        if (root / candidate).is_file():
+                            found.append(candidate)
+        elif name.endswith(".go"):
+            for sibling in sorted((root / folder).glob("*.go")):
+                if not sibling.name.endswith("_test.go"):
+                    found.append(f"{folder}/{sibling.name}" if folder else sibling.name)
+        else:
+            for match in _JS_IMPORT.finditer(text):
+                target = posixpath.normpath(posixpath.join(folder, match.group(1)))
+                for suffix in ("", ".ts", ".tsx", ".js", ".jsx", "/index.ts", "/index.js"):
+                    if (root / (target + suffix)).is_file():
+                        found.append(target + suffix)
+                        break
+    return [f for i, f in enumerate(found) if f not in files and f not in found[:i]]
+
+
 def files_section(
-    root: Path, paths: list[str], budget_tokens: int, send_secrets: bool
+    root: Path, paths: list[str], budget_tokens: int, send_secrets: bool, stack: tuple[str, ...] = ()
 ) -> tuple[str, list[str], list[str]]:
     """The files rendered in full within the budget: (text, sent paths, paths left out with why)."""
     from app.context.mentions import is_secret
@@ -98,7 +140,8 @@ def files_section(
         except (OSError, UnicodeDecodeError):
             left_out.append(f"{path} (not a readable text file)")
             continue
-        text = FileContext(path=path, content=content, reason="in the failure's stack").render()
+        reason = "in the failure's stack" if path in stack else "code the failing test uses"
+        text = FileContext(path=path, content=content, reason=reason).render()
         cost = estimate_tokens(text)
         if sent and used + cost > budget_tokens:
             left_out.append(f"{path} (over the context budget: ask with READ)")
@@ -108,7 +151,7 @@ def files_section(
         used += cost
     if not rendered:
         return "", sent, left_out
-    head = "# Files in the failure's stack (full, current content)\n"
+    head = "# Files of the failure (full, current content)\n"
     return head + "\n".join(rendered), sent, left_out
 
 
@@ -175,11 +218,13 @@ def fix_message(
     earlier = attempts_section(attempts)
     recent = recent_changes_section(changes)
     fixed_cost = estimate_tokens(failure + earlier + INSTRUCTIONS)
+    stack_files = frame_files(errors)
     files_text, sent, left_out = files_section(
         root,
-        frame_files(errors),
+        stack_files + companion_files(root, stack_files),
         max(1_000, budget_tokens - fixed_cost - estimate_tokens(recent)),
         send_secrets,
+        tuple(stack_files),
     )
     parts = [failure, files_text]
     if left_out:

@@ -185,3 +185,38 @@ async def test_cancelling_mid_attempt_leaves_no_copy_and_no_change(
 
 async def reject(_ready: DiffReady) -> Decision:
     return Decision(DecisionKind.REJECT)
+
+
+def test_the_code_a_test_uses_is_sent_when_the_stack_stays_in_the_test(tmp_path: Path) -> None:
+    from app.fix.errors import Frame, ParsedError
+    from app.fix.prompt import fix_message
+
+    (tmp_path / "calc").mkdir()
+    (tmp_path / "calc/ops.py").write_text("def add(a, b):\n    return a - b\n")
+    (tmp_path / "calc/__init__.py").write_text("")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests/test_ops.py").write_text(
+        "from calc.ops import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
+    )
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web/sum.ts").write_text("export const sum = (a: number) => a;\n")
+    (tmp_path / "web/sum.test.ts").write_text("import { sum } from './sum';\n")
+    failures = [
+        ParsedError(
+            "tests/test_ops.py",
+            5,
+            0,
+            "assert -1 == 3",
+            "AssertionError",
+            (Frame("tests/test_ops.py", 5, "test_add"),),
+            "pytest",
+            "",
+            "tests/test_ops.py::test_add",
+        ),
+        ParsedError(
+            "web/sum.test.ts", 1, 0, "expected 3", "AssertionError", (Frame("web/sum.test.ts", 1),), "node"
+        ),
+    ]
+    text, sent, _ = fix_message(tmp_path, failures, "pytest", [], [], 20_000)
+    assert sent == ["tests/test_ops.py", "web/sum.test.ts", "calc/ops.py", "web/sum.ts"]
+    assert "### calc/ops.py (full file, 2 lines; code the failing test uses)" in text
