@@ -74,8 +74,8 @@ def frame_files(errors: list[ParsedError]) -> list[str]:
             if name not in files:
                 files.append(name)
         if error.test_id and "::" in error.test_id:
-            test_file = error.test_id.split("::", 1)[0]
-            if test_file not in files:
+            test_file = error.test_id.split("::", 1)[0]  # pytest's node id starts with the test's file
+            if "." in test_file.rsplit("/", 1)[-1] and test_file not in files:
                 files.append(test_file)
     return files
 
