@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import orjson
+
 from app.context import indexdb
 from app.context.extract import FileRecord, extract_batch, extract_file
 from app.context.indexdb import IndexCorrupt, Writer
@@ -372,37 +374,78 @@ class SymbolIndex:
         return [row[0] for row in rows]
 
     # -- for the repo map ------------------------------------------------------------------------------------
+    # Each answer is one SQL aggregate or one lookup by name, so the map never loads the whole index: at 100k
+    # files that is hundreds of thousands of definitions and millions of references.
 
-    def all_definitions(self) -> list[Symbol]:
+    def definition_count(self, kinds: Sequence[str]) -> int:
         rows = self._query(
+            "SELECT COUNT(*) FROM defs WHERE kind IN (SELECT value FROM json_each(?))", (_json(kinds),)
+        )
+        return int(rows[0][0]) if rows else 0
+
+    def reference_stats(self) -> dict[str, tuple[int, int]]:
+        """name -> (how many files refer to it, their uses counted up to 3 a file)."""
+        rows = self._query("SELECT name, COUNT(*), SUM(MIN(uses, 3)) FROM refs GROUP BY name ORDER BY name")
+        return {name: (int(files), int(weight)) for name, files, weight in rows}
+
+    def definitions_for_map(
+        self, kinds: Sequence[str], names: Sequence[str] | None, paths: Sequence[str], dirs: Sequence[str]
+    ) -> list[Symbol]:
+        """Definitions of these kinds: all of them (`names` None), or those named, in the files named, or in
+        files directly inside the directories named. Sorted by path, line, name, kind."""
+        select = (
             "SELECT d.name, d.kind, f.path, d.line, d.end_line FROM defs d JOIN files f ON f.id = d.file_id "
-            "ORDER BY f.path, d.line, d.name, d.kind"
+            "WHERE d.kind IN (SELECT value FROM json_each(?1)) AND "
         )
-        return [Symbol(*row) for row in rows]
+        kinds_json = _json(kinds)
+        if names is None:
+            rows = self._query(select + "1", (kinds_json,))
+        else:
+            rows = self._query(
+                select + "d.name IN (SELECT value FROM json_each(?2))", (kinds_json, _json(names))
+            )
+            rows += self._query(
+                select + "f.path IN (SELECT value FROM json_each(?2))", (kinds_json, _json(paths))
+            )
+            for directory in dirs:
+                prefix = f"{directory}/" if directory else ""
+                rows += self._query(
+                    select
+                    + "substr(f.path, 1, length(?2)) = ?2 AND instr(substr(f.path, length(?2) + 1), '/') = 0",
+                    (kinds_json, prefix),
+                )
+        unique = sorted(set(rows), key=lambda row: (row[2], row[3], row[0], row[1], row[4]))
+        return [Symbol(*row) for row in unique]
 
-    def reference_counts(self) -> dict[str, list[tuple[str, int]]]:
-        """For each referenced name, (path, how many references) of the files referring to it, by path."""
-        counts: dict[str, list[tuple[str, int]]] = {}
+    def definer_counts(self, kinds: Sequence[str], names: Sequence[str]) -> dict[str, int]:
+        """name -> how many files define it (with one of these kinds)."""
         rows = self._query(
-            "SELECT f.path, d.symbols FROM files f JOIN filedata d ON d.file_id = f.id "
-            "WHERE f.lang NOT IN ('text', 'skipped') ORDER BY f.path"
+            "SELECT name, COUNT(DISTINCT file_id) FROM defs WHERE kind IN (SELECT value FROM json_each(?)) "
+            "AND name IN (SELECT value FROM json_each(?)) GROUP BY name",
+            (_json(kinds), _json(names)),
         )
-        for path, blob in rows:
-            per_file: dict[str, int] = {}
-            for name, kind, _line, _end in indexdb.unpack_symbols(blob):
-                if kind == REFERENCE:
-                    per_file[name] = per_file.get(name, 0) + 1
-            for name in sorted(per_file):
-                counts.setdefault(name, []).append((path, per_file[name]))
-        return counts
+        return {name: int(count) for name, count in rows}
 
-    def postings_for(self, names: Sequence[str]) -> dict[str, list[str]]:
-        """For each name, the sorted paths of files containing it (one pass over ids, one over paths)."""
-        id_lists: dict[str, list[int]] = {}
-        for name in names:
-            id_lists[name] = self._ids_with_token(name)
-        path_of = dict(self._query("SELECT id, path FROM files"))
-        return {name: sorted(path_of[i] for i in ids if i in path_of) for name, ids in id_lists.items()}
+    def self_reference_weights(self, names: Sequence[str]) -> dict[tuple[str, str], int]:
+        """(name, path) -> uses up to 3, where the file defining the name also refers to it."""
+        rows = self._query(
+            "SELECT DISTINCT d.name, f.path, MIN(r.uses, 3) FROM defs d "
+            "JOIN refs r ON r.name = d.name AND r.file_id = d.file_id JOIN files f ON f.id = d.file_id "
+            "WHERE d.name IN (SELECT value FROM json_each(?))",
+            (_json(names),),
+        )
+        return {(name, path): int(weight) for name, path, weight in rows}
+
+    def names_used_by(self, paths: Sequence[str]) -> dict[str, frozenset[str]]:
+        """path -> the names that file refers to."""
+        found: dict[str, set[str]] = {path: set() for path in paths}
+        for path, name in self._query(
+            "SELECT f.path, r.name FROM refs r JOIN files f ON f.id = r.file_id "
+            "WHERE f.path IN (SELECT value FROM json_each(?))",
+            (_json(paths),),
+        ):
+            found[path].add(name)
+        return {path: frozenset(names) for path, names in found.items()}
 
     def cached_map(self, key: str) -> str | None:
         rows = self._query("SELECT text FROM repomap_cache WHERE key = ?", (key,))
@@ -434,6 +477,10 @@ def fuzzy_score(needle: str, name: str) -> float:
 
 def _like_escape(ch: str) -> str:
     return "\\" + ch if ch in "%_\\" else ch
+
+
+def _json(values: Sequence[str]) -> str:
+    return orjson.dumps(list(values)).decode()
 
 
 def _json_ids(ids: Sequence[int]) -> str:

@@ -29,7 +29,7 @@ from app.context.languages import REFERENCE
 
 # Bump on any change of the schema, of what a file's record holds (queries, tokenizer) or of the inventory's
 # filters (a refresh trusts that stored paths passed them): an index of another version is rebuilt.
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 
 SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -39,6 +39,7 @@ CREATE TABLE files(
 CREATE TABLE filedata(file_id INTEGER PRIMARY KEY, symbols BLOB NOT NULL, tokens BLOB NOT NULL);
 CREATE TABLE defs(name TEXT NOT NULL, file_id INTEGER NOT NULL, kind TEXT NOT NULL,
     line INTEGER NOT NULL, end_line INTEGER NOT NULL);
+CREATE TABLE refs(name TEXT NOT NULL, file_id INTEGER NOT NULL, uses INTEGER NOT NULL);
 CREATE TABLE postings(token TEXT PRIMARY KEY, ids BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE repomap_cache(key TEXT PRIMARY KEY, text TEXT NOT NULL) WITHOUT ROWID;
 """
@@ -46,6 +47,8 @@ CREATE TABLE repomap_cache(key TEXT PRIMARY KEY, text TEXT NOT NULL) WITHOUT ROW
 INDEXES = """
 CREATE INDEX defs_by_name ON defs(name);
 CREATE INDEX defs_by_file ON defs(file_id);
+CREATE INDEX refs_by_name ON refs(name, file_id);
+CREATE INDEX refs_by_file ON refs(file_id);
 """
 
 
@@ -203,6 +206,7 @@ class Writer:
                 (record.hash, record.size, record.mtime_ns, record.lang, file_id),
             )
             conn.execute("DELETE FROM defs WHERE file_id=?", (file_id,))
+            conn.execute("DELETE FROM refs WHERE file_id=?", (file_id,))
         conn.execute(
             "INSERT OR REPLACE INTO filedata VALUES (?, ?, ?)",
             (file_id, record.symbols_blob, record.tokens_blob),
@@ -215,6 +219,13 @@ class Writer:
                 if kind != REFERENCE
             ],
         )
+        uses: dict[str, int] = {}
+        for name, kind, _line, _end in record.symbols:
+            if kind == REFERENCE:
+                uses[name] = uses.get(name, 0) + 1
+        conn.executemany(
+            "INSERT INTO refs VALUES (?, ?, ?)", [(name, file_id, count) for name, count in uses.items()]
+        )
         self._delta(file_id, old_tokens, record.tokens)
 
     def remove(self, relpath: str) -> bool:
@@ -225,6 +236,7 @@ class Writer:
         file_id = int(row[0])
         old_tokens = self._stored_tokens(file_id)
         conn.execute("DELETE FROM defs WHERE file_id=?", (file_id,))
+        conn.execute("DELETE FROM refs WHERE file_id=?", (file_id,))
         conn.execute("DELETE FROM filedata WHERE file_id=?", (file_id,))
         conn.execute("DELETE FROM files WHERE id=?", (file_id,))
         self._delta(file_id, old_tokens, [])

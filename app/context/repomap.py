@@ -29,6 +29,8 @@ CHARS_PER_TOKEN = 4  # a deterministic estimate; no tokenizer needed
 LINE_CHARS = 100
 # Names defined in more places than this are too generic to say which definition a mention means.
 MAX_DEFINERS = 24
+# Up to this many definitions, every one is scored; beyond, only the candidates (see rank_definitions).
+FULL_RANK_LIMIT = 20_000
 # A definition's score is about 0 to 10 from references alone (log of the referring files); the goal's
 # nearness is added on top, so it outranks popularity.
 WANTED_NAME_BONUS = 14.0
@@ -56,54 +58,61 @@ def repo_map(
 
 
 def rank_definitions(
-    index: SymbolIndex, focus_files: Sequence[str], focus_identifiers: Sequence[str]
+    index: SymbolIndex,
+    focus_files: Sequence[str],
+    focus_identifiers: Sequence[str],
+    token_budget: int = 2048,
 ) -> list[tuple[float, Symbol]]:
     """(score, definition), best first; ties by path, line, name."""
-    definitions = [d for d in index.all_definitions() if d.kind in MAP_KINDS]
+    kinds = sorted(MAP_KINDS)
+    stats = index.reference_stats()  # name -> (referring files, weighted uses)
+    focus = sorted(set(focus_files))
+    focus_dirs = sorted({_parent(f) for f in focus})
+    wanted = sorted(set(focus_identifiers))
+    used_by_focus = index.names_used_by(focus)
+
+    if index.definition_count(kinds) <= FULL_RANK_LIMIT:
+        definitions = index.definitions_for_map(kinds, None, (), ())
+    else:
+        # Too many to score one by one: the names most referred to (enough to fill the budget several times
+        # over), the goal's names and what its files use, and everything in and beside its files.
+        wanted_lines = max(1, token_budget) * CHARS_PER_TOKEN // 20
+        top = sorted(stats, key=lambda name: (-math.log1p(stats[name][1]) * _name_weight(name), name))
+        names = set(top[: max(500, wanted_lines * 3)]) | set(wanted)
+        for used in used_by_focus.values():
+            names |= used
+        definitions = index.definitions_for_map(kinds, sorted(names), focus, focus_dirs)
     if not definitions:
         return []
-    definers: dict[str, list[str]] = {}
-    for d in definitions:  # all_definitions is sorted by path, so each list is sorted
-        paths = definers.setdefault(d.name, [])
-        if not paths or paths[-1] != d.path:
-            paths.append(d.path)
-    references = index.reference_counts()
 
-    focus = set(focus_files)
-    focus_dirs = {_parent(f) for f in focus_files}
-    wanted = set(focus_identifiers)
-
-    # For each name: the references to it, per referring file (several uses count, but less).
-    incoming_by_file: dict[str, dict[str, float]] = {}
-    incoming_total: dict[str, float] = {}
-    for name in sorted(definers):
-        per_file = {path: math.sqrt(count) for path, count in references.get(name, ())}
-        incoming_by_file[name] = per_file
-        incoming_total[name] = math.fsum(per_file[path] for path in sorted(per_file))
-
+    names_seen = sorted({d.name for d in definitions})
+    definers = index.definer_counts(kinds, names_seen)
+    own_uses = index.self_reference_weights(names_seen)
     total_files = max(2, index.file_count())
+    focus_set, focus_dir_set, wanted_set = set(focus), set(focus_dirs), set(wanted)
+
     scored: list[tuple[float, Symbol]] = []
     for d in definitions:
-        count = len(definers[d.name])
-        referring = incoming_by_file[d.name]
+        count = max(1, definers.get(d.name, 1))
+        referring, weight = stats.get(d.name, (0, 0))
         # References from the defining file itself say little about its importance elsewhere.
-        incoming = max(0.0, incoming_total[d.name] - referring.get(d.path, 0.0))
-        if count > MAX_DEFINERS:
-            incoming = 0.0
-        score = math.log1p(incoming / count) * _name_weight(d.name)
+        incoming = max(0, weight - own_uses.get((d.name, d.path), 0))
+        score = 0.0 if count > MAX_DEFINERS else math.log1p(incoming / count) * _name_weight(d.name)
         score += 0.01 * _kind_weight(d.kind)  # a class outranks a helper nobody mentions
         # Nearness to the goal: its names first, then what its files use, then what they define.
-        if d.name in wanted:
+        if d.name in wanted_set:
             score += WANTED_NAME_BONUS
-        if count <= MAX_DEFINERS and any(path in referring for path in focus_files if path != d.path):
+        if (
+            count <= MAX_DEFINERS
+            and referring
+            and any(d.name in names for path, names in used_by_focus.items() if path != d.path)
+        ):
             # Rarer names say more: a call of `replace` or `super` may mean anything.
-            rarity = (
-                math.log(total_files / len(referring)) / math.log(total_files) if total_files > 1 else 1.0
-            )
+            rarity = max(0.0, math.log(total_files / referring) / math.log(total_files))
             score += USED_BY_FOCUS_BONUS * rarity / count
-        if d.path in focus:
+        if d.path in focus_set:
             score += IN_FOCUS_FILE_BONUS
-        elif _parent(d.path) in focus_dirs:
+        elif _parent(d.path) in focus_dir_set:
             score += NEIGHBOUR_BONUS
         scored.append((round(score, 9), d))
     scored.sort(key=lambda item: (-item[0], item[1].path, item[1].line, item[1].name, item[1].kind))
@@ -113,7 +122,7 @@ def rank_definitions(
 def _render(
     index: SymbolIndex, focus_files: Sequence[str], focus_identifiers: Sequence[str], budget: int
 ) -> str:
-    ranked = rank_definitions(index, focus_files, focus_identifiers)
+    ranked = rank_definitions(index, focus_files, focus_identifiers, budget)
     max_chars = max(0, budget) * CHARS_PER_TOKEN
     lines = _SourceLines(index.root)
     chosen: dict[str, list[tuple[int, str]]] = {}
