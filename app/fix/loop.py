@@ -148,6 +148,11 @@ class _Fix:
         baseline_ids = baseline.failure_ids()
         target_ids = {failure_id(e) for e in targets} & baseline_ids if not baseline.ok else set()
         if self.request.errors and not target_ids:
+            if any(e.test_id for e in self.request.errors):
+                # Failing tests that pass in the copy (fixed meanwhile, or flaky): nothing to fix now.
+                self.note("fix: the failing tests pass now, nothing to fix", kind="fix_nothing")
+                yield Finished(ok=True, exit_code=0, summary="the failing tests pass now: nothing to fix")
+                return
             yield Info(
                 "the failure cannot be re-run by the test command (it came from "
                 f"{self.request.trigger}): a fix is verified by the suite not getting worse"

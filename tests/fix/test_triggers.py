@@ -115,3 +115,31 @@ async def test_a_log_error_starts_a_fix_verified_by_the_suite(git_project: Path,
     assert 'item.get("qty", 1)' in (root / "shop/app.py").read_text()
     prompt = server.chat_requests()[0]["body"]["messages"][-1]["content"]
     assert "order 7 could not be priced" in prompt and APP in prompt
+
+
+async def test_a_reported_test_failure_that_passes_now_needs_no_fix(broken: Path, model) -> None:
+    from app.events import Finished
+    from app.fix.errors import ParsedError
+    from app.fix.loop import FixRequest
+
+    server = model([{"reply": RIGHT}])
+    (broken / "calc/ops.py").write_text(
+        (broken / "calc/ops.py").read_text().replace("return sum", "return 0 if not values else sum")
+    )
+    reported = ParsedError(
+        "calc/ops.py",
+        2,
+        0,
+        "division by zero",
+        "ZeroDivisionError",
+        (),
+        "pytest",
+        "",
+        "tests/test_ops.py::test_mean_empty",
+    )
+    session = ProjectStore(broken).session("main")
+    config = load_config(broken, {"base_url": server.base_url, "model": "scripted-model"})
+    events = [e async for e in run_fix(FixRequest(broken, session, config, errors=[reported]), never_asked)]
+    assert isinstance(events[-1], Finished) and events[-1].ok
+    assert events[-1].summary == "the failing tests pass now: nothing to fix"
+    assert server.chat_requests() == []
