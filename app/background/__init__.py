@@ -43,7 +43,8 @@ For an error feed with one-key fixes: ``TestRunFinished.failures`` and ``Diagnos
 file and line; ``LogError.entry`` is the whole traceback.
 
 Other entry points: ``await services.diagnose_text(path, text)`` (diagnostics of proposed content before it
-touches the disk: the validate stage), ``services.run_tests()`` (rerun now), ``services.snapshot()`` (the dict
+touches the disk: the validate stage), ``await services.new_diagnostics(path, text)`` (only what the proposed
+text adds to the current file's diagnostics: the diff preview's "new errors"), ``services.run_tests()`` (rerun now), ``services.snapshot()`` (the dict
 stored with ``Session.save_background``), ``services.open_diagnostics()``, ``services.last_test_result``,
 ``services.supervisor.states()``.
 """

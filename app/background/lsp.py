@@ -21,7 +21,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -464,6 +464,39 @@ class LanguageServers:
             return await client.diagnose_text(relpath, text, timeout)
         log.debug("no diagnostics for %s after %.1f s", relpath, time.monotonic() - began)
         return []
+
+    async def new_diagnostics(
+        self, relpath: str, text: str, timeout: float = DIAGNOSE_TIMEOUT
+    ) -> list[Diagnostic]:
+        """What the proposed ``text`` would add: its diagnostics less those the current content already has
+        (matched by severity, message and code, so lines that merely moved do not count as new)."""
+        proposed = await self.diagnose_text(relpath, text, timeout)
+        if not proposed:
+            return []
+        current = await self._current_diagnostics(relpath, timeout)
+        remaining = Counter((d.severity, d.message, d.code) for d in current)
+        added = []
+        for diagnostic in proposed:
+            key = (diagnostic.severity, diagnostic.message, diagnostic.code)
+            if remaining[key] > 0:
+                remaining[key] -= 1
+            else:
+                added.append(diagnostic)
+        return added
+
+    async def _current_diagnostics(self, relpath: str, timeout: float) -> list[Diagnostic]:
+        try:
+            on_disk = (self.root / relpath).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return []  # a new file: everything is new
+        language = language_of(relpath)
+        client = self.clients.get(language) if language else None
+        if client is not None:
+            document = client.documents.get(relpath)
+            stored = client.diagnostics.get(relpath)
+            if document is not None and document.text == on_disk and stored and stored[0] == document.version:
+                return list(stored[1])
+        return await self.diagnose_text(relpath, on_disk, timeout)
 
     def can_diagnose(self, relpath: str) -> bool:
         language = language_of(relpath)

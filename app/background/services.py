@@ -161,6 +161,13 @@ class BackgroundServices:
             return []
         return await self.lsp.diagnose_text(self._relative(path), text, timeout)
 
+    async def new_diagnostics(self, path: str, text: str, timeout: float = 20.0) -> list[Diagnostic]:
+        """The diagnostics ``text`` would add to ``path`` compared with its current content: what the diff
+        preview shows as new errors."""
+        if self.lsp is None:
+            return []
+        return await self.lsp.new_diagnostics(self._relative(path), text, timeout)
+
     def run_tests(self, reason: str = "requested") -> None:
         """Run the tests now (cancelling a run in progress)."""
         if self.tests is not None:

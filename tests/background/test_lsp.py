@@ -124,6 +124,17 @@ async def test_proposed_content_is_diagnosed_without_touching_disk_or_the_shown_
     assert "clean.py" not in servers.lsp.open_diagnostics()
 
 
+async def test_only_the_errors_a_proposal_adds_are_new(servers: Servers) -> None:
+    await _diagnostics_for(servers, "legacy.py", "print(old_problem)\n")
+    proposed = "import os\n\nprint(old_problem)\nprint(new_problem)\n"
+    added = await servers.lsp.new_diagnostics("legacy.py", proposed, timeout=BOUND)
+    assert [(d.line, d.message) for d in added if d.severity == "error"] == [
+        (4, '"new_problem" is not defined')
+    ]
+    fixed = await servers.lsp.new_diagnostics("legacy.py", "print('fine')\n", timeout=BOUND)
+    assert fixed == []
+
+
 async def test_a_killed_server_is_restarted_and_its_documents_reopened(servers: Servers) -> None:
     client = servers.lsp.clients["python"]
     old_pid = client.process_pid
