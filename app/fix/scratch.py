@@ -257,11 +257,13 @@ def _present_with_size(root: Path, files: Iterable[str]) -> tuple[list[str], int
 
 
 def choose_location(size: int) -> Path:
-    """Memory (/dev/shm) when it is writable and would stay at least three quarters free; else the temp dir."""
+    """Memory (/dev/shm) when it is writable, allows running programs (test scripts are run from the copy) and
+    would stay at least three quarters free; else the temp dir."""
     try:
         if SHM.is_dir() and os.access(SHM, os.W_OK):
-            usage = shutil.disk_usage(SHM)
-            if size * 4 < usage.free:
+            info = os.statvfs(SHM)
+            noexec = bool(info.f_flag & getattr(os, "ST_NOEXEC", 0))
+            if not noexec and size * 4 < info.f_bavail * info.f_frsize:
                 return SHM
     except OSError:
         pass

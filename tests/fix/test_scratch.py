@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -35,6 +36,7 @@ def test_copy_holds_tracked_and_untracked_files_with_uncommitted_edits(broken: P
         assert not (scratch.root / "build").exists() and not (scratch.root / ".git").exists()
         assert (scratch.root / "README.md").read_text() == "hello\nwork in progress\n"  # the uncommitted edit
         assert os.stat(scratch.root / "run.sh").st_mode & 0o777 == 0o755
+        subprocess.run([str(scratch.root / "run.sh")], check=True)  # scripts run from the copy
         # Not hard links: a write in the copy is never a write in the user's file.
         assert os.stat(scratch.root / "README.md").st_ino != os.stat(broken / "README.md").st_ino
     assert not scratch.root.exists()
