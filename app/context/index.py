@@ -126,10 +126,16 @@ class SymbolIndex:
             files = scan_project(self.root)
             conn, path = indexdb.create_new(self.index_dir, str(self.root))
             work: list[tuple[str, str | None]] = [(p, None) for p, _size, _mtime in files]
-            # One transaction: committing after every statement costs more than the parsing.
-            conn.execute("BEGIN")
-            changed = self._apply(conn, work, [], progress, fresh=True)
-            conn.execute("COMMIT")
+            try:
+                # One transaction: committing after every statement costs more than the parsing.
+                conn.execute("BEGIN")
+                changed = self._apply(conn, work, [], progress, fresh=True)
+                conn.execute("COMMIT")
+            except BaseException:
+                # Interrupted or failed: leave no half-built file behind.
+                conn.close()
+                path.unlink(missing_ok=True)
+                raise
             self._conn = indexdb.make_current(self.index_dir, conn, path)
             return changed
         stored: dict[str, tuple[str, int, int]] = {
@@ -496,15 +502,17 @@ def _is_damage(exc: Exception) -> bool:
 
 
 def _discard(index_dir: Path) -> None:
-    """Throw away a store that cannot be trusted; the next refresh builds a new one."""
-    if not index_dir.is_dir():
-        return
-    for entry in index_dir.iterdir():
-        if entry.name == "CURRENT" or entry.name.startswith("index-"):
-            try:
-                entry.unlink()
-            except OSError:
-                pass
+    """Throw away the current store, which cannot be trusted; the next refresh builds a new one. Only the
+    file CURRENT names: another process may be building its replacement beside it."""
+    current = index_dir / "CURRENT"
+    try:
+        name = current.read_text(encoding="utf-8").strip()
+    except OSError:
+        name = ""
+    current.unlink(missing_ok=True)
+    if name.startswith("index-") and "/" not in name:
+        for suffix in ("", "-wal", "-shm"):
+            (index_dir / f"{name}{suffix}").unlink(missing_ok=True)
 
 
 def _extract_all(root: str, work: list[tuple[str, str | None]]) -> Iterator[list[Any]]:
