@@ -157,9 +157,14 @@ class _Build:
         root, goal, config = self.root, self.request.goal, self.config
         # 2. Locate
         yield self.start(Stage.LOCATE)
-        if self.index is None:
-            self.index = await asyncio.to_thread(preread.open_index, root)
-        located = await asyncio.to_thread(preread.locate, root, goal, self.index)
+        # The index refresh and the file inventory each walk the tree: side by side, not one after the other.
+        opening = (
+            asyncio.to_thread(preread.open_index, root)
+            if self.index is None
+            else asyncio.sleep(0, self.index)
+        )
+        self.index, files = await asyncio.gather(opening, asyncio.to_thread(preread.project_files, root))
+        located = await asyncio.to_thread(preread.locate, root, goal, self.index, files)
         res = located.resolution
         self.named_explicitly = {f.path for f in res.files if f.explicit}
         detail = f"{len(res.files)} file(s) for the goal, {len(located.hits)} search hit(s)"
