@@ -124,11 +124,11 @@ def test_one_letter_names_are_found_by_a_scan(billing: Path) -> None:
 
 
 def test_secrets_files_are_neither_indexed_nor_searched(billing: Path) -> None:
-    (billing / ".env").write_text("PAYMENT_KEY=sk_live_4eC39HqLyjWDarjtT1zdp7dc\n")
-    (billing / "deploy.pem").write_text("-----BEGIN PRIVATE KEY-----\nMIIEvsk_live_4eC39HqLyjWDarjtT1zdp7dc\n")
+    (billing / ".env").write_text("PAYMENT_KEY=fake_secret_0123456789abcdef\n")
+    (billing / "deploy.pem").write_text("-----BEGIN PRIVATE KEY-----\nMIIEvfake_secret_0123456789abcdef\n")
     (billing / ".env.example").write_text("PAYMENT_KEY=put_your_key_here\n")
     with SymbolIndex.open(billing) as index:
-        assert index.files_with_identifier("sk_live_4eC39HqLyjWDarjtT1zdp7dc") == []
+        assert index.files_with_identifier("fake_secret_0123456789abcdef") == []
         assert index.files_with_identifier("PAYMENT_KEY") == [".env.example"]
-    assert search(billing, "sk_live_4eC39HqLyjWDarjtT1zdp7dc") == []
-    assert search(billing, r"sk_live_\w+", mode="regex") == []
+    assert search(billing, "fake_secret_0123456789abcdef") == []
+    assert search(billing, r"fake_secret_\w+", mode="regex") == []
