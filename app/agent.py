@@ -257,6 +257,8 @@ class _Build:
             elif isinstance(piece, StreamDone):
                 reply.text = piece.text
                 reply.usage = piece.usage
+                if piece.finish_reason == "length":
+                    yield Info("the answer was cut off at the model's output limit")
         if reply.parse_error is None:
             try:
                 for event in take(parser.finish()):
