@@ -125,7 +125,7 @@ def test_one_letter_names_are_found_by_a_scan(billing: Path) -> None:
 
 def test_secrets_files_are_neither_indexed_nor_searched(billing: Path) -> None:
     (billing / ".env").write_text("PAYMENT_KEY=fake_secret_0123456789abcdef\n")
-    (billing / "deploy.pem").write_text("-----BEGIN PRIVATE KEY-----\nMIIEvfake_secret_0123456789abcdef\n")
+    (billing / "deploy.pem").write_text("not a real key: fake_secret_0123456789abcdef\n")
     (billing / ".env.example").write_text("PAYMENT_KEY=put_your_key_here\n")
     with SymbolIndex.open(billing) as index:
         assert index.files_with_identifier("fake_secret_0123456789abcdef") == []
