@@ -71,6 +71,8 @@ async def test_file_named_by_path_is_sent_in_full(shop: Path, model_server) -> N
     text = await _planning_request(shop, model_server, "rename display_name in shop/users.py to label")
     assert USERS in text
     assert "AGENTS-MARKER" in text  # project instructions ride along
+    repo_map = text.split("## Repo map")[1].split("\n## ")[0]  # and the index's map of the project
+    assert "parse_config" in repo_map
 
 
 async def test_file_named_by_bare_name_is_sent_in_full(shop: Path, model_server) -> None:
