@@ -64,6 +64,7 @@ CODE_EXTENSIONS = frozenset(_CODE_TEXT.split())
 _PATHLIKE = re.compile(r"^[\w.\-/\\@+~]+$")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+_LINE_REF = re.compile(r"(:\d+)+$")
 _EXT = re.compile(r"\.([A-Za-z0-9]{1,10})$")
 _STRIP = "'\"`\u201c\u201d\u2018\u2019()[]{}<>,;:!?*"
 # More matches than this for a bare word means the word is too common to mean one file.
@@ -108,6 +109,9 @@ def _tokens(goal: str) -> Iterable[tuple[str, bool]]:
                 token = token[:-1]
             if "()" in before:
                 call = True
+            token = _LINE_REF.sub("", token)  # ops.py:12 or ops.py:12:4 names the file
+            for suffix in ("'s", "\u2019s"):  # ops.py's
+                token = token.removesuffix(suffix)
             if token == before:
                 break
         if token:
