@@ -28,6 +28,7 @@ SYSTEM_PROMPT_PATH = Path(__file__).with_name("system_prompt.md")
 _VERSION_LINE = re.compile(r"<!--\s*system-prompt-version:\s*(\d+)\s*-->")
 REGION_CONTEXT = 12  # lines kept around a relevant line
 HEAD_LINES = 80  # a large file with no relevant line: its head
+SYMBOL_HEAD_LINES = 40  # a definition too long to send whole: its signature, docstring and first lines
 
 
 def system_prompt() -> tuple[str, int]:
@@ -107,44 +108,60 @@ def outline_of(path: str, content: str, index: Any = None) -> list[str]:
     ]
 
 
-def relevant_regions(
-    content: str, symbols: list[tuple[str, int, int]], terms: list[str], budget_tokens: int
-) -> list[tuple[int, int]]:
-    """Line spans of a large file worth sending: the named symbols' definitions, then lines with key terms,
-    each with some context, merged, until ``budget_tokens`` is spent."""
-    lines = content.splitlines()
-    total = len(lines)
-    wanted: list[tuple[int, int]] = []
-    for _name, line, end in symbols:
-        if line:
-            wanted.append((max(1, line - 3), min(total, max(end, line) + 3)))
-    lowered = [t.lower() for t in terms if len(t) >= 3]
-    if lowered:
-        for number, text in enumerate(lines, 1):
-            low = text.lower()
-            if any(t in low for t in lowered):
-                wanted.append((max(1, number - REGION_CONTEXT), min(total, number + REGION_CONTEXT)))
-    if not wanted:
-        wanted = [(1, min(total, HEAD_LINES))]
-    chosen: list[tuple[int, int]] = []
-    spent = 0
-    for start, end in wanted:  # symbol spans first, then term hits, in file order within each
-        cost = estimate_tokens("\n".join(lines[start - 1 : end]))
-        if spent + cost > budget_tokens and chosen:
-            continue
-        if spent + cost > budget_tokens:  # even the first region is too big: its head
-            end = start + max(10, (end - start) * budget_tokens // max(cost, 1))
-            cost = budget_tokens
-        chosen.append((start, min(end, total)))
-        spent += cost
-    chosen.sort()
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
-    for start, end in chosen:
+    for start, end in sorted(spans):
         if merged and start <= merged[-1][1] + 1:
             merged[-1] = (merged[-1][0], max(merged[-1][1], end))
         else:
             merged.append((start, end))
     return merged
+
+
+def relevant_regions(
+    content: str, symbols: list[tuple[str, int, int]], terms: list[str], budget_tokens: int
+) -> list[tuple[int, int]]:
+    """Line spans of a large file worth sending, until ``budget_tokens`` is spent: the named symbols'
+    definitions, the narrowest first (a method before the class around it; a definition too long to send whole
+    gives its head), then the lines with key terms with some context, in file order."""
+    lines = content.splitlines()
+    total = len(lines)
+
+    def cost(start: int, end: int) -> int:
+        return estimate_tokens("\n".join(lines[start - 1 : end]))
+
+    chosen: list[tuple[int, int]] = []
+    spent = 0
+    spans = sorted(
+        ((max(1, line - 3), min(total, max(end, line) + 3)) for _name, line, end in symbols if line),
+        key=lambda span: (span[1] - span[0], span[0]),
+    )
+    for start, end in spans:
+        price = cost(start, end)
+        if spent + price > budget_tokens:
+            end = min(end, start + SYMBOL_HEAD_LINES)
+            price = cost(start, end)
+            if spent + price > budget_tokens:
+                continue
+        chosen.append((start, end))
+        spent += price
+    lowered = [t.lower() for t in terms if len(t) >= 3]
+    windows = [
+        (max(1, number - REGION_CONTEXT), min(total, number + REGION_CONTEXT))
+        for number, text in enumerate(lines, 1)
+        if lowered and any(t in text.lower() for t in lowered)
+    ]
+    for start, end in _merge(windows):
+        price = cost(start, end)
+        if spent + price <= budget_tokens:
+            chosen.append((start, end))
+            spent += price
+    if not chosen:  # nothing relevant found (or nothing fits): the head of the file
+        end = min(total, HEAD_LINES)
+        while end > 10 and cost(1, end) > budget_tokens:
+            end //= 2
+        chosen.append((1, end))
+    return _merge(chosen)
 
 
 def shrink(
