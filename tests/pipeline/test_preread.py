@@ -192,3 +192,15 @@ async def test_health_and_recent_changes_ride_along(shop: Path, model_server) ->
     text = await _planning_request(shop, model_server, "fix the failing test of shop/users.py")
     assert "FAILURE-MARKER" in text and "tests/test_users.py::test_label" in text
     assert "an earlier goal CHANGE-MARKER (shop/users.py; commit abc)" in text
+
+
+def test_regions_prefer_the_named_method_over_the_class_around_it() -> None:
+    from app.llm.prompts import relevant_regions
+
+    body = "".join(f"    def m{i}(self):\n        return {i}\n\n" for i in range(600))
+    content = "class Big:\n" + body + "    def target(self):\n        return 'TARGET'\n"
+    total = content.count("\n")
+    regions = relevant_regions(content, [("Big", 1, total), ("target", total - 1, total)], [], 400)
+    covered = {n for start, end in regions for n in range(start, end + 1)}
+    assert {total - 1, total} <= covered  # the method whole
+    assert 1 in covered and 700 not in covered  # the class by its head only
