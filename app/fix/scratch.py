@@ -8,9 +8,11 @@ uncommitted edits they hold right now. Dependency folders the tests need but the
 through them. Never hard links into the user's tree: a test run that writes a file in place would change the
 user's file.
 
-Where: ``/dev/shm`` (memory) when it exists and has room, else the system temporary folder. Measured on the
-2-core machine: 10,000 files (45 MB) copied in 0.4 s to tmpfs with ``tar | tar`` and 0.6 s with threads and
-``copy_file_range``, against 3.8-7 s to the ext4 ``/tmp`` (file creation on the virtual disk dominates).
+Where: ``/dev/shm`` (memory) when it exists, allows running programs and has room, else the system temporary
+folder. Measured on the 2-core machine shared with other agents (load 4-7), 10,000 files (51-58 MB), medians of
+``tests/benchmarks/bench_fix.py``: ``tar | tar`` into tmpfs 0.4-0.7 s, threads with ``copy_file_range`` into tmpfs
+0.6-2.0 s, ``tar | tar`` into the ext4 ``/tmp`` 2.4-3.8 s (file creation on the virtual disk dominates), of which
+listing (``git ls-files`` and one ``lstat`` a file) 0.05-0.2 s.
 
 Attempts reuse one copy: ``apply`` remembers the bytes of every file it changes and ``reset`` puts back exactly
 those, so the next attempt starts from the user's tree as it was when the copy was made.
