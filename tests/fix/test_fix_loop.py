@@ -220,3 +220,24 @@ def test_the_code_a_test_uses_is_sent_when_the_stack_stays_in_the_test(tmp_path:
     text, sent, _ = fix_message(tmp_path, failures, "pytest", [], [], 20_000)
     assert sent == ["tests/test_ops.py", "web/sum.test.ts", "calc/ops.py", "web/sum.ts"]
     assert "### calc/ops.py (full file, 2 lines; code the failing test uses)" in text
+
+
+async def test_asking_for_another_fix_starts_the_next_attempt_with_the_feedback(broken: Path, model) -> None:
+    server = model([{"reply": RIGHT}])
+    session = ProjectStore(broken).session("main")
+    config = load_config(broken, {"base_url": server.base_url, "model": "scripted-model"})
+    decisions = [
+        Decision(DecisionKind.REVISE, feedback="use a guard clause with a comment"),
+        Decision(DecisionKind.APPLY),
+    ]
+
+    async def decide(_ready: DiffReady) -> Decision:
+        return decisions.pop(0)
+
+    events = [event async for event in run_fix(FixRequest(broken, session, config), decide)]
+
+    verified = [e.attempt for e in events if isinstance(e, FixVerified)]
+    assert verified == [1, 2]
+    second = server.chat_requests()[1]["body"]["messages"][-1]["content"]
+    assert "the user asked for another fix: use a guard clause with a comment" in second
+    assert (broken / "calc/ops.py").read_text() == FIXED_OPS
