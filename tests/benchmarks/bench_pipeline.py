@@ -25,6 +25,7 @@ import tarfile
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
@@ -103,8 +104,9 @@ def warm_index(root: Path, home: Path) -> float:
     return float(out.stdout.strip())
 
 
-def time_to_first_request(root: Path, home: Path, goal: str, runs: int) -> dict[str, object]:
+def time_to_first_request(root: Path, home: Path, goal: str, runs: int) -> dict[str, Any]:
     firsts, sizes, tokens, totals, files = [], [], [], [], []
+    stages: dict[str, list[float]] = {}
     for _ in range(runs):
         with ScriptedModelServer([{"reply": NO_EDIT_REPLY}]) as server:
             env = {**os.environ, "AI_AGENT_HOME": str(home), "OPENAI_BASE_URL": server.base_url}
@@ -128,6 +130,9 @@ def time_to_first_request(root: Path, home: Path, goal: str, runs: int) -> dict[
             tokens.append(size // 4)
             events = [json.loads(line) for line in result.stdout.splitlines()]
             ready = next(e for e in events if e["event"] == "context_ready")
+            for e in events:
+                if e["event"] == "stage_finished" and e["stage"]["name"] in ("Locate", "Read", "Context"):
+                    stages.setdefault(e["stage"]["name"], []).append(e["seconds"])
             files = [*ready["files"], *(f"dropped: {d}" for d in ready["dropped"])]
     return {
         "first_request_s": statistics.median(firsts),
@@ -135,6 +140,7 @@ def time_to_first_request(root: Path, home: Path, goal: str, runs: int) -> dict[
         "context_bytes": int(statistics.median(sizes)),
         "context_tokens_est": int(statistics.median(tokens)),
         "files": files,
+        "stages": {name: statistics.median(values) for name, values in stages.items()},
     }
 
 
@@ -232,6 +238,7 @@ def main() -> None:
         )
         print(f"  context sent: {figures['context_bytes']} bytes, ~{figures['context_tokens_est']} tokens")
         print(f"  files: {', '.join(figures['files'][:8])}")
+        print("  stages: " + ", ".join(f"{k} {v:.3f} s" for k, v in figures["stages"].items()))
     o = overhead(root, home, args.runs)
     print(
         f"\npipeline overhead over the stream ({o['chunks']} chunks, {o['reply_chars']} chars): raw stream "
