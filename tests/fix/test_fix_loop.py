@@ -241,3 +241,26 @@ async def test_asking_for_another_fix_starts_the_next_attempt_with_the_feedback(
     second = server.chat_requests()[1]["body"]["messages"][-1]["content"]
     assert "the user asked for another fix: use a guard clause with a comment" in second
     assert (broken / "calc/ops.py").read_text() == FIXED_OPS
+
+
+async def test_read_requests_are_served_and_a_malformed_answer_costs_one_attempt(broken: Path, model) -> None:
+    read = "I need the package file.\n\n<<<<<<< READ calc/__init__.py\n>>>>>>> END\n"
+    malformed = "<<<<<<< REPLACE calc/ops.py\ndef mean(values):\n>>>>>>> END\n"  # no ======= line
+    server = model(
+        [
+            {"when": {"request": 1}, "reply": read},
+            {"when": {"request": 2}, "reply": malformed},
+            {"when": {"request": 3}, "reply": RIGHT},
+        ]
+    )
+    session = ProjectStore(broken).session("main")
+    config = load_config(broken, {"base_url": server.base_url, "model": "scripted-model"})
+    events = [event async for event in run_fix(FixRequest(broken, session, config, dry_run=True), reject)]
+
+    outcomes = [(e.number, e.outcome) for e in events if isinstance(e, FixAttempt) and e.outcome != "started"]
+    assert outcomes == [(1, "invalid"), (2, "verified")]
+    invalid = next(e for e in events if isinstance(e, FixAttempt) and e.outcome == "invalid")
+    assert "no `=======` line" in invalid.reason
+    served = server.chat_requests()[1]["body"]["messages"][-1]["content"]
+    assert "Here are the files you asked to READ" in served and "### calc/__init__.py" in served
+    assert "attempt 1: invalid" in server.chat_requests()[2]["body"]["messages"][-1]["content"]
