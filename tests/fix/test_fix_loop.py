@@ -264,3 +264,23 @@ async def test_read_requests_are_served_and_a_malformed_answer_costs_one_attempt
     served = server.chat_requests()[1]["body"]["messages"][-1]["content"]
     assert "Here are the files you asked to READ" in served and "### calc/__init__.py" in served
     assert "attempt 1: invalid" in server.chat_requests()[2]["body"]["messages"][-1]["content"]
+
+
+def test_the_prompt_carries_this_sessions_recent_changes(broken: Path) -> None:
+    from app.fix.parse import parse_errors
+    from app.fix.prompt import fix_message
+
+    session = ProjectStore(broken).session("main")
+    diff = "--- a/calc/ops.py\n+++ b/calc/ops.py\n@@ -1,2 +1,2 @@\n-    return sum(values) / max(len(values), 1)\n+    return sum(values) / len(values)\n"
+    session.record_change(
+        {"id": "c1", "summary": "simplify mean", "files": ["calc/ops.py"], "diffs": {"calc/ops.py": diff}}
+    )
+    session.record_change(
+        {"id": "c0", "summary": "undone one", "undone": True, "diffs": {"x.py": "--- a/x.py\n"}}
+    )
+    output = (
+        "FAILED tests/test_ops.py::test_mean_empty - ZeroDivisionError: division by zero\n1 failed in 0.1s\n"
+    )
+    text, _, _ = fix_message(broken, parse_errors(output, broken), "pytest", session.changes(), [], 20_000)
+    assert "# This session's recent changes (newest first)\n## c1: simplify mean\n```diff\n" + diff in text
+    assert "undone one" not in text
