@@ -304,7 +304,19 @@ def copy_files(source: Path, dest: Path, files: list[str], method: str | None = 
 def _copy_with_tar(source: Path, dest: Path, files: list[str]) -> None:
     listing = ("\0".join(files) + "\0").encode("utf-8", "surrogateescape") if files else b""
     pack = subprocess.Popen(
-        ["tar", "-C", str(source), "--null", "--no-recursion", "-T", "-", "-cf", "-"],
+        # Names verbatim: a file called "--remove-files" must be a name, never an option.
+        [
+            "tar",
+            "-C",
+            str(source),
+            "--null",
+            "--verbatim-files-from",
+            "--no-recursion",
+            "-T",
+            "-",
+            "-cf",
+            "-",
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

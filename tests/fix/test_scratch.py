@@ -45,12 +45,15 @@ def test_copy_holds_tracked_and_untracked_files_with_uncommitted_edits(broken: P
 @pytest.mark.parametrize("method", ["tar", "threads"])
 def test_both_copy_methods_give_the_same_tree(broken: Path, tmp_path: Path, method: str) -> None:
     (broken / "link.txt").symlink_to("notes.txt")
+    (broken / "--remove-files").write_text("a file, not an option\n")
+    (broken / "with space\nand newline.txt").write_text("odd name\n")
     files = list_project_files(broken)
     dest = tmp_path / method
     dest.mkdir()
     assert copy_files(broken, dest, files, method) == method
     assert snapshot(dest) == {k: v for k, v in snapshot(broken).items() if k in files}
     assert os.readlink(dest / "link.txt") == "notes.txt"
+    assert (broken / "--remove-files").is_file() and (dest / "with space\nand newline.txt").is_file()
 
 
 def test_absolute_links_into_the_project_point_into_the_copy(broken: Path) -> None:
