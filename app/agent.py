@@ -480,10 +480,14 @@ async def run_build(request: BuildRequest, decide: Decider) -> AsyncIterator[Eve
     (except cancellation, which propagates after noting it in the session)."""
     build = _Build(request, decide)
     stage: Stage | None = None
+    open_stages: list[Stage] = []
     try:
         async for event in build.run():
             if isinstance(event, StageStarted):
                 stage = event.stage
+                open_stages.append(event.stage)
+            elif isinstance(event, StageFinished) and event.stage in open_stages:
+                open_stages.remove(event.stage)
             yield event
     except asyncio.CancelledError:
         try:
@@ -501,4 +505,6 @@ async def run_build(request: BuildRequest, decide: Decider) -> AsyncIterator[Eve
         except AgentError:
             pass
         yield ErrorEvent(message=message, stage=stage, fatal=True, exit_code=exc.exit_code)
+        for open_stage in reversed(open_stages):  # a face's stage bar must not stay "running"
+            yield build.finish(open_stage, "failed")
         yield Finished(ok=False, exit_code=exc.exit_code, summary=exc.message)

@@ -267,3 +267,13 @@ async def test_server_that_refuses_stream_options_is_asked_again_without(
     chats = server.chat_requests()
     assert len(chats) == 2 and "stream_options" not in chats[1]["body"]
     assert any(isinstance(e, Applied) for e in events)
+
+
+async def test_a_failure_closes_the_running_stage(calc_project: Path, model_server) -> None:
+    server = model_server([{"status": 500}])
+    events = await _collect(_request(calc_project, server.base_url, max_retries=0), _decider([]))
+    started = [e.stage for e in events if isinstance(e, StageStarted)]
+    finished = [e.stage for e in events if isinstance(e, StageFinished)]
+    assert sorted(started) == sorted(finished)
+    assert [e.detail for e in events if isinstance(e, StageFinished)][-1] == "failed"
+    assert isinstance(events[-1], Finished) and events[-1].exit_code == 1
