@@ -102,6 +102,7 @@ class _Build:
         self.index: Any = request.index
         self.own_index = request.index is None  # opened here, so closed here
         self.named_explicitly: set[str] = set()
+        self.prompt_version: int | None = None
 
     # -- small helpers ---------------------------------------------------------------------------------------
 
@@ -267,7 +268,13 @@ class _Build:
                 reply.parse_error = exc.message
         self.reply = reply
         usage = reply.usage or {}
-        self.session.append_message("assistant", reply.text, usage=reply.usage)
+        self.session.append_message(
+            "assistant",
+            reply.text,
+            usage=reply.usage,
+            model=self.client.model,
+            prompt_version=self.prompt_version,
+        )
         if reply.usage is not None:
             yield Usage(
                 usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0), usage.get("total_tokens", 0)

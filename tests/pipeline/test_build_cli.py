@@ -32,6 +32,7 @@ def test_yes_applies_and_commits(calc_project: Path, model_server) -> None:
     session = ProjectStore(calc_project).session("main", create=False)
     assistant = [m for m in session.messages() if m["role"] == "assistant"]
     assert assistant[-1]["usage"]["completion_tokens"] > 0
+    assert assistant[-1]["prompt_version"] >= 1  # which system prompt produced it
     assert session.meta().goal_summary == "fix subtract in calc/ops.py"
 
 
