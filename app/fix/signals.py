@@ -334,6 +334,12 @@ def _function_suggestion(fn: FunctionStats) -> Suggestion | None:
     )
 
 
+def _not_a_refusal(note: str) -> bool:
+    """A headless run that only showed its proposal, or a dry run, did not reject anything."""
+    reason = note.split(":", 1)[-1].strip()
+    return reason.startswith(("nothing applied", "dry run"))
+
+
 # -- patterns across the project's sessions -----------------------------------------------------------------------
 
 
@@ -359,10 +365,13 @@ def session_pattern_suggestions(store: Any) -> list[Suggestion]:
                     error_kinds[str(error.get("kind", ""))] += 1
                     if error.get("file"):
                         kind_files[str(error.get("kind", ""))].add(str(error["file"]))
-            elif kind == "fix_rejected" or (
-                message.get("role") == "event"
-                and str(message.get("content", "")).startswith("proposal rejected")
-            ):
+            elif (
+                kind == "fix_rejected"
+                or (
+                    message.get("role") == "event"
+                    and str(message.get("content", "")).startswith("proposal rejected")
+                )
+            ) and not _not_a_refusal(str(message.get("content", ""))):
                 rejected.append(
                     (meta.name, str(message.get("content", "")), list(message.get("files", []) or []))
                 )
