@@ -156,10 +156,14 @@ class LogTailer:
                 self.poll_once()
                 await asyncio.sleep(self.poll_interval)
         finally:
-            for followed in self._files.values():
-                followed.close()
-            self._files.clear()
-            self._started = False
+            self.close()
+
+    def close(self) -> None:
+        """Close every followed file (the service loop does it when it ends)."""
+        for followed in self._files.values():
+            followed.close()
+        self._files.clear()
+        self._started = False
 
     def poll_once(self) -> list[LogError]:
         """Read what was appended since the last poll; publish and return the error entries found."""

@@ -57,6 +57,7 @@ LANGUAGE_IDS = {
 INSTALLED_BINARIES = {"rust": "rust-analyzer", "go": "gopls", "cpp": "clangd", "ruby": "solargraph"}
 SEVERITIES = {1: "error", 2: "warning", 3: "information", 4: "hint"}
 MAX_OPEN_DOCUMENTS = 200
+LARGE_BATCH = 50  # changed source files in one batch above which no new document is opened
 DIAGNOSE_TIMEOUT = 20.0
 DETECT_LIMIT = 50_000
 MAIN_LANGUAGE_SHARE = 0.2
@@ -438,8 +439,12 @@ class LanguageServers:
             self.client(language)
 
     async def on_files_changed(self, changed: list[str], removed: list[str]) -> None:
-        """A watcher sink: didOpen/didChange+didSave for changed source files, didClose for removed ones."""
-        for relpath in changed:
+        """A watcher sink: didOpen/didChange+didSave for changed source files, didClose for removed ones.
+        A large batch (a checkout, a generator) opens no new documents: only the open ones are updated."""
+        sources = [relpath for relpath in changed if language_of(relpath)]
+        if len(sources) > LARGE_BATCH:
+            sources = [p for p in sources if any(p in c.documents for c in self.clients.values())]
+        for relpath in sources:
             language = language_of(relpath)
             if language:
                 await self.client(language).sync_file(relpath)

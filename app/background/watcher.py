@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from app.background.bus import EventBus, FileChanged
-from app.background.ignore import IgnoreFilter
+from app.background.ignore import ALWAYS_IGNORED_PARTS, IgnoreFilter
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +23,7 @@ ChangeSink = Callable[[list[str], list[str]], Awaitable[None]]
 
 DEFAULT_STEP_MS = 50
 DEFAULT_DEBOUNCE_MS = 400
+FOLDER_SCAN_LIMIT = 5_000  # files listed from one new folder (an unpacked archive, a checkout)
 
 
 class FileWatcher:
@@ -80,8 +81,14 @@ class FileWatcher:
             # Judge by what is on disk now: an editor's save-by-rename shows as deleted + added.
             if os.path.isfile(path):
                 changed.add(rel)
+            elif os.path.isdir(path):
+                # Files written into a new folder before its watch was in place make no event of their
+                # own (inotify): list them.
+                changed.update(self._files_under(path))
             elif not os.path.exists(path):
                 removed.add(rel)
+        if self.exclude is not None:
+            changed = {rel for rel in changed if not self.exclude(rel)}
         if ".gitignore" in changed or ".gitignore" in removed:
             self.ignore = IgnoreFilter(self.root)
         candidates = changed | removed
@@ -99,6 +106,18 @@ class FileWatcher:
                 await sink(list(event.paths), list(event.removed))
             except Exception:  # one broken consumer must not blind the others
                 log.exception("file change consumer failed")
+
+    def _files_under(self, directory: str) -> list[str]:
+        found: list[str] = []
+        for current, dirnames, filenames in os.walk(directory):
+            dirnames[:] = [d for d in dirnames if d not in ALWAYS_IGNORED_PARTS and d != "node_modules"]
+            for name in filenames:
+                rel = self._relative(os.path.join(current, name))
+                if rel is not None:
+                    found.append(rel)
+            if len(found) >= FOLDER_SCAN_LIMIT:
+                break
+        return found[:FOLDER_SCAN_LIMIT]
 
     def _relative(self, path: str) -> str | None:
         try:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from app.background.bus import EventBus, LogError
 from app.background.logtail import LogTailer, classify_entry
@@ -24,6 +27,14 @@ def append(path: Path, text: str) -> None:
         handle.write(text)
 
 
+@pytest.fixture
+def tailers() -> Iterator[list[LogTailer]]:
+    made: list[LogTailer] = []
+    yield made
+    for tailer in made:
+        tailer.close()
+
+
 def poll(tailer: LogTailer, times: int = 2) -> list[LogError]:
     found: list[LogError] = []
     for _ in range(times):
@@ -31,11 +42,12 @@ def poll(tailer: LogTailer, times: int = 2) -> list[LogError]:
     return found
 
 
-def test_appended_errors_are_reported_and_old_content_is_not(project: Path) -> None:
+def test_appended_errors_are_reported_and_old_content_is_not(project: Path, tailers: list[LogTailer]) -> None:
     log_file = project / "app.log"
     log_file.write_text("2026-11-24 09:00:00 ERROR from before we started\n")
     bus = EventBus()
     tailer = LogTailer(project, bus, ["*.log"])
+    tailers.append(tailer)
     assert poll(tailer) == []
     append(log_file, "2026-11-24 10:00:00 INFO all good\n2026-11-24 10:00:01 ERROR disk full\n")
     errors = poll(tailer)
@@ -45,10 +57,11 @@ def test_appended_errors_are_reported_and_old_content_is_not(project: Path) -> N
     assert bus.history[-1] == errors[0]
 
 
-def test_a_traceback_written_in_pieces_is_one_entry(project: Path) -> None:
+def test_a_traceback_written_in_pieces_is_one_entry(project: Path, tailers: list[LogTailer]) -> None:
     log_file = project / "app.log"
     log_file.write_text("")
     tailer = LogTailer(project, EventBus(), [str(log_file)])
+    tailers.append(tailer)
     poll(tailer)
     lines = TRACEBACK.splitlines(keepends=True)
     append(log_file, "".join(lines[:3]))
@@ -61,11 +74,12 @@ def test_a_traceback_written_in_pieces_is_one_entry(project: Path) -> None:
     assert errors[0].summary().endswith("ZeroDivisionError: division by zero")
 
 
-def test_rotation_by_rename_is_followed_without_losing_lines(project: Path) -> None:
+def test_rotation_by_rename_is_followed_without_losing_lines(project: Path, tailers: list[LogTailer]) -> None:
     log_file = project / "logs" / "server.log"
     log_file.parent.mkdir()
     log_file.write_text("starting\n")
     tailer = LogTailer(project, EventBus(), ["logs/*.log"])
+    tailers.append(tailer)
     poll(tailer)
     append(log_file, "ERROR last words of the old file\n")
     os.rename(log_file, project / "logs" / "server.log.1")
@@ -82,10 +96,11 @@ def test_rotation_by_rename_is_followed_without_losing_lines(project: Path) -> N
     assert "main.go:9" in errors[0].entry
 
 
-def test_truncation_starts_over_from_the_beginning(project: Path) -> None:
+def test_truncation_starts_over_from_the_beginning(project: Path, tailers: list[LogTailer]) -> None:
     log_file = project / "app.log"
     log_file.write_text("x" * 500 + "\n")
     tailer = LogTailer(project, EventBus(), ["app.log"])
+    tailers.append(tailer)
     poll(tailer)
     with open(log_file, "w", encoding="utf-8") as handle:  # truncate in place, as logrotate's copytruncate
         handle.write(
@@ -97,8 +112,11 @@ def test_truncation_starts_over_from_the_beginning(project: Path) -> None:
     assert errors[0].entry.endswith("Pool.java:31)")
 
 
-def test_a_file_matching_the_glob_later_is_read_from_its_start(project: Path) -> None:
+def test_a_file_matching_the_glob_later_is_read_from_its_start(
+    project: Path, tailers: list[LogTailer]
+) -> None:
     tailer = LogTailer(project, EventBus(), ["logs/**/*.log"])
+    tailers.append(tailer)
     poll(tailer)
     (project / "logs" / "worker").mkdir(parents=True)
     (project / "logs" / "worker" / "w1.log").write_text("CRITICAL worker lost\n")
@@ -115,12 +133,15 @@ def test_classification() -> None:
     assert classify_entry("FATAL: password authentication failed") == "fatal"
 
 
-async def test_the_service_loop_follows_a_file_and_stops_cleanly(project: Path) -> None:
+async def test_the_service_loop_follows_a_file_and_stops_cleanly(
+    project: Path, tailers: list[LogTailer]
+) -> None:
     log_file = project / "app.log"
     log_file.write_text("")
     bus = EventBus()
     subscription = bus.subscribe()
     tailer = LogTailer(project, bus, ["app.log"], poll_interval=0.05)
+    tailers.append(tailer)
     task = asyncio.create_task(tailer.run())
     await asyncio.sleep(0.1)
     append(log_file, "ERROR payment declined\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import time
 from pathlib import Path
 
@@ -113,5 +114,26 @@ async def test_outside_git_the_root_gitignore_is_applied(project: Path) -> None:
         event = await next_event(subscription, lambda e: isinstance(e, FileChanged), 5)
         assert isinstance(event, FileChanged) and event.paths == ("kept.py",)
         assert [p for changed, removed in calls for p in [*changed, *removed]] == ["kept.py"]
+    finally:
+        await _stop(watcher, task)
+
+
+async def test_a_folder_copied_in_at_once_reports_every_file(project: Path, tmp_path: Path) -> None:
+    source = tmp_path / "vendor-src"
+    (source / "deep" / "deeper").mkdir(parents=True)
+    expected = set()
+    for index in range(20):
+        folder = ("", "deep/", "deep/deeper/")[index % 3]
+        (source / folder / f"f{index}.py").write_text(f"n = {index}\n")
+        expected.add(f"lib/{folder}f{index}.py")
+    calls: list[tuple[list[str], list[str]]] = []
+    _bus, watcher, task = await _watching(project, calls)
+    try:
+        shutil.copytree(source, project / "lib")
+        for _ in range(50):
+            if {p for changed, _removed in calls for p in changed} >= expected:
+                break
+            await asyncio.sleep(0.1)
+        assert {p for changed, _removed in calls for p in changed} == expected
     finally:
         await _stop(watcher, task)
