@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import sys
+import threading
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
@@ -171,6 +173,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     goal = (args.build or "").strip()
     if not goal:
         raise UsageError('--build needs a goal, e.g. ai --build "add a --verbose flag"')
+    # The model client's library is the slowest import of a build: start it now, beside the set-up.
+    threading.Thread(target=importlib.import_module, args=("openai",), daemon=True).start()
     root = build_root(args)
     store = ProjectStore(root)
     name = args.session or store.active_name()
