@@ -15,6 +15,7 @@ from app.fix.parse_python import (
 from app.fix.parse_tools import (
     looks_like_cargo_test,
     looks_like_go,
+    looks_like_jest,
     looks_like_node,
     looks_like_rust_panic,
     looks_like_rustc,
@@ -22,6 +23,7 @@ from app.fix.parse_tools import (
     parse_cargo_test,
     parse_generic,
     parse_go,
+    parse_jest,
     parse_node,
     parse_rust_panics,
     parse_rustc,
@@ -63,6 +65,10 @@ def parse_errors(
             return found
     if looks_like_unittest(clean):
         found = parse_unittest(clean, paths)
+        if found:
+            return found
+    if looks_like_jest(clean):
+        found = parse_jest(clean, paths)
         if found:
             return found
     if looks_like_cargo_test(clean):
@@ -109,6 +115,7 @@ def _forced(text: str, paths: ProjectPaths, tool: str) -> list[ParsedError]:
         "rust-panic": parse_rust_panics,
         "cargo-test": parse_cargo_test,
         "go": parse_go,
+        "jest": parse_jest,
         "node": parse_node,
         "generic": parse_generic,
         "log": parse_log_text,

@@ -421,6 +421,86 @@ def parse_node(text: str, paths: ProjectPaths | None = None) -> list[ParsedError
     return dedupe(errors)
 
 
+# -- jest ---------------------------------------------------------------------------------------------------------
+
+_JEST_FILE = re.compile(r"^\s*FAIL\s+(?P<file>\S+)\s*$")
+_JEST_SECTION = re.compile(r"^\s*● (?P<title>.+?)\s*$")
+_JEST_END = re.compile(r"^(Test Suites:|Tests:|Snapshots:|Time:|Ran all test suites)")
+_JEST_CODE = re.compile(r"^\s*(>\s*)?\d+\s*\|")
+
+
+def looks_like_jest(text: str) -> bool:
+    return bool(re.search(r"^Tests:\s+.*\d+ total", text, re.M)) and "●" in text
+
+
+def parse_jest(text: str, paths: ProjectPaths | None = None) -> list[ParsedError]:
+    """One error per ``● suite (U+203A) test`` section: its message (the thrown error or the failed expectation)
+    and the in-project frames of its stack; the failing test is named ``file::`` and the section title."""
+    paths = paths or ProjectPaths()
+    lines = strip_ansi(text).splitlines()
+    errors: list[ParsedError] = []
+    current_file = ""
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        failing_file = _JEST_FILE.match(line)
+        if failing_file:
+            current_file = paths.relative(failing_file.group("file")) or failing_file.group("file")
+        section = _JEST_SECTION.match(line)
+        if not section or section.group("title").startswith("Console"):
+            index += 1
+            continue
+        start, index = index, index + 1
+        body: list[str] = []
+        while (
+            index < len(lines) and not _JEST_SECTION.match(lines[index]) and not _JEST_END.match(lines[index])
+        ):
+            if _JEST_FILE.match(lines[index]):
+                break
+            body.append(lines[index])
+            index += 1
+        errors.append(_jest_error(section.group("title"), current_file, body, paths, lines[start:index]))
+    return dedupe(errors)
+
+
+def _jest_error(title: str, file: str, body: list[str], paths: ProjectPaths, raw: list[str]) -> ParsedError:
+    message_lines: list[str] = []
+    frames: list[Frame] = []
+    column = 0
+    for line in body:
+        at = _NODE_AT.match(line)
+        if at:
+            rel = paths.relative(at.group("file"))
+            if rel is not None:
+                if not frames:
+                    column = int(at.group("col"))
+                frames.append(Frame(rel, int(at.group("line")), at.group("func") or ""))
+            continue
+        if frames or _JEST_CODE.match(line) or line.strip().startswith("|"):
+            continue
+        if line.strip():
+            message_lines.append(line.strip())
+    frames.reverse()  # innermost first in the stack
+    kind = "AssertionError"
+    for candidate in message_lines[:2]:
+        thrown = _NODE_ERROR.match(candidate)
+        if thrown:
+            kind = thrown.group("kind")
+            break
+    where = frames[-1] if frames else None
+    return ParsedError(
+        file=where.file if where else file,
+        line=where.line if where else 0,
+        column=column if where else 0,
+        message="\n".join(message_lines[:8]),
+        kind=kind,
+        frames=tuple(frames),
+        tool="jest",
+        raw="\n".join(raw).strip("\n"),
+        test_id=f"{file}::{title}" if file else title,
+    )
+
+
 # -- generic ------------------------------------------------------------------------------------------------------
 
 _GENERIC = re.compile(r"^(?P<file>[^\s:][^:]*?\.[\w]+):(?P<line>\d+)(?::(?P<col>\d+))?:? (?P<msg>.+)$")

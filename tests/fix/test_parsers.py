@@ -208,3 +208,19 @@ def test_paths_outside_the_project_are_not_frames() -> None:
 def test_json_round_trip() -> None:
     (error,) = parse("python_traceback.txt", "py")
     assert ParsedError.from_json(error.to_json()) == error
+
+
+def test_jest_failures_are_named_by_file_and_title() -> None:
+    expectation, thrown = parse("jest.txt", "jest")
+    assert expectation.test_id == "test/sum.test.js::sum \u203a a missing qty counts as one"
+    assert (expectation.kind, expectation.file, expectation.line, expectation.column) == (
+        "AssertionError",
+        "test/sum.test.js",
+        9,
+        33,
+    )
+    assert expectation.message.splitlines()[1:] == ["Expected: 2", "Received: NaN"]
+    assert thrown.test_id == "test/sum.test.js::label of an unnamed item"
+    assert (thrown.kind, thrown.file, thrown.line) == ("TypeError", "src/sum.js", 6)
+    assert [f.file for f in thrown.frames] == ["test/sum.test.js", "src/sum.js"]
+    assert {expectation.tool, thrown.tool} == {"jest"}

@@ -4,7 +4,8 @@
 
 Each program is written under /tmp/fixcap/<name> (a fixed place, so the paths inside the captures are stable;
 the parser tests pass that folder as the project root). Needs python, cargo, go and tsc (``npm install
-typescript`` in a temporary folder, then ``--tsc that/node_modules/.bin/tsc``); a missing tool is skipped.
+typescript`` in a temporary folder, then ``--tsc that/node_modules/.bin/tsc``) and jest (``npm install jest@29``,
+then ``--jest that/node_modules/.bin/jest``); a missing tool is skipped.
 """
 
 from __future__ import annotations
@@ -293,6 +294,48 @@ def capture_go() -> None:
     run(root, ["go", "test", "./..."], "go_build_error.txt", env=env)
 
 
+JEST_SUM = """\
+function sum(items) {
+  return items.reduce((total, item) => total + item.price * item.qty, 0);
+}
+
+function label(item) {
+  return item.name.toUpperCase();
+}
+
+module.exports = { sum, label };
+"""
+
+JEST_TEST = """\
+const { sum, label } = require("../src/sum");
+
+describe("sum", () => {
+  test("adds prices", () => {
+    expect(sum([{ price: 2, qty: 3 }])).toBe(6);
+  });
+
+  test("a missing qty counts as one", () => {
+    expect(sum([{ price: 2 }])).toBe(2);
+  });
+});
+
+test("label of an unnamed item", () => {
+  expect(label({})).toBe("");
+});
+"""
+
+
+def capture_jest(jest: str | None) -> None:
+    if not jest:
+        print("jest: skipped (pass --jest)")
+        return
+    package = '{"name": "shop", "private": true, "scripts": {"test": "jest"}}\n'
+    root = write(
+        BASE / "jest", {"package.json": package, "src/sum.js": JEST_SUM, "test/sum.test.js": JEST_TEST}
+    )
+    run(root, [jest, "--ci", "--colors=false"], "jest.txt")
+
+
 def capture_generic() -> None:
     root = write(BASE / "lint", {"app/util.py": "import os\n\n\ndef f(x: int) -> str:\n    return y + x\n"})
     ruff = Path(sys.executable).with_name("ruff")
@@ -357,10 +400,12 @@ def capture_logs() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tsc")
+    parser.add_argument("--jest")
     args = parser.parse_args()
     BASE.mkdir(exist_ok=True)
     capture_python()
     capture_tsc(args.tsc)
+    capture_jest(args.jest)
     capture_rust()
     capture_go()
     capture_generic()
