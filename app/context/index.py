@@ -391,7 +391,7 @@ class SymbolIndex:
 
     def reference_stats(self) -> dict[str, tuple[int, int]]:
         """name -> (how many files refer to it, their uses counted up to 3 a file)."""
-        rows = self._query("SELECT name, COUNT(*), SUM(MIN(uses, 3)) FROM refs GROUP BY name ORDER BY name")
+        rows = self._query("SELECT name, files, weight FROM refstats ORDER BY name")
         return {name: (int(files), int(weight)) for name, files, weight in rows}
 
     def definitions_for_map(

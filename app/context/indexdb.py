@@ -29,7 +29,7 @@ from app.context.languages import REFERENCE
 
 # Bump on any change of the schema, of what a file's record holds (queries, tokenizer) or of the inventory's
 # filters (a refresh trusts that stored paths passed them): an index of another version is rebuilt.
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 
 SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -40,6 +40,9 @@ CREATE TABLE filedata(file_id INTEGER PRIMARY KEY, symbols BLOB NOT NULL, tokens
 CREATE TABLE defs(name TEXT NOT NULL, file_id INTEGER NOT NULL, kind TEXT NOT NULL,
     line INTEGER NOT NULL, end_line INTEGER NOT NULL);
 CREATE TABLE refs(name TEXT NOT NULL, file_id INTEGER NOT NULL, uses INTEGER NOT NULL);
+-- Per name: how many files refer to it and their uses counted up to 3 a file (what the repo map ranks by),
+-- kept up to date with every change so the map never aggregates millions of rows.
+CREATE TABLE refstats(name TEXT PRIMARY KEY, files INTEGER NOT NULL, weight INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE postings(token TEXT PRIMARY KEY, ids BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE repomap_cache(key TEXT PRIMARY KEY, text TEXT NOT NULL) WITHOUT ROWID;
 """
@@ -179,6 +182,7 @@ class Writer:
         self.added: defaultdict[str, list[int]] = defaultdict(list)
         self.dropped: defaultdict[str, list[int]] = defaultdict(list)
         self.changed = 0
+        self.refstats_delta: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0])
 
     def apply(self, record: FileRecord) -> None:
         conn = self.conn
@@ -206,7 +210,7 @@ class Writer:
                 (record.hash, record.size, record.mtime_ns, record.lang, file_id),
             )
             conn.execute("DELETE FROM defs WHERE file_id=?", (file_id,))
-            conn.execute("DELETE FROM refs WHERE file_id=?", (file_id,))
+            self._drop_refs(file_id)
         conn.execute(
             "INSERT OR REPLACE INTO filedata VALUES (?, ?, ?)",
             (file_id, record.symbols_blob, record.tokens_blob),
@@ -226,6 +230,11 @@ class Writer:
         conn.executemany(
             "INSERT INTO refs VALUES (?, ?, ?)", [(name, file_id, count) for name, count in uses.items()]
         )
+        if not self.fresh:
+            for name, count in uses.items():
+                delta = self.refstats_delta[name]
+                delta[0] += 1
+                delta[1] += min(count, 3)
         self._delta(file_id, old_tokens, record.tokens)
 
     def remove(self, relpath: str) -> bool:
@@ -236,12 +245,19 @@ class Writer:
         file_id = int(row[0])
         old_tokens = self._stored_tokens(file_id)
         conn.execute("DELETE FROM defs WHERE file_id=?", (file_id,))
-        conn.execute("DELETE FROM refs WHERE file_id=?", (file_id,))
+        self._drop_refs(file_id)
         conn.execute("DELETE FROM filedata WHERE file_id=?", (file_id,))
         conn.execute("DELETE FROM files WHERE id=?", (file_id,))
         self._delta(file_id, old_tokens, [])
         self.changed += 1
         return True
+
+    def _drop_refs(self, file_id: int) -> None:
+        for name, count in self.conn.execute("SELECT name, uses FROM refs WHERE file_id=?", (file_id,)):
+            delta = self.refstats_delta[name]
+            delta[0] -= 1
+            delta[1] -= min(count, 3)
+        self.conn.execute("DELETE FROM refs WHERE file_id=?", (file_id,))
 
     def _stored_tokens(self, file_id: int) -> list[str]:
         row = self.conn.execute("SELECT tokens FROM filedata WHERE file_id=?", (file_id,)).fetchone()
@@ -282,6 +298,18 @@ class Writer:
                     conn.execute("DELETE FROM postings WHERE token=?", (token,))
         self.added.clear()
         self.dropped.clear()
+        if self.fresh:
+            conn.execute(
+                "INSERT INTO refstats SELECT name, COUNT(*), SUM(MIN(uses, 3)) FROM refs GROUP BY name"
+            )
+        else:
+            conn.executemany(
+                "INSERT INTO refstats VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+                "files = files + excluded.files, weight = weight + excluded.weight",
+                [(name, files, weight) for name, (files, weight) in sorted(self.refstats_delta.items())],
+            )
+            conn.execute("DELETE FROM refstats WHERE files <= 0")
+        self.refstats_delta.clear()
         if self.changed:
             conn.execute("UPDATE meta SET value=CAST(value AS INTEGER) + 1 WHERE key='generation'")
             conn.execute("DELETE FROM repomap_cache")

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from app.context.index import SymbolIndex
 from app.context.repomap import repo_map
 from tests.conftest import REPO
@@ -102,3 +104,24 @@ def test_what_the_goal_files_use_outranks_what_is_popular(project: Path) -> None
         text = repo_map(index, focus_files=["jobs/nightly.py"], token_budget=30)
     # connect is called from three files, slugify from two; but the goal's file uses slugify.
     assert text.startswith("jobs/nightly.py:\n    1: def run():\ncore/util.py:\n    1: def slugify(text):\n")
+
+
+def test_an_updated_index_maps_like_one_built_afresh(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_project(project)
+    with SymbolIndex.open(project) as index:
+        (project / "web" / "admin.py").write_text("def admin(request):\n    return index(request)\n")
+        index.update_file("web/admin.py")
+        (project / "jobs" / "nightly.py").unlink()
+        index.remove_file("jobs/nightly.py")
+        (project / "jobs" / "weekly.py").write_text("def weekly():\n    slugify('a')\n    slugify('b')\n")
+        index.update_file("jobs/weekly.py")
+        updated = repo_map(index, focus_files=["web/views.py"])
+        updated_stats = index.reference_stats()
+    assert updated_stats["connect"] == (1, 1)  # only views.py calls it now
+    assert updated_stats["slugify"] == (1, 2)  # weekly.py, twice
+    monkeypatch.setenv("AI_AGENT_HOME", str(tmp_path / "fresh-home"))
+    with SymbolIndex.open(project) as fresh:
+        assert fresh.reference_stats() == updated_stats
+        assert repo_map(fresh, focus_files=["web/views.py"]) == updated
