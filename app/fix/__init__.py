@@ -17,8 +17,11 @@ The fix loop, for every face (the TUI's error feed, the background test watcher 
                                                            # DiffReady, FixVerified, AwaitingDecision,
                                                            # Applied | Rejected, FixSummary, Finished
 
-``app.fix.triggers`` turns a background ``TestRunFinished`` or ``LogError`` into a ``FixRequest``
-(``request_for_test_run``, ``request_for_log_error``). ``FixRequest.auto_apply`` (default: ``Config.auto_fix``)
+``app.fix.triggers`` turns what the background services report into a ``FixRequest``: a failing
+``TestRunFinished`` (``request_for_test_run``: its run is the baseline), a ``LogError`` (``request_for_log_error``)
+or language-server errors (``request_for_diagnostics``); the last two are verified by the suite not getting worse.
+After a build applied a change, ``FixRequest(root, session, config, trigger="after change ID")`` runs the tests
+and fixes what fails. ``FixRequest.auto_apply`` (default: ``Config.auto_fix``)
 applies a verified fix without asking; ``dry_run`` only shows it. The user's tree is written only by applying a
 verified fix; every attempt runs in a scratch copy (``app.fix.scratch``) that is removed afterwards.
 

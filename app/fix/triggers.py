@@ -110,3 +110,36 @@ def _parse(text: str, root: Path) -> list[ParsedError]:
     from app.fix.parse import parse_errors
 
     return parse_errors(text, ProjectPaths(root)) if text else []
+
+
+def errors_from_diagnostics(diagnostics: Any) -> list[ParsedError]:
+    """Language-server errors (``app.background.bus.Diagnostic``) in the structured form; warnings are left out."""
+    return [
+        ParsedError(
+            d.path,
+            d.line,
+            d.column,
+            d.message,
+            d.code or "diagnostic",
+            (Frame(d.path, d.line, ""),),
+            f"lsp:{d.source}" if d.source else "lsp",
+            d.summary(),
+        )
+        for d in diagnostics
+        if d.severity == "error"
+    ]
+
+
+def request_for_diagnostics(
+    diagnostics: Any, root: Path, session: Any, config: Config, **options: Any
+) -> FixRequest:
+    """A fix request for language-server errors: verified by the test suite not getting worse."""
+    return FixRequest(
+        root=root,
+        session=session,
+        config=config,
+        errors=errors_from_diagnostics(diagnostics),
+        trigger="the language server",
+        failure_seen_at=options.pop("failure_seen_at", time.monotonic()),
+        **options,
+    )

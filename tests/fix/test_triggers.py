@@ -143,3 +143,34 @@ async def test_a_reported_test_failure_that_passes_now_needs_no_fix(broken: Path
     assert isinstance(events[-1], Finished) and events[-1].ok
     assert events[-1].summary == "the failing tests pass now: nothing to fix"
     assert server.chat_requests() == []
+
+
+def test_language_server_errors_become_fix_targets(tmp_path: Path) -> None:
+    from app.background.bus import Diagnostic
+    from app.config import Config
+    from app.fix.triggers import request_for_diagnostics
+
+    diagnostics = [
+        Diagnostic(
+            "calc/ops.py",
+            3,
+            12,
+            3,
+            13,
+            "error",
+            '"y" is not defined',
+            "basedpyright",
+            "reportUndefinedVariable",
+        ),
+        Diagnostic("calc/ops.py", 1, 8, 1, 10, "warning", '"os" is not accessed', "basedpyright"),
+    ]
+    request = request_for_diagnostics(diagnostics, tmp_path, None, Config())
+    (error,) = request.errors or []
+    assert (error.file, error.line, error.column, error.kind) == (
+        "calc/ops.py",
+        3,
+        12,
+        "reportUndefinedVariable",
+    )
+    assert error.summary() == 'calc/ops.py:3:12: reportUndefinedVariable: "y" is not defined'
+    assert request.trigger == "the language server"
