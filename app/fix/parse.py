@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from app.fix.errors import ParsedError, ProjectPaths, dedupe, strip_ansi
@@ -45,6 +46,20 @@ TOOLS = (
 )
 
 
+Parser = Callable[[str, ProjectPaths], list[ParsedError]]
+
+# Most specific first: test runners (their failures carry test ids), then compilers.
+_RECOGNISED: tuple[tuple[Callable[[str], bool], Parser], ...] = (
+    (looks_like_pytest, parse_pytest),
+    (looks_like_unittest, parse_unittest),
+    (looks_like_jest, parse_jest),
+    (looks_like_cargo_test, parse_cargo_test),
+    (looks_like_go, parse_go),
+    (looks_like_tsc, parse_tsc),
+    (looks_like_rustc, parse_rustc),
+)
+
+
 def _paths(root: Path | ProjectPaths | None) -> ProjectPaths:
     return root if isinstance(root, ProjectPaths) else ProjectPaths(root)
 
@@ -59,30 +74,11 @@ def parse_errors(
     clean = strip_ansi(text)
     if tool is not None:
         return _forced(clean, paths, tool)
-    if looks_like_pytest(clean):
-        found = parse_pytest(clean, paths)
-        if found:
-            return found
-    if looks_like_unittest(clean):
-        found = parse_unittest(clean, paths)
-        if found:
-            return found
-    if looks_like_jest(clean):
-        found = parse_jest(clean, paths)
-        if found:
-            return found
-    if looks_like_cargo_test(clean):
-        found = parse_cargo_test(clean, paths)
-        if found:
-            return found
-    if looks_like_go(clean):
-        found = parse_go(clean, paths)
-        if found:
-            return found
-    if looks_like_tsc(clean):
-        return parse_tsc(clean, paths)
-    if looks_like_rustc(clean):
-        return parse_rustc(clean, paths)
+    for recognises, parser in _RECOGNISED:
+        if recognises(clean):
+            found = parser(clean, paths)
+            if found:
+                return found
     found = parse_stack_errors(clean, paths)
     if found:
         return found
