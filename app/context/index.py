@@ -301,12 +301,12 @@ class SymbolIndex:
         return [Symbol(*row) for row in rows]
 
     def references(self, name: str) -> list[Symbol]:
-        """Where `name` is used (calls, type uses, base classes), from the files that contain it."""
+        """Where `name` is used (calls, type uses, base classes), by path and line."""
         found: list[Symbol] = []
         for path, blob in self._query(
-            "SELECT f.path, d.symbols FROM files f JOIN filedata d ON d.file_id = f.id WHERE f.id IN "
-            "(SELECT value FROM json_each(?)) ORDER BY f.path",
-            (_json_ids(self._ids_with_token(name)),),
+            "SELECT f.path, d.symbols FROM refs r JOIN files f ON f.id = r.file_id "
+            "JOIN filedata d ON d.file_id = r.file_id WHERE r.name = ? ORDER BY f.path",
+            (name,),
         ):
             for sym_name, kind, line, end_line in indexdb.unpack_symbols(blob):
                 if kind == REFERENCE and sym_name == name:
@@ -413,12 +413,18 @@ class SymbolIndex:
             rows += self._query(
                 select + "f.path IN (SELECT value FROM json_each(?2))", (kinds_json, _json(paths))
             )
+            neighbours: list[str] = []
             for directory in dirs:
-                prefix = f"{directory}/" if directory else ""
+                # A range on the path index ('/' + 1 is '0'), then only the files directly inside.
+                if directory:
+                    low, high = f"{directory}/", f"{directory}0"
+                    found = self._query("SELECT path FROM files WHERE path >= ? AND path < ?", (low, high))
+                else:
+                    low, found = "", self._query("SELECT path FROM files WHERE instr(path, '/') = 0")
+                neighbours.extend(path for (path,) in found if "/" not in path[len(low) :])
+            if neighbours:
                 rows += self._query(
-                    select
-                    + "substr(f.path, 1, length(?2)) = ?2 AND instr(substr(f.path, length(?2) + 1), '/') = 0",
-                    (kinds_json, prefix),
+                    select + "f.path IN (SELECT value FROM json_each(?2))", (kinds_json, _json(neighbours))
                 )
         unique = sorted(set(rows), key=lambda row: (row[2], row[3], row[0], row[1], row[4]))
         return [Symbol(*row) for row in unique]
