@@ -22,6 +22,17 @@ ALWAYS_IGNORED_PARTS = frozenset(
 )
 
 
+# Temporary names tools use before renaming into one of the folders above (pytest's cache).
+ALWAYS_IGNORED_PREFIXES = ("pytest-cache-files-",)
+
+
+def always_ignored(relpath: str) -> bool:
+    parts = relpath.split("/")
+    return bool(ALWAYS_IGNORED_PARTS.intersection(parts)) or any(
+        part.startswith(ALWAYS_IGNORED_PREFIXES) for part in parts
+    )
+
+
 class IgnoreFilter:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -31,7 +42,7 @@ class IgnoreFilter:
     async def ignored(self, relpaths: Iterable[str]) -> set[str]:
         """The subset of ``relpaths`` (relative, forward slashes) that is ignored."""
         paths = sorted(set(relpaths))
-        result = {p for p in paths if ALWAYS_IGNORED_PARTS.intersection(p.split("/"))}
+        result = {p for p in paths if always_ignored(p)}
         rest = [p for p in paths if p not in result]
         if not rest:
             return result

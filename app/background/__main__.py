@@ -1,0 +1,52 @@
+"""Watch a project headless and print the background events: ``python -m app.background [DIR] [--json]``.
+
+A way to see the services without the workspace (and to check a configuration): Ctrl-C stops them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+import time
+from pathlib import Path
+
+from app.background.services import BackgroundServices
+from app.config import load_config
+from app.errors import AgentError
+from app.paths import find_project_root
+
+
+async def watch(root: Path, as_json: bool) -> None:
+    config = load_config(root)
+    async with BackgroundServices(root, config) as services:
+        async for event in services.bus.subscribe():
+            if as_json:
+                print(json.dumps(event.to_json()), flush=True)
+            else:
+                stamp = time.strftime("%H:%M:%S", time.localtime(event.at))
+                print(f"{stamp} {event.level:<7} {event.summary()}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app.background", description=__doc__)
+    parser.add_argument("directory", nargs="?", default=".", help="a folder of the project (default: here)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per event")
+    args = parser.parse_args(argv)
+    directory = Path(args.directory)
+    if not directory.is_dir():
+        print(f"ai: {directory} is not a folder", file=sys.stderr)
+        return 2
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(watch(find_project_root(directory), args.json))
+    except AgentError as exc:
+        print(f"ai: {exc}", file=sys.stderr)
+        return exc.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
