@@ -195,12 +195,24 @@ def _git_paths(tracked: bytes, untracked: subprocess.Popen[bytes]) -> Iterator[s
         # Unmerged paths are listed once per stage: yield each path once.
         if raw and raw not in seen:
             seen.add(raw)
-            yield raw.decode("utf-8", "surrogateescape")
+            path = _utf8_path(raw)
+            if path is not None:
+                yield path
     out, _ = untracked.communicate()
     if untracked.returncode == 0:
         for raw in out.split(b"\0"):
             if raw and raw not in seen:
-                yield raw.decode("utf-8", "surrogateescape")
+                path = _utf8_path(raw)
+                if path is not None:
+                    yield path
+
+
+def _utf8_path(raw: bytes) -> str | None:
+    """A path that is not UTF-8 cannot be stored or shown as text: such rare files are left out."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def _inside_git(root: Path) -> bool:
@@ -340,7 +352,7 @@ def _walk_dir(root: str, rel: str, stack: list[_IgnoreRules], found: list[str]) 
         return
     for entry in entries:
         relpath = f"{rel}/{entry.name}" if rel else entry.name
-        if entry.is_symlink():
+        if entry.is_symlink() or _utf8_path(os.fsencode(entry.name)) is None:
             continue
         if entry.is_dir(follow_symlinks=False):
             if entry.name in SKIPPED_DIRS or entry.name.endswith(SKIPPED_DIR_SUFFIXES):

@@ -85,3 +85,17 @@ def test_the_index_skips_what_the_inventory_skips(git_project: Path) -> None:
         # The watcher may report an ignored vendored file: it is not indexed.
         index.update_file("node_modules/lib/index.js")
         assert index.files_with_identifier("exports") == []
+
+
+def test_a_file_name_that_is_not_utf8_is_left_out(git_project: Path) -> None:
+    import os
+
+    (git_project / "ok.py").write_text("GOOD = 1\n")
+    with open(os.path.join(os.fsencode(git_project), b"bad-\xff.py"), "w") as handle:
+        handle.write("BAD = 1\n")
+    assert list_project_files(git_project) == ["README.md", "ok.py"]
+    with SymbolIndex.open(git_project) as index:
+        assert [s.name for s in index.definitions("GOOD")] == ["GOOD"]
+        assert index.definitions("BAD") == []
+    shutil.rmtree(git_project / ".git")
+    assert list_project_files(git_project) == ["README.md", "ok.py"]
