@@ -129,15 +129,17 @@ def search_identifiers(index: SymbolIndex, query: str, *, limit: int = 50) -> li
     ordered = sorted(candidates, key=lambda p: (p not in defining, p))
     hits: list[SearchHit] = []
     lowered = [w.lower() for w in words]
+    definition_bonus = 3.0 if len(words) == 1 else 0.5
     for start in range(0, len(ordered), RG_BATCH):
         batch = ordered[start : start + RG_BATCH]
         for path, line, text in _rg_lines(index.root, _words_pattern(words), batch, limit=None):
             present = sum(1 for w in lowered if w in text.lower())
             is_definition = line in defining.get(path, ())
+            # One word: its definition first. Several: the lines holding all of them first.
             score = (
                 1.0
-                + present / len(words)
-                + (3.0 if is_definition else 0.0)
+                + 2.0 * present / len(words)
+                + (definition_bonus if is_definition else 0.0)
                 + (0.5 if path in defining else 0.0)
             )
             kind = "definition" if is_definition else "match"

@@ -132,3 +132,9 @@ def test_secrets_files_are_neither_indexed_nor_searched(billing: Path) -> None:
         assert index.files_with_identifier("PAYMENT_KEY") == [".env.example"]
     assert search(billing, "fake_secret_0123456789abcdef") == []
     assert search(billing, r"fake_secret_\w+", mode="regex") == []
+
+
+def test_several_words_rank_the_lines_holding_all_of_them_first(billing: Path) -> None:
+    hits = search(billing, "apply_tax invoice")
+    assert (hits[0].path, hits[0].line) == ("docs/guide.md", 1)
+    assert hits[0].snippet == "Call apply_tax on every invoice amount."
