@@ -52,6 +52,7 @@ class WorkspaceApp(App[int]):
         config: Config,
         initial_goal: str | None = None,
         continue_session: bool = False,
+        background: bool = True,
         store: ProjectStore | None = None,
         clock: Callable[[], float] = time.time,
         label: str | None = None,
@@ -65,6 +66,7 @@ class WorkspaceApp(App[int]):
         self.session_name = session_name
         self.initial_goal = initial_goal
         self.continue_session = continue_session
+        self.background = background
         self.last_switch_seconds = 0.0
 
     def on_mount(self) -> None:
@@ -90,13 +92,22 @@ def make_app(
     config: Config,
     initial_goal: str | None = None,
     continue_session: bool = False,
+    background: bool = True,
     clock: Callable[[], float] = time.time,
     label: str | None = None,
 ) -> WorkspaceApp:
     """The one way to build the workspace: used by the command line, the tests and the screenshot script.
 
+    ``background`` starts the session's background services (watcher, language servers, tests, logs).
     ``clock`` and ``label`` (the project as shown) exist so snapshots can freeze time and paths.
     """
     return WorkspaceApp(
-        root, session_name, config=config, initial_goal=initial_goal, clock=clock, label=label
+        root,
+        session_name,
+        config=config,
+        initial_goal=initial_goal,
+        continue_session=continue_session,
+        background=background,
+        clock=clock,
+        label=label,
     )

@@ -39,7 +39,7 @@ from app.events import (
     Usage,
 )
 from app.tui.build_bridge import BuildBridge
-from app.tui.messages import BuildEnded, DecisionWanted, PipelineEvent
+from app.tui.messages import BackgroundNotice, BuildEnded, DecisionWanted, PipelineEvent
 from app.tui.sessions import SessionScreen
 from widgets.approval import ApprovalScreen
 from widgets.chat_view import ChatView
@@ -104,6 +104,7 @@ class MainScreen(SessionScreen):
         self.bridge: BuildBridge | None = None
         self._answer: concurrent.futures.Future[Decision] | None = None
         self._approval: ApprovalScreen | None = None
+        self.services: Any = None
 
     def compose(self) -> ComposeResult:
         app = self.app
@@ -144,6 +145,36 @@ class MainScreen(SessionScreen):
         # or the process would wait for it on exit.
         if self.bridge is not None:
             self.bridge.cancel()
+
+    # -- background services (file watcher, language servers, tests, logs) ---------------------------------
+
+    @work(group="background", exclusive=True, exit_on_error=False, description="background services")
+    async def run_background(self, name: str) -> None:  # type: ignore[override]
+        """The session's background services, on the UI's loop (they are asyncio); replaced on a switch."""
+        import asyncio
+
+        from app.background import BackgroundServices
+
+        session = self.app.store.session(name, create=False)
+        services = BackgroundServices(self.app.root, self.app.config, session=session)
+
+        def notice(event: Any) -> None:
+            self.post_message(BackgroundNotice(event))
+
+        remove = services.bus.add_listener(notice)
+        self.services = services
+        try:
+            await services.start()
+            for event in services.restored_events():
+                self.events.add(f"(last time) {event.summary()}", event.level)
+            await asyncio.Event().wait()  # until the session changes or the app ends
+        finally:
+            remove()
+            self.services = None
+            await services.stop()
+
+    def on_background_notice(self, message: BackgroundNotice) -> None:
+        self.events.add(message.event.summary(), message.event.level)
 
     def on_resize(self) -> None:
         # Below 100 columns the sidebar folds away (ctrl+b brings it back) so chat and diff stay readable.
@@ -364,6 +395,9 @@ class MainScreen(SessionScreen):
     async def rerun_tests(self) -> None:
         import asyncio
 
+        if self.services is not None and getattr(self.services, "tests", None) is not None:
+            self.services.run_tests("from the command palette")
+            return
         command = self.app.config.test_cmd
         if not command:
             self.events.add(

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import concurrent.futures
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from app.events import Decision, DiffReady, Event
+
+if TYPE_CHECKING:
+    from app.background.bus import BackgroundEvent
 
 
 @dataclass
@@ -30,3 +34,10 @@ class BuildEnded(Message):
     """The pipeline's thread has finished (normally, cancelled or failed)."""
 
     error: str | None = None
+
+
+@dataclass
+class BackgroundNotice(Message):
+    """One event of the background services (file watcher, language servers, tests, logs)."""
+
+    event: BackgroundEvent

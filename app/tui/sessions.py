@@ -49,6 +49,9 @@ class SessionScreen(Screen[None]):
     async def start_build(self, goal: str) -> None:
         raise NotImplementedError
 
+    def run_background(self, name: str) -> None:
+        raise NotImplementedError
+
     def ui(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """Run ``function`` on the UI thread from a worker thread (and wait for it)."""
         self.app.call_from_thread(function, *args, **kwargs)
@@ -90,6 +93,8 @@ class SessionScreen(Screen[None]):
             await self.chat.add_message("assistant", NO_MODEL_HELP)
         self.app.last_switch_seconds = time.perf_counter() - started
         self.shown_session = name
+        if self.app.background:
+            self.run_background(name)
         self.app.post_message(self.app.SessionShown(name))
         if then_goal:
             await self.start_build(then_goal)

@@ -22,14 +22,18 @@ def store(project: Path) -> ProjectStore:
 
 @pytest.fixture
 def workspace(project: Path) -> Callable[..., WorkspaceApp]:
-    """``workspace(session="main", config=Config(), goal=None)``: a fresh App on the test project."""
+    """``workspace(session="main", config=Config(), goal=None, background=False)``: a fresh App on the test
+    project (background services off unless a test is about them: they start language servers)."""
 
-    def build(session: str = "main", config: Config | None = None, goal: str | None = None) -> WorkspaceApp:
+    def build(
+        session: str = "main", config: Config | None = None, goal: str | None = None, background: bool = False
+    ) -> WorkspaceApp:
         return make_app(
             project,
             session,
             config=config or Config(),
             initial_goal=goal,
+            background=background,
             clock=lambda: FROZEN_TIME,
             label="~/project",
         )

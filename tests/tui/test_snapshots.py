@@ -43,7 +43,14 @@ def frozen_store_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def app_for(root: Path, session: str = "main", config: Config | None = None):
-    return make_app(root, session, config=config or Config(), clock=lambda: FROZEN_TIME, label="~/src/shop")
+    return make_app(
+        root,
+        session,
+        config=config or Config(),
+        background=False,
+        clock=lambda: FROZEN_TIME,
+        label="~/src/shop",
+    )
 
 
 def with_sessions(root: Path) -> None:
@@ -52,8 +59,17 @@ def with_sessions(root: Path) -> None:
         store.import_session(history_document(name, count))
 
 
+def freeze_cursor(app) -> None:
+    """The input's cursor blinks every half second: keep it steady for the screenshot."""
+    goal = app.main_screen.query_one("#goal")
+    goal.cursor_blink = False
+    goal._cursor_visible = True
+
+
 async def open_main(pilot) -> None:
     await wait_for_session(pilot, "main")
+    freeze_cursor(pilot.app)
+    await pilot.pause(0.2)
 
 
 def test_empty_workspace(snap_compare, project: Path) -> None:
@@ -129,12 +145,14 @@ def test_diff_approval(snap_compare, git_project: Path) -> None:
             "main",
             config=config,
             initial_goal="make subtract subtract in calc/ops.py",
+            background=False,
             clock=lambda: FROZEN_TIME,
             label="~/src/shop",
         )
 
         async def approval(pilot) -> None:
             await wait_until(pilot, lambda: isinstance(pilot.app.screen, ApprovalScreen), what="approval")
+            # The input lost its focus to the approval: its cursor is hidden, not blinking.
             await pilot.pause(0.3)
 
         assert snap_compare(app, terminal_size=SIZE, run_before=approval)

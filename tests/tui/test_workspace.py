@@ -205,3 +205,17 @@ async def test_rerun_tests_reports_in_the_event_log(workspace, project: Path) ->
         await pilot.press("enter")
         log = app.main_screen.events
         await wait_until(pilot, lambda: ("ok", "tests passed · 3 passed") in log.entries, what="test run")
+
+
+async def test_background_file_changes_reach_the_event_log(workspace, project: Path) -> None:
+    app = workspace(config=Config(lsp=False, watch_tests=False), background=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_session(pilot, "main")
+        await wait_until(pilot, lambda: app.main_screen.services is not None, what="services")
+        log = app.main_screen.events
+        for attempt in range(50):  # the watcher may still be starting: touch the file until it is seen
+            (project / "notes.md").write_text(f"draft {attempt}\n")
+            await pilot.pause(0.1)
+            if any("notes.md" in message for _, message in log.entries):
+                break
+        assert any("notes.md" in message for _, message in log.entries), log.entries
