@@ -144,46 +144,52 @@ def time_to_first_request(root: Path, home: Path, goal: str, runs: int) -> dict[
     }
 
 
-async def _raw_stream(url: str) -> float:
+async def _raw_stream(url: str) -> tuple[float, float]:
+    """The scripted stream consumed by the bare openai client: first content chunk to the end."""
     import openai
 
     client = openai.AsyncOpenAI(base_url=url, api_key="x", max_retries=0)
-    started = time.perf_counter()
     stream = await client.chat.completions.create(
         model="m",
         messages=[{"role": "user", "content": "go"}],
         stream=True,
         stream_options={"include_usage": True},
     )
-    async for _chunk in stream:
-        pass
-    seconds = time.perf_counter() - started
+    first = first_cpu = 0.0
+    async for chunk in stream:
+        if not first and chunk.choices and chunk.choices[0].delta.content:
+            first, first_cpu = time.perf_counter(), time.process_time()
+    seconds, cpu = time.perf_counter() - first, time.process_time() - first_cpu
     await client.close()
-    return seconds
+    return seconds, cpu
 
 
-async def _pipeline_model_phase(root: Path, url: str) -> float:
+async def _pipeline_model_phase(root: Path, url: str) -> tuple[float, float, float]:
+    """The same stream through the pipeline: (first prose event to the last block event, then until the
+    Edit stage ends: storing the reply in the session and the usage event)."""
     from dataclasses import replace
 
     from app.agent import BuildRequest, run_build
     from app.config import load_config
-    from app.events import Decision, Stage, StageFinished, StageStarted
+    from app.events import BlockCompleted, Decision, ProseDelta, Stage, StageFinished
     from app.session.store import ProjectStore
 
     config = replace(load_config(root, {"base_url": url}), context_tokens=2000)
     session = ProjectStore(root).session("bench", activate=False)
     request = BuildRequest(root=root, session=session, goal="overhead run", config=config, dry_run=True)
 
-    async def reject(_diff):  # dry run: never asked
+    async def reject(_diff: Any) -> Decision:  # dry run: never asked
         return Decision()
 
-    started = ended = 0.0
+    first = first_cpu = last_block = last_cpu = ended = 0.0
     async for event in run_build(request, reject):
-        if isinstance(event, StageStarted) and event.stage is Stage.PLAN and not started:
-            started = time.perf_counter()
-        if isinstance(event, StageFinished) and event.stage is Stage.EDIT:
+        if isinstance(event, ProseDelta) and not first:
+            first, first_cpu = time.perf_counter(), time.process_time()
+        elif isinstance(event, BlockCompleted):
+            last_block, last_cpu = time.perf_counter(), time.process_time()
+        elif isinstance(event, StageFinished) and event.stage is Stage.EDIT:
             ended = time.perf_counter()
-    return ended - started
+    return last_block - first, last_cpu - first_cpu, ended - last_block
 
 
 def overhead(root: Path, home: Path, runs: int) -> dict[str, float]:
@@ -196,20 +202,50 @@ def overhead(root: Path, home: Path, runs: int) -> dict[str, float]:
     reply = prose + block
     rule = {"reply": reply, "chunk_size": 8, "chunk_delay": 0.0}
     os.environ["AI_AGENT_HOME"] = str(home)
-    raw, piped = [], []
-    with ScriptedModelServer({"rules": [], "default": rule}) as server:
-        for _ in range(runs):
-            raw.append(asyncio.run(_raw_stream(server.base_url)))
-            piped.append(asyncio.run(_pipeline_model_phase(root, server.base_url)))
+    raw, raw_cpu, piped, piped_cpu, after = [], [], [], [], []
+    # The server runs in its own process, so this process's CPU time is the client side's alone.
+    with tempfile.TemporaryDirectory() as tmp:
+        script, port_file = Path(tmp) / "script.json", Path(tmp) / "port"
+        script.write_text(json.dumps({"rules": [], "default": rule}))
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.model_server",
+                "--script",
+                str(script),
+                "--port-file",
+                str(port_file),
+            ],
+            cwd=REPO,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            while not port_file.exists():
+                time.sleep(0.05)
+            url = f"http://127.0.0.1:{port_file.read_text()}/v1"
+            for _ in range(runs):
+                wall, cpu = asyncio.run(_raw_stream(url))
+                raw.append(wall)
+                raw_cpu.append(cpu)
+                wall, cpu, stored = asyncio.run(_pipeline_model_phase(root, url))
+                piped.append(wall)
+                piped_cpu.append(cpu)
+                after.append(stored)
+        finally:
+            server.terminate()
+            server.wait()
     chunks = len(reply) // 8 + 1
-    r, p = statistics.median(raw), statistics.median(piped)
+    med = statistics.median
     return {
         "chunks": chunks,
         "reply_chars": len(reply),
-        "raw_stream_s": r,
-        "pipeline_model_phase_s": p,
-        "overhead_s": p - r,
-        "overhead_per_chunk_us": (p - r) / chunks * 1e6,
+        "raw_stream_s": med(raw),
+        "pipeline_stream_s": med(piped),
+        "raw_cpu_s": med(raw_cpu),
+        "pipeline_cpu_s": med(piped_cpu),
+        "overhead_cpu_per_chunk_us": (med(piped_cpu) - med(raw_cpu)) / chunks * 1e6,
+        "after_stream_s": med(after),
     }
 
 
@@ -217,6 +253,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--corpus", type=Path)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--part", choices=("all", "first-request", "overhead"), default="all")
     args = parser.parse_args()
     root = args.corpus.resolve() if args.corpus else prepare_corpus()
     home = WORK / "home"
@@ -229,7 +266,7 @@ def main() -> None:
         f"index build/refresh before the runs: {warm_index(root, home):.2f} s; warm reopen: "
         f"{warm_index(root, home):.2f} s"
     )
-    for label, goal in GOALS.items():
+    for label, goal in GOALS.items() if args.part != "overhead" else ():
         figures = time_to_first_request(root, home, goal, args.runs)
         print(f"\n[{label}] {goal}")
         print(
@@ -239,11 +276,15 @@ def main() -> None:
         print(f"  context sent: {figures['context_bytes']} bytes, ~{figures['context_tokens_est']} tokens")
         print(f"  files: {', '.join(figures['files'][:8])}")
         print("  stages: " + ", ".join(f"{k} {v:.3f} s" for k, v in figures["stages"].items()))
+    if args.part == "first-request":
+        return
     o = overhead(root, home, args.runs)
     print(
-        f"\npipeline overhead over the stream ({o['chunks']} chunks, {o['reply_chars']} chars): raw stream "
-        f"{o['raw_stream_s'] * 1000:.1f} ms, pipeline model phase {o['pipeline_model_phase_s'] * 1000:.1f} ms, "
-        f"overhead {o['overhead_s'] * 1000:.1f} ms ({o['overhead_per_chunk_us']:.0f} us per chunk)"
+        f"\npipeline overhead over the stream ({o['chunks']} chunks, {o['reply_chars']} chars, first content to "
+        f"end; server in its own process): wall {o['raw_stream_s'] * 1000:.1f} ms raw openai client vs "
+        f"{o['pipeline_stream_s'] * 1000:.1f} ms through the pipeline; client CPU {o['raw_cpu_s'] * 1000:.1f} ms "
+        f"vs {o['pipeline_cpu_s'] * 1000:.1f} ms = {o['overhead_cpu_per_chunk_us']:.0f} us per chunk of "
+        f"pipeline work; then storing the reply in the session: {o['after_stream_s'] * 1000:.1f} ms"
     )
     print(f"load average after: {os.getloadavg()}")
 
