@@ -46,7 +46,8 @@ Other entry points: ``await services.diagnose_text(path, text)`` (diagnostics of
 touches the disk: the validate stage), ``await services.new_diagnostics(path, text)`` (only what the proposed
 text adds to the current file's diagnostics: the diff preview's "new errors"), ``services.run_tests()`` (rerun now), ``services.snapshot()`` (the dict
 stored with ``Session.save_background``), ``services.open_diagnostics()``, ``services.last_test_result``,
-``services.supervisor.states()``.
+``services.supervisor.states()``. Code on another thread (a pipeline worker) calls
+``services.diagnose_text_from_thread(path, text, only_new=True)``, which blocks until the loop answers.
 """
 
 from __future__ import annotations

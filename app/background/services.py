@@ -99,6 +99,7 @@ class BackgroundServices:
         self._remove_listener: Callable[[], None] | None = None
         self._saver: asyncio.Task[None] | None = None
         self._started = False
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     def _add_language_server(self, name: str, run: Callable[[], Awaitable[None]]) -> None:
         self.supervisor.add(name, run, reports_running=True)
@@ -109,6 +110,7 @@ class BackgroundServices:
         if self._started:
             return
         self._started = True
+        self.loop = asyncio.get_running_loop()
         if self.session is not None:
             self.previous_snapshot = await asyncio.to_thread(self.session.background)
             self.state = BackgroundState.from_dict(self.previous_snapshot)
@@ -161,6 +163,28 @@ class BackgroundServices:
             return []
         return await self.lsp.diagnose_text(self._relative(path), text, timeout)
 
+    def diagnose_text_from_thread(
+        self, path: str, text: str, timeout: float = 20.0, *, only_new: bool = False
+    ) -> list[Diagnostic]:
+        """``diagnose_text`` (or ``new_diagnostics`` with ``only_new``) for code running in another thread
+        than the services' event loop, such as a pipeline worker thread; blocks until the answer."""
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            return []
+        if _running_loop() is loop:
+            raise RuntimeError(
+                "diagnose_text_from_thread called on the services' own loop: await diagnose_text"
+            )
+        work = (
+            self.new_diagnostics(path, text, timeout) if only_new else self.diagnose_text(path, text, timeout)
+        )
+        future = asyncio.run_coroutine_threadsafe(work, loop)
+        try:
+            return future.result(timeout + 5)
+        except TimeoutError:
+            future.cancel()
+            return []
+
     async def new_diagnostics(self, path: str, text: str, timeout: float = 20.0) -> list[Diagnostic]:
         """The diagnostics ``text`` would add to ``path`` compared with its current content: what the diff
         preview shows as new errors."""
@@ -211,6 +235,13 @@ class BackgroundServices:
             with contextlib.suppress(ValueError):
                 return candidate.resolve().relative_to(self.root).as_posix()
         return candidate.as_posix()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def index_sink(index: SymbolIndexLike) -> Callable[[list[str], list[str]], Awaitable[None]]:

@@ -71,6 +71,11 @@ async def test_services_watch_a_project_and_the_snapshot_survives_a_resume(git_p
 
         proposed = await services.diagnose_text(str(root / "calc.py"), "def add(a, b):\n    return a + b\n")
         assert [d for d in proposed if d.severity == "error"] == []
+        # The pipeline runs on a worker thread: the same question from there.
+        from_thread = await asyncio.to_thread(
+            services.diagnose_text_from_thread, "calc.py", "def add(a, b):\n    return a + b + offest\n", 30.0
+        )
+        assert any('"offest" is not defined' in d.message for d in from_thread)
         assert services.open_diagnostics()["calc.py"][0].line == 2
     index.close()
 
