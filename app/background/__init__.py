@@ -42,12 +42,16 @@ Events (frozen dataclasses; ``summary()`` is one line for the event log, ``level
 For an error feed with one-key fixes: ``TestRunFinished.failures`` and ``DiagnosticsUpdated.errors`` carry
 file and line; ``LogError.entry`` is the whole traceback.
 
-Other entry points: ``await services.diagnose_text(path, text)`` (diagnostics of proposed content before it
-touches the disk: the validate stage), ``await services.new_diagnostics(path, text)`` (only what the proposed
-text adds to the current file's diagnostics: the diff preview's "new errors"), ``services.run_tests()`` (rerun now), ``services.snapshot()`` (the dict
-stored with ``Session.save_background``), ``services.open_diagnostics()``, ``services.last_test_result``,
-``services.supervisor.states()``. Code on another thread (a pipeline worker) calls
-``services.diagnose_text_from_thread(path, text, only_new=True)``, which blocks until the loop answers.
+Other entry points:
+
+- ``await services.diagnose_text(path, text)``: diagnostics of proposed content before it touches the disk
+  (the validate stage); ``await services.new_diagnostics(path, text)``: only what the proposed text adds to
+  the file's current diagnostics (the diff preview's "new errors"). Code on another thread (a pipeline
+  worker) calls ``services.diagnose_text_from_thread(path, text, only_new=True)``, which blocks for the answer.
+- ``services.run_tests()``: rerun now (cancels a run in progress).
+- ``services.snapshot()`` (the dict stored with ``Session.save_background``), ``services.open_diagnostics()``,
+  ``services.last_test_result``, ``services.supervisor.states()``.
+- ``python -m app.background [DIR] [--json]``: the services headless, printing every event.
 """
 
 from __future__ import annotations
