@@ -69,6 +69,8 @@ _EXT = re.compile(r"\.([A-Za-z0-9]{1,10})$")
 _STRIP = "'\"`\u201c\u201d\u2018\u2019()[]{}<>,;:!?*"
 # More matches than this for a bare word means the word is too common to mean one file.
 MAX_WORD_MATCHES = 3
+# A named symbol defined in more files than this is listed by its definition sites instead of read in files.
+MAX_SYMBOL_FILES = 4
 
 
 def rg_binary() -> str | None:
@@ -181,6 +183,8 @@ class Resolution:
     files: list[MentionedFile]
     unresolved: list[str]  # named paths that are not in the project
     terms: list[str]
+    # Symbols defined in more than MAX_SYMBOL_FILES files: their definition sites, not the files.
+    ambiguous: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
 
 def _definitions(index: Any, name: str) -> list[tuple[str, int, int]]:
@@ -310,8 +314,13 @@ def resolve_mentions(root: Path, goal: str, files: list[str], index: Any = None)
         hits = lookup(index, name) if lookup else _grep_definitions(root, name)
         return [h for h in hits if h[0] in inventory or not inventory]
 
+    ambiguous: dict[str, list[tuple[str, int]]] = {}
     for name in identifiers:
-        for path, line, end in definitions(name)[:6]:
+        defs = definitions(name)
+        if len({d[0] for d in defs}) > MAX_SYMBOL_FILES:  # __init__, run, main: where, not every file whole
+            ambiguous[name] = [(path, line) for path, line, _end in defs[:20]]
+            continue
+        for path, line, end in defs:
             entry = mark(path, f"defines {name}", 3)
             entry.symbols.append((name, line, end))
 
@@ -331,4 +340,4 @@ def resolve_mentions(root: Path, goal: str, files: list[str], index: Any = None)
                 entry.symbols.append((word, line, end))
 
     ordered = sorted(by_path.values(), key=lambda f: (f.rank, f.path))
-    return Resolution(files=ordered, unresolved=unresolved, terms=key_terms(goal))
+    return Resolution(files=ordered, unresolved=unresolved, terms=key_terms(goal), ambiguous=ambiguous)

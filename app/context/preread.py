@@ -277,6 +277,12 @@ def context_sections(
         body = "\n".join(f"{h.path}:{h.line}: {h.text}" for h in located.hits)
         terms = ", ".join(located.terms)
         sections.append(Section("search", f"Search hits for {terms}", body, DROP_SEARCH))
+    if located.resolution.ambiguous:
+        body = "\n".join(
+            f"- {name}: " + ", ".join(f"{path}:{line}" for path, line in sites)
+            for name, sites in located.resolution.ambiguous.items()
+        )
+        sections.append(Section("ambiguous", "Named symbols defined in many files", body, DROP_SEARCH))
     repo_map = _repo_map_section(located, mentioned, max(500, budget // 8))
     if repo_map is not None:
         sections.append(repo_map)

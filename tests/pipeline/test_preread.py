@@ -204,3 +204,14 @@ def test_regions_prefer_the_named_method_over_the_class_around_it() -> None:
     covered = {n for start, end in regions for n in range(start, end + 1)}
     assert {total - 1, total} <= covered  # the method whole
     assert 1 in covered and 700 not in covered  # the class by its head only
+
+
+async def test_a_symbol_defined_in_many_files_is_listed_not_read(shop: Path, model_server) -> None:
+    for i in range(6):
+        (shop / "shop" / f"job_{i}.py").write_text(f"def run_job():\n    return {i}  # JOB-{i}-MARKER\n")
+    git(shop, "add", ".")
+    git(shop, "commit", "-q", "-m", "jobs")
+    text = await _planning_request(shop, model_server, "make run_job log its result")
+    assert "JOB-0-MARKER" not in text
+    listing = text.split("## Named symbols defined in many files")[1]
+    assert "run_job: " in listing and "shop/job_5.py:1" in listing
