@@ -64,6 +64,10 @@ class _Retryable(Exception):
         self.retry_after = retry_after
 
 
+class _AskAgain(Exception):
+    """Send the request again at once, changed (e.g. without stream_options); no text was streamed."""
+
+
 def _retry_after(response: Any) -> float | None:
     try:
         value = response.headers.get("retry-after")
@@ -129,11 +133,16 @@ class ModelClient:
         """Stream one reply. Yields ``TextDelta`` pieces, a ``Retrying`` before each retry (the text so far is
         void), and one ``StreamDone``. Raises ``ModelUnavailable`` or ``TaskFailed`` with one clear line."""
         attempts = max(1, self.config.max_retries + 1)
-        for attempt in range(1, attempts + 1):
+        attempt = 0
+        while attempt < attempts:
+            attempt += 1
             try:
                 async for piece in self._attempt(messages):
                     yield piece
                 return
+            except _AskAgain:  # the request itself was adjusted: not a failed attempt
+                attempt -= 1
+                continue
             except _Retryable as failure:
                 if failure.retry_after is not None and failure.retry_after > self.config.retry_max_delay:
                     raise ModelUnavailable(
@@ -195,7 +204,7 @@ class ModelClient:
             if status in (400, 422) and "stream_options" in detail and self._send_stream_options:
                 # An older server that does not know stream_options: ask again without (usage unknown).
                 self._send_stream_options = False
-                raise _Retryable("the endpoint does not take stream_options", 0.0) from None
+                raise _AskAgain from None
             raise TaskFailed(_status_message(status, detail, self.model, self.url)) from None
         except openai.APIError as exc:  # an error event inside the stream
             raise _Retryable(f"the endpoint reported an error mid-answer: {str(exc)[:200]}") from None

@@ -23,6 +23,7 @@ from app.events import (
     Finished,
     ProseDelta,
     Rejected,
+    Retrying,
     Stage,
     StageFinished,
     StageStarted,
@@ -263,9 +264,11 @@ async def test_server_that_refuses_stream_options_is_asked_again_without(
             {"reply": FIX_SUBTRACT},
         ]
     )
-    events = await _collect(_request(calc_project, server.base_url), _decider([Decision(DecisionKind.APPLY)]))
+    request = _request(calc_project, server.base_url, max_retries=0)  # not a retry: no attempt is spent
+    events = await _collect(request, _decider([Decision(DecisionKind.APPLY)]))
     chats = server.chat_requests()
     assert len(chats) == 2 and "stream_options" not in chats[1]["body"]
+    assert not any(isinstance(e, Retrying) for e in events)
     assert any(isinstance(e, Applied) for e in events)
 
 
