@@ -232,7 +232,9 @@ def _health_section(session: Any, limit: int = 12) -> Section | None:
         )
         for failure in (tests.get("failures") or [])[:limit]:
             message = str(failure.get("message", ""))[:300]
-            lines.append(f"- {failure.get('test_id')} ({failure.get('file')}:{failure.get('line')}): {message}")
+            lines.append(
+                f"- {failure.get('test_id')} ({failure.get('file')}:{failure.get('line')}): {message}"
+            )
     diagnostics = [
         f"- {path}:{d.get('line')}: {d.get('severity', '')}: {str(d.get('message', ''))[:200]}"
         for path, items in sorted((snapshot.get("diagnostics") or {}).items())
