@@ -268,15 +268,25 @@ def resolve_mentions(root: Path, goal: str, files: list[str], index: Any = None)
     def is_file(rel: str) -> bool:
         return rel in inventory or (root / rel).is_file()
 
+    real_root = str(root.resolve()) + "/"
     for path in mentions.paths:
-        rel = path.lstrip("/")
+        rel = path[len(real_root) :] if path.startswith(real_root) else path.lstrip("/")
         if is_file(rel):
             mark(rel, f"named: {path}", 0, explicit=True)
             continue
-        suffix_hits = [p for p in files if p.endswith("/" + rel)]
-        if 0 < len(suffix_hits) <= MAX_WORD_MATCHES:
-            for hit in suffix_hits:
-                mark(hit, f"named: {path}", 0, explicit=True)
+        # A path from elsewhere (a traceback from CI, another checkout): its longest tail that names 1 to 3
+        # files of this project, down to folder/file.
+        parts = rel.split("/")
+        for cut in range(len(parts) - 1):
+            tail = "/".join(parts[cut:])
+            hits = [p for p in files if p == tail or p.endswith("/" + tail)]
+            if 0 < len(hits) <= MAX_WORD_MATCHES:
+                for hit in hits:
+                    mark(hit, f"named: {path}", 0, explicit=True)
+                break
+            if hits:  # too many: a longer tail did not match, a shorter one will not be better
+                unresolved.append(path)
+                break
         else:
             unresolved.append(path)
 

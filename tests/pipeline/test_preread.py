@@ -215,3 +215,12 @@ async def test_a_symbol_defined_in_many_files_is_listed_not_read(shop: Path, mod
     assert "JOB-0-MARKER" not in text
     listing = text.split("## Named symbols defined in many files")[1]
     assert "run_job: " in listing and "shop/job_5.py:1" in listing
+
+
+async def test_paths_from_a_traceback_name_the_project_files(shop: Path, model_server) -> None:
+    goal = (
+        f'fix this: File "{shop}/shop/users.py", line 9, in display_name\n'
+        'and File "/ci/build/checkout/shop/util/helpers.py", line 2'
+    )
+    text = await _planning_request(shop, model_server, goal)
+    assert USERS in text and HELPERS in text
