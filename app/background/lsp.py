@@ -155,27 +155,44 @@ class LanguageServerClient:
 
     async def run(self) -> None:
         server = await asyncio.to_thread(self._create_server)
-        async with server.start_server():
-            # multilspy registered a no-op for diagnostics; ours replaces it before any document is open.
-            server.server.on_notification("textDocument/publishDiagnostics", self._on_diagnostics)
-            self._server = server
-            process = server.server.process
-            self.process_pid = process.pid if process else None
-            try:
-                for relpath, document in list(self.documents.items()):
-                    self._send_open(relpath, document.version, document.text)
-                self.ready.set()
-                self.bus.publish(ServiceStatus(self.service_name, "running", self.server_label))
-                code = await process.wait() if process else None
-                # The polite shutdown request would wait 30 s for an answer from a dead process.
-                server.server.shutdown = _already_exited
-                raise RuntimeError(f"{self.server_label} exited with status {code}")
-            finally:
-                self.ready.clear()
-                self._server = None
-                for _version, future in self._probes.values():
-                    if not future.done():
-                        future.cancel()
+        started = False
+        try:
+            async with server.start_server():
+                started = True
+                await self._serve(server)
+        except BaseException as exc:
+            if started:
+                raise
+            # multilspy leaves the process running when the handshake fails or is cancelled: end it.
+            with contextlib.suppress(Exception):
+                await asyncio.shield(server.server.stop())
+            if isinstance(exc, AssertionError | OSError):
+                # An unexpected server version or a binary that does not run: a retry would fail the same way.
+                reason = str(exc) or type(exc).__name__
+                raise ServiceUnavailable(f"{self.server_label} could not start: {reason}") from None
+            raise
+
+    async def _serve(self, server: Any) -> None:
+        # multilspy registered a no-op for diagnostics; ours replaces it before any document is open.
+        server.server.on_notification("textDocument/publishDiagnostics", self._on_diagnostics)
+        self._server = server
+        process = server.server.process
+        self.process_pid = process.pid if process else None
+        try:
+            for relpath, document in list(self.documents.items()):
+                self._send_open(relpath, document.version, document.text)
+            self.ready.set()
+            self.bus.publish(ServiceStatus(self.service_name, "running", self.server_label))
+            code = await process.wait() if process else None
+            # The polite shutdown request would wait 30 s for an answer from a dead process.
+            server.server.shutdown = _already_exited
+            raise RuntimeError(f"{self.server_label} exited with status {code}")
+        finally:
+            self.ready.clear()
+            self._server = None
+            for _version, future in self._probes.values():
+                if not future.done():
+                    future.cancel()
 
     def _create_server(self) -> Any:
         """The multilspy server object for this language (blocking: may run npm install)."""
@@ -227,7 +244,7 @@ class LanguageServerClient:
         if not binary or not _binary_runs(binary):
             raise ServiceUnavailable(
                 f"no {binary_name or self.language + ' language server'} installed here, and multilspy would "
-                "download one from the internet: skipped"
+                "download one from the internet"
             )
         self.server_label = binary_name or self.language
         config = MultilspyConfig(code_language=Language(self.language), server_binary=binary)

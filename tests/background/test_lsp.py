@@ -167,6 +167,25 @@ async def test_a_server_that_would_be_downloaded_is_skipped_with_one_clear_event
     await supervisor.stop()
 
 
+async def test_stopping_during_the_handshake_leaves_no_server_running(tmp_path: Path) -> None:
+    import psutil
+
+    me = psutil.Process()
+    before = {p.pid for p in me.children(recursive=True)}
+    bus = EventBus()
+    supervisor = Supervisor(bus)
+    lsp = LanguageServers(tmp_path, bus, lambda name, run: supervisor.add(name, run, reports_running=True))
+    lsp.start_detected(["python"])
+    await supervisor.start()
+    for _ in range(200):  # until the server process exists, before its handshake is done
+        if {p.pid for p in me.children(recursive=True)} - before:
+            break
+        await asyncio.sleep(0.01)
+    await supervisor.stop()
+    await asyncio.sleep(0.2)
+    assert not ({p.pid for p in me.children(recursive=True)} - before)
+
+
 async def test_jedi_the_fallback_reports_a_syntax_error(tmp_path: Path) -> None:
     bus = EventBus()
     supervisor = Supervisor(bus)
