@@ -306,7 +306,11 @@ class Writer:
             conn.executemany(
                 "INSERT INTO refstats VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
                 "files = files + excluded.files, weight = weight + excluded.weight",
-                [(name, files, weight) for name, (files, weight) in sorted(self.refstats_delta.items())],
+                [
+                    (name, files, weight)
+                    for name, (files, weight) in sorted(self.refstats_delta.items())
+                    if files or weight  # a file edited without touching its references changes nothing here
+                ],
             )
             conn.execute("DELETE FROM refstats WHERE files <= 0")
         self.refstats_delta.clear()
