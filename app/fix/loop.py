@@ -45,6 +45,8 @@ from app.fix.testrun import TestOutcome, detect_command, failure_id, run_tests, 
 from app.session.store import Session
 
 Decider = Callable[[DiffReady], Awaitable[Decision]]
+PYTEST_USAGE_ERROR = 4
+PYTEST_NO_TESTS = 5
 NO_COMMAND = "no test command configured or detected: set test_cmd in .ai-agent.toml or pass --test-cmd"
 
 
@@ -137,6 +139,14 @@ class _Fix:
             baseline = await self._tests(command, "baseline", 0)
             yield self._tests_event(baseline, "baseline", 0, set(), set())
         self.timing.seen = self.request.failure_seen_at or time.monotonic()
+        stop = _cannot_run(baseline)
+        if stop is not None:
+            raise TaskFailed(stop)
+        if baseline.exit_code == PYTEST_NO_TESTS and "pytest" in command and not self.request.errors:
+            yield Finished(
+                ok=True, exit_code=0, summary=f"no tests were collected by {command}: nothing to fix"
+            )
+            return
         self.timing.tests = 0.0
         targets = list(self.request.errors or baseline.errors)
         if not targets and not baseline.ok:
@@ -504,6 +514,19 @@ def _import_model_library() -> None:
         import openai  # noqa: F401
     except ImportError:  # the client says so itself when it is used
         pass
+
+
+def _cannot_run(outcome: TestOutcome) -> str | None:
+    """A test command that did not run at all is the configuration's problem, not the code's: say so rather
+    than ask the model to fix it."""
+    if outcome.timed_out:
+        return f"the test command timed out after {outcome.seconds:.0f} s before any fix: {outcome.command}"
+    last = next((line.strip() for line in reversed(outcome.output.splitlines()) if line.strip()), "")
+    if outcome.exit_code in (126, 127):
+        return f"the test command could not run ({last or 'not found'}): check test_cmd or --test-cmd"
+    if outcome.exit_code == PYTEST_USAGE_ERROR and "pytest" in outcome.command:
+        return f"pytest could not start ({last or 'usage error'}): check test_cmd or --test-cmd"
+    return None
 
 
 def _still_reason(still: set[str]) -> str:

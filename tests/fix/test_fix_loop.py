@@ -284,3 +284,12 @@ def test_the_prompt_carries_this_sessions_recent_changes(broken: Path) -> None:
     text, _, _ = fix_message(broken, parse_errors(output, broken), "pytest", session.changes(), [], 20_000)
     assert "# This session's recent changes (newest first)\n## c1: simplify mean\n```diff\n" + diff in text
     assert "undone one" not in text
+
+
+def test_a_test_command_that_cannot_run_is_not_sent_to_the_model(broken: Path, model) -> None:
+    server = model([{"reply": RIGHT}])
+    result = run_ai("--fix", "--test-cmd", "no-such-test-runner --quick", cwd=broken, env=env_for(server))
+    assert result.returncode == 1
+    assert result.stderr.startswith("ai: the test command could not run (")
+    assert result.stderr.rstrip().endswith("): check test_cmd or --test-cmd")
+    assert server.chat_requests() == []
