@@ -150,10 +150,20 @@ class LanguageServerClient:
         self._locks: dict[str, asyncio.Lock] = {}
         self._server: Any = None
         self.process_pid: int | None = None
+        self.unavailable: str | None = None
+        self.unavailable_event = asyncio.Event()
 
     # -- the service ---------------------------------------------------------------------------------------
 
     async def run(self) -> None:
+        try:
+            await self._run()
+        except ServiceUnavailable as exc:
+            self.unavailable = str(exc)  # diagnose_text answers at once from now on
+            self.unavailable_event.set()
+            raise
+
+    async def _run(self) -> None:
         server = await asyncio.to_thread(self._create_server)
         started = False
         try:
@@ -335,8 +345,21 @@ class LanguageServerClient:
     ) -> list[Diagnostic]:
         """Diagnostics of ``text`` as the content of ``relpath``, without touching the disk or the
         diagnostics shown for the file: the proposed text is sent as a new version, the report for that
-        version is collected, and the document is put back."""
-        await asyncio.wait_for(self.ready.wait(), timeout)
+        version is collected, and the document is put back. [] when the server cannot run here."""
+        if not self.ready.is_set():
+            waits = [
+                asyncio.ensure_future(self.ready.wait()),
+                asyncio.ensure_future(self.unavailable_event.wait()),
+            ]
+            try:
+                await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiting in waits:
+                    waiting.cancel()
+            if not self.ready.is_set():
+                if self.unavailable is not None:
+                    return []
+                raise TimeoutError(f"{self.server_label} was not ready within {timeout:.0f} s")
         uri = self._uri(relpath)
         async with self._lock(relpath):
             document = self.documents.get(relpath)
@@ -349,6 +372,12 @@ class LanguageServerClient:
                 else:
                     self._send_change(relpath, version, text)
                 return list(await asyncio.wait_for(future, timeout))
+            except asyncio.CancelledError:
+                # The server died during the probe (its restart cancels open probes): no answer, not an error.
+                me = asyncio.current_task()
+                if me is not None and me.cancelling():
+                    raise
+                return []
             finally:
                 self._probes.pop(uri, None)
                 if self._server is not None:

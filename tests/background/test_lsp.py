@@ -164,6 +164,9 @@ async def test_a_server_that_would_be_downloaded_is_skipped_with_one_clear_event
     statuses = [e for e in bus.history if isinstance(e, ServiceStatus) and e.name == "lsp:java"]
     assert statuses[-1].state == "skipped"
     assert "would download" in statuses[-1].message
+    began = time.monotonic()
+    assert await lsp.diagnose_text("Main.java", "class Main {}", timeout=20) == []
+    assert time.monotonic() - began < 1.0, "asking a skipped server must not wait for it"
     await supervisor.stop()
 
 
