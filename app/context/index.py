@@ -56,8 +56,14 @@ class SymbolIndex:
     def __init__(self, root: Path, index_dir: Path, conn: sqlite3.Connection | None) -> None:
         self.root = root
         self.index_dir = index_dir
+        # Writes go through `_conn` under `_lock` (and the cross-process file lock); queries use their own
+        # connection, so in WAL mode they answer from the last committed state while a refresh or a build
+        # runs in another thread.
         self._conn = conn
         self._lock = threading.RLock()
+        self._reader: sqlite3.Connection | None = None
+        self._reader_path: Path | None = None
+        self._read_lock = threading.Lock()
 
     # -- opening -------------------------------------------------------------------------------------------
 
@@ -86,6 +92,10 @@ class SymbolIndex:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+        with self._read_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
 
     def __enter__(self) -> SymbolIndex:
         return self
@@ -273,16 +283,39 @@ class SymbolIndex:
     # -- queries ---------------------------------------------------------------------------------------------
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self._lock:
-            if self._conn is None:
+        with self._read_lock:
+            reader = self._current_reader()
+            if reader is None:
                 return []
             try:
-                return self._conn.execute(sql, params).fetchall()
+                return reader.execute(sql, params).fetchall()
             except sqlite3.DatabaseError as exc:
+                if not _is_damage(exc):
+                    raise SymbolIndexError(
+                        f"cannot read the symbol index in {self.index_dir}: {exc}"
+                    ) from None
+                _discard(self.index_dir)
                 raise SymbolIndexError(
-                    f"the symbol index in {self.index_dir} is damaged ({exc}); run `ai --search` again to "
-                    "rebuild it"
+                    f"the symbol index in {self.index_dir} was damaged ({exc}) and is thrown away; the next "
+                    "search builds it again"
                 ) from None
+
+    def _current_reader(self) -> sqlite3.Connection | None:
+        """The reading connection on the store CURRENT names (a build may have replaced it since)."""
+        path = indexdb.current_db_path(self.index_dir)
+        if path != self._reader_path or path is None:
+            if self._reader is not None:
+                self._reader.close()
+            self._reader, self._reader_path = None, None
+            if path is None:
+                return None
+            try:
+                reader = indexdb.connect(path)
+                reader.execute("PRAGMA query_only=1")
+            except sqlite3.DatabaseError:
+                return None
+            self._reader, self._reader_path = reader, path
+        return self._reader
 
     def file_count(self) -> int:
         rows = self._query("SELECT COUNT(*) FROM files")
@@ -464,13 +497,16 @@ class SymbolIndex:
         return rows[0][0] if rows else None
 
     def store_map(self, key: str, text: str) -> None:
-        with self._lock:
-            if self._conn is None:
-                return
-            try:
+        # Never wait for a refresh or build to finish just to cache: a map not cached is only slower.
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            if self._conn is not None:
                 self._conn.execute("INSERT OR REPLACE INTO repomap_cache VALUES (?, ?)", (key, text))
-            except sqlite3.DatabaseError:
-                pass  # a cache that cannot be written is only slower
+        except sqlite3.DatabaseError:
+            pass
+        finally:
+            self._lock.release()
 
 
 def fuzzy_score(needle: str, name: str) -> float:

@@ -233,3 +233,27 @@ def test_two_processes_opening_at_once_share_one_build(project: Path, agent_home
     assert outputs == ["3 [1]\n", "3 [1]\n"]
     stores = [p for p in index_dir_for(project.resolve()).iterdir() if p.suffix == ".sqlite"]
     assert len(stores) == 1
+
+
+def test_queries_answer_from_the_last_state_while_a_refresh_runs(project: Path) -> None:
+    import threading
+
+    small_project(project)
+    with SymbolIndex.open(project) as index:
+        write(project, "app/checks.py", "def verify(obj):\n    return True\n")
+        seen: list[list[str]] = []
+
+        def query_from_another_thread(done: int, total: int) -> None:
+            # Called inside the refresh, with its locks held: a query from another thread must not wait.
+            if seen:
+                return
+            worker = threading.Thread(
+                target=lambda: seen.append([s.name for s in index.outline("app/checks.py")])
+            )
+            worker.start()
+            worker.join(timeout=10)
+            assert not worker.is_alive(), "a query waited for the refresh"
+
+        index.refresh(progress=query_from_another_thread)
+        assert seen == [["validate"]]  # the state before the refresh committed
+        assert [s.name for s in index.outline("app/checks.py")] == ["verify"]
