@@ -15,6 +15,12 @@ from functools import lru_cache
 from pathlib import Path
 from stat import S_ISREG
 
+from app.errors import UsageError
+
+
+class TooManyFiles(UsageError):
+    pass
+
 
 def _suffixes(text: str) -> frozenset[str]:
     return frozenset(text.split())
@@ -73,6 +79,8 @@ TEXT_SUFFIXES = _suffixes(
     """
 )
 SNIFF_BYTES = 1024
+# A walk (no git) that finds more than this is not a project but a home directory or a disk.
+MAX_WALKED_FILES = 500_000
 
 # Secrets: never indexed nor searched, so no key ends up in a snippet that could reach the model.
 SECRET_NAMES = frozenset(
@@ -361,3 +369,8 @@ def _walk_dir(root: str, rel: str, stack: list[_IgnoreRules], found: list[str]) 
                 _walk_dir(root, relpath, stack, found)
         elif entry.is_file(follow_symlinks=False) and not _is_ignored(stack, relpath, False):
             found.append(relpath)
+            if len(found) > MAX_WALKED_FILES:
+                raise TooManyFiles(
+                    f"{root} holds more than {MAX_WALKED_FILES:,} files outside any git repository: run `ai` "
+                    "inside a project (or `git init` it so .gitignore can leave out what is not code)"
+                )

@@ -99,3 +99,15 @@ def test_a_file_name_that_is_not_utf8_is_left_out(git_project: Path) -> None:
         assert index.definitions("BAD") == []
     shutil.rmtree(git_project / ".git")
     assert list_project_files(git_project) == ["README.md", "ok.py"]
+
+
+def test_a_walk_that_finds_too_many_files_stops_with_one_line(project: Path, monkeypatch) -> None:
+    import pytest
+
+    from app.context import inventory
+
+    for i in range(12):
+        (project / f"f{i}.txt").write_text("x\n")
+    monkeypatch.setattr(inventory, "MAX_WALKED_FILES", 10)
+    with pytest.raises(inventory.TooManyFiles, match="more than 10 files outside any git repository"):
+        list_project_files(project)
