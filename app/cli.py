@@ -304,7 +304,7 @@ def cmd_continue_headless(args: argparse.Namespace, store: ProjectStore, name: s
 def cmd_open(args: argparse.Namespace) -> int:
     """`ai` / `ai --session NAME` / `ai --continue`: create or switch the session, then open it."""
     store = _store(args)
-    name = args.session or store.active_name()
+    name = args.session or DEFAULT_SESSION
     if args.continue_:
         if args.session is None and not store.exists(name):
             raise UsageError(f"no session {name!r} to continue yet; start one with `ai --session NAME`")
@@ -382,7 +382,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
         root = _project_root(args)
         store = _store(args)
-        name = args.session or store.active_name()
+        name = args.session or DEFAULT_SESSION
         store.session(name, activate=True)
         config = load_config(root, build_overrides(args))
         make_app(root, name, config=config, initial_goal=args.build, continue_session=args.continue_).run()

@@ -40,6 +40,7 @@ from app.events import (
     StageStarted,
     Usage,
 )
+from app.paths import DEFAULT_SESSION
 
 if TYPE_CHECKING:
     from app.agent import BuildRequest
@@ -177,7 +178,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     threading.Thread(target=importlib.import_module, args=("openai",), daemon=True).start()
     root = build_root(args)
     store = ProjectStore(root)
-    name = args.session or store.active_name()
+    name = args.session or DEFAULT_SESSION
     if args.continue_ and not store.exists(name):
         raise UsageError(
             f"no session {name!r} to continue yet; start one with `ai --session NAME --build ...`"

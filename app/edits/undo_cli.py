@@ -8,6 +8,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from app.errors import EXIT_OK, AgentError, UsageError
+from app.paths import DEFAULT_SESSION
 
 if TYPE_CHECKING:
     from app.session.store import ProjectStore
@@ -33,7 +34,7 @@ def cmd_undo(args: argparse.Namespace, store: ProjectStore) -> int:
 
     if args.session is not None and not store.exists(args.session):
         raise UsageError(f"no session named {args.session!r} in this project; see `ai --list-sessions`")
-    name = args.session or store.active_name()
+    name = args.session or DEFAULT_SESSION
     if not store.exists(name):
         _emit(args, {"event": "nothing_to_undo", "session": name}, f"nothing to undo in session {name!r}")
         return EXIT_OK

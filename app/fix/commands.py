@@ -26,6 +26,7 @@ from app.events import (
 )
 from app.fix.loop import FixRequest, run_fix
 from app.headless import JsonLines, Transcript
+from app.paths import DEFAULT_SESSION
 
 HOW_TO_APPLY_FIX = (
     "nothing applied: run `ai --fix --yes` to apply the verified fix, or --dry-run to only show it"
@@ -142,7 +143,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
 
     root = build_root(args)
     store = ProjectStore(root)
-    session = store.session(args.session or store.active_name(), activate=True)
+    session = store.session(args.session or DEFAULT_SESSION, activate=True)
     config = load_config(root, build_overrides(args))
     request = FixRequest(
         root=root,
@@ -173,7 +174,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
 
     root = build_root(args)
     store = ProjectStore(root)
-    name = args.session or store.active_name()
+    name = args.session or DEFAULT_SESSION
     session = store.session(name, create=False) if store.exists(name) else None
     config = load_config(root, build_overrides(args))
     report = asyncio.run(suggest(root, session=session, config=config, test_cmd=config.test_cmd))

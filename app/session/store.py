@@ -141,6 +141,10 @@ class ProjectStore:
         storage.write_json_file(self.index_path, index)
         return index
 
+    def _set_active(self, index: dict[str, Any], name: str | None) -> None:
+        index["active"] = name
+        storage.atomic_write_bytes(self.data_dir / "active", (name or "").encode())
+
     def _read_active_file(self) -> str | None:
         """The active session's name, kept beside the index so a rebuilt index still knows it."""
         try:
@@ -202,8 +206,7 @@ class ProjectStore:
             with self._index_for_update() as index:
                 index["sessions"][name] = meta
                 if activate and index.get("active") != name:
-                    index["active"] = name
-                    storage.atomic_write_bytes(self.data_dir / "active", name.encode())
+                    self._set_active(index, name)
         return session
 
     def activate(self, name: str) -> None:
@@ -215,12 +218,14 @@ class ProjectStore:
         with storage.locked(path):
             if not path.exists():
                 raise UsageError(f"no session named {name!r} in this project; see `ai --list-sessions`")
-            path.unlink()
-            storage.forget(path)
+            # Index first: a crash before the unlink leaves a session file the next read puts back.
             with self._index_for_update() as index:
                 index["sessions"].pop(name, None)
                 if index.get("active") == name:
-                    index["active"] = None
+                    # The default session takes the mark back, so the listing always agrees with `ai`.
+                    self._set_active(index, DEFAULT_SESSION if DEFAULT_SESSION in index["sessions"] else None)
+            path.unlink()
+            storage.forget(path)
         shutil.rmtree(self.backups_dir(name), ignore_errors=True)
 
     def rename_session(self, old: str, new: str) -> None:

@@ -33,10 +33,19 @@ def test_first_use_creates_main_and_session_switches_the_active_one(project: Pat
     rows = json.loads(run_ai("--list-sessions", "--json", cwd=project).stdout)
     assert [(r["name"], r["is_active"]) for r in rows] == [("feature-1.2", True), ("main", False)]
     assert set(rows[0]) == {"name", "created_at", "last_used", "goal_summary", "change_count", "is_active"}
-    # The active session is remembered: a bare `ai` opens it.
-    assert "session feature-1.2 (active)" in run_ai(cwd=project).stdout
     listing = run_ai("--list-sessions", cwd=project).stdout.splitlines()
     assert listing[0].startswith("* feature-1.2") and listing[1].startswith("  main")
+    # A bare `ai` opens `main` (PROTOCOL.md), which becomes the active one.
+    assert "session main (active)" in run_ai(cwd=project).stdout
+    rows = json.loads(run_ai("--list-sessions", "--json", cwd=project).stdout)
+    assert {r["name"]: r["is_active"] for r in rows} == {"feature-1.2": False, "main": True}
+
+
+def test_deleting_the_active_session_gives_the_mark_back_to_main(project: Path) -> None:
+    run_ai(cwd=project)
+    run_ai("--session", "side", cwd=project)
+    assert run_ai("--delete-session", "side", cwd=project).returncode == 0
+    assert run_ai("--list-sessions", cwd=project).stdout.startswith("* main")
 
 
 def test_project_is_the_git_top_level_and_project_flag_names_another(
