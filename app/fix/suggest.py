@@ -28,7 +28,7 @@ from app.fix.signals import (
 )
 
 MAX_RANKED_BY_MODEL = 40
-TEST_TIMEOUT = 300.0
+TEST_TIMEOUT = 120.0  # a suite slower than this leaves the failing tests unknown, said in a note
 
 
 @dataclass
@@ -68,11 +68,12 @@ async def suggest(
     config = config or Config()
     notes: list[str] = []
     found: list[Suggestion] = []
-    snapshot = session.background() if session is not None else {}
+    store = ProjectStore(root)
+    snapshot, where = await asyncio.to_thread(_latest_snapshot, store, session)
     tests = (snapshot or {}).get("tests")
     if tests:
         found += failing_test_suggestions(tests.get("failures") or [])
-        notes.append("failing tests: from the session's last background test run")
+        notes.append(f"failing tests: from the last background test run of session {where}")
     elif run_tests:
         found += await _failing_tests_now(root, test_cmd or config.test_cmd, notes)
     found += diagnostic_suggestions((snapshot or {}).get("diagnostics") or {})
@@ -83,7 +84,7 @@ async def suggest(
     found += functions
     if note:
         notes.append(note)
-    found += await asyncio.to_thread(session_pattern_suggestions, ProjectStore(root))
+    found += await asyncio.to_thread(session_pattern_suggestions, store)
     ranked = rank_heuristically(found)
     if config.has_model and len(ranked) > 1:
         try:
@@ -91,6 +92,24 @@ async def suggest(
         except Exception as exc:  # the model is an improvement, never a requirement
             notes.append(f"ranked heuristically: the model could not rank ({_one_line(exc)})")
     return SuggestionReport(ranked, "heuristic", notes)
+
+
+def _latest_snapshot(store: Any, session: Any) -> tuple[dict[str, Any], str]:
+    """The background snapshot of ``session`` when it has test results, else the newest one of any session of
+    the project (what the workspace last knew), else an empty one."""
+    if session is not None:
+        own = session.background() or {}
+        if own.get("tests"):
+            return own, session.name
+    best: tuple[float, dict[str, Any], str] = (-1.0, {}, "")
+    for meta in store.list_sessions():
+        snapshot = store.session(meta.name, create=False).background() or {}
+        saved = float(snapshot.get("saved_at") or 0.0)
+        if snapshot.get("tests") and saved > best[0]:
+            best = (saved, snapshot, meta.name)
+    if best[1]:
+        return best[1], best[2]
+    return (session.background() or {}) if session is not None else {}, ""
 
 
 async def _failing_tests_now(root: Path, configured: str | None, notes: list[str]) -> list[Suggestion]:
@@ -113,6 +132,9 @@ async def _failing_tests_now(root: Path, configured: str | None, notes: list[str
         )
     finally:
         await asyncio.to_thread(scratch.close)
+    if outcome.timed_out:
+        notes.append(f"failing tests: unknown, {command} did not finish within {TEST_TIMEOUT:.0f} s")
+        return []
     notes.append(f"failing tests: ran {command} ({outcome.describe()})")
     if outcome.ok:
         return []

@@ -178,8 +178,12 @@ async def test_patterns_across_sessions_and_the_background_snapshot(shop: Path) 
     assert kinds["rejected_proposals"].reason == "too broad"
     assert kinds["diagnostic"].place == "shop/cart.py:2" and kinds["diagnostic"].reason == "undefined name"
     assert kinds["failing_test"].title == "tests/test_cart.py::test_x fails"
-    assert "from the session's last background test run" in report.notes[0]
+    assert report.notes[0] == "failing tests: from the last background test run of session main"
     assert [s.kind for s in report.suggestions[:2]] == ["failing_test", "diagnostic"]
+    # A session without test results of its own gets what the project last knew, not a new test run.
+    other = await suggest(shop, session=store.session("alpha"), config=Config(), function_budget=5.0)
+    assert other.notes[0] == "failing tests: from the last background test run of session main"
+    assert "tests/test_cart.py::test_x fails" in [s.title for s in other.suggestions]
 
 
 def test_start_build_gives_a_goal_and_a_new_session_name(shop: Path) -> None:
