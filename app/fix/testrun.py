@@ -94,6 +94,13 @@ def targeted_command(command: str, failures: list[ParsedError]) -> str | None:
     if words[:2] == ["go", "test"] and all(e.tool == "go-test" for e in failures):
         names = "|".join(sorted({i.split("/")[0] for i in ids}))
         return shlex.join([*words, "-run", f"^({names})$"])
+    if all(e.tool == "jest" for e in failures) and (
+        "jest" in runner or words[:2] in (["npm", "test"], ["yarn", "test"])
+    ):
+        # Jest takes test files as filters; through npm they go after "--".
+        files = sorted({i.split("::", 1)[0] for i in ids})
+        through_npm = words[0] in ("npm", "yarn") and "--" not in words
+        return shlex.join([*words, *(["--"] if through_npm else []), *files])
     return None
 
 

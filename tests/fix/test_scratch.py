@@ -125,4 +125,7 @@ def test_failing_tests_narrow_the_command() -> None:
         "go test ./... -run '^(TestA|TestB)$'"
     )
     assert targeted_command("npm test", [failure("x", "tests")]) is None
+    jest = [failure("test/a.test.js::sum adds", "jest"), failure("test/a.test.js::other", "jest")]
+    assert targeted_command("npm test --silent", jest) == "npm test --silent -- test/a.test.js"
+    assert targeted_command("npx jest --ci", jest) == "npx jest --ci test/a.test.js"
     assert targeted_command("pytest", [ParsedError("a.py", 1, 0, "", "E", (), "generic")]) is None
