@@ -40,7 +40,7 @@ from app.events import (
     Usage,
 )
 from app.fix.errors import ParsedError, ProjectPaths
-from app.fix.prompt import AttemptRecord, fix_message
+from app.fix.prompt import AttemptRecord, fix_message, is_test_file
 from app.fix.testrun import TestOutcome, detect_command, failure_id, run_tests, targeted_command
 from app.session.store import Session
 
@@ -426,7 +426,13 @@ class _Fix:
         self.again = False
         proposal = replace(record.proposal, root=self.root)
         targeted = ", ".join(e.test_id or e.location or e.kind for e in targets[:5])
-        evidence = (f"{len(targets)} failure(s) targeted: {targeted}", record.reason)
+        evidence: tuple[str, ...] = (f"{len(targets)} failure(s) targeted: {targeted}", record.reason)
+        tests_changed = [f for f in record.files if is_test_file(f)]
+        if tests_changed:
+            # A fix that edits the tests may pass by weakening them: the user should look twice.
+            evidence += (
+                f"note: this fix changes test file(s) {', '.join(tests_changed)}; check what they test",
+            )
         ready = DiffReady(diffs=proposal.diffs(), hunk_counts=proposal.hunk_counts(), proposal=proposal)
         yield ready
         yield FixVerified(

@@ -87,6 +87,10 @@ _PY_IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))", r
 _JS_IMPORT = re.compile(r"""(?:from\s+|require\(\s*|import\(\s*)['"](\.{1,2}/[^'"]+)['"]""")
 
 
+def is_test_file(path: str) -> bool:
+    return bool(_TEST_NAME.search(path)) or path.startswith(("tests/", "test/")) or "/tests/" in path
+
+
 def companion_files(root: Path, files: list[str]) -> list[str]:
     """The code a failing test exercises when its stack stays inside the test (an assertion on a returned
     value): the project modules a Python or JS/TS test imports, the package's other files for a Go test."""

@@ -293,3 +293,22 @@ def test_a_test_command_that_cannot_run_is_not_sent_to_the_model(broken: Path, m
     assert result.stderr.startswith("ai: the test command could not run (")
     assert result.stderr.rstrip().endswith("): check test_cmd or --test-cmd")
     assert server.chat_requests() == []
+
+
+async def test_a_fix_that_edits_the_test_says_so_in_its_evidence(broken: Path, model) -> None:
+    from tests.fix.conftest import replace_block
+
+    weaken = replace_block(
+        "def test_mean_empty():\n    assert mean([]) == 0\n",
+        "def test_mean_empty():\n    assert mean([5]) == 5\n",
+        "tests/test_ops.py",
+        "The test is wrong.",
+    )
+    server = model([{"reply": weaken}])
+    session = ProjectStore(broken).session("main")
+    config = load_config(broken, {"base_url": server.base_url, "model": "scripted-model"})
+    events = [event async for event in run_fix(FixRequest(broken, session, config, dry_run=True), reject)]
+    verified = next(e for e in events if isinstance(e, FixVerified))
+    assert (
+        verified.evidence[-1] == "note: this fix changes test file(s) tests/test_ops.py; check what they test"
+    )
