@@ -179,17 +179,22 @@ class TestWatcher:
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,  # its own process group, so a cancel ends its children too
         )
+        output = bytearray()
+        exit_code: int | None = None
         try:
-            output = await asyncio.wait_for(_read_tail(process), timeout=self.timeout)
+            await asyncio.wait_for(_read_tail(process, output), timeout=self.timeout)
             exit_code = await process.wait()
+        except TimeoutError:
+            await _end_process_group(process)
+            output += f"\nai: the test command was stopped after {self.timeout:.0f} s\n".encode()
         except BaseException:
             await _end_process_group(process)
             raise
         text = output.decode("utf-8", errors="replace")
         results = parse_test_output(text, self.command)
         failed = results.failed
-        if not results.recognised and exit_code != 0:
-            failed = max(failed, 1)  # unparsed output: a non-zero status is one failure
+        if (not results.recognised and exit_code != 0) or exit_code is None:
+            failed = max(failed, 1)  # unparsed output or a run that never ended: one failure
         event = TestRunFinished(
             passed=results.passed,
             failed=failed,
@@ -206,14 +211,13 @@ class TestWatcher:
         return event
 
 
-async def _read_tail(process: asyncio.subprocess.Process) -> bytes:
+async def _read_tail(process: asyncio.subprocess.Process, kept: bytearray) -> None:
+    """Read the output into ``kept`` (its last OUTPUT_LIMIT bytes), so a timeout keeps what came."""
     assert process.stdout is not None
-    kept = bytearray()
     while chunk := await process.stdout.read(65536):
         kept += chunk
         if len(kept) > OUTPUT_LIMIT:
             del kept[: len(kept) - OUTPUT_LIMIT]
-    return bytes(kept)
 
 
 async def _end_process_group(process: asyncio.subprocess.Process) -> None:

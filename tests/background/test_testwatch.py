@@ -132,6 +132,17 @@ async def test_only_source_and_build_files_start_a_run(project: Path) -> None:
     assert all(triggers_tests(name) for name in ("pyproject.toml", "Makefile", "web/app.tsx", "go.mod"))
 
 
+async def test_a_run_that_never_ends_is_stopped_and_reported_as_a_failure(project: Path) -> None:
+    before = _descendants()
+    command = f"echo collecting; {sys.executable} -c 'import time; time.sleep(60)'"
+    watcher = TestWatcher(project, EventBus(), command, run_on_start=False, timeout=1.0)
+    result = await asyncio.wait_for(watcher.run_once("start"), 20)
+    assert result is not None and result.exit_code is None and result.failed == 1 and not result.ok
+    assert "collecting" in result.output_tail and "stopped after 1 s" in result.output_tail
+    await asyncio.sleep(0.1)
+    assert not (_descendants() - before)
+
+
 def test_the_test_command_is_detected_per_kind_of_project(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
