@@ -138,3 +138,12 @@ def test_several_words_rank_the_lines_holding_all_of_them_first(billing: Path) -
     hits = search(billing, "apply_tax invoice")
     assert (hits[0].path, hits[0].line) == ("docs/guide.md", 1)
     assert hits[0].snippet == "Call apply_tax on every invoice amount."
+
+
+def test_ai_search_builds_a_large_index_with_worker_processes(project: Path) -> None:
+    # Above the parallel threshold: the spawned workers must not re-run the command line (~1-2 s).
+    for i in range(450):
+        (project / f"m_{i:03}.py").write_text(f"def func_{i}():\n    return helper()\n")
+    result = run_ai("--search", "func_123", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "m_123.py:1: def func_123():\n"
