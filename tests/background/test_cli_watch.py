@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-import selectors
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -14,21 +15,26 @@ from typing import Any
 from tests.conftest import REPO
 
 
-def _read_until(process: subprocess.Popen[str], kind: str, timeout: float) -> dict[str, Any]:
-    assert process.stdout is not None
-    selector = selectors.DefaultSelector()
-    selector.register(process.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not selector.select(deadline - time.monotonic()):
-            break
-        line = process.stdout.readline()
-        if not line:
-            break
-        event = json.loads(line)
-        if event["event"] == kind:
-            return event
-    raise AssertionError(f"no {kind} event within {timeout} s")
+class _Lines:
+    """The process's output lines, read by a thread (select() on a buffered pipe misses buffered lines)."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.queue: queue.Queue[str] = queue.Queue()
+        assert process.stdout is not None
+        stdout = process.stdout
+        threading.Thread(target=lambda: [self.queue.put(line) for line in stdout], daemon=True).start()
+
+    def until(self, kind: str, timeout: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.queue.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            event = json.loads(line)
+            if event["event"] == kind:
+                return event
+        raise AssertionError(f"no {kind} event within {timeout} s")
 
 
 def test_watching_a_project_headless_prints_its_events_and_stops_on_ctrl_c(project: Path) -> None:
@@ -45,11 +51,12 @@ def test_watching_a_project_headless_prints_its_events_and_stops_on_ctrl_c(proje
         text=True,
     )
     try:
-        finished = _read_until(process, "test_run_finished", 30)
+        lines = _Lines(process)
+        finished = lines.until("test_run_finished", 30)
         assert (finished["passed"], finished["failed"]) == (4, 1)
         with open(project / "logs" / "worker.log", "a") as handle:
             handle.write("FATAL out of memory\n")
-        error = _read_until(process, "log_error", 10)
+        error = lines.until("log_error", 10)
         assert (error["path"], error["error_kind"], error["entry"]) == (
             "logs/worker.log",
             "fatal",
