@@ -21,7 +21,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from app.events import Decision, DecisionKind
-from widgets.dialogs import EditorScreen, PromptScreen
 from widgets.diff_preview import DiffPreview
 
 
@@ -97,6 +96,8 @@ class ApprovalScreen(ModalScreen[Decision | None]):
         self.dismiss(None)
 
     def action_revise(self) -> None:
+        from widgets.dialogs import PromptScreen
+
         def got_feedback(feedback: str | None) -> None:
             if feedback:
                 self.dismiss(Decision(kind=DecisionKind.REVISE, feedback=feedback))
@@ -115,6 +116,8 @@ class ApprovalScreen(ModalScreen[Decision | None]):
             return
         editor = chosen_editor()
         if editor is None:
+            from widgets.dialogs import EditorScreen
+
             self.app.push_screen(EditorScreen(contents), self._edited)
             return
         self._edited(self._run_external_editor(editor, contents))

@@ -7,28 +7,49 @@ Only the visible tail of a long history is mounted; scrolling to the top asks fo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Markdown, Static
-from textual.widgets.markdown import MarkdownStream
+from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from textual.widgets import Markdown
+    from textual.widgets.markdown import MarkdownStream
 
 ROLE_LABELS = {"user": "you", "assistant": "ai", "system": "system", "event": "·"}
 
 
+class MessageView(Static):
+    """A stored message or a note; ``source`` keeps its text (what a transcript shows)."""
+
+    def __init__(self, renderable: Any, source: str, classes: str) -> None:
+        super().__init__(renderable, classes=classes, markup=False)
+        self.source = source
+
+
 def message_widget(message: dict[str, Any]) -> Widget:
+    """A stored message as one widget. Assistant replies from history render through Rich's Markdown in a
+    single Static: a Textual ``Markdown`` widget per reply (one child per block) made opening a long session
+    several times slower. The live reply streams into a Textual ``Markdown`` (see ``stream_prose``)."""
     role = str(message.get("role", "event"))
     content = str(message.get("content", ""))
     if role == "assistant":
-        widget: Widget = Markdown(content, classes="message assistant")
+        from rich.markdown import Markdown as RichMarkdown
+
+        widget: Widget = MessageView(RichMarkdown(content), content, "message assistant")
     elif role == "user":
-        widget = Static(content, classes="message user", markup=False)
-    else:
-        widget = Static(content, classes=f"message {role}", markup=False)
+        widget = MessageView(content, content, "message user")
+    else:  # system and event lines read as notes, not as turns of the conversation
+        widget = MessageView(content, content, f"note {role}")
     widget.border_title = ROLE_LABELS.get(role, role)
     return widget
+
+
+def older_hint(count: int) -> Widget:
+    text = f"↑ {count} earlier messages (scroll up or ctrl+o)"
+    return MessageView(text, text, "older-hint")
 
 
 class ChatView(VerticalScroll):
@@ -57,7 +78,7 @@ class ChatView(VerticalScroll):
         await self.remove_children()
         self.first_index = first_index
         if first_index > 0:
-            await self.mount(Static(f"↑ {first_index} earlier messages", classes="older-hint"))
+            await self.mount(older_hint(first_index))
         if messages:
             await self.mount_all([message_widget(m) for m in messages])
         self.scroll_end(animate=False, immediate=True)
@@ -69,7 +90,7 @@ class ChatView(VerticalScroll):
         await hint.remove()
         widgets: list[Widget] = [message_widget(m) for m in messages]
         if first_index > 0:
-            widgets.insert(0, Static(f"↑ {first_index} earlier messages", classes="older-hint"))
+            widgets.insert(0, older_hint(first_index))
         before_height = self.virtual_size.height
         if widgets:
             first = self.children[0] if self.children else None
@@ -109,12 +130,14 @@ class ChatView(VerticalScroll):
     async def add_note(self, text: str, kind: str = "note") -> None:
         """A one-line notice in the conversation (files read, applied, rejected, errors)."""
         await self.end_reply()
-        await self.mount(Static(text, classes=f"note {kind}", markup=False))
+        await self.mount(MessageView(text, text, f"note {kind}"))
         self.scroll_end(animate=False)
 
     async def stream_prose(self, text: str) -> None:
         """Append a chunk of the model's prose to the current reply, starting one if needed."""
         if self._stream is None:
+            from textual.widgets import Markdown
+
             self._reply = Markdown("", classes="message assistant streaming")
             self._reply.border_title = "ai"
             await self.mount(self._reply)
@@ -137,6 +160,22 @@ class ChatView(VerticalScroll):
         await self.end_reply()
         if reply is not None:
             await reply.remove()
+
+    def on_unmount(self) -> None:
+        # Leaving mid-stream (quit, or the screen closing): stop the stream's task so none is left pending.
+        stream, self._stream = self._stream, None
+        task = getattr(stream, "_task", None)
+        if task is not None:
+            task.cancel()
+
+    def transcript(self) -> str:
+        """The conversation as plain text, top to bottom (replies as their Markdown source)."""
+        parts = []
+        for child in self.children:
+            source = getattr(child, "source", None)
+            if isinstance(source, str):
+                parts.append(source)
+        return "\n".join(parts)
 
     @property
     def streaming(self) -> bool:

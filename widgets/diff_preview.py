@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich.console import Group
-from rich.syntax import Syntax
 from rich.text import Text
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -54,6 +53,8 @@ class HunkView(Static, can_focus=False):
             ("[ ] skip" if rejected else "[x] keep", "bold red" if rejected else "bold green"),
             (f"  hunk {self.index + 1}", "dim"),
         )
+        from rich.syntax import Syntax  # pygments: loaded with the first diff, not at start-up
+
         syntax = Syntax(self.text, "diff", theme="ansi_dark", word_wrap=True, background_color="default")
         self.update(Group(mark, syntax))
         self.set_class(rejected, "-rejected")
@@ -87,6 +88,7 @@ class DiffPreview(VerticalScroll, can_focus=True):
         """A block arrived while the model is still writing: list it until the validated diff is ready."""
         if not self.pending_blocks:
             await self.remove_children()
+        self.remove_class("-empty")
         self.pending_blocks.append(f"{kind} {path}")
         await self.mount(
             Static(Text(f"⋯ block {index + 1}: {kind} {path}", style="italic"), classes="pending")
@@ -96,6 +98,7 @@ class DiffPreview(VerticalScroll, can_focus=True):
     async def show_diffs(self, diffs: dict[str, str], rejected: set[tuple[str, int]] | None = None) -> None:
         self.pending_blocks = []
         self.rejected = set(rejected or ())
+        self.remove_class("-empty")
         files = [split_diff(path, text) for path, text in diffs.items()]
         await self.remove_children()
         widgets: list[Static] = []
@@ -119,6 +122,8 @@ class DiffPreview(VerticalScroll, can_focus=True):
         self.pending_blocks = []
         self.rejected = set()
         self.files = []
+        # Nothing to review: narrow layouts fold the pane away (styles/workspace.tcss).
+        self.add_class("-empty")
         await self.remove_children()
         if note:
             await self.mount(Static(Text(note, style="dim"), classes="empty"))

@@ -71,5 +71,9 @@ class BuildBridge:
         pending = self._pending
         if pending is not None and not pending.done():
             pending.set_result(Decision(DecisionKind.REJECT))
-        if self._loop is not None and self._task is not None:
-            self._loop.call_soon_threadsafe(self._task.cancel)
+        loop, task = self._loop, self._task
+        if loop is not None and task is not None:
+            try:
+                loop.call_soon_threadsafe(task.cancel)
+            except RuntimeError:  # the run already ended and its loop is closed
+                pass

@@ -105,6 +105,7 @@ class MainScreen(SessionScreen):
         self._answer: concurrent.futures.Future[Decision] | None = None
         self._approval: ApprovalScreen | None = None
         self.services: Any = None
+        self._outcome_shown = False
 
     def compose(self) -> ComposeResult:
         app = self.app
@@ -271,6 +272,7 @@ class MainScreen(SessionScreen):
         )
         self.with_history = True
         self.bridge = BuildBridge(request, self.post_message)
+        self._outcome_shown = False
         self.busy = True
         self.progress.reset()
         await self.diff.clear("waiting for the model…")
@@ -307,12 +309,14 @@ class MainScreen(SessionScreen):
         elif isinstance(event, AwaitingDecision):
             pass  # the DecisionWanted message that follows opens the approval
         elif isinstance(event, Applied):
+            self._outcome_shown = True
             commit = f" · commit {event.commit[:8]}" if event.commit else ""
             await chat.add_note(f"✓ applied {', '.join(event.files)}{commit}", "applied")
             events.add(f"applied change {event.change_id} to {len(event.files)} file(s){commit}", "ok")
             await self.diff.clear("applied")
             self.refresh_sessions()
         elif isinstance(event, Rejected):
+            self._outcome_shown = True
             await chat.add_note(f"✗ rejected{': ' + event.reason if event.reason else ''}", "rejected")
             await self.diff.clear("rejected: nothing was changed")
         elif isinstance(event, Usage):
@@ -339,7 +343,8 @@ class MainScreen(SessionScreen):
         elif isinstance(event, Finished):
             await chat.end_reply()
             self.stage = None
-            if event.summary:
+            # Applied / Rejected already said how it ended; otherwise the summary does.
+            if event.summary and not self._outcome_shown:
                 events.add(event.summary, "ok" if event.ok else "error")
 
     @on(DecisionWanted)

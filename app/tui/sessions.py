@@ -14,7 +14,6 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from widgets.chat_view import ChatView
-from widgets.dialogs import ConfirmScreen, PromptScreen
 from widgets.event_log import EventLog
 from widgets.session_list import SessionList
 
@@ -22,7 +21,7 @@ if TYPE_CHECKING:
     from app.tui.app import WorkspaceApp
 
 # How many of a session's last messages are mounted when it opens; older pages follow on scroll.
-PAGE = 50
+PAGE = 20
 
 
 class SessionScreen(Screen[None]):
@@ -64,15 +63,18 @@ class SessionScreen(Screen[None]):
             return
         self.load_session(name, then_goal)
 
-    @work(thread=True, group="session", exclusive=True, exit_on_error=False, description="open session")
-    def load_session(self, name: str, then_goal: str | None = None) -> None:
+    @work(group="session", exclusive=True, exit_on_error=False, description="open session")
+    async def load_session(self, name: str, then_goal: str | None = None) -> None:
+        # The store's reads take a few milliseconds even for 2,000 messages (its parse cache; measured in
+        # tests/benchmarks/bench_tui.py), less than a hop to a worker thread and back costs on a loaded
+        # machine: so they run here, in an async worker that a newer switch cancels.
         started = time.perf_counter()
         store = self.app.store
         session = store.session(name, activate=True)
         total = session.message_count()
         tail = session.messages(limit=PAGE) if total else []
         metas = [m.to_dict() for m in store.list_sessions()]
-        self.ui(self.show_session, name, tail, total - len(tail), metas, started, then_goal)
+        await self.show_session(name, tail, total - len(tail), metas, started, then_goal)
 
     async def show_session(
         self,
@@ -118,6 +120,8 @@ class SessionScreen(Screen[None]):
     # -- new, rename, delete --------------------------------------------------------------------------------
 
     def action_new_session(self) -> None:
+        from widgets.dialogs import PromptScreen
+
         def named(name: str | None) -> None:
             if name:
                 self.create_session(name)
@@ -135,6 +139,8 @@ class SessionScreen(Screen[None]):
         self.open_session(name)
 
     def on_session_list_rename_wanted(self, message: SessionList.RenameWanted) -> None:
+        from widgets.dialogs import PromptScreen
+
         old = message.name
 
         def named(new: str | None) -> None:
@@ -158,6 +164,8 @@ class SessionScreen(Screen[None]):
         self.refresh_sessions()
 
     def on_session_list_delete_wanted(self, message: SessionList.DeleteWanted) -> None:
+        from widgets.dialogs import ConfirmScreen
+
         name = message.name
         if self.busy and name == self.session_name:
             self.notify("a build is running in this session: stop it first (ctrl+g)", severity="warning")

@@ -335,3 +335,20 @@ async def test_initial_goal_starts_on_open(build_app, calc: Path) -> None:
         await pilot.press("y")
         await wait_idle(pilot)
     assert "return a - b" in ops(calc)
+
+
+async def test_review_and_apply_in_an_80x24_terminal(build_app, calc: Path) -> None:
+    app, _ = build_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await submit_goal(pilot, "fix subtract")
+        approval = await wait_for_approval(pilot)
+        box = approval.query_one("#approval-box").region
+        assert box.right <= 80 and box.bottom <= 24
+        assert approval.query_one(DiffPreview).hunk_views[0].region.height > 0
+        await pilot.press("escape")
+        screen = app.main_screen
+        assert screen.diff.region.width > 0 and screen.chat.region.width > 0
+        screen.diff.focus()
+        await pilot.press("y")
+        await wait_idle(pilot)
+    assert "return a - b" in ops(calc)

@@ -158,8 +158,8 @@ def test_goal_typed_in_the_workspace_is_applied_with_y(calc: Path, model_url: st
 
 def test_session_flag_opens_the_workspace_without_a_model(calc: Path, terminal) -> None:
     term = terminal(calc, "--session", "dark-mode")
-    screen = term.wait_for("No model is configured")
-    assert "session dark-mode" in screen
+    term.wait_for("No model is configured")
+    term.wait_for("session dark-mode")
     term.keys("C-q")
     term.wait_for("EXIT=0")
     store = ProjectStore(calc)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import Input, Markdown
+from textual.widgets import Input
 
 from app.config import Config
 from app.session.store import ProjectStore
 from app.tui.main_screen import MainScreen
+from app.tui.sessions import PAGE
 from tests.tui.conftest import SIZE, history_document, wait_for_session, wait_until
 from widgets.chat_view import ChatView
 from widgets.dialogs import ConfirmScreen, PromptScreen
@@ -17,13 +18,7 @@ from widgets.status_line import StatusLine
 
 
 def chat_text(app) -> str:
-    parts = []
-    for widget in app.main_screen.chat.children:
-        if isinstance(widget, Markdown):
-            parts.append(widget.source)
-        else:
-            parts.append(str(widget.render()))
-    return "\n".join(parts)
+    return app.main_screen.chat.transcript()
 
 
 async def test_opens_without_a_model_and_says_how_to_configure_one(workspace, store: ProjectStore) -> None:
@@ -137,16 +132,16 @@ async def test_long_history_shows_its_tail_first_and_older_pages_on_scroll(works
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_session(pilot, "long")
         chat = app.main_screen.query_one(ChatView)
-        assert chat.first_index == 1950
+        assert chat.first_index == 2000 - PAGE
         text = chat_text(app)
-        assert "message number 1999" in text and "message number 1949" not in text
-        assert "1950 earlier messages" in text
+        assert "message number 1999" in text and f"message number {2000 - PAGE - 1}" not in text
+        assert f"{2000 - PAGE} earlier messages" in text
         chat.scroll_home(animate=False, immediate=True)
-        await wait_until(pilot, lambda: chat.first_index == 1900, what="the page before")
-        assert "message number 1900" in chat_text(app)
+        await wait_until(pilot, lambda: chat.first_index == 2000 - 2 * PAGE, what="the page before")
+        assert f"message number {2000 - 2 * PAGE}" in chat_text(app)
         # The keyboard way (ctrl+o) loads the next older page.
         await pilot.press("ctrl+o")
-        await wait_until(pilot, lambda: chat.first_index == 1850, what="another page")
+        await wait_until(pilot, lambda: chat.first_index == 2000 - 3 * PAGE, what="another page")
 
 
 async def test_narrow_terminal_stays_usable(workspace) -> None:
@@ -159,7 +154,9 @@ async def test_narrow_terminal_stays_usable(workspace) -> None:
         assert screen.has_class("-narrow")
         sessions = screen.query_one(SessionList)
         assert sessions.display is False or sessions.region.width == 0
-        for selector in ("#chat", "#diff", "#goal", "#status", "#stages"):
+        # With nothing to review the diff pane folds away too and the conversation takes the width.
+        assert screen.query_one("#chat").region.width >= 70
+        for selector in ("#chat", "#goal", "#status", "#stages"):
             region = screen.query_one(selector).region
             assert region.width > 0 and region.height > 0, selector
             assert region.right <= 80 and region.bottom <= 24, selector
