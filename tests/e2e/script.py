@@ -116,7 +116,6 @@ def rules() -> list[dict[str, Any]]:
         {"when": goal("empty-reply"), "reply": ""},
         {"when": goal("malformed-block"), "reply": MALFORMED},
         {"when": goal("status-401"), "status": 401, "error": "invalid api key"},
-        {"when": goal("status-500"), "status": 500, "error": "overloaded"},
         # --continue: the second goal sees the first one's exchange only when the history is sent.
         {"when": {**goal("continue-beta"), "contains": ["# Goal\ncontinue-beta", "continue-alpha"]},
          "reply": "<<<<<<< CREATE beta.txt\nwith history\n>>>>>>> END\n"},

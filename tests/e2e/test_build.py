@@ -117,32 +117,17 @@ def test_unreachable_model_is_exit_1_with_one_line_and_the_goal_kept(
     _fast_retries(agent_home)
     result = ai("--build", "fix-sub", "--yes", cwd=calc, env={"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"})
     assert result.returncode == 1
-    assert git(calc, "status", "--porcelain") == ""
-    one_line(result.stderr)
-
-
-def test_unreachable_model_is_exit_1_and_the_goal_stays_in_the_session(
-    ai: AI, calc: Path, agent_home: Path
-) -> None:
-    _fast_retries(agent_home)
-    result = ai("--build", "fix-sub", "--yes", cwd=calc, env={"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"})
-    assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "--continue" in result.stderr.strip().splitlines()[-1]
     assert git(calc, "status", "--porcelain") == ""
-    history = ai("--continue", cwd=calc, with_model=False).stdout
-    assert "fix-sub" in history
+    assert "fix-sub" in ai("--continue", cwd=calc, with_model=False).stdout
+    one_line(result.stderr)
 
 
-@pytest.mark.parametrize(("goal", "hint"), [("status-401", "OPENAI_API_KEY"), ("status-500", "500")])
-def test_model_http_errors_are_exit_1_with_one_last_line(
-    ai: AI, calc: Path, agent_home: Path, goal: str, hint: str
-) -> None:
-    _fast_retries(agent_home)
-    result = ai("--build", goal, "--yes", cwd=calc)
+def test_a_refused_key_is_exit_1_with_one_line_naming_the_key_variable(ai: AI, calc: Path) -> None:
+    result = ai("--build", "status-401", "--yes", cwd=calc)
     assert result.returncode == 1
-    assert "Traceback" not in result.stderr
-    assert hint in result.stderr.strip().splitlines()[-1]
+    assert "OPENAI_API_KEY" in one_line(result.stderr)
     assert git(calc, "status", "--porcelain") == ""
 
 
