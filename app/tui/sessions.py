@@ -70,7 +70,13 @@ class SessionScreen(Screen[None]):
         # machine: so they run here, in an async worker that a newer switch cancels.
         started = time.perf_counter()
         store = self.app.store
-        session = store.session(name, activate=True)
+        if store.exists(name) and store.active_name() == name:
+            # Already the active one (`ai` just made it so): only read; activating rewrites the index.
+            from app.session.store import Session
+
+            session = Session(store, name)
+        else:
+            session = store.session(name, activate=True)
         total = session.message_count()
         tail = session.messages(limit=PAGE) if total else []
         metas = [m.to_dict() for m in store.list_sessions()]
