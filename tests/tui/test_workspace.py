@@ -216,3 +216,46 @@ async def test_background_file_changes_reach_the_event_log(workspace, project: P
             if any("notes.md" in message for _, message in log.entries):
                 break
         assert any("notes.md" in message for _, message in log.entries), log.entries
+
+
+TWO_FILE_DIFFS = {
+    "a.py": "--- a/a.py\n+++ b/a.py\n@@ -1,1 +1,1 @@\n-x = 1\n+x = 2\n@@ -9,1 +9,1 @@\n-y = 1\n+y = 2\n",
+    "b.py": "--- a/b.py\n+++ b/b.py\n@@ -1,1 +1,1 @@\n-z = 1\n+z = 2\n",
+}
+
+
+async def test_diff_pane_moves_between_hunks_and_files(workspace) -> None:
+    app = workspace()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_session(pilot, "main")
+        diff = app.main_screen.diff
+        await diff.show_diffs(TWO_FILE_DIFFS)
+        assert diff.border_title == "Diff (2 files, 3 hunks)"
+        diff.focus()
+        await pilot.press("right_square_bracket")
+        assert diff.cursor == 2  # the first hunk of b.py
+        await pilot.press("left_square_bracket")
+        assert diff.cursor == 0
+        await pilot.press("j", "space")
+        assert diff.selection() == {"a.py": [0], "b.py": [0]}
+        current = [v for v in diff.hunk_views if v.has_class("-current")]
+        assert [(v.path, v.index) for v in current] == [("a.py", 1)] and current[0].has_class("-rejected")
+        await pilot.press("k", "space")
+        assert diff.selection() == {"a.py": [], "b.py": [0]}  # every hunk of a.py skipped: it is left out
+
+
+async def test_goal_input_recalls_earlier_goals(workspace) -> None:
+    app = workspace()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_session(pilot, "main")
+        goal = app.main_screen.query_one("#goal", Input)
+        goal.focus()
+        for text in ("first goal", "second goal"):
+            await pilot.press(*text, "enter")
+        assert goal.value == ""
+        await pilot.press("up")
+        assert goal.value == "second goal"
+        await pilot.press("up")
+        assert goal.value == "first goal"
+        await pilot.press("down", "down")
+        assert goal.value == ""
