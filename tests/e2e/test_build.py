@@ -62,14 +62,24 @@ def test_user_work_elsewhere_stays_as_it_was(ai: AI, calc: Path) -> None:
     assert git(calc, "show", "--name-only", "--format=", "HEAD").split() == ["calc/ops.py"]
 
 
+def test_user_uncommitted_edit_elsewhere_in_the_touched_file_stays_uncommitted(ai: AI, calc: Path) -> None:
+    ops = calc / "calc" / "ops.py"
+    ops.write_text("# my work in progress\n" + ops.read_text())
+    assert ai("--build", "fix-sub", "--yes", cwd=calc).returncode == 0
+    assert "my work in progress" not in git(calc, "show", "HEAD")
+    assert "+# my work in progress" in git(calc, "diff")
+    assert ops.read_text().startswith("# my work in progress\n") and ops.read_text().endswith("a - b\n")
+
+
 @pytest.mark.xfail(
     strict=True,
-    reason="QA.md: uncommitted edits inside a touched file are swept into ai's commit (README says they stay)",
+    reason="QA.md: an uncommitted edit within 3 lines of ai's hunk is swept into ai's commit, silently",
 )
-def test_user_uncommitted_edit_inside_the_touched_file_stays_uncommitted(ai: AI, calc: Path) -> None:
+def test_user_uncommitted_edit_next_to_the_change_stays_uncommitted(ai: AI, calc: Path) -> None:
     ops = calc / "calc" / "ops.py"
     ops.write_text(ops.read_text() + "# my work in progress\n")
-    assert ai("--build", "fix-sub", "--yes", cwd=calc).returncode == 0
+    result = ai("--build", "fix-sub", "--yes", cwd=calc)
+    assert result.returncode == 0
     assert "my work in progress" not in git(calc, "show", "HEAD")
     assert "+# my work in progress" in git(calc, "diff")
 
