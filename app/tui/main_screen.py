@@ -139,7 +139,8 @@ class MainScreen(SessionScreen):
         self.events.border_title = "Events"
         await self.diff.clear("no proposal yet")
         self.query_one(GoalInput).focus()
-        self.open_session(self.session_name, then_goal=self.initial_goal)
+        # After the first frame: the panes paint at once, the history (and Markdown's import) follows.
+        self.call_after_refresh(self.open_session, self.session_name, self.initial_goal)
 
     def on_unmount(self) -> None:
         # Quitting mid-build: the pipeline's thread must end too (a pending decision becomes a rejection),
