@@ -41,9 +41,18 @@ def latest_undoable(session: Session) -> dict[str, Any] | None:
     return None
 
 
-def _refuse(change: dict[str, Any], path: str, what: str) -> RefusedError:
+BY_HAND = "or edit the file by hand"
+LATER_EDIT = (
+    "undo or revert your later edit of those lines first (`ai --undo` in the session that made it, or git), "
+    + BY_HAND
+)
+
+
+def _refuse(change: dict[str, Any], path: str, what: str, todo: str = LATER_EDIT) -> RefusedError:
+    """What is wrong, that nothing was written, and what to do (PROTOCOL.md: one clear line)."""
     return RefusedError(
-        f"cannot undo change {change['id']} ({change.get('summary', '')}): {path} {what}; nothing was written"
+        f"cannot undo change {change['id']} ({change.get('summary', '')}): {path} {what}; nothing was written: "
+        f"{todo}"
     )
 
 
@@ -66,13 +75,19 @@ def _target(
         raise _refuse(change, path, "hunk 1 (the whole file it created) was changed since")
     if action == "remove":
         if current is not None:
-            raise _refuse(change, path, "exists again since it was removed")
+            raise _refuse(
+                change, path, "exists again since it was removed", "move the new file away first, " + BY_HAND
+            )
         old = backup_bytes(backup, path)
         if old is None or content_hash(old) != entry["pre_hash"]:
-            raise _refuse(change, path, "cannot come back: its backup is missing")
+            raise _refuse(
+                change, path, "cannot come back: its backup is missing", "restore it from git by hand"
+            )
         return old
     if current is None:
-        raise _refuse(change, path, "was deleted since")
+        raise _refuse(
+            change, path, "was deleted since", "restore the file first, then undo again, " + BY_HAND
+        )
     if content_hash(current) == entry["post_hash"]:
         old = backup_bytes(backup, path)
         if old is not None and content_hash(old) == entry["pre_hash"]:
@@ -80,7 +95,12 @@ def _target(
     try:
         form = decode_bytes(current, path)
     except EditError as exc:
-        raise _refuse(change, path, f"can no longer be read as text ({exc.message})") from None
+        raise _refuse(
+            change,
+            path,
+            f"can no longer be read as text ({exc.message})",
+            "restore its encoding first, " + BY_HAND,
+        ) from None
     hunks = [Hunk.from_dict(h) for h in entry["hunks"]]
     try:
         lines = apply_hunks(split_lines(form.text), hunks, reverse=True)
@@ -89,7 +109,7 @@ def _target(
     try:
         return encode_text("".join(lines), form, path)
     except EditError as exc:
-        raise _refuse(change, path, exc.message) from None
+        raise _refuse(change, path, exc.message, BY_HAND.removeprefix("or ")) from None
 
 
 def _as_text(data: bytes | None, path: str) -> str | None:

@@ -56,6 +56,28 @@ def test_undo_conflict_is_one_line_and_exit_3(repo: Path) -> None:
     assert (repo / "f.py").read_text() == BODY.replace("line 10\n", "TEN!\n")
 
 
+@pytest.mark.parametrize(
+    ("spoil", "what", "todo"),
+    [
+        (
+            lambda f: f.write_text(BODY.replace("line 10\n", "TEN!\n")),
+            "was changed since",
+            "undo or revert your later edit of those lines first",
+        ),
+        (lambda f: f.unlink(), "was deleted since", "restore the file first"),
+    ],
+)
+def test_an_undo_refusal_says_what_to_do(repo: Path, spoil, what: str, todo: str) -> None:
+    apply(repo, replace("f.py", "line 10\n", "ten\n"))
+    spoil(repo / "f.py")
+    result = run_ai("--undo", cwd=repo)
+    assert result.returncode == 3
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert what in lines[0] and "nothing was written" in lines[0]
+    assert todo in lines[0] and "edit the file by hand" in lines[0]
+
+
 def test_dry_run_shows_the_reverse_diff_and_changes_nothing(repo: Path) -> None:
     apply(repo, replace("f.py", "line 4\n", "four\n"))
     head = git(repo, "rev-parse", "HEAD")
