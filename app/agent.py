@@ -18,7 +18,6 @@ without an await, so it is all done or not started when the cancellation lands.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -52,6 +51,10 @@ from app.session.store import Session
 
 Decider = Callable[[DiffReady], Awaitable[Decision]]
 MAX_REVISIONS = 5  # REVISE / SUGGEST rounds in one build
+NO_EDIT_TWICE = (
+    "the model answered twice without an edit block, so there is nothing to apply; nothing was written: "
+    "name the file and the change in the goal, or try another model"
+)
 
 
 @dataclass
@@ -66,6 +69,9 @@ class BuildRequest:
     with_history: bool = False
     # A face that already holds the symbol index (the TUI) passes it; else it is opened here.
     index: Any = field(default=None, repr=False)
+    # Headless runs: an answer without any edit block is asked again once, then the task fails (PROTOCOL.md
+    # exit 1, "no valid edit"). The TUI leaves it off: there a prose answer to a question is a fine outcome.
+    require_edits: bool = False
 
 
 def goal_summary(goal: str) -> str:
@@ -114,9 +120,17 @@ class _Build:
         seconds = time.perf_counter() - self.stage_started.get(stage, time.perf_counter())
         return StageFinished(stage, detail, round(seconds, 4))
 
-    def note(self, text: str) -> None:
-        """An event summary kept in the session (what happened, never file contents or the key)."""
-        self.session.append_message("event", text)
+    def note(self, text: str, **extra: Any) -> None:
+        """An event summary kept in the session (what happened, never file contents or the key). ``outcome``
+        marks how a goal ended, for the history a later ``--continue`` sends (``preread.history_messages``)."""
+        self.session.append_message("event", text, **extra)
+
+    def tell_model(self, text: str, stored: str | None = None) -> None:
+        """A turn of ours in the conversation (READ replies, "your blocks do not apply", ...): sent as a user
+        message, and kept in the session as an event of kind ``to_model`` (``stored``, when shorter than the
+        text, e.g. without the file contents) so a later history is the same alternating conversation."""
+        self.messages.append({"role": "user", "content": text})
+        self.session.append_message("event", stored or text, kind="to_model")
 
     # -- the run ---------------------------------------------------------------------------------------------
 
@@ -133,8 +147,9 @@ class _Build:
         yield self.finish(Stage.GOAL, goal_summary(goal))
         # The client is made before any reading: no endpoint is a clear failure, not wasted work.
         self.client = ModelClient(self.config)
-        # openai takes ~0.4 s to import: do it while the files are located and read.
-        warm = asyncio.ensure_future(asyncio.to_thread(importlib.import_module, "openai"))
+        # The model client takes ~1 s to get ready (openai's import, its HTTP client, its chat modules): make
+        # it ready while the files are located and read, so the first request goes out as soon as they are.
+        warm = asyncio.ensure_future(asyncio.to_thread(self.client.prepare))
         try:
             async for event in self._prepare(earlier):
                 yield event
@@ -200,6 +215,10 @@ class _Build:
             read.files, sections, budget - history_tokens, symbols_of, located.terms, self.index
         )
         text = planning_message(goal, fitted, res.unresolved)
+        if history and history[-1]["role"] == "user":
+            # The history ends with a turn of ours (an outcome note, a goal that got no answer): one user
+            # turn with the new goal, so the conversation keeps alternating.
+            text = history.pop()["content"] + "\n\n" + text
         self.messages = [*history, {"role": "user", "content": text}]
         for dropped in fitted.dropped:
             yield Info(f"context budget: dropped {dropped}")
@@ -337,8 +356,12 @@ class _Build:
         )
         for line in refused:
             yield Info(f"READ not served: {line}")
-        self.note(f"served READ: {', '.join(f.path for f in served) or '-'}")
-        self.messages.append({"role": "user", "content": read_reply_message(served, refused)})
+        sent = ", ".join(f.path for f in served) or "none"
+        not_sent = f"; not served: {', '.join(refused)}" if refused else ""
+        self.tell_model(
+            read_reply_message(served, refused),
+            stored=f"(ai sent the files asked for with READ: {sent}{not_sent})",
+        )
 
     def _validate(self) -> tuple[Any, str | None]:
         """(proposal, None), (None, error) or (None, None) when the answer proposes no change."""
@@ -357,8 +380,26 @@ class _Build:
         problem = syntax_problem(proposal)
         return (None, problem) if problem else (proposal, None)
 
+    def _second_chance(self, proposal: Any, error: str | None) -> tuple[str, str, str] | None:
+        """When an answer goes back to the model once: (stage detail, info line, message to the model)."""
+        from app.llm.prompts import edits_required_message, revise_after_error_message
+
+        if error is not None:
+            return (
+                "invalid: sent back to the model",
+                f"the answer does not apply; asking the model once more: {error}",
+                revise_after_error_message(error),
+            )
+        if proposal is None and self.request.require_edits:
+            return (
+                "no edit blocks: asked again",
+                "the answer has no edit blocks; asking the model once more for them",
+                edits_required_message(),
+            )
+        return None
+
     async def _converse(self) -> AsyncIterator[Event]:
-        from app.llm.prompts import SUGGEST_MESSAGE, revise_after_error_message, revise_message
+        from app.llm.prompts import SUGGEST_MESSAGE, revise_message
 
         first = Stage.PLAN
         revisions = 0
@@ -366,14 +407,15 @@ class _Build:
             async for event in self._ask(first):
                 yield event
             first = Stage.EDIT
-            # 7. Validate (an invalid answer goes back once with the exact error)
+            # 7. Validate (an invalid answer, or in a headless run one without edits, goes back once)
             yield self.start(Stage.VALIDATE)
             proposal, error = self._validate()
-            if error is not None:
-                yield self.finish(Stage.VALIDATE, "invalid: sent back to the model")
-                yield Info(f"the answer does not apply; asking the model once more: {error}")
-                self.note(f"answer rejected: {error}")
-                self.messages.append({"role": "user", "content": revise_after_error_message(error)})
+            again = self._second_chance(proposal, error)
+            if again is not None:
+                detail, info, message = again
+                yield self.finish(Stage.VALIDATE, detail)
+                yield Info(info)
+                self.tell_model(message)
                 async for event in self._ask(Stage.EDIT):
                     yield event
                 yield self.start(Stage.VALIDATE, "second attempt")
@@ -381,11 +423,14 @@ class _Build:
                 if error is not None:
                     yield self.finish(Stage.VALIDATE, "invalid")
                     raise TaskFailed(f"the model's edits do not apply, nothing was written: {error}")
+                if proposal is None and self.request.require_edits:
+                    yield self.finish(Stage.VALIDATE, "no edit blocks")
+                    raise TaskFailed(NO_EDIT_TWICE)
             if proposal is None:
                 yield self.finish(Stage.VALIDATE, "no edits proposed")
                 yield self.start(Stage.CONFIRM)
                 yield self.finish(Stage.CONFIRM, "nothing to apply")
-                self.note("the model proposed no changes")
+                self.note("the model proposed no changes", outcome="no_change")
                 yield Finished(ok=True, exit_code=0, summary="the model proposed no changes")
                 return
             yield self.finish(Stage.VALIDATE, f"{len(proposal.diffs())} file(s) valid")
@@ -396,7 +441,7 @@ class _Build:
             if self.request.dry_run:
                 yield self.finish(Stage.CONFIRM, "dry run: nothing applied")
                 yield Rejected(reason="dry run: nothing was changed")
-                self.note("dry run: proposal shown, nothing applied")
+                self.note("dry run: proposal shown, nothing applied", outcome="not_applied")
                 yield Finished(ok=True, exit_code=0, summary="dry run: nothing was changed")
                 return
             yield AwaitingDecision(files=tuple(ready.diffs))
@@ -418,7 +463,7 @@ class _Build:
             reason = decision.feedback or "rejected"
             yield self.finish(Stage.CONFIRM, "not applied")
             yield Rejected(reason=reason)
-            self.note(f"proposal rejected: {reason}")
+            self.note(f"proposal rejected: {reason}", outcome="not_applied")
             summary = reason if reason.startswith("nothing applied") else f"nothing applied: {reason}"
             yield Finished(ok=True, exit_code=0, summary=summary)
             return
@@ -438,7 +483,8 @@ class _Build:
         change_id = str(record.get("id", record.get("change_id", "")))
         commit = record.get("commit")
         self.note(
-            f"applied change {change_id}: {', '.join(files)}" + (f" (commit {commit})" if commit else "")
+            f"applied change {change_id}: {', '.join(files)}" + (f" (commit {commit})" if commit else ""),
+            outcome="applied",
         )
         return [
             self.finish(Stage.CONFIRM, "applied"),
@@ -498,7 +544,7 @@ async def run_build(request: BuildRequest, decide: Decider) -> AsyncIterator[Eve
             yield event
     except asyncio.CancelledError:
         try:
-            build.note("build cancelled; nothing applied")
+            build.note("build cancelled; nothing applied", outcome="cancelled")
         except Exception:  # the note is a courtesy; the cancellation must go on
             pass
         raise
@@ -508,7 +554,7 @@ async def run_build(request: BuildRequest, decide: Decider) -> AsyncIterator[Eve
             name = request.session.name
             message += f"; the goal is kept in session {name!r}: `ai --session {name} --continue --build ...`"
         try:
-            build.note(f"failed: {exc.message}")
+            build.note(f"failed: {exc.message}", outcome="failed")
         except AgentError:
             pass
         yield ErrorEvent(message=message, stage=stage, fatal=True, exit_code=exc.exit_code)

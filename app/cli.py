@@ -186,7 +186,12 @@ def _check_combinations(args: argparse.Namespace) -> None:
 
 
 def _modified_command(args: argparse.Namespace) -> bool:
-    return any(getattr(args, flag.lstrip("-").replace("-", "_"), None) for flag in MODIFIED_COMMANDS)
+    # Given is given: `--build ""` is the build command (its own check then says it needs a goal), not a
+    # missing command that makes `--yes` look misplaced.
+    return any(
+        getattr(args, flag.lstrip("-").replace("-", "_"), None) not in (None, False)
+        for flag in MODIFIED_COMMANDS
+    )
 
 
 # -- commands --------------------------------------------------------------------------------------------

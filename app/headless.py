@@ -61,12 +61,16 @@ def wants_headless(args: argparse.Namespace, stdout: TextIO | None = None) -> bo
 
 
 class Transcript:
-    """The plain transcript: stage lines, the model's prose as it streams, the diff, the outcome."""
+    """The plain transcript: stage lines, the model's prose as it streams, the diff, the outcome.
+
+    Stderr gets exactly one line, and only when the run fails (PROTOCOL.md "one clear line"): progress such
+    as retry notes goes to stdout with everything else."""
 
     def __init__(self, out: TextIO, err: TextIO) -> None:
         self.out = out
         self.err = err
         self.mid_line = False  # prose ended without a newline
+        self.applied: str | None = None  # the change id the Applied line named
 
     def _line(self, text: str, stream: TextIO | None = None) -> None:
         target = stream or self.out
@@ -99,8 +103,7 @@ class Transcript:
             self._line(f"note: {event.message}")
         elif isinstance(event, Retrying):
             self._line(
-                f"ai: {event.reason}; retrying in {event.delay:.1f} s ({event.attempt + 1}/{event.attempts})",
-                self.err,
+                f"note: {event.reason}; retrying in {event.delay:.1f} s ({event.attempt + 1}/{event.attempts})"
             )
         elif isinstance(event, Usage):
             self._line(f"tokens: {event.prompt_tokens} prompt, {event.completion_tokens} completion")
@@ -112,13 +115,16 @@ class Transcript:
         elif isinstance(event, Applied):
             commit = f" (commit {event.commit[:12]})" if event.commit else ""
             self._line(f"applied change {event.change_id} to {', '.join(event.files)}{commit}")
+            self.applied = event.change_id
         elif isinstance(event, Rejected):
             pass  # the Finished line that follows says it
         elif isinstance(event, ErrorEvent):
             self._line(f"ai: {event.message}", self.err)
         elif isinstance(event, Finished):
             if event.ok:
-                self._line(event.summary)
+                # The build's "applied change N to k file(s)" repeats the Applied line: said once is enough.
+                if not (self.applied and event.summary.startswith(f"applied change {self.applied} ")):
+                    self._line(event.summary)
             else:
                 self._line(f"failed (exit {event.exit_code})")
 
@@ -149,8 +155,9 @@ async def run_headless(
     out = out or sys.stdout
     err = err or sys.stderr
     printer: Transcript | JsonLines = JsonLines(out, err) if json_lines else Transcript(out, err)
-    if mode is Mode.DRY_RUN:
-        request = replace(request, dry_run=True)
+    # A headless build that ends without an edit failed its task (PROTOCOL.md exit 1): a script must not
+    # take "the model only talked" for "the change landed".
+    request = replace(request, require_edits=True, dry_run=request.dry_run or mode is Mode.DRY_RUN)
 
     async def decide(_diff: DiffReady) -> Decision:
         if mode is Mode.APPLY:
@@ -169,6 +176,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     """`ai [--session NAME] [--continue] --build GOAL` without the TUI."""
     from app.agent import BuildRequest
     from app.config import load_config
+    from app.llm.client import check_base_url
     from app.session.store import ProjectStore
 
     goal = (args.build or "").strip()
@@ -177,6 +185,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     # The model client's library is the slowest import of a build: start it now, beside the set-up.
     threading.Thread(target=importlib.import_module, args=("openai",), daemon=True).start()
     root = build_root(args)
+    config = load_config(root, build_overrides(args))
+    check_base_url(config)  # a usage error before anything is stored or sent
     store = ProjectStore(root)
     name = args.session or DEFAULT_SESSION
     if args.continue_ and not store.exists(name):
@@ -184,7 +194,6 @@ def cmd_build(args: argparse.Namespace) -> int:
             f"no session {name!r} to continue yet; start one with `ai --session NAME --build ...`"
         )
     session = store.session(name, activate=True)
-    config = load_config(root, build_overrides(args))
     request = BuildRequest(
         root=root,
         session=session,

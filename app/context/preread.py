@@ -297,18 +297,59 @@ def context_sections(
     return sections
 
 
+def _outcome_note(message: dict[str, Any]) -> str | None:
+    """How an earlier goal ended, as ai tells the model in a later history; None for other events."""
+    content = str(message.get("content", ""))
+    outcome = message.get("outcome")
+    if outcome is None and content.startswith("failed: "):  # sessions written before outcomes were marked
+        outcome = "failed"
+    if outcome is None:
+        return None
+    if outcome == "failed":
+        return (
+            f"(ai: the goal above FAILED and nothing from it was applied: {content.removeprefix('failed: ')})"
+        )
+    if outcome == "applied":
+        return f"(ai: the goal above was applied: {content})"
+    return f"(ai: the goal above ended with nothing applied: {content})"
+
+
 def history_messages(messages: list[dict[str, Any]], budget: int) -> list[dict[str, str]]:
-    """The session's earlier user and assistant messages, newest kept first, within ``budget`` tokens."""
+    """The session's earlier conversation as chat messages, newest kept first, within ``budget`` tokens.
+
+    What the model was told by ai itself (READ replies, "your edit blocks could not be applied", the request
+    for edit blocks: events of kind ``to_model``) becomes the user turn it was, and how each goal ended (events
+    with an ``outcome``) becomes a note in the next user turn, so a failed goal reads as failed. Consecutive
+    turns of one role are joined, and the result starts with a user turn: a well-formed alternating
+    conversation. It may end with a user turn (a goal that got no answer, a last outcome note): the caller
+    joins that to its own next user message."""
+    turns: list[dict[str, str]] = []
+    for message in messages:
+        role = message.get("role")
+        content = str(message.get("content", ""))
+        if role == "event":
+            if message.get("kind") == "to_model":
+                role = "user"
+            else:
+                note = _outcome_note(message)
+                if note is None:
+                    continue
+                role, content = "user", note
+        if role not in ("user", "assistant"):
+            continue
+        if turns and turns[-1]["role"] == role:
+            turns[-1]["content"] += "\n\n" + content
+        else:
+            turns.append({"role": str(role), "content": content})
     kept: list[dict[str, str]] = []
     spent = 0
-    for message in reversed(messages):
-        if message.get("role") not in ("user", "assistant"):
-            continue
-        content = str(message.get("content", ""))
-        cost = estimate_tokens(content)
+    for turn in reversed(turns):
+        cost = estimate_tokens(turn["content"])
         if spent + cost > budget:
             break
         spent += cost
-        kept.append({"role": str(message["role"]), "content": content})
+        kept.append(turn)
     kept.reverse()
+    while kept and kept[0]["role"] != "user":
+        kept.pop(0)
     return kept

@@ -300,3 +300,19 @@ SUGGEST_MESSAGE = (
     "you recommend, then give the complete edit blocks for the recommended one (your previous blocks were not "
     "applied).\n"
 )
+
+
+def edits_required_message() -> str:
+    """Sent once when an answer holds no edit block at all (prose only, code in plain fences, or empty)."""
+    return (
+        "Your answer contained no edit blocks, so nothing could be changed. Edit blocks are required: code in "
+        "ordinary ``` fences is not applied. Answer again with the complete set of edit blocks for the goal, "
+        "in this format:\n\n"
+        "<<<<<<< REPLACE path/to/file.py\n"
+        "the lines to change, copied exactly from the file\n"
+        "=======\n"
+        "the new lines\n"
+        ">>>>>>> END\n\n"
+        "The other kinds are INSERT AFTER, INSERT BEFORE, DELETE, CREATE and REMOVE, as in the system prompt. "
+        "If you need a file you were not given, ask for it with a READ block.\n"
+    )

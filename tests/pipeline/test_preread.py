@@ -12,7 +12,9 @@ from app.context.mentions import extract_mentions, is_secret
 from tests.conftest import git
 from tests.pipeline.conftest import ai_build, build_in_process, first_user_message, write_user_config
 
-NOTHING = "Looked at it; nothing to change."
+# A valid answer that touches nothing the tests look at (the runs are dry runs: nothing is written); an answer
+# without any edit would be asked again and fail the headless run.
+NOTHING = "Looked at it.\n<<<<<<< CREATE NOTES.md\nlooked\n>>>>>>> END\n"
 
 USERS = '''"""Users of the shop."""
 

@@ -1,0 +1,76 @@
+"""`--continue --build`: the history the next goal's model gets is the conversation as it was (ai's own turns
+included), alternating user and assistant, and says which earlier goals failed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.model_server import free_port
+from tests.pipeline.conftest import FIX_SUBTRACT, ai_build
+
+MALFORMED = (
+    "Plan.\n<<<<<<< REPLACE calc/ops.py\ndef subtrakt(a, b):\n    return a + b\n=======\nx\n>>>>>>> END\n"
+)
+NEW_FILE = "Adding a module.\n<<<<<<< CREATE calc/more.py\nX = 1\n>>>>>>> END\n"
+
+
+def _roles(request: dict[str, Any]) -> list[str]:
+    return [m["role"] for m in request["body"]["messages"]]
+
+
+def _assert_alternating(request: dict[str, Any]) -> None:
+    roles = _roles(request)
+    assert roles[0] == "system"
+    for i, role in enumerate(roles[1:]):
+        assert role == ("user" if i % 2 == 0 else "assistant"), roles
+    assert roles[-1] == "user"
+
+
+def test_the_revise_turn_is_in_the_history_and_it_alternates(calc_project: Path, model_server) -> None:
+    server = model_server(
+        [
+            {"when": {"last_user_contains": "second goal"}, "reply": NEW_FILE},
+            {"when": {"last_user_contains": "could not be applied"}, "reply": FIX_SUBTRACT},
+            {"reply": MALFORMED},
+        ]
+    )
+    first = ai_build(calc_project, server.base_url, "--build", "fix subtract in calc/ops.py", "--yes")
+    assert first.returncode == 0, first.stderr
+    second = ai_build(calc_project, server.base_url, "--continue", "--build", "second goal", "--yes")
+    assert second.returncode == 0, second.stderr
+    later = server.chat_requests()[-1]
+    _assert_alternating(later)
+    texts = [m["content"] for m in later["body"]["messages"]]
+    revise = next(i for i, t in enumerate(texts) if "could not be applied" in t)
+    assert "subtrakt" in texts[revise - 1] and "return a - b" in texts[revise + 1]
+    assert "was applied" in texts[-1]  # how the first goal ended, in the turn that carries the new goal
+
+
+def test_a_failed_goal_is_marked_failed_for_the_next_goal(calc_project: Path, model_server) -> None:
+    server = model_server(
+        [{"when": {"last_user_contains": "second goal"}, "reply": NEW_FILE}, {"reply": MALFORMED}]
+    )
+    failed = ai_build(calc_project, server.base_url, "--build", "fix subtract in calc/ops.py", "--yes")
+    assert failed.returncode == 1
+    second = ai_build(calc_project, server.base_url, "--continue", "--build", "second goal", "--yes")
+    assert second.returncode == 0, second.stderr
+    later = server.chat_requests()[-1]
+    _assert_alternating(later)
+    last = later["body"]["messages"][-1]["content"]
+    assert "FAILED" in last and "do not apply" in last
+    assert last.index("FAILED") < last.index("second goal")
+
+
+def test_a_goal_that_got_no_answer_keeps_the_conversation_alternating(
+    calc_project: Path, model_server
+) -> None:
+    dead = f"http://127.0.0.1:{free_port()}/v1"
+    assert ai_build(calc_project, dead, "--build", "first goal: unreachable", "--yes").returncode == 1
+    server = model_server([{"reply": NEW_FILE}])
+    result = ai_build(calc_project, server.base_url, "--continue", "--build", "second goal", "--yes")
+    assert result.returncode == 0, result.stderr
+    request = server.chat_requests()[-1]
+    _assert_alternating(request)
+    last = request["body"]["messages"][-1]["content"]
+    assert "first goal: unreachable" in last and "FAILED" in last and "second goal" in last
