@@ -45,8 +45,11 @@ class ApprovalScreen(ModalScreen[Decision | None]):
         diffs: dict[str, str],
         rejected: set[tuple[str, int]],
         contents_for_edit: Callable[[], dict[str, str]],
+        after_suggest: bool = False,
     ) -> None:
         super().__init__(classes="approval")
+        # The model just described alternatives and proposed the one it recommends: say how to pick another.
+        self.after_suggest = after_suggest
         self.diffs = diffs
         self.initial_rejected = set(rejected)
         # The hunk choice as it stands; read by the workspace when the screen is hidden, to keep it.
@@ -73,7 +76,10 @@ class ApprovalScreen(ModalScreen[Decision | None]):
 
     def _title(self) -> Text:
         hunks = sum(max(1, text.count("\n@@")) for text in self.diffs.values())
-        return Text(f"Proposal: {len(self.diffs)} file(s), {hunks} hunk(s) · nothing is applied without you")
+        title = Text(f"Proposal: {len(self.diffs)} file(s), {hunks} hunk(s) · nothing is applied without you")
+        if self.after_suggest:
+            title.append(" · the recommended alternative; for another, press r and name it", style="italic")
+        return title
 
     async def on_mount(self) -> None:
         preview = self.query_one(DiffPreview)

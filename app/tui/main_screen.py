@@ -105,6 +105,7 @@ class MainScreen(SessionScreen):
         self._answer: concurrent.futures.Future[Decision] | None = None
         self._approval: ApprovalScreen | None = None
         self.services: Any = None
+        self._last_decision: DecisionKind | None = None
         self._outcome_shown = False
 
     def compose(self) -> ComposeResult:
@@ -203,7 +204,12 @@ class MainScreen(SessionScreen):
         if self.pending is None or self._approval is not None:
             return
         pending = self.pending
-        screen = ApprovalScreen(pending.diffs, self.diff.rejected, lambda: proposed_contents(pending))
+        screen = ApprovalScreen(
+            pending.diffs,
+            self.diff.rejected,
+            lambda: proposed_contents(pending),
+            after_suggest=self._last_decision is DecisionKind.SUGGEST,
+        )
         self._approval = screen
 
         async def closed(decision: Decision | None) -> None:
@@ -274,6 +280,7 @@ class MainScreen(SessionScreen):
         self.with_history = True
         self.bridge = BuildBridge(request, self.post_message)
         self._outcome_shown = False
+        self._last_decision = None
         self.busy = True
         self.progress.reset()
         await self.diff.clear("waiting for the model…")
@@ -373,6 +380,7 @@ class MainScreen(SessionScreen):
         if decision.feedback:
             note += f": {decision.feedback}"
         self.run_worker(self.chat.add_note(note, "decision"), group="notes")
+        self._last_decision = decision.kind
         answer.set_result(decision)
 
     @on(BuildEnded)

@@ -264,7 +264,8 @@ async def test_s_asks_for_alternatives_and_offers_the_recommended_one(build_app,
         await wait_for_approval(pilot)
         await pilot.press("s")
         await wait_until(pilot, lambda: len(model.chat_requests()) == 2, what="second request")
-        await wait_for_approval(pilot)
+        approval = await wait_for_approval(pilot)
+        assert "press r and name it" in str(approval.query_one("#approval-title").render())
         replies = " ".join(w.source for w in app.main_screen.chat.query(Markdown))
         assert "Use operator.sub" in replies
         await pilot.press("y")
