@@ -2,7 +2,7 @@
 
 A service is an async function that runs until cancelled. Returning ends it for good (state "stopped");
 raising ``ServiceUnavailable`` ends it with state "skipped" (nothing to retry: a server that is not
-installed); any other exception restarts it after a delay that doubles each time, up to ``max_restarts``
+installed), ``ServiceFailed`` with state "failed" (the user must change something first); any other exception restarts it after a delay that doubles each time, up to ``max_restarts``
 in a row (state "failed" after that). A service that ran ``healthy_after`` seconds has its count reset.
 """
 
@@ -24,6 +24,11 @@ ServiceFn = Callable[[], Awaitable[None]]
 
 class ServiceUnavailable(Exception):
     """The service cannot run here (not installed, nothing to do): reported once, never restarted."""
+
+
+class ServiceFailed(Exception):
+    """The service cannot go on until the user changes something (a test command that is not installed):
+    reported once as an error ("failed"), never restarted."""
 
 
 @dataclass
@@ -115,6 +120,9 @@ class Supervisor:
                 raise
             except ServiceUnavailable as exc:
                 self._report(service, "skipped", str(exc))
+                return
+            except ServiceFailed as exc:
+                self._report(service, "failed", str(exc))
                 return
             except Exception as exc:
                 if self._stopping:

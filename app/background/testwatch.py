@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
-import shlex
-import shutil
 import signal
-import sys
 import time
 from pathlib import Path
 from typing import ClassVar
 
 from app.background.bus import EventBus, TestRunFinished, TestRunStarted
-from app.background.supervisor import ServiceUnavailable
+from app.background.supervisor import ServiceFailed, ServiceUnavailable
 from app.fix.parsers import parse_test_output
+from app.fix.testrun import detect_test_command, runner_missing
+
+__all__ = ["TestWatcher", "detect_test_command", "triggers_tests"]
 
 DEFAULT_DEBOUNCE = 0.8
 # Only source and build files start a run: a test suite that writes logs, databases or reports into the tree
@@ -50,32 +49,6 @@ OUTPUT_LIMIT = 2_000_000  # bytes of output kept for parsing (the tail)
 KILL_GRACE = 2.0
 
 
-def detect_test_command(root: Path) -> str | None:
-    """The test command this project most likely uses, or None."""
-    if (root / "Cargo.toml").is_file() and shutil.which("cargo"):
-        return "cargo test"
-    if (root / "go.mod").is_file() and shutil.which("go"):
-        return "go test -v ./..."
-    package = root / "package.json"
-    if package.is_file():
-        try:
-            scripts = json.loads(package.read_text(encoding="utf-8")).get("scripts") or {}
-        except (OSError, ValueError):
-            scripts = {}
-        test_script = str(scripts.get("test", ""))
-        if test_script and "no test specified" not in test_script and shutil.which("npm"):
-            return "npm test --silent"
-    python_markers = ("pytest.ini", "conftest.py", "tox.ini", "setup.cfg")
-    has_tests = (root / "tests").is_dir() or any(root.glob("test_*.py"))
-    pyproject = root / "pyproject.toml"
-    uses_pytest = any((root / m).is_file() for m in python_markers) or (
-        pyproject.is_file() and "pytest" in pyproject.read_text(encoding="utf-8", errors="replace")
-    )
-    if has_tests or uses_pytest:
-        return f"{shlex.quote(_project_python(root))} -m pytest -q -rfE --tb=short"
-    return None
-
-
 def triggers_tests(relpath: str) -> bool:
     """Whether a change to this file should run the tests (source code and build configuration do)."""
     from app.background.lsp import language_of
@@ -83,14 +56,6 @@ def triggers_tests(relpath: str) -> bool:
     name = relpath.rsplit("/", 1)[-1]
     suffix = os.path.splitext(name)[1].lower()
     return name in TRIGGER_NAMES or suffix in TRIGGER_SUFFIXES or language_of(name) is not None
-
-
-def _project_python(root: Path) -> str:
-    for venv in (".venv", "venv"):
-        candidate = root / venv / "bin" / "python"
-        if candidate.is_file():
-            return str(candidate)
-    return sys.executable
 
 
 class TestWatcher:
@@ -191,6 +156,10 @@ class TestWatcher:
             await _end_process_group(process)
             raise
         text = output.decode("utf-8", errors="replace")
+        missing = runner_missing(exit_code, text, self.command)
+        if missing:
+            # Not a failing run: the runner is not there. One error status; no run again until it is set up.
+            raise ServiceFailed(missing)
         results = parse_test_output(text, self.command)
         failed = results.failed
         if (not results.recognised and exit_code != 0) or exit_code is None:

@@ -525,6 +525,8 @@ def _import_model_library() -> None:
 def _cannot_run(outcome: TestOutcome) -> str | None:
     """A test command that did not run at all is the configuration's problem, not the code's: say so rather
     than ask the model to fix it."""
+    if outcome.missing:
+        return outcome.missing
     if outcome.timed_out:
         return f"the test command timed out after {outcome.seconds:.0f} s before any fix: {outcome.command}"
     last = next((line.strip() for line in reversed(outcome.output.splitlines()) if line.strip()), "")

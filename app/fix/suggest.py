@@ -135,6 +135,10 @@ async def _failing_tests_now(root: Path, configured: str | None, notes: list[str
     if outcome.timed_out:
         notes.append(f"failing tests: unknown, {command} did not finish within {TEST_TIMEOUT:.0f} s")
         return []
+    if outcome.missing:
+        # Not a failing test: the runner is not there, which the user fixes in the configuration.
+        notes.append(f"failing tests: unknown, {outcome.missing}")
+        return []
     notes.append(f"failing tests: ran {command} ({outcome.describe()})")
     if outcome.ok:
         return []

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
+import re
 import shlex
+import shutil
 import signal
+import subprocess
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +26,11 @@ from app.fix.parse import parse_errors
 
 OUTPUT_LIMIT = 2_000_000  # bytes of output kept (the tail)
 KILL_GRACE = 2.0
+PYTEST_OPTIONS = "-q -rfE --tb=short"
+PYTEST_ARGS = f"-m pytest {PYTEST_OPTIONS}"
+NOT_FOUND = "the test command was not found: set test_cmd in .ai-agent.toml or pass --test-cmd"
+# What `python -m X` prints when X is not installed (exit 1, nothing else).
+_NO_MODULE = re.compile(r"^\S*: No module named (\S+)\s*$", re.M)
 
 
 @dataclass
@@ -33,6 +43,7 @@ class TestOutcome:
     timed_out: bool = False
     passed: int = 0
     failed: int = 0
+    missing: str | None = None  # the one line saying the test command is not there (``runner_missing``)
 
     @property
     def ok(self) -> bool:
@@ -66,9 +77,100 @@ def detect_command(root: Path, configured: str | None = None) -> str | None:
     pytest configuration, npm test, cargo test, go test)."""
     if configured:
         return configured
-    from app.background.testwatch import detect_test_command
-
     return detect_test_command(root)
+
+
+def detect_test_command(root: Path, environ: Mapping[str, str] | None = None) -> str | None:
+    """The test command this project most likely uses, or None."""
+    if (root / "Cargo.toml").is_file() and shutil.which("cargo"):
+        return "cargo test"
+    if (root / "go.mod").is_file() and shutil.which("go"):
+        return "go test -v ./..."
+    package = root / "package.json"
+    if package.is_file():
+        try:
+            scripts = json.loads(package.read_text(encoding="utf-8")).get("scripts") or {}
+        except (OSError, ValueError):
+            scripts = {}
+        test_script = str(scripts.get("test", ""))
+        if test_script and "no test specified" not in test_script and shutil.which("npm"):
+            return "npm test --silent"
+    python_markers = ("pytest.ini", "conftest.py", "tox.ini", "setup.cfg")
+    has_tests = (root / "tests").is_dir() or any(root.glob("test_*.py"))
+    pyproject = root / "pyproject.toml"
+    uses_pytest = any((root / m).is_file() for m in python_markers) or (
+        pyproject.is_file() and "pytest" in pyproject.read_text(encoding="utf-8", errors="replace")
+    )
+    if has_tests or uses_pytest:
+        return pytest_command(root, os.environ if environ is None else environ)
+    return None
+
+
+def pytest_command(root: Path, environ: Mapping[str, str]) -> str:
+    """pytest as the user would run it: the project's own virtualenv, else the activated one, else ``pytest``
+    on PATH, else a ``python3`` on PATH that has pytest. Never ai's own interpreter: installed on its own (pipx
+    style) it has no pytest and none of the project's dependencies. Nothing found: plain ``pytest``, whose
+    "not found" is reported as one line (``runner_missing``)."""
+    candidates = [root / venv / "bin" / "python" for venv in (".venv", "venv")]
+    if environ.get("VIRTUAL_ENV"):
+        candidates.append(Path(environ["VIRTUAL_ENV"]) / "bin" / "python")
+    for candidate in candidates:
+        if candidate.is_file():
+            return f"{shlex.quote(str(candidate))} {PYTEST_ARGS}"
+    search_path = environ.get("PATH", os.defpath)
+    script = shutil.which("pytest", path=search_path)
+    if script:
+        # `python -m pytest` puts the project folder on sys.path as the watcher always did; the script's own
+        # interpreter is the one it would run with.
+        python = _script_interpreter(Path(script))
+        return f"{shlex.quote(python)} {PYTEST_ARGS}" if python else f"{shlex.quote(script)} {PYTEST_OPTIONS}"
+    python3 = shutil.which("python3", path=search_path)
+    if python3 and _has_pytest(python3):
+        return f"{shlex.quote(python3)} {PYTEST_ARGS}"
+    return f"pytest {PYTEST_OPTIONS}"
+
+
+def _script_interpreter(script: Path) -> str | None:
+    """The Python named on a console script's ``#!`` line (pip writes one), when it is there."""
+    try:
+        with script.open("rb") as handle:
+            first = handle.readline(512)
+    except OSError:
+        return None
+    if not first.startswith(b"#!"):
+        return None
+    words = first[2:].decode("utf-8", errors="replace").split()
+    if not words or not Path(words[0]).name.startswith("python") or not Path(words[0]).is_file():
+        return None
+    return words[0]
+
+
+def _has_pytest(python: str) -> bool:
+    check = "import importlib.util, sys; sys.exit(importlib.util.find_spec('pytest') is None)"
+    try:
+        done = subprocess.run([python, "-c", check], capture_output=True, timeout=15, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def runner_missing(exit_code: int | None, output: str, command: str) -> str | None:
+    """The one line to show when the test command itself is not there (the shell's "not found", exit 127, or
+    ``python -m X`` without X), else None. A missing runner is the configuration's problem: never a failing
+    test, never a job for the model."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    last = lines[-1] if lines else ""
+    missing = exit_code == 127
+    if not missing and exit_code not in (0, None) and len(lines) <= 3:
+        module = _NO_MODULE.search(output)
+        missing = module is not None and module.group(1) in command.split()
+    if not missing:
+        return None
+    return f"{NOT_FOUND} (`{_shorten(command)}`: {_shorten(last or 'not found')})"
+
+
+def _shorten(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def targeted_command(command: str, failures: list[ParsedError]) -> str | None:
@@ -150,6 +252,7 @@ async def run_tests(
         timed_out=timed_out,
         passed=passed,
         failed=failed,
+        missing=runner_missing(exit_code, text, command),
     )
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
+
+import pytest
 
 from app.background.bus import BackgroundEvent, Subscription
 
@@ -23,3 +26,10 @@ async def next_event(
         return await asyncio.wait_for(wait(), timeout)
     except TimeoutError:
         raise AssertionError(f"no matching event within {timeout} s") from None
+
+
+@pytest.fixture
+def activated_venv(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The user activated a virtualenv that has pytest (this one): detection runs the tests with it."""
+    monkeypatch.setenv("VIRTUAL_ENV", sys.prefix)
+    return sys.prefix

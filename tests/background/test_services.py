@@ -27,7 +27,9 @@ def _descendants() -> set[int]:
     return {p.pid for p in psutil.Process(os.getpid()).children(recursive=True)}
 
 
-async def test_services_watch_a_project_and_the_snapshot_survives_a_resume(git_project: Path) -> None:
+async def test_services_watch_a_project_and_the_snapshot_survives_a_resume(
+    git_project: Path, activated_venv: str
+) -> None:
     from app.context.index import SymbolIndex
 
     root = git_project

@@ -41,11 +41,15 @@ def make_pytest_project(root: Path) -> None:
     (root / "tests" / "test_calc.py").write_text(TESTS)
 
 
-async def test_a_failing_pytest_project_reports_each_failing_test_with_file_and_line(project: Path) -> None:
+async def test_a_failing_pytest_project_reports_each_failing_test_with_file_and_line(
+    project: Path, activated_venv: str
+) -> None:
     make_pytest_project(project)
     bus = EventBus()
     watcher = TestWatcher(project, bus)
-    assert watcher.command is not None and "pytest" in watcher.command
+    assert watcher.command is not None and watcher.command.startswith(
+        f"{activated_venv}/bin/python -m pytest"
+    )
     result = await asyncio.wait_for(watcher.run_once("start"), 60)
     assert result is not None
     assert (result.passed, result.failed, result.exit_code) == (1, 2, 1)
@@ -65,7 +69,7 @@ async def test_a_failing_pytest_project_reports_each_failing_test_with_file_and_
 
 
 async def test_a_change_runs_the_tests_after_the_quiet_period_and_a_fix_turns_them_green(
-    project: Path,
+    project: Path, activated_venv: str
 ) -> None:
     make_pytest_project(project)
     bus = EventBus()
@@ -149,7 +153,7 @@ def test_the_test_command_is_detected_per_kind_of_project(tmp_path: Path) -> Non
     assert detect_test_command(empty) is None
     python = tmp_path / "py"
     (python / "tests").mkdir(parents=True)
-    assert "-m pytest" in (detect_test_command(python) or "")
+    assert "-m pytest" in (detect_test_command(python, {"VIRTUAL_ENV": sys.prefix}) or "")
     node = tmp_path / "node"
     node.mkdir()
     (node / "package.json").write_text('{"scripts": {"test": "node --test"}}')
@@ -196,3 +200,25 @@ def test_other_runners_counts_and_failures() -> None:
     assert (parse_test_output(jest).passed, parse_test_output(jest).failed) == (4, 1)
     assert parse_test_output("# pass 3\n# fail 0\n").passed == 3
     assert parse_test_output("nothing to see").recognised is False
+
+
+async def test_a_test_command_that_is_not_installed_is_an_error_status_not_a_failing_run(
+    project: Path,
+) -> None:
+    from app.background.bus import ServiceStatus
+    from app.background.supervisor import Supervisor
+
+    bus = EventBus()
+    supervisor = Supervisor(bus, backoff_initial=0.01)
+    supervisor.add("tests", TestWatcher(project, bus, "no-such-test-runner-xyz -q", debounce=0.01).run)
+    await supervisor.start()
+    for _ in range(500):
+        if supervisor.state("tests") == "failed":
+            break
+        await asyncio.sleep(0.01)
+    await supervisor.stop()
+    assert supervisor.state("tests") == "failed"
+    status = [e for e in bus.history if isinstance(e, ServiceStatus) and e.state == "failed"]
+    assert len(status) == 1 and status[0].level == "error"
+    assert status[0].message.startswith("the test command was not found: set test_cmd in .ai-agent.toml")
+    assert not any(isinstance(e, TestRunFinished) for e in bus.history)

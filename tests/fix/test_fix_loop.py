@@ -290,8 +290,11 @@ def test_a_test_command_that_cannot_run_is_not_sent_to_the_model(broken: Path, m
     server = model([{"reply": RIGHT}])
     result = run_ai("--fix", "--test-cmd", "no-such-test-runner --quick", cwd=broken, env=env_for(server))
     assert result.returncode == 1
-    assert result.stderr.startswith("ai: the test command could not run (")
-    assert result.stderr.rstrip().endswith("): check test_cmd or --test-cmd")
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.stderr.startswith(
+        "ai: the test command was not found: set test_cmd in .ai-agent.toml or pass --test-cmd ("
+    )
+    assert "no-such-test-runner" in result.stderr
     assert server.chat_requests() == []
 
 
