@@ -164,3 +164,25 @@ def test_session_flag_opens_the_workspace_without_a_model(calc: Path, terminal) 
     term.wait_for("EXIT=0")
     store = ProjectStore(calc)
     assert store.active_name() == "dark-mode"
+
+
+def test_e_hands_the_terminal_to_editor_and_applies_the_edit(
+    calc: Path, model_url: str, terminal, tmp_path: Path
+) -> None:
+    """The workspace suspends itself for $EDITOR (only a real terminal can show this), then applies the
+    edited result."""
+    editor = tmp_path / "editor.sh"
+    editor.write_text('#!/bin/sh\nsed -i "s/return a - b/return a - b  # reviewed/" "$@"\n')
+    editor.chmod(0o755)
+    env = {"OPENAI_BASE_URL": model_url, "OPENAI_API_KEY": "k", "EDITOR": str(editor)}
+    term = terminal(calc, env=env)
+    term.wait_for("session main")
+    term.keys("fix subtract in calc/ops.py", literal=True)
+    term.keys("Enter")
+    term.wait_for("Apply? [y/N/e/r/s]")
+    term.keys("e")
+    term.wait_for("applied calc/ops.py")
+    term.keys("C-q")
+    term.wait_for("EXIT=0")
+    assert "return a - b  # reviewed" in (calc / "calc" / "ops.py").read_text()
+    assert git(calc, "status", "--porcelain") == ""
