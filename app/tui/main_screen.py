@@ -17,6 +17,7 @@ from textual.reactive import reactive
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
+from app.errors import AgentError
 from app.events import (
     Applied,
     AwaitingDecision,
@@ -173,8 +174,12 @@ class MainScreen(SessionScreen):
             await asyncio.Event().wait()  # until the session changes or the app ends
         finally:
             remove()
-            self.services = None
-            await services.stop()
+            if self.services is services:
+                self.services = None
+            try:
+                await services.stop()
+            except AgentError:
+                pass  # the session was deleted or renamed meanwhile: its snapshot has nowhere to go
 
     def on_background_notice(self, message: BackgroundNotice) -> None:
         self.events.add(message.event.summary(), message.event.level)

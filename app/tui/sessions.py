@@ -166,6 +166,8 @@ class SessionScreen(Screen[None]):
             return
         if self.session_name == old:
             self.ui(setattr, self, "session_name", new)
+            if self.app.background:  # the services hold the old session: start them on the new name
+                self.ui(self.run_background, new)
         self.ui(self.events.add, f"renamed session {old!r} to {new!r}")
         self.refresh_sessions()
 

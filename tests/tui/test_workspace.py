@@ -259,3 +259,24 @@ async def test_goal_input_recalls_earlier_goals(workspace) -> None:
         assert goal.value == "first goal"
         await pilot.press("down", "down")
         assert goal.value == ""
+
+
+async def test_renaming_the_open_session_moves_its_background_services(workspace, store) -> None:
+    app = workspace(config=Config(lsp=False, watch_tests=False), background=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_session(pilot, "main")
+        screen = app.main_screen
+        await wait_until(pilot, lambda: screen.services is not None, what="services")
+        sessions = screen.query_one(SessionList)
+        sessions.focus()
+        await pilot.press("f2")
+        app.screen.query_one(Input).value = ""
+        await pilot.press(*"renamed", "enter")
+        await wait_until(pilot, lambda: screen.session_name == "renamed", what="rename")
+        await wait_until(
+            pilot,
+            lambda: screen.services is not None and screen.services.session.name == "renamed",
+            what="services on the new name",
+        )
+        assert not [m for level, m in screen.events.entries if level == "error"]
+    assert store.exists("renamed") and not store.exists("main")
