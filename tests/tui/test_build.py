@@ -116,6 +116,14 @@ async def submit_goal(pilot, goal: str) -> None:
     await pilot.press("enter")
 
 
+async def submit_goal_while_busy(pilot, goal: str) -> None:
+    box = pilot.app.main_screen.query_one("#goal")
+    box.focus()
+    box.value = goal
+    await pilot.press("enter")
+    assert box.value == goal  # kept for later, not sent
+
+
 async def wait_for_approval(pilot) -> ApprovalScreen:
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, ApprovalScreen), what="the approval")
     screen = pilot.app.screen
@@ -323,6 +331,10 @@ async def test_ctrl_g_stops_a_stalled_build(build_app, calc: Path) -> None:
         screen = app.main_screen
         await wait_until(pilot, lambda: screen.chat.streaming, what="the stream to start")
         assert screen.check_action("stop", ()) is True
+        # While a build runs its session stays open, and a second goal waits.
+        screen.open_session("elsewhere")
+        await submit_goal_while_busy(pilot, "another goal")
+        assert screen.session_name == "main" and not ProjectStore(calc).exists("elsewhere")
         await pilot.press("ctrl+g")
         await wait_idle(pilot)
     assert ops(calc) == OPS
