@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -90,6 +91,12 @@ def run_ai(*args: str, cwd: Path, input: str | None = None, env: dict[str, str] 
         env={**os.environ, **(env or {})},
         timeout=120,
     )
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` for a child that the test interrupts with SIGINT: a shell that ran the suite in the
+    background (``cmd &``) hands its children SIGINT ignored, and Python keeps it ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 requires_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import REPO
+from tests.conftest import REPO, default_sigint
 
 
 class _Lines:
@@ -49,6 +49,7 @@ def test_watching_a_project_headless_prints_its_events_and_stops_on_ctrl_c(proje
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=default_sigint,
     )
     try:
         lines = _Lines(process)

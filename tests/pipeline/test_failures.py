@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from app.session.store import ProjectStore
-from tests.conftest import git, run_ai
+from tests.conftest import default_sigint, git, run_ai
 from tests.model_server import free_port
 from tests.pipeline.conftest import FIX_SUBTRACT, OPS, ai_build, write_user_config
 
@@ -114,6 +114,7 @@ def test_ctrl_c_mid_stream_leaves_nothing_written(calc_project: Path, model_serv
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=default_sigint,
     )
     deadline = time.monotonic() + 30
     while not server.chat_requests() and time.monotonic() < deadline:
