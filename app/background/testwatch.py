@@ -1,8 +1,9 @@
 """The test and build watcher: runs the project's test command when files change.
 
 The command is ``Config.test_cmd`` or detected (pytest, npm test, cargo test, go test). Changes are debounced;
-a change during a run cancels it (its whole process group is ended) and a new run starts. Results are parsed by
-``app.fix.parsers`` into counts and failing tests, published as ``TestRunFinished``.
+a change during a run cancels it (its whole process group is ended) and a new run starts. Running and reading a
+run is ``app.fix.testrun`` and ``app.fix.parse`` (the same code the fix loop uses): counts and failing tests,
+published as ``TestRunFinished``.
 """
 
 from __future__ import annotations
@@ -10,15 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 import time
 from pathlib import Path
 from typing import ClassVar
 
 from app.background.bus import EventBus, TestRunFinished, TestRunStarted
 from app.background.supervisor import ServiceFailed, ServiceUnavailable
-from app.fix.parsers import parse_test_output
-from app.fix.testrun import detect_test_command, runner_missing
+from app.fix.parse import parse_test_output
+from app.fix.testrun import detect_test_command, plain_output_env, run_command, runner_missing
 
 __all__ = ["TestWatcher", "detect_test_command", "triggers_tests"]
 
@@ -45,8 +45,6 @@ TRIGGER_SUFFIXES = frozenset(
         ".vue",
     }
 )
-OUTPUT_LIMIT = 2_000_000  # bytes of output kept for parsing (the tail)
-KILL_GRACE = 2.0
 
 
 def triggers_tests(relpath: str) -> bool:
@@ -128,49 +126,30 @@ class TestWatcher:
                     await self._current
 
     async def run_once(self, reason: str = "") -> TestRunFinished | None:
-        """Run the command once; publish and return its results. Cancelling ends the process group."""
+        """Run the command once; publish and return its results. Cancelling ends the process group. A runner
+        that is not there raises ``ServiceFailed`` (one error status, not a failing run)."""
         assert self.command is not None
         self.runs_started += 1
         self.bus.publish(TestRunStarted(self.command, reason))
-        began = time.monotonic()
-        env = {**os.environ, "NO_COLOR": "1", "PY_COLORS": "0", "COLUMNS": "200", "CI": "1"}
-        env.pop("FORCE_COLOR", None)
-        process = await asyncio.create_subprocess_shell(
-            self.command,
-            cwd=self.root,
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so a cancel ends its children too
-        )
-        output = bytearray()
-        exit_code: int | None = None
-        try:
-            await asyncio.wait_for(_read_tail(process, output), timeout=self.timeout)
-            exit_code = await process.wait()
-        except TimeoutError:
-            await _end_process_group(process)
-            output += f"\nai: the test command was stopped after {self.timeout:.0f} s\n".encode()
-        except BaseException:
-            await _end_process_group(process)
-            raise
-        text = output.decode("utf-8", errors="replace")
-        missing = runner_missing(exit_code, text, self.command)
+        run = await run_command(self.command, self.root, env=plain_output_env(), timeout=self.timeout)
+        text = run.output
+        if run.timed_out:
+            text += f"\nai: the test command was stopped after {self.timeout:.0f} s\n"
+        missing = runner_missing(run.exit_code, text, self.command)
         if missing:
             # Not a failing run: the runner is not there. One error status; no run again until it is set up.
             raise ServiceFailed(missing)
-        results = parse_test_output(text, self.command)
+        results = parse_test_output(text, self.root)
         failed = results.failed
-        if (not results.recognised and exit_code != 0) or exit_code is None:
+        if (not results.recognised and run.exit_code != 0) or run.exit_code is None:
             failed = max(failed, 1)  # unparsed output or a run that never ended: one failure
         event = TestRunFinished(
             passed=results.passed,
             failed=failed,
             failures=tuple(results.failures),
             command=self.command,
-            exit_code=exit_code,
-            duration=round(time.monotonic() - began, 3),
+            exit_code=run.exit_code,
+            duration=run.seconds,
             errors=results.errors,
             skipped=results.skipped,
             output_tail="\n".join(text.splitlines()[-40:]),
@@ -178,28 +157,3 @@ class TestWatcher:
         self.last_result = event
         self.bus.publish(event)
         return event
-
-
-async def _read_tail(process: asyncio.subprocess.Process, kept: bytearray) -> None:
-    """Read the output into ``kept`` (its last OUTPUT_LIMIT bytes), so a timeout keeps what came."""
-    assert process.stdout is not None
-    while chunk := await process.stdout.read(65536):
-        kept += chunk
-        if len(kept) > OUTPUT_LIMIT:
-            del kept[: len(kept) - OUTPUT_LIMIT]
-
-
-async def _end_process_group(process: asyncio.subprocess.Process) -> None:
-    if process.returncode is not None:
-        return
-    for sig, wait in ((signal.SIGTERM, KILL_GRACE), (signal.SIGKILL, 5.0)):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, sig)
-        try:
-            await asyncio.wait_for(asyncio.shield(process.wait()), timeout=wait)
-            break
-        except TimeoutError:
-            continue
-    # Children that outlived the leader still hold the group: end them too.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)

@@ -1,10 +1,14 @@
 """Self-correction: error parsers, the auto-fix loop and proactive suggestions.
 
-Nothing is imported here (the test watcher imports ``app.fix.parsers`` on a fast path); import from the modules.
+Nothing is imported here (the test watcher imports ``app.fix.testrun`` and ``app.fix.parse`` on a fast path);
+import from the modules.
 
 Parsers (``app.fix.parse.parse_errors(text, root)``) read the output of Python, pytest, unittest, tsc, rustc and
 cargo, Rust panics, go test, Node.js, generic ``file:line:col: message`` tools and log entries into one form,
-``app.fix.errors.ParsedError(file, line, column, message, kind, frames, tool, raw, test_id)``.
+``app.fix.errors.ParsedError(file, line, column, message, kind, frames, tool, raw, test_id)``;
+``app.fix.parse.parse_test_output(text)`` adds a test run's counts for the test watcher. Running a test command
+(``app.fix.testrun.run_tests``/``run_command``) and detecting it (``detect_test_command``) are shared with the
+test watcher too.
 
 The fix loop, for every face (the TUI's error feed, the background test watcher and log tailer, ``ai --fix``)::
 

@@ -116,6 +116,16 @@ class ParsedError:
 
 
 @dataclass
+class RunCounts:
+    """A test run's closing counts, as its runner printed them."""
+
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    skipped: int = 0
+
+
+@dataclass
 class ProjectPaths:
     """Turns the paths tools print into project-relative ones, or None for files outside the project.
 

@@ -1,19 +1,26 @@
-"""One entry point for any tool's output: ``parse_errors(text, root)`` picks the parsers that recognise it."""
+"""One entry point for any tool's output: ``parse_errors(text, root)`` picks the parsers that recognise it;
+``parse_test_output(text)`` reads a test run for the test watcher: the runner's counts and its failing tests."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
-from app.fix.errors import ParsedError, ProjectPaths, dedupe, strip_ansi
+from app.fix.errors import ParsedError, ProjectPaths, RunCounts, dedupe, strip_ansi
 from app.fix.parse_python import (
     looks_like_pytest,
     looks_like_unittest,
     parse_pytest,
     parse_tracebacks,
     parse_unittest,
+    pytest_counts,
 )
 from app.fix.parse_tools import (
+    cargo_test_counts,
+    go_test_counts,
+    js_test_counts,
     looks_like_cargo_test,
     looks_like_go,
     looks_like_jest,
@@ -29,7 +36,11 @@ from app.fix.parse_tools import (
     parse_rust_panics,
     parse_rustc,
     parse_tsc,
+    plain_counts,
 )
+
+if TYPE_CHECKING:
+    from app.background.bus import TestFailure
 
 TOOLS = (
     "pytest",
@@ -119,3 +130,58 @@ def _forced(text: str, paths: ProjectPaths, tool: str) -> list[ParsedError]:
     if tool not in parsers:
         raise ValueError(f"unknown tool {tool!r}; one of {', '.join(TOOLS)}")
     return parsers[tool](text, paths)
+
+
+# -- a test run, for the test watcher -----------------------------------------------------------------------------
+
+
+@dataclass
+class TestResults:
+    __test__: ClassVar[bool] = False  # not a pytest test class
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    skipped: int = 0
+    failures: list[TestFailure] = field(default_factory=list)
+    recognised: bool = False  # whether any runner's closing line was found
+
+
+# The runners whose closing counts are read, in this order (pytest's line is the most specific).
+_COUNTS: tuple[Callable[[str], RunCounts | None], ...] = (
+    pytest_counts,
+    cargo_test_counts,
+    go_test_counts,
+    js_test_counts,
+    plain_counts,
+)
+
+
+def parse_test_output(output: str, root: Path | ProjectPaths | None = None) -> TestResults:
+    """The counts and failing tests (id, file, line, message) of a test run, whichever runner printed it.
+    Output no runner's closing line is found in gives empty results (``recognised`` False)."""
+    text = strip_ansi(output)
+    counts = next((found for read in _COUNTS if (found := read(text)) is not None), None)
+    if counts is None:
+        return TestResults()
+    failures = [test_failure(e) for e in parse_errors(text, root) if e.test_id]
+    return TestResults(counts.passed, counts.failed, counts.errors, counts.skipped, failures, recognised=True)
+
+
+def test_failure(error: ParsedError) -> TestFailure:
+    """A failing test as the watcher reports it: where it failed in the test's own file when the stack passes
+    through it (else the error's place), and the first line of why."""
+    from app.background.bus import TestFailure
+
+    test_file = error.test_id.partition("::")[0]
+    own = [frame for frame in error.frames if test_file and frame.file == test_file]
+    file, line = (own[-1].file, own[-1].line) if own else (error.file, error.line)
+    # pytest's first "E" line says it as the user reads it ("AssertionError: assert 1 == 2").
+    shown = [
+        line[1:].strip() for line in error.raw.splitlines() if error.tool == "pytest" and line[:2] == "E "
+    ]
+    lines = [part.strip() for part in error.message.splitlines()]
+    first = next((line for line in [*shown, *lines] if line), "")
+    return TestFailure(error.test_id, file, line, first or "failed")
+
+
+test_failure.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from app.fix.errors import Frame, ParsedError, ProjectPaths, dedupe, strip_ansi
+from app.fix.errors import Frame, ParsedError, ProjectPaths, RunCounts, dedupe, strip_ansi
 
 _TB_START = "Traceback (most recent call last):"
 _TB_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>.+))?\s*$')
@@ -305,6 +305,29 @@ def _kind_and_message(messages: list[str], summary_message: str) -> tuple[str, s
     if found:
         return found
     return "TestFailure", summary_message.strip() or "failed"
+
+
+_PYTEST_COUNTS = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|deselected)\b")
+_PYTEST_CLOSING = re.compile(r"^=*\s*(?:\d+ \w+.*|no tests ran.*) in [\d.]+s.*?=*\s*$")
+
+
+def pytest_counts(text: str) -> RunCounts | None:
+    """The counts of pytest's closing line (``=== 1 failed, 2 passed in 0.1s ===``), None without one."""
+    for line in reversed(text.splitlines()):
+        if not _PYTEST_CLOSING.match(line.strip()):
+            continue
+        counts = RunCounts()
+        for number, word in _PYTEST_COUNTS.findall(line):
+            if word == "passed":
+                counts.passed = int(number)
+            elif word == "failed":
+                counts.failed = int(number)
+            elif word.startswith("error"):
+                counts.errors = int(number)
+            elif word == "skipped":
+                counts.skipped = int(number)
+        return counts
+    return None
 
 
 # -- unittest -----------------------------------------------------------------------------------------------------

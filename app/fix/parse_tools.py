@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from app.fix.errors import Frame, ParsedError, ProjectPaths, dedupe, strip_ansi
+from app.fix.errors import Frame, ParsedError, ProjectPaths, RunCounts, dedupe, strip_ansi
 
 # -- TypeScript ---------------------------------------------------------------------------------------------------
 
@@ -556,3 +556,76 @@ def parse_generic(
             )
         )
     return dedupe(errors)
+
+
+# -- counts of a test run (the test watcher's figures) ------------------------------------------------------------
+
+_CARGO_RESULT = re.compile(r"test result: \w+\. (\d+) passed; (\d+) failed; (\d+) ignored")
+_GO_PASS = re.compile(r"^\s*--- PASS: ")
+# A package's closing line: "ok  pkg  0.01s", "FAIL pkg 0.01s", "FAIL pkg [build failed]", "ok pkg (cached)";
+# jest's "FAIL test/x.test.js" has none of these endings.
+_GO_PACKAGE_LINE = re.compile(r"^(ok|FAIL)\s+\S+\s+(?:[\d.]+s|\(cached\)|\[[^\]]+\])")
+_JEST = re.compile(r"^Tests:\s+(.*\d+ total)")
+_VITEST = re.compile(r"^\s*Tests\s+(.*)\(\d+\)")
+_MOCHA_PASSING = re.compile(r"^\s*(\d+) passing")
+_MOCHA_FAILING = re.compile(r"^\s*(\d+) failing")
+_NODE_TAP = re.compile(r"^# (pass|fail) (\d+)")
+_PLAIN = re.compile(r"^(?:\w+:\s*)?(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$")
+
+
+def cargo_test_counts(text: str) -> RunCounts | None:
+    """The sum of ``test result:`` lines (one per test binary)."""
+    results = _CARGO_RESULT.findall(text)
+    if not results:
+        return None
+    counts = RunCounts()
+    for passed, failed, ignored in results:
+        counts.passed += int(passed)
+        counts.failed += int(failed)
+        counts.skipped += int(ignored)
+    return counts
+
+
+def go_test_counts(text: str) -> RunCounts | None:
+    """``--- PASS``/``--- FAIL`` lines, when a package's ``ok``/``FAIL`` line says go test ran."""
+    lines = text.splitlines()
+    if not any(_GO_PACKAGE_LINE.match(line) for line in lines):
+        return None
+    return RunCounts(
+        passed=sum(1 for line in lines if _GO_PASS.match(line)),
+        failed=sum(1 for line in lines if _GO_FAIL.match(line)),
+    )
+
+
+def js_test_counts(text: str) -> RunCounts | None:
+    """jest's and vitest's ``Tests:`` line, mocha's passing/failing, node's test runner (TAP) totals."""
+    counts: RunCounts | None = None
+    for line in text.splitlines():
+        summary = _JEST.match(line) or _VITEST.match(line)
+        passing, failing, tap = _MOCHA_PASSING.match(line), _MOCHA_FAILING.match(line), _NODE_TAP.match(line)
+        if not (summary or passing or failing or tap):
+            continue
+        counts = counts or RunCounts()
+        if summary:
+            for number, word in re.findall(r"(\d+) (passed|failed|skipped)", summary.group(1)):
+                setattr(counts, word, int(number))
+        elif passing or failing:
+            if passing:
+                counts.passed = int(passing.group(1))
+            if failing:
+                counts.failed = int(failing.group(1))
+        elif tap:
+            if tap.group(1) == "pass":
+                counts.passed = int(tap.group(2))
+            else:
+                counts.failed = int(tap.group(2))
+    return counts
+
+
+def plain_counts(text: str) -> RunCounts | None:
+    """A closing ``N passed, M failed[, K skipped]`` line (scripts and small runners)."""
+    for line in reversed(text.splitlines()):
+        match = _PLAIN.match(line.strip())
+        if match:
+            return RunCounts(int(match.group(1)), int(match.group(2)), skipped=int(match.group(3) or 0))
+    return None

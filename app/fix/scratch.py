@@ -160,11 +160,9 @@ class ScratchCopy:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         if (self.source / "Cargo.toml").is_file() and "CARGO_TARGET_DIR" not in env:
             env["CARGO_TARGET_DIR"] = str(cargo_cache_dir(self.source))
-        env.update(
-            {"NO_COLOR": "1", "PY_COLORS": "0", "CARGO_TERM_COLOR": "never", "CI": "1", "COLUMNS": "200"}
-        )
-        env.pop("FORCE_COLOR", None)
-        return env
+        from app.fix.testrun import plain_output_env
+
+        return plain_output_env(env)
 
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)

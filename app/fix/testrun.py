@@ -1,4 +1,6 @@
-"""Running the project's test command (in the scratch copy) and reading what failed.
+"""Running the project's test command and reading what failed: the one implementation the fix loop (in its
+scratch copy), ``ai --suggest`` and the background test watcher (in the user's tree) all use. Detecting the
+command the project most likely uses lives here too.
 
 A failure's identity is its test id when the runner names tests (pytest, unittest, cargo test, go test), else
 the error's fingerprint (kind, file, message without numbers): two runs are compared by these identities, so
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.fix.errors import ParsedError, ProjectPaths
-from app.fix.parse import parse_errors
+from app.fix.parse import parse_errors, parse_test_output
 
 OUTPUT_LIMIT = 2_000_000  # bytes of output kept (the tail)
 KILL_GRACE = 2.0
@@ -210,6 +212,60 @@ def _looks_like_path(word: str) -> bool:
     return not word.startswith("-") and ("/" in word or word.endswith(".py") or word in ("tests", "test"))
 
 
+@dataclass
+class CommandRun:
+    """One run of a test command: its exit status (None when it was stopped), its output (the tail), time."""
+
+    exit_code: int | None
+    output: str
+    seconds: float
+    timed_out: bool = False
+
+
+def plain_output_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for a test run whose output is parsed: no colours, wide lines, CI mode."""
+    env = dict(os.environ if base is None else base)
+    env.update({"NO_COLOR": "1", "PY_COLORS": "0", "CARGO_TERM_COLOR": "never", "CI": "1", "COLUMNS": "200"})
+    env.pop("FORCE_COLOR", None)
+    return env
+
+
+async def run_command(
+    command: str, cwd: Path, *, env: Mapping[str, str] | None = None, timeout: float = 900.0
+) -> CommandRun:
+    """Run ``command`` (a shell line from configuration, never from the model) in ``cwd`` in its own process
+    group, keeping the last ``OUTPUT_LIMIT`` bytes of its output. Past ``timeout`` the whole group is ended and
+    the output so far returned; cancelling ends the group too."""
+    began = time.monotonic()
+    process = await asyncio.create_subprocess_shell(
+        command,
+        cwd=cwd,
+        env=dict(env) if env is not None else None,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True,  # its own process group, so a cancel ends its children too
+    )
+    output = bytearray()
+    exit_code: int | None = None
+    timed_out = False
+    try:
+        await asyncio.wait_for(_read_tail(process, output), timeout=timeout)
+        exit_code = await process.wait()
+    except TimeoutError:
+        await _end_process_group(process)
+        timed_out = True
+    except BaseException:
+        await _end_process_group(process)
+        raise
+    return CommandRun(
+        exit_code=exit_code,
+        output=output.decode("utf-8", errors="replace"),
+        seconds=round(time.monotonic() - began, 3),
+        timed_out=timed_out,
+    )
+
+
 async def run_tests(
     command: str,
     cwd: Path,
@@ -218,72 +274,53 @@ async def run_tests(
     timeout: float = 900.0,
     paths: ProjectPaths | None = None,
 ) -> TestOutcome:
-    """Run ``command`` (a shell line from configuration, never from the model) in ``cwd``; cancelling ends its
-    whole process group."""
-    began = time.monotonic()
-    process = await asyncio.create_subprocess_shell(
-        command,
-        cwd=cwd,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        start_new_session=True,
-    )
-    timed_out = False
-    try:
-        output = await asyncio.wait_for(_read_tail(process), timeout=timeout)
-        exit_code: int | None = await process.wait()
-    except TimeoutError:
-        await _end_group(process)
-        output, exit_code, timed_out = b"", None, True
-    except BaseException:
-        await _end_group(process)
-        raise
-    text = output.decode("utf-8", errors="replace")
-    errors = parse_errors(text, paths or ProjectPaths(cwd)) if exit_code != 0 else []
+    """Run the test command and read what failed (``run_command`` plus the parsers)."""
+    run = await run_command(command, cwd, env=env, timeout=timeout)
+    text = run.output
+    # A run stopped at its time limit names no failures: what it printed so far is kept for its tail only.
+    errors = parse_errors(text, paths or ProjectPaths(cwd)) if run.exit_code not in (0, None) else []
     passed, failed = _counts(text)
     return TestOutcome(
         command=command,
-        exit_code=exit_code,
+        exit_code=run.exit_code,
         output=text,
         errors=errors,
-        seconds=round(time.monotonic() - began, 3),
-        timed_out=timed_out,
+        seconds=run.seconds,
+        timed_out=run.timed_out,
         passed=passed,
         failed=failed,
-        missing=runner_missing(exit_code, text, command),
+        missing=runner_missing(run.exit_code, text, command),
     )
 
 
 def _counts(text: str) -> tuple[int, int]:
     try:
-        from app.fix.parsers import parse_test_output
-
         results = parse_test_output(text)
     except Exception:  # the counts are for display only: a runner they cannot read is no failure
         return 0, 0
     return results.passed, results.failed
 
 
-async def _read_tail(process: asyncio.subprocess.Process) -> bytes:
+async def _read_tail(process: asyncio.subprocess.Process, kept: bytearray) -> None:
+    """Read the output into ``kept`` (its last OUTPUT_LIMIT bytes), so a timeout keeps what came."""
     assert process.stdout is not None
-    kept = bytearray()
     while chunk := await process.stdout.read(65536):
         kept += chunk
         if len(kept) > OUTPUT_LIMIT:
             del kept[: len(kept) - OUTPUT_LIMIT]
-    return bytes(kept)
 
 
-async def _end_group(process: asyncio.subprocess.Process) -> None:
+async def _end_process_group(process: asyncio.subprocess.Process) -> None:
     if process.returncode is not None:
         return
-    for sig in (signal.SIGTERM, signal.SIGKILL):
+    for sig, wait in ((signal.SIGTERM, KILL_GRACE), (signal.SIGKILL, 5.0)):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, sig)
         try:
-            await asyncio.wait_for(asyncio.shield(process.wait()), timeout=KILL_GRACE)
-            return
+            await asyncio.wait_for(asyncio.shield(process.wait()), timeout=wait)
+            break
         except TimeoutError:
             continue
+    # Children that outlived the leader still hold the group: end them too.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)

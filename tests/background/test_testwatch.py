@@ -12,7 +12,7 @@ import psutil
 
 from app.background.bus import EventBus, TestRunFinished, TestRunStarted
 from app.background.testwatch import TestWatcher, detect_test_command, triggers_tests
-from app.fix.parsers import parse_test_output
+from app.fix.parse import parse_test_output
 from tests.background.conftest import next_event
 
 CALC = "def add(a, b):\n    return a + b\n"

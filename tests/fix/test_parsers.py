@@ -224,3 +224,41 @@ def test_jest_failures_are_named_by_file_and_title() -> None:
     assert (thrown.kind, thrown.file, thrown.line) == ("TypeError", "src/sum.js", 6)
     assert [f.file for f in thrown.frames] == ["test/sum.test.js", "src/sum.js"]
     assert {expectation.tool, thrown.tool} == {"jest"}
+
+
+def test_a_test_run_gives_the_watcher_counts_and_failing_tests_from_the_same_parsers() -> None:
+    from app.fix.parse import parse_test_output
+
+    # jest's "FAIL file" line is not go test's package line: the counts are jest's own.
+    jest = parse_test_output((DATA / "jest.txt").read_text(), CAPTURED / "js")
+    assert (jest.passed, jest.failed, jest.recognised) == (1, 2, True)
+    assert [f.file for f in jest.failures] == ["test/sum.test.js", "test/sum.test.js"]
+    # pytest's long and short tracebacks place a failure at the same line of the test.
+    for name in ("pytest_short.txt", "pytest_long.txt"):
+        results = parse_test_output((DATA / name).read_text(), CAPTURED / "py")
+        assert (results.passed, results.failed) == (1, 3)
+        assert [(f.test_id, f.file, f.line, f.message) for f in results.failures] == [
+            (
+                "tests/test_ops.py::test_mean_empty",
+                "tests/test_ops.py",
+                9,
+                "ZeroDivisionError: division by zero",
+            ),
+            (
+                "tests/test_ops.py::test_ratio",
+                "tests/test_ops.py",
+                14,
+                "AssertionError: assert 0.3333333333333333 == 0.5",
+            ),
+            (
+                "tests/test_ops.py::TestRatio::test_zero",
+                "tests/test_ops.py",
+                19,
+                "ZeroDivisionError: division by zero",
+            ),
+        ]
+    # A panicking go test is named with its own panic, not the next test's log line.
+    go = parse_test_output((DATA / "go_test_panic.txt").read_text(), CAPTURED / "go")
+    assert {f.test_id: f.message for f in go.failures}[
+        "TestMeanEmpty"
+    ] == "runtime error: integer divide by zero"
