@@ -28,9 +28,7 @@ from app.fix.loop import FixRequest, run_fix
 from app.headless import JsonLines, Transcript
 from app.paths import DEFAULT_SESSION
 
-HOW_TO_APPLY_FIX = (
-    "nothing applied: run `ai --fix --yes` to apply the verified fix, or --dry-run to only show it"
-)
+HOW_TO_APPLY_FIX = "run `ai --fix --yes` to apply the verified fix, or --dry-run to only show it"
 
 
 class FixTranscript:
@@ -155,6 +153,8 @@ def cmd_fix(args: argparse.Namespace) -> int:
         use_git=config.use_git,
     )
     interactive = not (args.json or args.dry_run or args.yes) and sys.stdin.isatty() and sys.stdout.isatty()
+    if not (interactive or args.dry_run or args.yes):
+        request.show_only = HOW_TO_APPLY_FIX
     return asyncio.run(
         run_fix_headless(request, apply=bool(args.yes), json_lines=bool(args.json), ask=interactive)
     )

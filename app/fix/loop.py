@@ -70,6 +70,9 @@ class FixRequest:
     failure_seen_at: float | None = None
     scratch_parent: Path | None = None
     test_timeout: float = 900.0
+    # Headless without --yes: a verified fix is shown, neither applied nor rejected; this line says how to
+    # apply it (None: ask ``decide``).
+    show_only: str | None = None
 
 
 @dataclass
@@ -454,6 +457,15 @@ class _Fix:
             )
             return
         auto = self.config.auto_fix if self.request.auto_apply is None else self.request.auto_apply
+        if not auto and self.request.show_only:
+            # Nobody said no: not a rejection (``ai --suggest`` counts those), only not applied yet.
+            self.note(
+                f"fix verified (attempt {record.number}); not applied: {self.request.show_only}",
+                kind="fix_verified",
+            )
+            yield Rejected(reason=self.request.show_only)
+            yield Finished(ok=True, exit_code=0, summary=f"nothing applied: {self.request.show_only}")
+            return
         if auto:
             decision = Decision(DecisionKind.APPLY)
         else:

@@ -340,6 +340,19 @@ def _not_a_refusal(note: str) -> bool:
     return reason.startswith(("nothing applied", "dry run"))
 
 
+def _join_shortened(reasons: list[str], each: int, total: int) -> str:
+    """The reasons joined with "; ", each and the whole cut at a word with "..." rather than mid-word."""
+    joined = "; ".join(_shorten_at_word(reason, each) for reason in reasons)
+    return _shorten_at_word(joined, total)
+
+
+def _shorten_at_word(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 3].rsplit(" ", 1)[0].rstrip(" ;,:")
+    return f"{cut}..."
+
+
 # -- patterns across the project's sessions -----------------------------------------------------------------------
 
 
@@ -411,7 +424,7 @@ def session_pattern_suggestions(store: Any) -> list[Suggestion]:
         )
     if len(rejected) >= 1:
         files = sorted({f for _, _, fs in rejected for f in fs})
-        reasons = "; ".join(sorted({r.split(":", 1)[-1].strip()[:80] for _, r, _ in rejected}))[:200]
+        reasons = _join_shortened(sorted({r.split(":", 1)[-1].strip() for _, r, _ in rejected}), 80, 200)
         found.append(
             Suggestion(
                 kind="rejected_proposals",

@@ -146,7 +146,13 @@ def test_headless_without_yes_applies_nothing_unless_auto_fix_is_on(broken: Path
     assert shown.returncode == 0, shown.stderr
     assert "verified fix (attempt 1) for calc/ops.py" in shown.stdout
     assert "nothing applied: run `ai --fix --yes` to apply the verified fix" in shown.stdout
+    assert shown.stdout.count("nothing applied") == 1, shown.stdout
     assert snapshot(broken) == before
+    # Nobody rejected the fix: `ai --suggest` does not count it as a rejected proposal.
+    suggested = run_ai("--suggest", "--json", cwd=broken)
+    assert suggested.returncode == 0, suggested.stderr
+    kinds = [s["kind"] for s in json.loads(suggested.stdout)["suggestions"]]
+    assert "rejected_proposals" not in kinds
 
     (broken / ".ai-agent.toml").write_text((broken / ".ai-agent.toml").read_text() + "auto_fix = true\n")
     applied = run_ai("--fix", cwd=broken, env=env_for(server))

@@ -136,6 +136,10 @@ async def test_patterns_across_sessions_and_the_background_snapshot(shop: Path) 
     store.session("beta").append_message(
         "event", "fix rejected: too broad", kind="fix_rejected", files=["shop/cart.py"]
     )
+    long_reason = (
+        "not applied: the user said no because the change rewrites the whole cart module and its tests"
+    )
+    store.session("alpha").append_message("event", f"fix rejected: {long_reason}", kind="fix_rejected")
     # a headless run that only showed its proposal rejected nothing
     store.session("beta").append_message("event", "proposal rejected: nothing applied: run again with --yes")
     main = store.session("main")
@@ -174,8 +178,11 @@ async def test_patterns_across_sessions_and_the_background_snapshot(shop: Path) 
     assert kinds["recurring_fix"].title == "shop/cart.py was fixed 2 times"
     assert "alpha, beta" in kinds["recurring_fix"].reason
     assert kinds["recurring_error"].title == "KeyError keeps coming back"
-    assert kinds["rejected_proposals"].title == "1 proposal(s) were rejected"
-    assert kinds["rejected_proposals"].reason == "too broad"
+    assert kinds["rejected_proposals"].title == "2 proposal(s) were rejected"
+    # A long reason is shortened at a word, and says so; never cut mid-word.
+    assert kinds["rejected_proposals"].reason == (
+        "not applied: the user said no because the change rewrites the whole cart...; too broad"
+    )
     assert kinds["diagnostic"].place == "shop/cart.py:2" and kinds["diagnostic"].reason == "undefined name"
     assert kinds["failing_test"].title == "tests/test_cart.py::test_x fails"
     assert report.notes[0] == "failing tests: from the last background test run of session main"
