@@ -117,9 +117,9 @@ def rules() -> list[dict[str, Any]]:
         {"when": goal("malformed-block"), "reply": MALFORMED},
         {"when": goal("status-401"), "status": 401, "error": "invalid api key"},
         # --continue: the second goal sees the first one's exchange only when the history is sent.
-        {"when": {**goal("continue-beta"), "contains": ["# Goal\ncontinue-beta", "continue-alpha"]},
+        {"when": {**goal("continue-beta"), "contains": ["# Goal\ncontinue-beta", "CREATE alpha.txt"]},
          "reply": "<<<<<<< CREATE beta.txt\nwith history\n>>>>>>> END\n"},
-        {"when": goal("continue-beta"), "reply": "<<<<<<< CREATE beta.txt\nno history\n>>>>>>> END\n"},
+        {"when": goal("continue-beta"), "reply": "<<<<<<< CREATE plain.txt\nno history\n>>>>>>> END\n"},
         {"when": goal("continue-alpha"), "reply": "<<<<<<< CREATE alpha.txt\nalpha\n>>>>>>> END\n"},
         {"when": {"contains": "test_subtract_right"}, "reply": FIX_RIGHT},
         {"when": {"contains": "test_subtract_wrong"}, "reply": FIX_WRONG},

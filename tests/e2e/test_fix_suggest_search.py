@@ -8,8 +8,6 @@ import shlex
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import git
 from tests.e2e import script
 from tests.e2e.conftest import AI
@@ -71,10 +69,6 @@ def test_fix_with_passing_tests_has_nothing_to_do(ai: AI, git_project: Path) -> 
     assert git(root, "status", "--porcelain") == ""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="QA.md: without a project .venv the detected test command runs pytest with ai's own interpreter",
-)
 def test_detected_tests_run_with_the_activated_virtualenv(ai: AI, git_project: Path, tmp_path: Path) -> None:
     # `ai` installed in its own venv (pipx-style, without pytest); the user activated the project's venv.
     root = unittest_project(git_project, "test_subtract_right")

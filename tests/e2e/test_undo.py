@@ -13,6 +13,10 @@ from tests.e2e.helpers import head, one_line, subjects
 def test_undo_reverts_the_latest_change_as_a_new_commit_then_has_nothing_left(ai: AI, calc: Path) -> None:
     assert ai("--build", "fix-sub", "--yes", cwd=calc).returncode == 0
     applied = head(calc)
+    preview = ai("--undo", "--dry-run", cwd=calc, with_model=False)
+    assert preview.returncode == 0
+    assert "-    return a - b" in preview.stdout and "+    return a + b" in preview.stdout
+    assert head(calc) == applied and (calc / "calc" / "ops.py").read_text().endswith("a - b\n")
     result = ai("--undo", cwd=calc, with_model=False)
     assert result.returncode == 0, result.stderr
     assert (calc / "calc" / "ops.py").read_text() == script.OPS
@@ -22,15 +26,6 @@ def test_undo_reverts_the_latest_change_as_a_new_commit_then_has_nothing_left(ai
     assert again.returncode == 0
     assert "nothing to undo" in again.stdout + again.stderr
     assert len(subjects(calc)) == 4  # initial, calc, change, undo
-
-
-def test_undo_dry_run_shows_the_reverse_diff_and_changes_nothing(ai: AI, calc: Path) -> None:
-    assert ai("--build", "fix-sub", "--yes", cwd=calc).returncode == 0
-    before = head(calc)
-    result = ai("--undo", "--dry-run", cwd=calc, with_model=False)
-    assert result.returncode == 0
-    assert "-    return a - b" in result.stdout and "+    return a + b" in result.stdout
-    assert head(calc) == before and (calc / "calc" / "ops.py").read_text().endswith("a - b\n")
 
 
 def test_undo_of_one_session_keeps_another_sessions_later_change(ai: AI, calc: Path) -> None:
