@@ -147,6 +147,47 @@ def bench_first_paint(base: Path, runs: int = 9) -> None:
     print(f"  whole process incl. exit:             median {ms(wall)}")
 
 
+def bench_real_terminal(base: Path, runs: int = 7) -> None:
+    """The installed `ai` in tmux: from the command being typed to the workspace's panes on the terminal."""
+    import shutil
+
+    if shutil.which("tmux") is None:
+        print("real terminal: tmux not installed, skipped")
+        return
+    root = base / "hundred"
+    ai = Path(sys.executable).with_name("ai")
+    socket = base / "tmux.sock"
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "TMUX")}
+
+    def tmux(*args: str) -> str:
+        return subprocess.run(
+            ["tmux", "-S", str(socket), *args], env=env, capture_output=True, text=True
+        ).stdout
+
+    tmux("-f", "/dev/null", "new-session", "-d", "-s", "b", "-x", "120", "-y", "36", "-c", str(root), "sh")
+    timings = []
+    try:
+        for _ in range(runs):
+            tmux("send-keys", "-t", "b", "clear", "Enter")
+            time.sleep(0.3)
+            started = time.perf_counter()
+            command = f"AI_AGENT_HOME={os.environ['AI_AGENT_HOME']} {ai} --session session-042"
+            tmux("send-keys", "-t", "b", command, "Enter")
+            while "─ Sessions ─" not in tmux("capture-pane", "-p", "-t", "b"):
+                assert time.perf_counter() - started < 20, "ai did not paint:\n" + tmux(
+                    "capture-pane", "-p", "-t", "b"
+                )
+                time.sleep(0.005)
+            timings.append(time.perf_counter() - started)
+            tmux("send-keys", "-t", "b", "C-q")
+            time.sleep(0.8)
+    finally:
+        tmux("kill-server")
+    print(f"real terminal (`ai` in tmux, 100 sessions): panes on screen after median "
+          f"{statistics.median(timings) * 1000:.0f} ms (min {min(timings) * 1000:.0f} ms; includes the shell and "
+          f"tmux's polling)")  # fmt: skip
+
+
 async def bench_switch(base: Path, runs: int = 11) -> None:
     from app.config import Config
     from app.session.store import ProjectStore
@@ -271,6 +312,7 @@ def main() -> None:
             os.environ.pop(var, None)
         print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores, shared with other agents)")
         bench_first_paint(base)
+        bench_real_terminal(base)
         asyncio.run(bench_switch(base))
         asyncio.run(bench_streaming(base))
         print(f"load average after: {os.getloadavg()[0]:.2f}")
