@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import json
 import sys
 import threading
@@ -176,14 +175,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     """`ai [--session NAME] [--continue] --build GOAL` without the TUI."""
     from app.agent import BuildRequest
     from app.config import load_config
-    from app.llm.client import check_base_url
+    from app.llm.client import check_base_url, warm_imports
     from app.session.store import ProjectStore
 
     goal = (args.build or "").strip()
     if not goal:
         raise UsageError('--build needs a goal, e.g. ai --build "add a --verbose flag"')
     # The model client's library is the slowest import of a build: start it now, beside the set-up.
-    threading.Thread(target=importlib.import_module, args=("openai",), daemon=True).start()
+    threading.Thread(target=warm_imports, daemon=True).start()
     root = build_root(args)
     config = load_config(root, build_overrides(args))
     check_base_url(config)  # a usage error before anything is stored or sent

@@ -58,6 +58,28 @@ def check_base_url(config: Config) -> None:
         )
 
 
+# What the first request needs imported, ~1 s here, most of it openai's own import (its package imports all of
+# openai.types): see warm_imports().
+_FIRST_REQUEST_MODULES = (
+    "openai",
+    "openai.resources.chat.completions",  # imported by openai on first use of client.chat
+    "httpcore2",  # imported by the HTTP client's transport when it is made
+    "anyio._backends._asyncio",  # imported by the first request
+)
+
+
+def warm_imports() -> None:
+    """Import what the first request needs. Start it in a thread as early as a build is known, so it overlaps
+    the set-up's waits (store, index, rg, git); any failure shows later, where the import really happens."""
+    import importlib
+
+    for name in _FIRST_REQUEST_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # another openai version lays its modules out differently: nothing to warm
+            pass
+
+
 class ModelUnavailable(TaskFailed):
     """The endpoint could not be reached or kept failing after the bounded retries (exit 1)."""
 
@@ -159,6 +181,7 @@ class ModelClient:
         while they read files): importing ``openai`` (~0.8 s here), its HTTP client with the TLS trust store
         (~0.1 s, even for http:// URLs) and its chat-completions modules, imported on first use (~0.1 s).
         No network: the client connects on its first request."""
+        warm_imports()
         _ = self._openai().chat.completions
 
     async def close(self) -> None:

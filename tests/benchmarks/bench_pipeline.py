@@ -10,6 +10,11 @@ Run:  .venv/bin/python tests/benchmarks/bench_pipeline.py [--corpus DIR] [--runs
 Without --corpus, django's sdist is fetched with `pip download --no-deps --no-binary :all: django` into a
 temporary folder outside the repository, unpacked and made a git repository (kept for reruns under
 /tmp/ai-bench-pipeline). Medians are printed. The machine is shared: note the load average printed with them.
+
+`ai` runs as installed, with compiled bytecode: when PYTHONDONTWRITEBYTECODE is set (as in the team's shell),
+every run would compile app/ from source (~0.15 s more than a user's install pays), so the runs get a bytecode
+cache of their own under /tmp/ai-bench-pipeline/pycache and one unmeasured warm-up run; --as-is keeps the
+environment as it is. For a small project: --corpus DIR --part first-request.
 """
 
 from __future__ import annotations
@@ -41,7 +46,9 @@ GOALS = {
     "bare file name": "add a docstring to every function in functional.py",
 }
 
-NO_EDIT_REPLY = "I read the files. Nothing needs to change for this goal.\n"
+# A short valid answer (the runs are dry runs: nothing is written). A headless answer without any edit block
+# would be asked again and end with exit 1.
+NO_EDIT_REPLY = "I read the files.\n<<<<<<< CREATE BENCH_NOTE.md\nread\n>>>>>>> END\n"
 
 
 def _git(root: Path, *args: str) -> None:
@@ -104,12 +111,21 @@ def warm_index(root: Path, home: Path) -> float:
     return float(out.stdout.strip())
 
 
-def time_to_first_request(root: Path, home: Path, goal: str, runs: int) -> dict[str, Any]:
+def _run_env(as_is: bool) -> dict[str, str]:
+    env = dict(os.environ)
+    if not as_is and env.pop("PYTHONDONTWRITEBYTECODE", None) is not None:
+        env["PYTHONPYCACHEPREFIX"] = str(WORK / "pycache")
+    return env
+
+
+def time_to_first_request(
+    root: Path, home: Path, goal: str, runs: int, as_is: bool = False
+) -> dict[str, Any]:
     firsts, sizes, tokens, totals, files = [], [], [], [], []
     stages: dict[str, list[float]] = {}
-    for _ in range(runs):
+    for run in range(runs + 1):  # run 0 warms the caches (bytecode, index, page cache): not counted
         with ScriptedModelServer([{"reply": NO_EDIT_REPLY}]) as server:
-            env = {**os.environ, "AI_AGENT_HOME": str(home), "OPENAI_BASE_URL": server.base_url}
+            env = {**_run_env(as_is), "AI_AGENT_HOME": str(home), "OPENAI_BASE_URL": server.base_url}
             started = time.time()
             result = subprocess.run(
                 [str(AI), "--build", goal, "--dry-run", "--json"],
@@ -121,6 +137,8 @@ def time_to_first_request(root: Path, home: Path, goal: str, runs: int) -> dict[
             ended = time.time()
             if result.returncode != 0:
                 raise SystemExit(f"ai failed: {result.stderr}")
+            if run == 0:
+                continue
             request = server.chat_requests()[0]
             firsts.append(request["time"] - started)
             totals.append(ended - started)
@@ -254,6 +272,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--part", choices=("all", "first-request", "overhead"), default="all")
+    parser.add_argument("--as-is", action="store_true", help="keep PYTHONDONTWRITEBYTECODE as it is")
     args = parser.parse_args()
     root = args.corpus.resolve() if args.corpus else prepare_corpus()
     home = WORK / "home"
@@ -267,7 +286,7 @@ def main() -> None:
         f"{warm_index(root, home):.2f} s"
     )
     for label, goal in GOALS.items() if args.part != "overhead" else ():
-        figures = time_to_first_request(root, home, goal, args.runs)
+        figures = time_to_first_request(root, home, goal, args.runs, args.as_is)
         print(f"\n[{label}] {goal}")
         print(
             f"  ai start -> first request: {figures['first_request_s']:.3f} s (median of {args.runs}); "
