@@ -12,6 +12,7 @@ the files on disk it is rebuilt from them. Writes go session file first, then in
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 from collections.abc import Iterator
@@ -165,9 +166,12 @@ class ProjectStore:
     @contextmanager
     def _index_for_update(self) -> Iterator[dict[str, Any]]:
         with storage.locked(self.index_path):
-            index = self._read_index()
+            current = self._read_index()
+            # A copy: the parsed index is cached, and a failed update must leave the cache true to the file.
+            index = copy.deepcopy(current)
             yield index
-            storage.write_json_file(self.index_path, index)
+            if index != current:  # opening an already-active session writes nothing
+                storage.write_json_file(self.index_path, index)
 
     def list_sessions(self) -> list[SessionMeta]:
         """Every session, most recently used first, the active one marked."""
