@@ -81,6 +81,13 @@ TEST_OPS = "from calc.ops import subtract\n\n\ndef test_sub():\n    assert subtr
 
 PROSE_ONLY = "Sure! Here is the fixed function:\n\n```python\ndef subtract(a, b):\n    return a - b\n```\n"
 
+# Resolving a merge conflict: the anchor holds a `=======` line of its own, so the block has two of them.
+CONFLICTED = "x = 1\n<<<<<<< HEAD\ny = 2\n=======\ny = 3\n>>>>>>> feature\nz = 4\n"
+TWO_SEPARATORS = (
+    "<<<<<<< REPLACE conflict.py\n<<<<<<< HEAD\ny = 2\n=======\ny = 3\n>>>>>>> feature\n=======\n"
+    "y = 3\n>>>>>>> END\n"
+)
+
 MALFORMED = "<<<<<<< REPLACE calc/ops.py\ndef subtract(a, b):\n    return a + b\n=======\n    return a - b\n"
 
 # The fix loop: the failing unittest is named in the prompt the loop sends.
@@ -115,6 +122,7 @@ def rules() -> list[dict[str, Any]]:
         {"when": goal("prose-only"), "reply": PROSE_ONLY},
         {"when": goal("empty-reply"), "reply": ""},
         {"when": goal("malformed-block"), "reply": MALFORMED},
+        {"when": goal("two-separators"), "reply": TWO_SEPARATORS},
         {"when": goal("status-401"), "status": 401, "error": "invalid api key"},
         # --continue: the second goal sees the first one's exchange only when the history is sent.
         {"when": {**goal("continue-beta"), "contains": ["# Goal\ncontinue-beta", "CREATE alpha.txt"]},
