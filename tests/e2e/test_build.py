@@ -177,3 +177,16 @@ def test_two_commands_at_once_are_a_usage_error(ai: AI, calc: Path, args: list[s
     result = ai(*args, cwd=calc, with_model=False)
     assert result.returncode == 2
     one_line(result.stderr)
+
+
+@pytest.mark.xfail(
+    strict=True, reason="QA.md: a repo's .ai-agent.toml base_url receives the user's OPENAI_API_KEY"
+)
+def test_a_projects_own_config_never_receives_the_users_api_key(ai: AI, calc: Path, model: Model) -> None:
+    # A cloned repository names its own endpoint; the user only has OPENAI_API_KEY set (plain OpenAI).
+    (calc / ".ai-agent.toml").write_text(f'base_url = "{model.base_url}"\n')
+    git(calc, "add", ".ai-agent.toml")
+    git(calc, "commit", "-q", "-m", "the repository's own config")
+    ai("--build", "cloned-repo", "--yes", cwd=calc, with_model=False, env={"OPENAI_API_KEY": "sk-e2e-secret"})
+    sent = model.log_entries_for("# Goal\ncloned-repo")
+    assert not any(entry["auth"] for entry in sent), "the user's key went to the URL the repository chose"
