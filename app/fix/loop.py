@@ -103,6 +103,7 @@ class _Fix:
         self.max_attempts = max(1, request.config.fix_attempts)
         self.again = False
         self.warming: asyncio.Future[None] | None = None
+        self.copying: asyncio.Future[Any] | None = None
 
     def note(self, text: str, **extra: Any) -> None:
         self.session.append_message("event", text, **extra)
@@ -123,18 +124,35 @@ class _Fix:
         if self.config.has_model:
             # The model client's library takes ~0.4 s to import: do it while the copy is made and tests run.
             self.warming = asyncio.ensure_future(asyncio.to_thread(_import_model_library))
-        self.scratch = await asyncio.to_thread(
-            ScratchCopy.create, self.root, parent=self.request.scratch_parent
+        copying = asyncio.ensure_future(
+            asyncio.to_thread(ScratchCopy.create, self.root, parent=self.request.scratch_parent)
         )
-        scratch_seconds = time.monotonic() - began
+        self.copying = copying
+        scratch_seconds = 0.0
+        if self.request.baseline is None:
+            # The baseline runs in the copy: wait for it. With a baseline (the test watcher's run) nothing needs
+            # the copy before the model has answered, so it is made while the model is asked.
+            self.scratch = await copying
+            scratch_seconds = time.monotonic() - began
         try:
             async for event in self._run(command, scratch_seconds):
                 yield event
         finally:
             # Removed without an await first: a cancelled run must not leave the copy behind in memory.
-            self.scratch.close()
+            if copying.done():
+                if not copying.cancelled() and copying.exception() is None:
+                    copying.result().close()
+            else:
+                copying.add_done_callback(_close_when_made)
             if self.client is not None:
                 await self.client.close()
+
+    async def _scratch_ready(self) -> Any:
+        """The scratch copy, waiting for it when it is still being made."""
+        if self.scratch is None:
+            assert self.copying is not None  # started by run() before anything asks
+            self.scratch = await self.copying
+        return self.scratch
 
     async def _run(self, command: str, scratch_seconds: float) -> AsyncIterator[Event]:
         baseline = self.request.baseline
@@ -199,7 +217,7 @@ class _Fix:
             async for event in self._attempt(record, command, narrowed, targets, baseline_ids, target_ids):
                 yield event
             if record.outcome != "verified":
-                await asyncio.to_thread(self.scratch.reset)
+                await asyncio.to_thread((await self._scratch_ready()).reset)
                 continue
             async for event in self._offer(record, targets, summary):
                 yield event
@@ -226,9 +244,10 @@ class _Fix:
         started = time.monotonic()
         n, of = record.number, self.max_attempts
         yield FixAttempt(n, of, "started")
+        # Until the copy is made it is the user's tree as it is now: the prompt reads the same files.
         text, sent, left_out = await asyncio.to_thread(
             fix_message,
-            self.scratch.root,
+            self.scratch.root if self.scratch is not None else self.root,
             targets,
             command,
             self.session.changes(),
@@ -250,8 +269,9 @@ class _Fix:
             record.outcome = "invalid" if reply.parse_error else "no_edit"
             record.reason = reply.parse_error or "the model proposed no change"
         else:
+            scratch = await self._scratch_ready()
             try:
-                record.proposal = await asyncio.to_thread(build_proposal, self.scratch.root, edits)
+                record.proposal = await asyncio.to_thread(build_proposal, scratch.root, edits)
             except EditError as exc:
                 record.outcome, record.reason = "invalid", exc.message
         if record.outcome in ("invalid", "no_edit"):
@@ -322,6 +342,7 @@ class _Fix:
             reads = [i for i in reply.items if getattr(i, "kind", None) == "READ"]
             if not reads or reply.parse_error or round_number == self.config.read_rounds:
                 return
+            await self._scratch_ready()
             messages.append({"role": "assistant", "content": reply.text})
             messages.append({"role": "user", "content": self._serve_reads(reads)})
             reply.items, reply.text = [], ""
@@ -525,6 +546,12 @@ class _Fix:
         )
         yield ErrorEvent(message=message, fatal=True, exit_code=1)
         yield Finished(ok=False, exit_code=1, summary=message)
+
+
+def _close_when_made(copying: asyncio.Future[Any]) -> None:
+    """A copy finished after its fix run ended (cancelled while copying): remove it at once."""
+    if not copying.cancelled() and copying.exception() is None:
+        copying.result().close()
 
 
 def _import_model_library() -> None:

@@ -174,3 +174,43 @@ def test_language_server_errors_become_fix_targets(tmp_path: Path) -> None:
     )
     assert error.summary() == 'calc/ops.py:3:12: reportUndefinedVariable: "y" is not defined'
     assert request.trigger == "the language server"
+
+
+async def test_after_a_watcher_run_the_model_is_asked_while_the_copy_is_made_and_a_cancel_leaves_none(
+    broken: Path, model, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from app.events import FixStarted
+
+    server = model([{"reply": RIGHT, "stall": 30.0, "stall_after": 5}])
+    finished = await TestWatcher(broken, EventBus(), TEST_CMD, run_on_start=False).run_once("change")
+    assert finished is not None
+    session = ProjectStore(broken).session("main")
+    config = load_config(broken, {"base_url": server.base_url, "model": "scripted-model"})
+    scratch_parent = tmp_path / "scratch"
+    scratch_parent.mkdir()
+    request = request_for_test_run(finished, broken, session, config, scratch_parent=scratch_parent)
+    started: list[FixStarted] = []
+
+    async def consume() -> None:
+        async for event in run_fix(request, never_asked):
+            if isinstance(event, FixStarted):
+                started.append(event)
+
+    task = asyncio.create_task(consume())
+    for _ in range(300):
+        if server.chat_requests():
+            break
+        await asyncio.sleep(0.05)
+    assert server.chat_requests(), "the model was not asked"
+    # The fix started without waiting for the copy (nothing runs in it before the model's answer).
+    assert started and started[0].scratch_seconds == 0.0
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    for _ in range(100):  # a copy still being made is removed as soon as it is done
+        if not list(scratch_parent.iterdir()):
+            break
+        await asyncio.sleep(0.05)
+    assert list(scratch_parent.iterdir()) == []
+    assert "return 0" not in (broken / "calc/ops.py").read_text()
