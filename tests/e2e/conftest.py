@@ -38,6 +38,10 @@ class Model:
 
     def requests_for(self, goal: str) -> list[dict[str, Any]]:
         """The chat requests whose messages carry GOAL, in order."""
+        return [entry["body"] for entry in self.log_entries_for(goal)]
+
+    def log_entries_for(self, goal: str) -> list[dict[str, Any]]:
+        """The logged requests (body, headers, "auth": whether a key came) whose messages carry GOAL."""
         found = []
         for line in self.log.read_text().splitlines():
             entry = json.loads(line)
@@ -45,7 +49,7 @@ class Model:
             if isinstance(body, dict) and any(
                 goal in str(m.get("content")) for m in body.get("messages", [])
             ):
-                found.append(body)
+                found.append(entry)
         return found
 
 
