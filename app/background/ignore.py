@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -24,12 +25,16 @@ ALWAYS_IGNORED_PARTS = frozenset(
 
 # Temporary names tools use before renaming into one of the folders above (pytest's cache).
 ALWAYS_IGNORED_PREFIXES = ("pytest-cache-files-",)
+# ai's own atomic writes (app.edits): ".ops.py.ai-<stamp>.tmp", renamed over ops.py at once.
+AI_TEMP_FILE = re.compile(r"^\..+\.ai-[\w-]+\.tmp$")
 
 
 def always_ignored(relpath: str) -> bool:
     parts = relpath.split("/")
-    return bool(ALWAYS_IGNORED_PARTS.intersection(parts)) or any(
-        part.startswith(ALWAYS_IGNORED_PREFIXES) for part in parts
+    return (
+        bool(ALWAYS_IGNORED_PARTS.intersection(parts))
+        or any(part.startswith(ALWAYS_IGNORED_PREFIXES) for part in parts)
+        or AI_TEMP_FILE.match(parts[-1]) is not None
     )
 
 

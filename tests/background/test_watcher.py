@@ -138,3 +138,25 @@ async def test_a_folder_copied_in_at_once_reports_every_file(project: Path, tmp_
         assert {p for changed, _removed in calls for p in changed} == expected
     finally:
         await _stop(watcher, task)
+
+
+async def test_ais_own_atomic_write_reports_the_file_not_its_temporary_name(git_project: Path) -> None:
+    import os
+
+    (git_project / "calc").mkdir()
+    (git_project / "calc" / "ops.py").write_text("x = 1\n")
+    calls: list[tuple[list[str], list[str]]] = []
+    bus, watcher, task = await _watching(git_project, calls)
+    subscription = bus.subscribe()
+    try:
+        # What app.edits does: write a hidden temporary file beside the target, then rename it over.
+        temp = git_project / "calc" / ".ops.py.ai-20261124T065804-77705c.tmp"
+        temp.write_text("x = 2\n")
+        os.replace(temp, git_project / "calc" / "ops.py")
+        event = await next_event(subscription, lambda e: isinstance(e, FileChanged), 5)
+        assert isinstance(event, FileChanged) and event.paths == ("calc/ops.py",) and event.removed == ()
+        await asyncio.sleep(0.3)
+        every_path = {p for changed, removed in calls for p in [*changed, *removed]}
+        assert every_path == {"calc/ops.py"}
+    finally:
+        await _stop(watcher, task)
