@@ -150,10 +150,13 @@ async def run_headless(
 ) -> int:
     """Run the pipeline to its end, printing every event; the exit status of PROTOCOL.md."""
     from app.agent import run_build
+    from app.fix.after_build import fix_after_build
+    from app.fix.commands import FixTranscript
 
     out = out or sys.stdout
     err = err or sys.stderr
-    printer: Transcript | JsonLines = JsonLines(out, err) if json_lines else Transcript(out, err)
+    # The fix loop's lines too: a configured test command failing after an applied change starts it.
+    printer: FixTranscript | JsonLines = JsonLines(out, err) if json_lines else FixTranscript(out, err)
     # A headless build that ends without an edit failed its task (PROTOCOL.md exit 1): a script must not
     # take "the model only talked" for "the change landed".
     request = replace(request, require_edits=True, dry_run=request.dry_run or mode is Mode.DRY_RUN)
@@ -164,7 +167,8 @@ async def run_headless(
         return Decision(DecisionKind.REJECT, feedback=HOW_TO_APPLY)
 
     code = EXIT_OK
-    async for event in run_build(request, decide):
+    auto_apply = True if mode is Mode.APPLY else None
+    async for event in fix_after_build(run_build(request, decide), request, auto_apply=auto_apply):
         printer.show(event)
         if isinstance(event, Finished):
             code = event.exit_code

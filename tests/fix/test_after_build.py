@@ -81,3 +81,26 @@ async def test_tests_that_pass_after_the_change_need_no_fix(broken: Path, model)
     assert not any(isinstance(e, FixStarted) for e in events)
     assert [type(e) for e in events].count(Finished) == 1 and isinstance(events[-1], Finished)
     assert events[-1].ok and len(server.chat_requests()) == 1
+
+
+def test_ai_build_yes_fixes_the_tests_it_broke_and_says_so(broken: Path, model) -> None:
+    import json
+
+    from tests.conftest import run_ai
+    from tests.fix.conftest import env_for
+
+    server = model(RULES)
+    result = run_ai("--build", GOAL, "--yes", "--json", cwd=broken, env=env_for(server))
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [e["event"] for e in events].count("finished") == 1 and events[-1]["event"] == "finished"
+    assert [e["event"] for e in events].count("applied") == 2
+    assert "return 0" in (broken / "calc/ops.py").read_text()
+
+    git(broken, "reset", "-q", "--hard", "HEAD~2")  # the test's own clean-up: back to the broken project
+    # A new session: main's history now names the ZeroDivisionError the scripted model keys the fix on.
+    plain = run_ai("--session", "again", "--build", GOAL, "--yes", cwd=broken, env=env_for(server))
+    assert plain.returncode == 0, plain.stderr
+    assert "running the tests after change" in plain.stdout
+    assert "verified fix (attempt 1) for calc/ops.py" in plain.stdout
+    assert "applied a verified fix" in plain.stdout
