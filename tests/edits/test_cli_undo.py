@@ -112,6 +112,17 @@ def test_no_git_and_unknown_session(repo: Path) -> None:
     assert git(repo, "rev-parse", "HEAD") == head and (repo / "f.py").read_text() == BODY
     unknown = run_ai("--session", "nope", "--undo", cwd=repo)
     assert unknown.returncode == 2 and "no session named 'nope'" in unknown.stderr
+    assert len(unknown.stderr.strip().splitlines()) == 1
+
+
+def test_undo_conflict_with_json_is_one_error_event_and_one_stderr_line(repo: Path) -> None:
+    apply(repo, replace("f.py", "line 10\n", "ten\n"))
+    (repo / "f.py").write_text(BODY.replace("line 10\n", "TEN!\n"))
+    result = run_ai("--undo", "--json", cwd=repo)
+    assert result.returncode == 3
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [e["event"] for e in events] == ["error"] and events[0]["exit_code"] == 3
+    assert len(result.stderr.strip().splitlines()) == 1 and "edit the file by hand" in result.stderr
 
 
 def test_undo_outside_a_repository(project: Path) -> None:

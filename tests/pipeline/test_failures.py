@@ -124,6 +124,7 @@ def test_ctrl_c_mid_stream_leaves_nothing_written(calc_project: Path, model_serv
     _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err  # one clear line
     assert (calc_project / "calc" / "ops.py").read_text() == OPS
     assert git(calc_project, "status", "--porcelain") == ""
     session = ProjectStore(calc_project).session("main", create=False)

@@ -74,3 +74,20 @@ def test_a_goal_that_got_no_answer_keeps_the_conversation_alternating(
     _assert_alternating(request)
     last = request["body"]["messages"][-1]["content"]
     assert "first goal: unreachable" in last and "FAILED" in last and "second goal" in last
+
+
+def test_history_within_a_small_budget_still_starts_with_a_user_turn() -> None:
+    from app.context.preread import history_messages
+
+    stored = [
+        {"role": "user", "content": "goal one " * 200, "kind": "goal"},
+        {"role": "assistant", "content": "answer one"},
+        {"role": "event", "content": "the model proposed no changes", "outcome": "no_change"},
+        {"role": "event", "content": "served READ: a.py"},  # older sessions: a plain event, left out
+        {"role": "user", "content": "goal two", "kind": "goal"},
+        {"role": "assistant", "content": "answer two"},
+    ]
+    history = history_messages(stored, budget=30)
+    assert [m["role"] for m in history] == ["user", "assistant"]
+    assert history[0]["content"].startswith("(ai: the goal above ended with nothing applied")
+    assert history[0]["content"].endswith("goal two")
