@@ -110,6 +110,7 @@ def rules() -> list[dict[str, Any]]:
         {"when": goal("fix-sub"), "reply": FIX_SUBTRACT},
         {"when": goal("docstring-add"), "reply": DOCSTRING_ADD},
         {"when": goal("cloned-repo"), "reply": FIX_SUBTRACT},
+        {"when": goal("model-flags"), "reply": FIX_SUBTRACT},
         {"when": goal("all-kinds"), "reply": ALL_KINDS},
         {"when": goal("sequential-anchor"), "reply": SEQUENTIAL},
         {"when": goal("tolerant-ws"), "reply": TOLERANT},

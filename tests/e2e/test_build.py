@@ -190,3 +190,24 @@ def test_a_projects_own_config_never_receives_the_users_api_key(ai: AI, calc: Pa
     ai("--build", "cloned-repo", "--yes", cwd=calc, with_model=False, env={"OPENAI_API_KEY": "sk-e2e-secret"})
     sent = model.log_entries_for("# Goal\ncloned-repo")
     assert not any(entry["auth"] for entry in sent), "the user's key went to the URL the repository chose"
+
+
+def test_model_and_base_url_flags_win_over_the_environment(ai: AI, calc: Path, model: Model) -> None:
+    env = {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "AI_AGENT_MODEL": "env-model"}
+    result = ai(
+        "--build", "model-flags", "--dry-run", "--model", "flag-model", "--base-url", model.base_url,
+        cwd=calc, env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert [r["model"] for r in model.requests_for("# Goal\nmodel-flags")] == ["flag-model"]
+    from_env = ai(
+        "--session",
+        "env",
+        "--build",
+        "model-flags",
+        "--dry-run",
+        cwd=calc,
+        env={"AI_AGENT_MODEL": "env-model"},
+    )
+    assert from_env.returncode == 0, from_env.stderr
+    assert model.requests_for("# Goal\nmodel-flags")[-1]["model"] == "env-model"
