@@ -12,9 +12,10 @@ temporary folder outside the repository, unpacked and made a git repository (kep
 /tmp/ai-bench-pipeline). Medians are printed. The machine is shared: note the load average printed with them.
 
 `ai` runs as installed, with compiled bytecode: when PYTHONDONTWRITEBYTECODE is set (as in the team's shell),
-every run would compile app/ from source (~0.15 s more than a user's install pays), so the runs get a bytecode
-cache of their own under /tmp/ai-bench-pipeline/pycache and one unmeasured warm-up run; --as-is keeps the
-environment as it is. For a small project: --corpus DIR --part first-request.
+every run would compile app/ from source, which a user's install does not, so the runs get a bytecode cache of
+their own under /tmp/ai-bench-pipeline/pycache, after one unmeasured warm-up run; --as-is keeps the environment
+as it is (measured: no difference beyond the noise of a shared machine). For a small project:
+--corpus DIR --part first-request.
 """
 
 from __future__ import annotations
