@@ -170,7 +170,10 @@ def _check_combinations(args: argparse.Namespace) -> None:
     if len(actions) > 1:
         raise UsageError(f"{' and '.join(actions)} cannot be used together")
     if args.json and not (
-        args.list_sessions or args.continue_ or _modified_command(args) or getattr(args, "search", None)
+        args.list_sessions
+        or args.continue_
+        or _modified_command(args)
+        or getattr(args, "search", None) is not None  # `--search ""` is search: it says the query is empty
     ):
         raise UsageError("--json goes with --list-sessions, --continue or a command that takes modifiers")
     if not _modified_command(args):

@@ -141,6 +141,13 @@ def test_an_empty_goal_says_build_needs_a_goal(args: list[str], calc_project: Pa
     assert "--build needs a goal" in _one_stderr_line(result)
 
 
+def test_an_empty_search_with_json_says_the_query_is_empty(calc_project: Path) -> None:
+    """The same order of checks for --search (app/cli.py): given empty is given, and its own check speaks."""
+    result = run_ai("--search", "", "--json", cwd=calc_project)
+    assert result.returncode == 2
+    assert "empty search query" in _one_stderr_line(result)
+
+
 def test_modifiers_without_a_command_still_say_which_commands_take_them(calc_project: Path) -> None:
     for args in (["--yes"], ["--dry-run"], ["--list-sessions", "--yes"]):
         result = run_ai(*args, cwd=calc_project)
