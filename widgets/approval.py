@@ -46,10 +46,13 @@ class ApprovalScreen(ModalScreen[Decision | None]):
         rejected: set[tuple[str, int]],
         contents_for_edit: Callable[[], dict[str, str]],
         after_suggest: bool = False,
+        evidence: tuple[str, ...] = (),
     ) -> None:
         super().__init__(classes="approval")
         # The model just described alternatives and proposed the one it recommends: say how to pick another.
         self.after_suggest = after_suggest
+        # A verified fix's test evidence (what ran in the scratch copy and passed).
+        self.evidence = evidence
         self.diffs = diffs
         self.initial_rejected = set(rejected)
         # The hunk choice as it stands; read by the workspace when the screen is hidden, to keep it.
@@ -79,6 +82,10 @@ class ApprovalScreen(ModalScreen[Decision | None]):
         title = Text(f"Proposal: {len(self.diffs)} file(s), {hunks} hunk(s) · nothing is applied without you")
         if self.after_suggest:
             title.append(" · the recommended alternative; for another, press r and name it", style="italic")
+        if self.evidence:
+            title = Text.assemble(("Verified fix", "bold green"), " · ", title)
+            for line in self.evidence:
+                title.append(f"\n  ✓ {line}", style="green")
         return title
 
     async def on_mount(self) -> None:

@@ -9,21 +9,28 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from textual.message import Message
 
-from app.events import Decision, DecisionKind, DiffReady
+from app.events import Decision, DecisionKind, DiffReady, Event
 from app.tui.messages import BuildEnded, DecisionWanted, PipelineEvent
 
 
 class BuildBridge:
-    """One pipeline run. ``post`` delivers a message to the screen (thread-safe)."""
+    """One pipeline run. ``post`` delivers a message to the screen (thread-safe). ``runner`` is the pipeline:
+    ``run_build`` (the default) or the fix loop's ``run_fix``, both ``(request, decide) -> events``."""
 
-    def __init__(self, request: Any, post: Callable[[Message], Any]) -> None:
+    def __init__(
+        self,
+        request: Any,
+        post: Callable[[Message], Any],
+        runner: Callable[[Any, Callable[[DiffReady], Any]], AsyncIterator[Event]] | None = None,
+    ) -> None:
         self.request = request
         self.post = post
+        self.runner = runner
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._pending: concurrent.futures.Future[Decision] | None = None
@@ -44,14 +51,16 @@ class BuildBridge:
             self.post(BuildEnded(error))
 
     async def _drive(self) -> None:
-        from app.agent import run_build
+        if self.runner is None:
+            from app.agent import run_build
 
+            self.runner = run_build
         self._loop = asyncio.get_running_loop()
         self._task = asyncio.current_task()
         if self.cancelled:
             return
         try:
-            async for event in run_build(self.request, self.decide):
+            async for event in self.runner(self.request, self.decide):
                 self.post(PipelineEvent(event))
         except asyncio.CancelledError:
             return

@@ -38,6 +38,12 @@ class WorkspaceCommands(Provider):
             ("Undo last change", "undo this session's most recent applied change", main.action_undo),
             ("Export session", "write this session as a JSON document", main.export_session),
             ("Rerun tests", "run the configured test command", main.rerun_tests),
+            (
+                "Suggestions",
+                "what to improve next (failing tests, diagnostics, TODOs, complex code); pick one to build it",
+                main.show_suggestions,
+            ),
+            ("Fix newest error", "start a fix of the newest error in the feed", main.fix_newest_error),
         ]
         for name in self.session_names:
             if name != main.session_name:

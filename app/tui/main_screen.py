@@ -40,8 +40,8 @@ from app.events import (
     Usage,
 )
 from app.tui.build_bridge import BuildBridge
+from app.tui.fixes import FixingScreen
 from app.tui.messages import BackgroundNotice, BuildEnded, DecisionWanted, PipelineEvent
-from app.tui.sessions import SessionScreen
 from widgets.approval import ApprovalScreen
 from widgets.chat_view import ChatView
 from widgets.diff_preview import DiffPreview
@@ -77,7 +77,7 @@ def proposed_contents(diff: DiffReady) -> dict[str, str]:
     return {change.path: change.new_text for change in files if change.new_text is not None}
 
 
-class MainScreen(SessionScreen):
+class MainScreen(FixingScreen):
     BINDINGS = [
         Binding("y", "apply", "Apply", id="apply"),
         Binding("n", "reject", "Reject", id="reject"),
@@ -86,6 +86,7 @@ class MainScreen(SessionScreen):
         Binding("ctrl+z", "undo", "Undo change", id="undo"),
         Binding("ctrl+n", "new_session", "New session", id="new-session"),
         Binding("ctrl+b", "toggle_sessions", "Sessions", id="toggle-sessions"),
+        Binding("ctrl+f", "errors", "Errors", id="error-feed"),
         Binding("ctrl+o", "older", "Older msgs", id="older-messages", show=False),
         Binding("escape", "focus_goal", "Goal", id="focus-goal", show=False),
     ]
@@ -108,6 +109,7 @@ class MainScreen(SessionScreen):
         self.services: Any = None
         self._last_decision: DecisionKind | None = None
         self._outcome_shown = False
+        self.fixing_run = False
 
     def compose(self) -> ComposeResult:
         app = self.app
@@ -182,7 +184,7 @@ class MainScreen(SessionScreen):
                 pass  # the session was deleted or renamed meanwhile: its snapshot has nowhere to go
 
     def on_background_notice(self, message: BackgroundNotice) -> None:
-        self.events.add(message.event.summary(), message.event.level)
+        self.feed_background_event(message.event)
 
     def on_resize(self) -> None:
         # Below 100 columns the sidebar folds away (ctrl+b brings it back) so chat and diff stay readable.
@@ -214,6 +216,7 @@ class MainScreen(SessionScreen):
             self.diff.rejected,
             lambda: proposed_contents(pending),
             after_suggest=self._last_decision is DecisionKind.SUGGEST,
+            evidence=self.fix_evidence,
         )
         self._approval = screen
 
@@ -283,7 +286,13 @@ class MainScreen(SessionScreen):
             with_history=self.with_history,
         )
         self.with_history = True
-        self.bridge = BuildBridge(request, self.post_message)
+        await self.begin_run(request)
+
+    async def begin_run(self, request: Any, runner: Any = None) -> None:
+        """Run a build (or, with app/fix's ``run_fix`` as ``runner``, a fix) on the pipeline's worker thread."""
+        self.bridge = BuildBridge(request, self.post_message, runner)
+        self.fixing_run = runner is not None
+        self.fix_evidence = ()
         self._outcome_shown = False
         self._last_decision = None
         self.busy = True
@@ -304,6 +313,8 @@ class MainScreen(SessionScreen):
         chat, events = self.chat, self.events
         if isinstance(event, ProseDelta):
             await chat.stream_prose(event.text)
+        elif await self.show_fix_event(event):
+            pass
         elif isinstance(event, StageStarted):
             self.stage = event.stage
             self.progress.start(event.stage)
@@ -326,6 +337,8 @@ class MainScreen(SessionScreen):
             commit = f" · commit {event.commit[:8]}" if event.commit else ""
             await chat.add_note(f"✓ applied {', '.join(event.files)}{commit}", "applied")
             events.add(f"applied change {event.change_id} to {len(event.files)} file(s){commit}", "ok")
+            if not self.fixing_run:
+                self.remember_applied(event.change_id)
             await self.diff.clear("applied")
             self.refresh_sessions()
         elif isinstance(event, Rejected):
@@ -399,6 +412,7 @@ class MainScreen(SessionScreen):
             await self.chat.add_note(f"error: {message.error}", "error")
             self.events.add(message.error, "error")
             self.progress.fail(None)
+        self.start_queued_fix()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # One place where a failed worker becomes a line the user sees, instead of a crash.

@@ -1,0 +1,225 @@
+"""The workspace's self-correction: the live error feed's one-key fixes, the fix proposed when tests fail after
+an applied change, and the suggestions. The base class of ``MainScreen`` (one concern per file).
+
+Every fix runs through app/fix's ``run_fix`` in the current session, on the same worker thread as a build
+(``BuildBridge``); a verified fix is offered through the approval modal with its diff and test evidence, and is
+applied only on approval unless ``auto_fix`` is on in the config (the fix loop decides that itself).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from textual import work
+
+from app.events import (
+    Event,
+    FixAttempt,
+    FixStarted,
+    FixSummary,
+    FixVerified,
+    TestsRun,
+)
+from app.tui.sessions import SessionScreen
+
+ATTEMPT_WORDS = {
+    "started": "started",
+    "no_edit": "no edit proposed",
+    "invalid": "the edit could not be applied",
+    "still_failing": "still failing",
+    "new_failures": "broke other tests",
+    "verified": "verified",
+}
+
+
+def fixable(event: Any) -> bool:
+    """A background event a fix can start from: a failing test run, language-server errors, a log error."""
+    from app.background.bus import DiagnosticsUpdated, LogError, TestRunFinished
+
+    if isinstance(event, TestRunFinished):
+        return not event.ok
+    if isinstance(event, DiagnosticsUpdated):
+        return bool(event.errors)
+    return isinstance(event, LogError)
+
+
+class FixingScreen(SessionScreen):
+    """Error feed, fix runs and suggestions; ``MainScreen`` supplies ``begin_run`` (the build's machinery)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # The verified fix's test evidence, shown in the approval modal (empty for a build's proposal).
+        self.fix_evidence: tuple[str, ...] = ()
+        # A change applied by a build whose test run (by the test watcher) has not been seen yet.
+        self._applied_change: str | None = None
+        self._run_after_apply = False
+        self._tests_ok: bool | None = None
+        self._failing: set[str] = set()
+        # A fix asked for while a build ran: started when it ends.
+        self._queued_fix: tuple[Any, str | None] | None = None
+
+    async def begin_run(self, request: Any, runner: Any = None) -> None:
+        raise NotImplementedError
+
+    # -- the feed ----------------------------------------------------------------------------------------------
+
+    def feed_background_event(self, event: Any) -> None:
+        """One background event in the feed (errors selectable), and the after-apply trigger."""
+        from app.background.bus import TestRunFinished, TestRunStarted
+
+        self.events.add(event.summary(), event.level, event if fixable(event) else None)
+        if isinstance(event, TestRunStarted) and self._applied_change is not None:
+            self._run_after_apply = True
+        elif isinstance(event, TestRunFinished):
+            self._after_test_run(event)
+
+    def remember_applied(self, change_id: str) -> None:
+        """A build applied ``change_id``: the test watcher's next run tells whether it broke tests."""
+        self._applied_change = change_id
+        self._run_after_apply = False
+
+    def _after_test_run(self, event: Any) -> None:
+        failing = {failure.test_id for failure in event.failures}
+        was_ok, failing_before = self._tests_ok, self._failing
+        self._tests_ok, self._failing = event.ok, failing
+        change = self._applied_change
+        if change is None or not self._run_after_apply:
+            return
+        self._applied_change, self._run_after_apply = None, False
+        # Only failures the change brought: a suite that failed the same way before is not its doing.
+        if event.ok or (was_ok is False and failing and failing <= failing_before):
+            return
+        self.events.add(
+            f"tests fail after change {change}: asking the fix loop for a verified fix", "warning"
+        )
+        self.request_fix(event, f"after change {change}")
+
+    def on_event_log_fix_wanted(self, message: Any) -> None:
+        self.request_fix(message.payload)
+
+    def action_errors(self) -> None:
+        """Focus the error feed on its newest error (f then fixes it)."""
+        if self.events.select_latest():
+            self.events.focus()
+        else:
+            self.notify(
+                "no errors in the feed: failing tests, language-server errors and log errors show there"
+            )
+
+    def fix_newest_error(self) -> None:
+        lines = self.events.fixable
+        if not lines:
+            self.notify("no errors in the feed to fix")
+            return
+        self.request_fix(lines[-1].payload)
+
+    # -- fix runs ----------------------------------------------------------------------------------------------
+
+    def request_fix(self, error: Any, trigger: str | None = None) -> None:
+        if self.busy:
+            self._queued_fix = (error, trigger)
+            self.events.add("the fix starts when the running build ends")
+            return
+        if not self.app.config.has_model:
+            self.notify("no model is configured: a fix needs one (see the conversation)", severity="error")
+            return
+        self.run_worker(self.start_fix(error, trigger), group="fix-start", exclusive=True)
+
+    def start_queued_fix(self) -> None:
+        queued, self._queued_fix = self._queued_fix, None
+        if queued is not None:
+            self.request_fix(*queued)
+
+    async def start_fix(self, error: Any, trigger: str | None = None) -> None:
+        from app.background.bus import DiagnosticsUpdated, LogError, TestRunFinished
+        from app.fix import triggers
+        from app.fix.loop import run_fix
+
+        app = self.app
+        session = app.store.session(self.session_name)
+        if isinstance(error, TestRunFinished):
+            request = triggers.request_for_test_run(error, app.root, session, app.config)
+        elif isinstance(error, DiagnosticsUpdated):
+            request = triggers.request_for_diagnostics(error.errors, app.root, session, app.config)
+        elif isinstance(error, LogError):
+            request = triggers.request_for_log_error(error, app.root, session, app.config)
+        else:
+            return
+        request = dataclasses.replace(request, trigger=trigger or request.trigger, use_git=app.config.use_git)
+        first = request.errors[0].summary() if request.errors else error.summary()
+        await self.chat.add_message("user", f"fix: {first}")
+        await self.begin_run(request, run_fix)
+
+    async def show_fix_event(self, event: Event) -> bool:
+        """The fix loop's own events in the feed and the conversation; False for any other event."""
+        chat, events = self.chat, self.events
+        if isinstance(event, FixStarted):
+            self.fix_evidence = ()
+            trigger = f" ({event.trigger})" if event.trigger else ""
+            events.add(f"fix loop{trigger}: {len(event.errors)} error(s), up to {event.attempts} attempts")
+            await chat.add_note(f"fixing{trigger}: {'; '.join(event.errors[:3])}", "files")
+        elif isinstance(event, TestsRun):
+            outcome = "pass" if event.ok else f"fail ({len(event.failing)})"
+            new = f", {len(event.new_failures)} new" if event.new_failures else ""
+            events.add(
+                f"tests ({event.scope}, attempt {event.attempt}) {outcome}{new} · {event.seconds:.1f}s",
+                "ok" if event.ok else "warning",
+            )
+        elif isinstance(event, FixAttempt):
+            word = ATTEMPT_WORDS.get(event.outcome, event.outcome)
+            reason = f": {event.reason}" if event.reason else ""
+            level = (
+                "ok" if event.outcome == "verified" else ("info" if event.outcome == "started" else "warning")
+            )
+            events.add(f"fix attempt {event.number}/{event.attempts} {word}{reason}", level)
+        elif isinstance(event, FixVerified):
+            self.fix_evidence = event.evidence
+            await chat.add_note(
+                f"✓ fix verified (attempt {event.attempt}) in a scratch copy: {'; '.join(event.evidence)}",
+                "applied",
+            )
+        elif isinstance(event, FixSummary):
+            lines = "\n".join(f"  {line}" for line in event.attempts)
+            await chat.add_note(f"no verified fix; your files are untouched. Attempts:\n{lines}", "error")
+            if event.diff:
+                from widgets.diff_preview import DiffPreview
+
+                await self.query_one("#diff", DiffPreview).show_diffs({"closest attempt": event.diff})
+        else:
+            return False
+        return True
+
+    # -- suggestions -------------------------------------------------------------------------------------------
+
+    @work(group="suggest", exclusive=True, exit_on_error=False, description="suggestions")
+    async def show_suggestions(self) -> None:
+        from app.fix.suggest import suggest
+        from widgets.suggestions import SuggestionsScreen
+
+        app = self.app
+        self.events.add("collecting suggestions (tests, diagnostics, TODOs, complex functions, history)…")
+        session = app.store.session(self.session_name)
+        report = await suggest(app.root, session=session, config=app.config)
+        for note in report.notes:
+            self.events.add(f"suggestions: {note}")
+        if not report.suggestions:
+            self.notify("no suggestions: nothing fails, no TODOs, no long or complex functions")
+            return
+
+        def picked(suggestion: Any) -> None:
+            if suggestion is not None:
+                self.build_suggestion(suggestion)
+
+        app.push_screen(SuggestionsScreen(report.suggestions, report.ranked_by), picked)
+
+    def build_suggestion(self, suggestion: Any) -> None:
+        """Start the suggestion's build in a new session (app/fix's ``start_build`` names it)."""
+        from app.fix.suggest import start_build
+
+        if self.busy:
+            self.notify("a build is running: pick the suggestion again when it ends", severity="warning")
+            return
+        goal, name = start_build(self.app.root, suggestion, self.app.store)
+        self.events.add(f"suggestion → new session {name!r}: {goal}")
+        self.open_session(name, goal)
