@@ -91,7 +91,6 @@ class MainScreen(FixingScreen):
         Binding("escape", "focus_goal", "Goal", id="focus-goal", show=False),
     ]
 
-    tokens: reactive[int] = reactive(0)
     stage: reactive[Stage | None] = reactive(None)
     pending: reactive[DiffReady | None] = reactive(None, bindings=True)
 

@@ -24,11 +24,25 @@ if TYPE_CHECKING:
 PAGE = 20
 
 
+def stored_tokens(messages: list[dict[str, Any]]) -> int:
+    """The tokens the stored messages used (each model reply carries its call's usage)."""
+    total = 0
+    for message in messages:
+        usage = message.get("usage")
+        if isinstance(usage, dict):
+            total += int(usage.get("total_tokens") or 0) or (
+                int(usage.get("prompt_tokens") or 0) + int(usage.get("completion_tokens") or 0)
+            )
+    return total
+
+
 class SessionScreen(Screen[None]):
     """The base of ``MainScreen``: every store call runs on a worker thread, the widgets update on the UI."""
 
     session_name: reactive[str] = reactive("")
     busy: reactive[bool] = reactive(False, bindings=True)
+    # The open session's token usage: what its stored messages carry, plus this run's as it comes.
+    tokens: reactive[int] = reactive(0)
 
     app: WorkspaceApp
 
@@ -92,6 +106,9 @@ class SessionScreen(Screen[None]):
         then_goal: str | None,
     ) -> None:
         self.shown_session = None
+        if name != self.session_name or not self.tokens:
+            self.tokens = 0
+            self.add_stored_usage(name)
         self.session_name = name
         self.query_one(SessionList).show_sessions(metas, name)
         await self.chat.show_history(tail, first_index)
@@ -106,6 +123,17 @@ class SessionScreen(Screen[None]):
         self.app.post_message(self.app.SessionShown(name))
         if then_goal:
             await self.start_build(then_goal)
+
+    @work(thread=True, group="usage", exclusive=True, exit_on_error=False, description="token usage")
+    def add_stored_usage(self, name: str) -> None:
+        """Add the session's stored usage to the status line (off the first paint: it reads every message)."""
+        total = stored_tokens(self.app.store.session(name, create=False).messages())
+        if total:
+            self.ui(self._add_tokens, name, total)
+
+    def _add_tokens(self, name: str, count: int) -> None:
+        if name == self.session_name:
+            self.tokens += count
 
     def on_session_list_open(self, message: SessionList.Open) -> None:
         self.open_session(message.name)

@@ -280,3 +280,46 @@ async def test_renaming_the_open_session_moves_its_background_services(workspace
         )
         assert not [m for level, m in screen.events.entries if level == "error"]
     assert store.exists("renamed") and not store.exists("main")
+
+
+STORED_REPLY = (
+    "Plan: make subtract subtract.\n\n```\n<<<<<<< REPLACE calc/ops.py\ndef subtract(a, b):\n    return a + b\n"
+    "=======\ndef subtract(a, b):\n    return a - b\n>>>>>>> END\n```\n\n"
+    "<<<<<<< CREATE calc/__init__.py\nfrom .ops import subtract\n>>>>>>> END\n"
+)
+
+
+async def test_stored_replies_show_edit_blocks_as_one_line_each(workspace, store) -> None:
+    """Markdown reads `<<<<<<<` as nested blockquotes (▌ ▌ ▌): history shows "✎ REPLACE path" instead."""
+    from rich.console import Console
+
+    document = history_document("edits", 2)
+    document["messages"][1]["content"] = STORED_REPLY
+    store.import_session(document)
+    app = workspace("edits")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_session(pilot, "edits")
+        reply = app.main_screen.chat.query(".message.assistant").first()
+        console = Console(width=80, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+        console.print(reply.content)
+        shown = console.export_text()
+    assert "✎ REPLACE calc/ops.py" in shown and "✎ CREATE calc/__init__.py" in shown
+    assert "Plan: make subtract subtract." in shown
+    for garble in ("▌", "<<<<<<<", "=======", ">>>>>>>", "return a + b"):
+        assert garble not in shown
+
+
+async def test_status_line_counts_the_sessions_stored_token_usage(workspace, store) -> None:
+    document = history_document("used", 6)
+    for message in document["messages"][1::2]:  # three stored replies of 500 tokens each
+        message["usage"] = {"prompt_tokens": 400, "completion_tokens": 100, "total_tokens": 500}
+    store.import_session(document)
+    store.import_session(history_document("fresh", 2))
+    app = workspace("used")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_session(pilot, "used")
+        status = app.main_screen.query_one(StatusLine)
+        await wait_until(pilot, lambda: "1.5k tok" in str(status.render()), what="stored usage")
+        app.main_screen.open_session("fresh")
+        await wait_for_session(pilot, "fresh")
+        await wait_until(pilot, lambda: "0 tok" in str(status.render()), what="the other session's usage")
