@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -211,3 +212,23 @@ def test_model_and_base_url_flags_win_over_the_environment(ai: AI, calc: Path, m
     )
     assert from_env.returncode == 0, from_env.stderr
     assert model.requests_for("# Goal\nmodel-flags")[-1]["model"] == "env-model"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="QA.md: after --build --yes the fix loop chases an old, unrelated failure and the build exits 1",
+)
+def test_a_build_that_applied_is_exit_0_despite_an_old_failing_test(ai: AI, calc: Path) -> None:
+    (calc / "tests").mkdir()
+    (calc / "tests" / "__init__.py").write_text("")
+    (calc / "tests" / "test_other.py").write_text(
+        "import unittest\n\n\nclass Other(unittest.TestCase):\n    def test_unrelated(self):\n"
+        "        self.assertEqual(1, 2)\n"
+    )
+    (calc / ".ai-agent.toml").write_text(f'test_cmd = "{sys.executable} -m unittest -q"\n')
+    git(calc, "add", ".")
+    git(calc, "commit", "-q", "-m", "a test that already fails")
+    result = ai("--build", "fix-sub", "--yes", cwd=calc)
+    assert (calc / "calc" / "ops.py").read_text() == FIXED  # the change is applied and committed either way
+    assert subjects(calc)[0].startswith("ai(main)")
+    assert result.returncode == 0, result.stderr
