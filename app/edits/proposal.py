@@ -219,6 +219,63 @@ def _find(bodies: list[str], anchor: list[str], content: list[str]) -> tuple[Anc
         return find_anchor(bodies, inner), _unfenced(content) or content
 
 
+_ANCHOR_HINTS = {
+    "REPLACE": "copy the lines to replace above =======",
+    "INSERT AFTER": "copy the lines to insert after above =======",
+    "INSERT BEFORE": "copy the lines to insert before above =======",
+    "DELETE": "copy the lines to delete into the block",
+}
+
+
+def _check_anchor_given(bodies: list[str], block: EditBlock, what: str) -> None:
+    """An empty anchor fits only an empty file; elsewhere it is a slip of the model, said as such (not as an
+    anchor that was not found)."""
+    if block.anchor or not any(line.strip() for line in bodies):
+        return
+    number = what.split(" ", 2)[1]
+    raise EditError(
+        f"block {number} has an empty anchor ({block.kind} {block.path}): {_ANCHOR_HINTS[block.kind]}"
+    )
+
+
+def _chosen_split(bodies: list[str], block: EditBlock, what: str, path: str) -> EditBlock:
+    """A body with several `=======` lines: the split whose anchor occurs in the file as it stands, else the
+    block is malformed. Never a guess. A split at an earlier `=======` whose (shorter) anchor fits at the very
+    place where a later split's anchor fits is the same evidence, not a rival: the file itself shows that
+    earlier `=======` line as part of the anchor (a merge conflict or a reST underline being edited). Anchors
+    that fit at different places, or at none, reject the block."""
+    blank_file = not any(line.strip() for line in bodies)
+    unique: list[tuple[int, AnchorMatch, str, str]] = []  # (split number, match, anchor, content)
+    ambiguous: list[int] = []
+    for number, (anchor, content) in enumerate(block.splits()):
+        if not anchor.strip() and not blank_file:
+            continue  # a blank anchor is no evidence for a split (it fits only an empty file)
+        try:
+            match, _ = _find(bodies, _model_lines(anchor), _model_lines(content))
+        except AnchorNotFound:
+            continue
+        except AnchorAmbiguous:
+            ambiguous.append(number)
+            continue
+        unique.append((number, match, anchor, content))
+    if unique:
+        number, match, anchor, content = unique[-1]  # the longest anchor that fits exactly once
+        same_place = all(m.start == match.start for _, m, _, _ in unique)
+        if same_place and all(other < number for other in ambiguous):
+            return replace(block, anchor=anchor, content=content, separators=())
+    lines = block.separator_lines()
+    named = ", ".join(str(n) for n in lines[:-1]) + f" and {lines[-1]}"
+    if not unique and not ambiguous:
+        found = f"the anchor above none of them is found in {path}"
+    else:
+        found = f"the anchors above them fit {path} at more than one place"
+    raise EditError(
+        f"{what} is malformed: it has {len(lines)} `=======` lines (lines {named} of the answer) and "
+        f"{found}, so which one separates the anchor from the new lines would be a guess; start and end the "
+        "anchor on ordinary lines copied from the file, not on `=======` or conflict-marker lines"
+    )
+
+
 def _changed_since_read(state: _Working, read_hashes: Mapping[str, str] | None) -> bool:
     if not read_hashes or state.path not in read_hashes or state.raw is None:
         return False
@@ -244,6 +301,9 @@ def _apply_block(state: _Working, block: EditBlock, what: str, read_hashes: Mapp
         state.lines = None
         return
     bodies = [body(line) for line in state.lines]
+    if len(block.separators) > 1:
+        block = _chosen_split(bodies, block, what, state.path)
+    _check_anchor_given(bodies, block, what)
     try:
         match, content = _find(bodies, _model_lines(block.anchor), _model_lines(block.content))
     except AnchorNotFound as exc:

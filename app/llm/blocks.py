@@ -43,6 +43,22 @@ class EditBlock:
     anchor: str
     content: str
     line: int  # 1-based line of the opening marker in the model's text
+    # A REPLACE/INSERT body with more than one `=======` line (a merge conflict or a reST underline in the
+    # anchor or the new lines): the body indexes of every such line. ``anchor``/``content`` then hold the split
+    # at the first one, which need not be the right one: the edit engine picks the split whose anchor fits the
+    # file, or rejects the block; it never guesses.
+    separators: tuple[int, ...] = ()
+
+    def splits(self) -> list[tuple[str, str]]:
+        """Every way to read the body as (anchor, new lines); one unless the body has several separators."""
+        if len(self.separators) < 2:
+            return [(self.anchor, self.content)]
+        lines = [*_lines_of(self.anchor), SEPARATOR, *_lines_of(self.content)]
+        return [(_join(lines[:at]), _join(lines[at + 1 :])) for at in self.separators]
+
+    def separator_lines(self) -> list[int]:
+        """The separators' 1-based line numbers in the model's text."""
+        return [self.line + 1 + at for at in self.separators]
 
 
 @dataclass(frozen=True)
@@ -188,7 +204,15 @@ class BlockParser:
                     f"line {line_no}: the {kind} block for {path} has no `{SEPARATOR}` line between "
                     "the anchor and the new lines"
                 )
-            return EditBlock(kind, path, _join(body[:split]), _join(body[split + 1 :]), line_no)
+            every = tuple(i for i, text in enumerate(body) if _SEPARATOR_RE.match(text))
+            return EditBlock(
+                kind,
+                path,
+                _join(body[:split]),
+                _join(body[split + 1 :]),
+                line_no,
+                every if len(every) > 1 else (),
+            )
         if kind in EMPTY_KINDS:
             if any(text.strip() for text in body):
                 raise BlockParseError(
@@ -226,6 +250,11 @@ def _looks_like_bad_opening(line: str) -> bool:
 
 def _join(lines: list[str]) -> str:
     return "".join(text + "\n" for text in lines)
+
+
+def _lines_of(text: str) -> list[str]:
+    """The inverse of :func:`_join`."""
+    return text.split("\n")[:-1] if text else []
 
 
 def _merge_prose(items: list[Prose | EditBlock]) -> list[Prose | EditBlock]:

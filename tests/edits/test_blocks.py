@@ -125,10 +125,15 @@ def test_missing_final_newline_and_crlf_are_tolerated() -> None:
     assert blocks_of(feed_in_chunks(text, 4)) == blocks_of(parse_blocks(text))
 
 
-def test_separator_lines_after_the_first_belong_to_the_content() -> None:
-    text = "<<<<<<< REPLACE doc.rst\nTitle\n=======\nTitle\n=======\n>>>>>>> END\n"
+def test_a_body_with_several_separators_keeps_every_split_for_the_engine_to_choose() -> None:
+    text = "intro\n<<<<<<< REPLACE doc.rst\nTitle\n=======\nTitle\n=======\n>>>>>>> END\n"
     (block,) = blocks_of(parse_blocks(text))
-    assert block.anchor == "Title\n" and block.content == "Title\n=======\n"
+    assert block.separators == (1, 3)
+    assert block.separator_lines() == [4, 6]  # lines of the answer, for the error that names them
+    assert block.splits() == [("Title\n", "Title\n=======\n"), ("Title\n=======\nTitle\n", "")]
+    assert blocks_of(parse_blocks(render_block(block))) == [dataclasses.replace(block, line=1)]
+    (single,) = blocks_of(parse_blocks("<<<<<<< REPLACE a.py\nold\n=======\nnew\n>>>>>>> END\n"))
+    assert single.separators == () and single.splits() == [("old\n", "new\n")]
 
 
 def test_git_conflict_markers_in_prose_are_prose() -> None:
@@ -157,6 +162,10 @@ _line = st.text(
 )
 _safe_line = _line.filter(lambda s: not s.lstrip().startswith((">>>>>>>", "<<<<<<<")))
 _body = st.lists(_safe_line, max_size=5).map(lambda lines: "".join(x + "\n" for x in lines))
+# New lines may hold `=======` lines (a reST underline): the parse must keep every split of such a body.
+_content = st.lists(st.one_of(_safe_line, st.just("=======")), max_size=5).map(
+    lambda lines: "".join(x + "\n" for x in lines)
+)
 _path = st.from_regex(r"[a-z][a-z0-9_/.-]{0,20}", fullmatch=True)
 
 
@@ -166,7 +175,7 @@ def edit_blocks(draw: st.DrawFn) -> EditBlock:
     anchor = content = ""
     if kind in ("REPLACE", "INSERT AFTER", "INSERT BEFORE"):
         anchor = draw(_body.filter(lambda b: not any(line.strip() == "=======" for line in b.split("\n"))))
-        content = draw(_body)
+        content = draw(_content)
     elif kind == "DELETE":
         anchor = draw(_body)
     elif kind == "CREATE":
@@ -180,7 +189,10 @@ def test_parse_of_rendered_blocks_gives_the_blocks_back(blocks: list[EditBlock],
     text = "".join(render_block(b) for b in blocks)
     expected, line = [], 1
     for b in blocks:
-        expected.append(dataclasses.replace(b, line=line))
+        body = [*b.anchor.split("\n")[:-1], "=======", *b.content.split("\n")[:-1]]
+        seps = tuple(i for i, text in enumerate(body) if text.strip() == "=======")
+        several = b.kind in ("REPLACE", "INSERT AFTER", "INSERT BEFORE") and len(seps) > 1
+        expected.append(dataclasses.replace(b, line=line, separators=seps if several else ()))
         line += render_block(b).count("\n")
     assert blocks_of(parse_blocks(text)) == expected
     assert blocks_of(feed_in_chunks(text, size)) == expected

@@ -89,9 +89,12 @@ def test_empty_file_takes_an_empty_anchor(project: Path) -> None:
     assert new_text(project, replace("empty.py", "", "print('hi')\n"), "empty.py") == "print('hi')\n"
 
 
-def test_empty_anchor_in_a_non_empty_file_is_rejected(shop: Path) -> None:
-    with pytest.raises(EditError, match=r"block 1 .*not found in shop.py"):
+def test_empty_anchor_in_a_non_empty_file_says_the_anchor_is_empty(shop: Path) -> None:
+    with pytest.raises(EditError, match=r"^block 1 has an empty anchor .*copy the lines to replace above ="):
         propose(shop, replace("shop.py", "", "x\n"))
+    with pytest.raises(EditError, match=r"^block 2 has an empty anchor \(INSERT AFTER shop.py\)"):
+        first = replace("shop.py", "class Shop:\n", "class Store:\n")
+        propose(shop, first + replace("shop.py", "", "x\n").replace("REPLACE", "INSERT AFTER"))
 
 
 def test_last_line_without_newline(project: Path) -> None:
@@ -172,3 +175,41 @@ def test_no_match_says_where_a_long_anchor_stops_fitting(project: Path) -> None:
         propose(project, replace("ops.py", anchor, "x\n"))
     assert "line 1: 'def subtract(a, b):'" in str(info.value)
     assert "fits until line 3, which is 'return a * b' where the anchor has 'return a + b'" in str(info.value)
+
+
+CONFLICTED = "x = 1\n<<<<<<< HEAD\ny = 2\n=======\ny = 3\n>>>>>>> feature\nz = 4\n"
+
+
+def test_a_merge_conflict_in_the_anchor_is_split_where_the_file_says(project: Path) -> None:
+    # Two `=======` lines: the first is the conflict's own, the file shows it (the longer anchor fits there).
+    (project / "c.py").write_text(CONFLICTED)
+    answer = replace("c.py", "<<<<<<< HEAD\ny = 2\n=======\ny = 3\n>>>>>>> feature\n", "y = 3\n")
+    assert new_text(project, answer, "c.py") == "x = 1\ny = 3\nz = 4\n"
+
+
+def test_a_rest_heading_in_anchor_and_content_is_split_where_the_file_says(project: Path) -> None:
+    (project / "README.rst").write_text("Install\n=======\n\nRun pip install foo.\n\nUsage\n=====\n")
+    answer = replace(
+        "README.rst", "Install\n=======\n\nRun pip install foo.\n", "Install\n=======\n\nRun uv add foo.\n"
+    )
+    assert new_text(project, answer, "README.rst") == "Install\n=======\n\nRun uv add foo.\n\nUsage\n=====\n"
+    # The underline only in the new lines: the first `=======` is the separator, the only split that fits.
+    answer = replace("README.rst", "Usage\n=====\n", "Usage\n=======\n")
+    assert new_text(project, answer, "README.rst").endswith("Usage\n=======\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        (CONFLICTED * 2, r"fit c.py at more than one place"),  # both splits' anchors occur twice
+        ("nothing alike\n", r"the anchor above none of them is found in c.py"),
+    ],
+)
+def test_several_separators_that_do_not_settle_the_split_reject_the_block(
+    project: Path, text: str, why: str
+) -> None:
+    (project / "c.py").write_text(text)
+    answer = "intro\n" + replace("c.py", "<<<<<<< HEAD\ny = 2\n=======\ny = 3\n>>>>>>> feature\n", "y = 3\n")
+    with pytest.raises(EditError, match=rf"^block 1 \(REPLACE c.py\) is malformed: .*lines 5 and 8 .*{why}"):
+        propose(project, answer)
+    assert (project / "c.py").read_text() == text

@@ -1,0 +1,91 @@
+"""Edits as a user meets them: the installed `ai --build`, a real git repository, the scripted model server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import git, run_ai
+from tests.model_server import ScriptedModelServer
+from tests.pipeline.conftest import write_user_config
+
+CONFLICTED = "x = 1\n<<<<<<< HEAD\ny = 2\n=======\ny = 3\n>>>>>>> feature\nz = 4\n"
+# The merge conflict twice in the file: every split of the answer's block fits at two places.
+TWICE = CONFLICTED + CONFLICTED.replace("x = 1", "w = 0")
+CONFLICT_BLOCK = (
+    "Take theirs.\n\n<<<<<<< REPLACE conflict.py\n<<<<<<< HEAD\ny = 2\n=======\ny = 3\n>>>>>>> feature\n"
+    "=======\ny = 3\n>>>>>>> END\n"
+)
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(agent_home: Path) -> Path:
+    write_user_config(agent_home)
+    return agent_home
+
+
+@pytest.fixture
+def serve() -> Iterator[Any]:
+    servers: list[ScriptedModelServer] = []
+
+    def start(replies: list[str]) -> ScriptedModelServer:
+        rules = [{"reply": text, "times": 1} for text in replies]
+        server = ScriptedModelServer({"rules": rules}).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def build(root: Path, server: ScriptedModelServer, *args: str):
+    return run_ai(*args, cwd=root, env={"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k"})
+
+
+def commit_file(root: Path, name: str, text: str) -> None:
+    (root / name).write_text(text)
+    git(root, "add", name)
+    git(root, "commit", "-q", "-m", f"add {name}")
+
+
+def test_a_conflict_resolved_with_two_separator_lines_is_split_where_the_file_says(
+    git_project: Path, serve: Any
+) -> None:
+    commit_file(git_project, "conflict.py", CONFLICTED)
+    server = serve([CONFLICT_BLOCK])
+    result = build(git_project, server, "--build", "resolve the merge conflict in conflict.py", "--yes")
+    assert result.returncode == 0, result.stderr
+    assert (git_project / "conflict.py").read_text() == "x = 1\ny = 3\nz = 4\n"
+    assert "-y = 2\n-=======\n y = 3\n->>>>>>> feature\n" in git(git_project, "show", "HEAD")
+
+
+def test_two_separator_lines_that_fit_twice_go_back_to_the_model_once_then_exit_1(
+    git_project: Path, serve: Any
+) -> None:
+    commit_file(git_project, "conflict.py", TWICE)
+    server = serve([CONFLICT_BLOCK, CONFLICT_BLOCK])
+    head = git(git_project, "rev-parse", "HEAD")
+    result = build(git_project, server, "--build", "resolve the merge conflicts in conflict.py", "--yes")
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert "block 1 (REPLACE conflict.py) is malformed" in line and "lines 6 and 9 of the answer" in line
+    assert len(server.requests) == 2  # sent back once, with the error
+    assert "is malformed" in str(server.requests[1]["body"]["messages"][-1])
+    assert (git_project / "conflict.py").read_text() == TWICE
+    assert git(git_project, "rev-parse", "HEAD") == head
+
+
+def test_an_empty_anchor_is_named_as_such(git_project: Path, serve: Any) -> None:
+    commit_file(git_project, "k.py", "a = 1\n")
+    empty = "<<<<<<< REPLACE k.py\n=======\nb = 2\n>>>>>>> END\n"
+    server = serve([empty, empty])
+    result = build(git_project, server, "--build", "change k.py", "--yes")
+    assert result.returncode == 1
+    assert (
+        "block 1 has an empty anchor (REPLACE k.py): copy the lines to replace above =======" in result.stderr
+    )
+    assert (git_project / "k.py").read_text() == "a = 1\n"
