@@ -486,9 +486,12 @@ class _Build:
             f"applied change {change_id}: {', '.join(files)}" + (f" (commit {commit})" if commit else ""),
             outcome="applied",
         )
+        # The commit's caveats (it failed; the user's own edits went into it): said, not only recorded.
+        caveats = [Info(f"warning: {record[key]}") for key in ("warning", "commit_note") if record.get(key)]
         return [
             self.finish(Stage.CONFIRM, "applied"),
             Applied(change_id=change_id, files=files, commit=commit),
+            *caveats,
             Finished(ok=True, exit_code=0, summary=f"applied change {change_id} to {len(files)} file(s)"),
         ]
 

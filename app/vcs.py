@@ -56,27 +56,31 @@ def head_commit(root: Path) -> str | None:
 
 
 def _patched(base: bytes, before: bytes, after: bytes) -> bytes | None:
-    """``base`` with the before->after hunks applied, or None when they do not fit."""
-    from app.edits.diffs import HunkConflict, apply_hunks, compute_hunks
+    """``base`` with the before->after changes (zero context, placed by the pre-change content), or None when
+    they touch lines where ``base`` and ``before`` differ."""
+    from app.edits.diffs import carry_changes
     from app.edits.textfile import split_lines
 
     # latin-1 maps every byte to one character and back, so any encoding survives untouched.
-    hunks = compute_hunks(split_lines(before.decode("latin-1")), split_lines(after.decode("latin-1")))
-    try:
-        lines = apply_hunks(split_lines(base.decode("latin-1")), hunks)
-    except HunkConflict:
-        return None
-    return "".join(lines).encode("latin-1")
+    def lines(data: bytes) -> list[str]:
+        return split_lines(data.decode("latin-1"))
+
+    carried = carry_changes(lines(base), lines(before), lines(after))
+    return None if carried is None else "".join(carried).encode("latin-1")
 
 
-def _content_to_commit(head: bytes | None, before: bytes | None, after: bytes | None) -> bytes | None:
+def _content_to_commit(
+    head: bytes | None, before: bytes | None, after: bytes | None
+) -> tuple[bytes | None, bool]:
     """What the commit holds for a path: HEAD's version with our change, given the working-tree bytes
-    before and after it in their checked-in form."""
+    before and after it in their checked-in form; and whether the user's uncommitted edits went in too."""
     if head is None or before is None or after is None or head == before:
-        return after
+        return after, False
     patched = _patched(head, before, after)
-    # Our hunks overlap the user's uncommitted edits: the file goes in as it now is on disk.
-    return after if patched is None else patched
+    if patched is None:
+        # Our change overlaps the user's uncommitted edits: the file goes in as it now is (said in a warning).
+        return after, after != head
+    return patched, False
 
 
 def _checkin_filter(repo: Any) -> Any:
@@ -153,14 +157,17 @@ def _identity(repo: Any, kind: str) -> bytes:
         return b"ai <ai@localhost>"
 
 
-def commit_paths(root: Path, changes: Sequence[PathChange], message: str) -> str | None:
+def commit_paths(
+    root: Path, changes: Sequence[PathChange], message: str, mixed_in: list[str] | None = None
+) -> str | None:
     """Commit the given paths on top of HEAD (or as the first commit). Returns the commit id, or None
-    outside a repository or when git sees nothing to commit."""
+    outside a repository or when git sees nothing to commit. ``mixed_in`` receives the paths whose
+    uncommitted edits of the user's had to go into the commit with ours (they touch the changed lines)."""
     repo = open_repo(root)
     if repo is None:
         return None
     try:
-        return _commit(repo, root, changes, message)
+        return _commit(repo, root, changes, message, [] if mixed_in is None else mixed_in)
     except AgentError:
         raise
     except Exception as exc:
@@ -169,7 +176,9 @@ def commit_paths(root: Path, changes: Sequence[PathChange], message: str) -> str
         repo.close()
 
 
-def _commit(repo: Any, root: Path, changes: Sequence[PathChange], message: str) -> str | None:
+def _commit(
+    repo: Any, root: Path, changes: Sequence[PathChange], message: str, mixed_in: list[str]
+) -> str | None:
     from dulwich.index import ConflictedIndexEntry, IndexEntry, index_entry_from_stat
     from dulwich.object_store import commit_tree_changes
     from dulwich.objects import Blob, Commit, Tree
@@ -198,7 +207,9 @@ def _commit(repo: Any, root: Path, changes: Sequence[PathChange], message: str) 
             continue  # the submodule's own repository holds it; this one only records its commit
         head_bytes = repo[in_head[1]].data if in_head else None
         before, after = clean(change.before, key), clean(change.after, key)
-        content = _content_to_commit(head_bytes, before, after)
+        content, mixed = _content_to_commit(head_bytes, before, after)
+        if mixed:
+            mixed_in.append(change.path)
         blob_id: bytes | None = None
         mode: int | None = None
         if content is not None:

@@ -51,17 +51,26 @@ def now_iso() -> str:
 
 def commit_writes(
     root: Path, writes: Sequence[FileWrite], message: str, use_git: bool
-) -> tuple[str | None, str | None]:
-    """(commit id, warning): a failed commit leaves the written files and says so, it does not undo them."""
+) -> tuple[str | None, str | None, str | None]:
+    """(commit id, warning, mixed-in note): a failed commit leaves the written files and says so (warning),
+    it does not undo them; the note names the files whose uncommitted edits of the user's went into the
+    commit because they touch the changed lines."""
     if not use_git:
-        return None, None
+        return None, None, None
     from app.vcs import GitError, PathChange, commit_paths
 
+    mixed_in: list[str] = []
     try:
-        commit = commit_paths(root, [PathChange(w.path, w.old, w.new) for w in writes], message)
+        commit = commit_paths(root, [PathChange(w.path, w.old, w.new) for w in writes], message, mixed_in)
     except GitError as exc:
-        return None, exc.message
-    return commit, None
+        return None, exc.message, None
+    note = None
+    if commit and mixed_in:
+        note = (
+            f"your uncommitted edits in {', '.join(mixed_in)} touch the changed lines, so they went into "
+            f"commit {commit[:12]} too"
+        )
+    return commit, None, note
 
 
 def _prepare(root: Path, change: FileChange) -> tuple[FileChange, FileWrite]:
@@ -160,9 +169,11 @@ def _apply_locked(proposal: Proposal, session: Session, goal: str, use_git: bool
     from app.vcs import commit_message
 
     message = commit_message(session.name, summary, {"AI-Session": session.name, "AI-Change": change_id})
-    commit, warning = commit_writes(root, writes, message, use_git)
+    commit, warning, mixed_note = commit_writes(root, writes, message, use_git)
     if commit or warning:
         extra = {"commit": commit, **({"warning": warning} if warning else {})}
+        if mixed_note:
+            extra["commit_note"] = mixed_note
         session.update_change(record["_id"], **extra)
         record.update(extra)
     return record

@@ -226,3 +226,30 @@ def apply_hunks(lines: Sequence[str], hunks: Iterable[Hunk], *, reverse: bool = 
 
 def reverse_hunks(hunks: Iterable[Hunk]) -> list[Hunk]:
     return [Hunk(h.index, h.new_start, h.new_lines, h.old_start, h.old_lines, "") for h in hunks]
+
+
+def carry_changes(base: Sequence[str], before: Sequence[str], after: Sequence[str]) -> list[str] | None:
+    """``base`` with the changes that turn ``before`` into ``after``, at zero context, each placed by where
+    its lines sit in ``before`` (aligned with ``base``). None when a change touches lines where ``base`` and
+    ``before`` differ: it cannot be told apart from those differences then.
+
+    The commit of an applied change is HEAD's version (``base``) with only our change: the user's
+    uncommitted edits (``base`` -> ``before``) may sit right next to our lines without being swept in."""
+    shared = [(a1, b1, b2) for tag, a1, _a2, b1, b2 in _opcodes(base, before) if tag == "equal"]
+    result: list[str] = []
+    taken = 0  # lines of base already copied into result
+    for tag, i1, i2, j1, j2 in _opcodes(before, after):
+        if tag == "equal":
+            continue
+        start = None
+        for a1, b1, b2 in shared:
+            if b1 <= i1 and i2 <= b2:
+                start = a1 + (i1 - b1)
+                break
+        if start is None or start < taken:
+            return None
+        result.extend(base[taken:start])
+        result.extend(after[j1:j2])
+        taken = start + (i2 - i1)
+    result.extend(base[taken:])
+    return result

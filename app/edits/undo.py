@@ -168,7 +168,9 @@ def _undo_locked(session: Session, use_git: bool) -> dict[str, Any] | None:
 
     summary = f"undo {change.get('summary') or change['id']}"
     message = commit_message(session.name, summary, {"AI-Session": session.name, "AI-Undo": change["id"]})
-    commit, warning = commit_writes(root, plan.writes, message, use_git) if plan.writes else (None, None)
+    commit, warning, mixed_note = (
+        commit_writes(root, plan.writes, message, use_git) if plan.writes else (None, None, None)
+    )
     if commit:
         session.update_change(change["_id"], undo_commit=commit)
     entry: dict[str, Any] = {
@@ -183,5 +185,7 @@ def _undo_locked(session: Session, use_git: bool) -> dict[str, Any] | None:
     }
     if warning:
         entry["warning"] = warning
+    if mixed_note:
+        entry["commit_note"] = mixed_note
     session.record_undo(entry)
     return entry

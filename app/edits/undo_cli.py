@@ -79,6 +79,8 @@ def cmd_undo(args: argparse.Namespace, store: ProjectStore) -> int:
         f"  reverted: {', '.join(files) if files else 'nothing (the files were already as before)'}",
         _commit_note(entry["commit"], use_git, entry.get("warning")),
     ]
+    if entry.get("commit_note"):
+        lines.append(f"  warning: {entry['commit_note']}")
     event = {
         "event": "undo",
         "session": name,
@@ -90,6 +92,8 @@ def cmd_undo(args: argparse.Namespace, store: ProjectStore) -> int:
     }
     if entry.get("warning"):
         event["warning"] = entry["warning"]
+    if entry.get("commit_note"):
+        event["commit_note"] = entry["commit_note"]
     _emit(args, event, "\n".join(lines))
     sys.stdout.flush()
     return EXIT_OK

@@ -89,3 +89,37 @@ def test_an_empty_anchor_is_named_as_such(git_project: Path, serve: Any) -> None
         "block 1 has an empty anchor (REPLACE k.py): copy the lines to replace above =======" in result.stderr
     )
     assert (git_project / "k.py").read_text() == "a = 1\n"
+
+
+OPS = "def add(a, b):\n    return a + b\n\n\ndef subtract(a, b):\n    return a + b\n"
+FIX_SUBTRACT = (
+    "<<<<<<< REPLACE calc.py\ndef subtract(a, b):\n    return a + b\n=======\n"
+    "def subtract(a, b):\n    return a - b\n>>>>>>> END\n"
+)
+FIXED = OPS.removesuffix("a + b\n") + "a - b\n"
+
+
+def test_a_wip_line_right_after_the_change_stays_uncommitted(git_project: Path, serve: Any) -> None:
+    commit_file(git_project, "calc.py", OPS)
+    with (git_project / "calc.py").open("a") as handle:
+        handle.write("# my wip\n")
+    result = build(git_project, serve([FIX_SUBTRACT]), "--build", "fix subtract in calc.py", "--yes")
+    assert result.returncode == 0, result.stderr
+    assert "my wip" not in git(git_project, "show", "HEAD")
+    assert git(git_project, "show", "HEAD:calc.py") == FIXED
+    assert git(git_project, "diff").endswith(" def subtract(a, b):\n     return a - b\n+# my wip\n")
+    assert "warning" not in result.stdout + result.stderr
+
+
+def test_user_edits_on_the_changed_lines_go_in_with_a_warning_naming_the_file(
+    git_project: Path, serve: Any
+) -> None:
+    commit_file(git_project, "calc.py", OPS)
+    mine = OPS.removesuffix("\n") + "  # mine\n"  # the very line the model changes
+    (git_project / "calc.py").write_text(mine)
+    answer = FIX_SUBTRACT.replace("    return a + b\n=", "    return a + b  # mine\n=")
+    result = build(git_project, serve([answer]), "--build", "fix subtract in calc.py", "--yes")
+    assert result.returncode == 0, result.stderr
+    assert git(git_project, "show", "HEAD:calc.py") == FIXED and git(git_project, "diff") == ""
+    (warning,) = [line for line in result.stdout.splitlines() if "warning" in line]
+    assert "your uncommitted edits in calc.py" in warning and "went into commit" in warning

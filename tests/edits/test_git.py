@@ -86,6 +86,47 @@ def test_unstaged_edits_in_a_touched_file_stay_out_of_the_commit(repo: Path) -> 
     fsck_ok(repo)
 
 
+@pytest.mark.parametrize(
+    "wip",
+    [
+        lambda text: text.replace("line 21\n", "line 21\n# my wip\n"),  # right after the changed line
+        lambda text: text.replace("line 19\n", "# my wip\nline 19\n"),  # one line before it
+        lambda text: text.replace("line 19\n", "line 19 (mine)\n"),  # the line just above, edited
+        lambda text: text.replace("line 21\n", ""),  # the line just below, deleted
+    ],
+)
+def test_uncommitted_edits_next_to_the_change_stay_uncommitted(repo: Path, wip) -> None:
+    (repo / "a.py").write_text(wip(BODY))
+    record = apply(repo, replace("a.py", "line 20\n", "line twenty\n"))
+    assert git(repo, "show", "HEAD:a.py") == BODY.replace("line 20\n", "line twenty\n")
+    assert (repo / "a.py").read_text() == wip(BODY).replace("line 20\n", "line twenty\n")
+    diff = git(repo, "diff")
+    assert "twenty" not in diff.replace(" line twenty", "")  # at most as context, never + or -
+    assert git(repo, "diff", "HEAD^", "HEAD") == git(repo, "show", "--format=", "HEAD")
+    assert "commit_note" not in record
+    fsck_ok(repo)
+
+
+def test_an_insertion_between_two_user_edits_is_placed_by_the_pre_change_content(repo: Path) -> None:
+    mine = BODY.replace("line 5\n", "line 5 (mine)\n").replace("line 7\n", "line 7 (mine)\n")
+    (repo / "a.py").write_text(mine)
+    after = "<<<<<<< INSERT AFTER a.py\nline 6\n=======\ninserted\n>>>>>>> END\n"
+    record = apply(repo, after)
+    assert git(repo, "show", "HEAD:a.py") == BODY.replace("line 6\n", "line 6\ninserted\n")
+    diff = git(repo, "diff")
+    assert "+line 5 (mine)\n" in diff and "+line 7 (mine)\n" in diff and "+inserted" not in diff
+    assert "commit_note" not in record
+
+
+def test_our_change_on_a_line_the_user_edited_goes_in_whole_with_a_note_naming_the_file(repo: Path) -> None:
+    mine = BODY.replace("line 20\n", "line 20 (mine)\n").replace("line 2\n", "far away\n")
+    (repo / "a.py").write_text(mine)
+    record = apply(repo, replace("a.py", "line 20 (mine)\n", "line twenty\n"))
+    assert git(repo, "show", "HEAD:a.py") == mine.replace("line 20 (mine)\n", "line twenty\n")
+    assert git(repo, "diff") == ""
+    assert "a.py" in record["commit_note"] and record["commit"][:12] in record["commit_note"]
+
+
 def test_staged_edits_in_a_touched_file_stay_staged(repo: Path) -> None:
     (repo / "a.py").write_text(BODY.replace("line 1\n", "staged edit\n"))
     git(repo, "add", "a.py")
