@@ -156,19 +156,24 @@ def _check_names(args: argparse.Namespace) -> None:
 
 
 def _check_combinations(args: argparse.Namespace) -> None:
-    actions = [
-        flag
-        for flag, on in (
-            ("--list-sessions", args.list_sessions),
-            ("--delete-session", args.delete_session is not None),
-            ("--export-session", args.export_session is not None),
-            ("--import-session", args.import_session is not None),
-            ("--search", getattr(args, "search", None) is not None),
-        )
-        if on
-    ]
+    commands = (
+        ("--build", getattr(args, "build", None) is not None),
+        ("--fix", getattr(args, "fix", False)),
+        ("--undo", args.undo),
+        ("--suggest", getattr(args, "suggest", False)),
+        ("--search", getattr(args, "search", None) is not None),
+        ("--list-sessions", args.list_sessions),
+        ("--delete-session", args.delete_session is not None),
+        ("--export-session", args.export_session is not None),
+        ("--import-session", args.import_session is not None),
+    )
+    actions = [flag for flag, on in commands if on]
     if len(actions) > 1:
-        raise UsageError(f"{' and '.join(actions)} cannot be used together")
+        # One command a run: running one of two silently is a guess at what the user meant.
+        raise UsageError(
+            f"{' and '.join(actions)} cannot be used together: choose one of "
+            + ", ".join(flag for flag, _ in commands)
+        )
     if args.json and not (
         args.list_sessions
         or args.continue_
@@ -184,8 +189,6 @@ def _check_combinations(args: argparse.Namespace) -> None:
                 raise UsageError(f"{name} goes with {wanted}")
     if args.yes and args.dry_run:
         raise UsageError("--yes and --dry-run cannot be used together")
-    if args.undo and getattr(args, "build", None) is not None:
-        raise UsageError("--undo and --build cannot be used together")
 
 
 def _modified_command(args: argparse.Namespace) -> bool:

@@ -123,3 +123,23 @@ def test_user_edits_on_the_changed_lines_go_in_with_a_warning_naming_the_file(
     assert git(git_project, "show", "HEAD:calc.py") == FIXED and git(git_project, "diff") == ""
     (warning,) = [line for line in result.stdout.splitlines() if "warning" in line]
     assert "your uncommitted edits in calc.py" in warning and "went into commit" in warning
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--fix", "--build", "x"],
+        ["--search", "x", "--build", "y"],
+        ["--suggest", "--fix"],
+        ["--undo", "--suggest"],
+        ["--undo", "--fix"],
+        ["--undo", "--search", "x"],
+        ["--build", "x", "--export-session", "main"],
+    ],
+)
+def test_two_commands_at_once_are_a_usage_error(git_project: Path, args: list[str]) -> None:
+    result = run_ai(*args, cwd=git_project)
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert "choose one of --build, --fix, --undo, --suggest, --search, " in line
+    assert git(git_project, "status", "--porcelain") == ""
