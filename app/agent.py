@@ -51,6 +51,7 @@ from app.session.store import Session
 
 Decider = Callable[[DiffReady], Awaitable[Decision]]
 MAX_REVISIONS = 5  # REVISE / SUGGEST rounds in one build
+DIAGNOSE_SECONDS = 5.0  # the whole language-server check of one proposal; past it the check is skipped
 NO_EDIT_TWICE = (
     "the model answered twice without an edit block, so there is nothing to apply; nothing was written: "
     "name the file and the change in the goal, or try another model"
@@ -72,6 +73,10 @@ class BuildRequest:
     # Headless runs: an answer without any edit block is asked again once, then the task fails (PROTOCOL.md
     # exit 1, "no valid edit"). The TUI leaves it off: there a prose answer to a question is a fine outcome.
     require_edits: bool = False
+    # Stage 7's language-server check: ``await diagnose(path, proposed_text)`` gives the diagnostics the
+    # proposed text ADDS to the file (``app.background.bus.Diagnostic``); None: no check. A provider with a
+    # ``prepare(path)`` coroutine is told of each edited file as its block completes, to start its server early.
+    diagnose: Callable[[str, str], Awaitable[list[Any]]] | None = field(default=None, repr=False)
 
 
 def goal_summary(goal: str) -> str:
@@ -109,6 +114,8 @@ class _Build:
         self.own_index = request.index is None  # opened here, so closed here
         self.named_explicitly: set[str] = set()
         self.prompt_version: int | None = None
+        self.warming: list[asyncio.Future[Any]] = []  # language servers started as the blocks complete
+        self.sent_back_diagnostics = False  # new language-server errors go back to the model once per build
 
     # -- small helpers ---------------------------------------------------------------------------------------
 
@@ -165,6 +172,8 @@ class _Build:
             await self.client.close()
             if self.own_index and self.index is not None:
                 self.index.close()
+            for warming in self.warming:
+                warming.cancel()
 
     async def _prepare(self, earlier: list[dict[str, Any]]) -> AsyncIterator[Event]:
         from app.context import preread
@@ -173,13 +182,16 @@ class _Build:
         root, goal, config = self.root, self.request.goal, self.config
         # 2. Locate
         yield self.start(Stage.LOCATE)
-        # The index refresh and the file inventory each walk the tree: side by side, not one after the other.
-        opening = (
-            asyncio.to_thread(preread.open_index, root)
-            if self.index is None
-            else asyncio.sleep(0, self.index)
-        )
-        self.index, files = await asyncio.gather(opening, asyncio.to_thread(preread.project_files, root))
+        # The index opens within a time budget (preread.open_index); its file list is the inventory when it is
+        # complete, else the files are listed (git's view) for what it does not cover yet.
+        if self.index is None:
+            self.index = await asyncio.to_thread(preread.open_index, root)
+        files = await asyncio.to_thread(preread.project_files, root, self.index)
+        if self.index is not None and not getattr(self.index, "complete", True):
+            yield Info(
+                f"the symbol index is still being built ({getattr(self.index, 'remaining', 0)} files to go); "
+                "this build searches with rg instead, and the next one goes on with the index"
+            )
         located = await asyncio.to_thread(preread.locate, root, goal, self.index, files)
         res = located.resolution
         self.named_explicitly = {f.path for f in res.files if f.explicit}
@@ -260,6 +272,8 @@ class _Build:
                         events.append(self.start(Stage.EDIT))
                         stage = Stage.EDIT
                     events.append(BlockCompleted(count, item.kind, item.path, item))
+                    if item.kind != "READ":
+                        self._warm_diagnostics(item.path)
                     count += 1
             return events
 
@@ -380,6 +394,21 @@ class _Build:
         problem = syntax_problem(proposal)
         return (None, problem) if problem else (proposal, None)
 
+    def _warm_diagnostics(self, path: str) -> None:
+        prepare = getattr(self.request.diagnose, "prepare", None)
+        if prepare is not None and path:
+            self.warming.append(asyncio.ensure_future(prepare(path)))
+
+    async def _diagnose(self, proposal: Any, into: dict[str, list[dict[str, Any]]]) -> AsyncIterator[Event]:
+        """Stage 7's language-server check (``validate_lsp.check_proposal``): new diagnostics go ``into``."""
+        from app.validate_lsp import check_proposal
+
+        if self.request.diagnose is not None:
+            found, note = await check_proposal(self.request.diagnose, proposal, DIAGNOSE_SECONDS)
+            into.update(found)
+            if note:
+                yield Info(note)
+
     def _second_chance(self, proposal: Any, error: str | None) -> tuple[str, str, str] | None:
         """When an answer goes back to the model once: (stage detail, info line, message to the model)."""
         from app.llm.prompts import edits_required_message, revise_after_error_message
@@ -400,6 +429,7 @@ class _Build:
 
     async def _converse(self) -> AsyncIterator[Event]:
         from app.llm.prompts import SUGGEST_MESSAGE, revise_message
+        from app.validate_lsp import diagnostic_listing, diagnostics_message, has_errors
 
         first = Stage.PLAN
         revisions = 0
@@ -433,10 +463,42 @@ class _Build:
                 self.note("the model proposed no changes", outcome="no_change")
                 yield Finished(ok=True, exit_code=0, summary="the model proposed no changes")
                 return
-            yield self.finish(Stage.VALIDATE, f"{len(proposal.diffs())} file(s) valid")
+            diagnostics: dict[str, list[dict[str, Any]]] = {}
+            async for event in self._diagnose(proposal, diagnostics):
+                yield event
+            if has_errors(diagnostics) and not self.sent_back_diagnostics:
+                # New errors go back to the model once, like a syntax error; its second answer is shown with
+                # whatever the server still sees (or the first proposal, when the second does not apply).
+                self.sent_back_diagnostics = True
+                yield self.finish(Stage.VALIDATE, "new errors: sent back to the model")
+                listing = diagnostic_listing(diagnostics)
+                yield Info(f"the language server sees new errors; asking the model once more: {listing}")
+                self.tell_model(diagnostics_message(diagnostics))
+                async for event in self._ask(Stage.EDIT):
+                    yield event
+                yield self.start(Stage.VALIDATE, "second attempt")
+                second, error = self._validate()
+                if second is None:
+                    why = error or "no edit blocks"
+                    yield Info(f"the second answer is not usable ({why}); the first proposal is shown")
+                else:
+                    proposal, diagnostics = second, {}
+                    async for event in self._diagnose(proposal, diagnostics):
+                        yield event
+            valid = f"{len(proposal.diffs())} file(s) valid"
+            if diagnostics:
+                valid += (
+                    f", {sum(len(v) for v in diagnostics.values())} new problem(s) from the language server"
+                )
+            yield self.finish(Stage.VALIDATE, valid)
             # 8. Confirm
             yield self.start(Stage.CONFIRM)
-            ready = DiffReady(diffs=proposal.diffs(), hunk_counts=proposal.hunk_counts(), proposal=proposal)
+            ready = DiffReady(
+                diffs=proposal.diffs(),
+                hunk_counts=proposal.hunk_counts(),
+                proposal=proposal,
+                diagnostics=diagnostics,
+            )
             yield ready
             if self.request.dry_run:
                 yield self.finish(Stage.CONFIRM, "dry run: nothing applied")

@@ -125,6 +125,9 @@ class DiffReady(Event):
     diffs: dict[str, str]
     hunk_counts: dict[str, int] = field(default_factory=dict)
     proposal: Any = field(default=None, compare=False, metadata={"json": False})
+    # The language server's NEW diagnostics per file (path -> Diagnostic.to_json() dicts: path, line,
+    # column, end_line, end_column, severity, message, source, code); empty when none or not checked.
+    diagnostics: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,12 @@ class Transcript:
             for diff in event.diffs.values():
                 self.out.write(diff if diff.endswith("\n") else diff + "\n")
             self.out.flush()
+            if event.diagnostics:
+                from app.validate_lsp import diagnostic_lines
+
+                self._line("new problems the language server sees in the proposal:")
+                for line in diagnostic_lines(event.diagnostics):
+                    self._line(f"  {line}")
         elif isinstance(event, Applied):
             commit = f" (commit {event.commit[:12]})" if event.commit else ""
             self._line(f"applied change {event.change_id} to {', '.join(event.files)}{commit}")
@@ -168,10 +174,21 @@ async def run_headless(
 
     code = EXIT_OK
     auto_apply = True if mode is Mode.APPLY else None
-    async for event in fix_after_build(run_build(request, decide), request, auto_apply=auto_apply):
-        printer.show(event)
-        if isinstance(event, Finished):
-            code = event.exit_code
+    # Stage 7's language-server check: a server starts only when the proposal has a file it serves.
+    checker = None
+    if request.diagnose is None and request.config.lsp:
+        from app.validate_lsp import ProposalDiagnostics
+
+        checker = ProposalDiagnostics(request.root)
+        request = replace(request, diagnose=checker)
+    try:
+        async for event in fix_after_build(run_build(request, decide), request, auto_apply=auto_apply):
+            printer.show(event)
+            if isinstance(event, Finished):
+                code = event.exit_code
+    finally:
+        if checker is not None:
+            await checker.close()
     return code
 
 
@@ -210,14 +227,18 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def build_root(args: argparse.Namespace) -> Path:
+    from app.context.inventory import refuse_broad_root
     from app.paths import find_project_root
 
     if args.project is None:
-        return find_project_root()
-    directory = Path(args.project).expanduser()
-    if not directory.is_dir():
-        raise UsageError(f"--project {args.project}: no such directory")
-    return find_project_root(directory)
+        root = find_project_root()
+    else:
+        directory = Path(args.project).expanduser()
+        if not directory.is_dir():
+            raise UsageError(f"--project {args.project}: no such directory")
+        root = find_project_root(directory)
+    refuse_broad_root(root)  # `/` and $HOME: minutes of listing files, nothing useful to send
+    return root
 
 
 def build_overrides(args: argparse.Namespace) -> dict[str, object]:

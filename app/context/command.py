@@ -15,12 +15,15 @@ from app.errors import EXIT_OK
 
 SEARCH_LIMIT = 50
 PROGRESS_AFTER_S = 1.0
+PIPE_PROGRESS_EVERY_S = 5.0  # a pipe gets a line this often while files are listed, not a spinner
 
 
 def run_search(root: Path, query: str, *, as_json: bool, limit: int = SEARCH_LIMIT) -> int:
     from app.context.index import SymbolIndex
+    from app.context.inventory import refuse_broad_root
     from app.context.search import search
 
+    refuse_broad_root(root)
     with SymbolIndex.open(root, progress=_StderrProgress()) as index:
         hits = search(root, query, limit=limit, index=index)
     if as_json:
@@ -52,12 +55,25 @@ class _StderrProgress:
         self.started = time.monotonic()
         self.shown = False
         self.last = 0.0
+        self.last_total = -1
 
     def __call__(self, done: int, total: int) -> None:
         now = time.monotonic()
         if now - self.started < PROGRESS_AFTER_S:
             return
         interactive = sys.stderr.isatty()
+        if total == 0:  # still listing the files (a directory walk outside git)
+            if interactive and now - self.last >= 0.2:
+                self.last = now
+                print(f"\rlisting files: {done} so far", end="", file=sys.stderr, flush=True)
+                self.shown = True
+            elif not interactive and now - self.last >= PIPE_PROGRESS_EVERY_S:
+                self.last = now
+                print(f"listing files: {done} so far", file=sys.stderr, flush=True)
+            return
+        if self.shown and self.last_total == 0 and interactive:
+            print(file=sys.stderr)  # end the listing line
+        self.last_total = total
         if interactive and (now - self.last >= 0.2 or done == total):
             self.last = now
             end = "\n" if done == total else ""

@@ -7,9 +7,11 @@ calls `update_file` and `remove_file` one path at a time. A cold build parses in
 
 from __future__ import annotations
 
+import signal
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+import time
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -64,17 +66,30 @@ class SymbolIndex:
         self._reader: sqlite3.Connection | None = None
         self._reader_path: Path | None = None
         self._read_lock = threading.Lock()
+        # False when the last refresh stopped at its deadline: what it did not reach is not indexed yet (the
+        # next refresh goes on from there), so a caller falls back to rg for it.
+        self.complete = True
+        self._deadline: float | None = None
+        self.remaining = 0  # files the last refresh left for the next one (with `complete` False)
 
     # -- opening -------------------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, root: Path, *, build: bool = True, progress: Progress | None = None) -> SymbolIndex:
+    def open(
+        cls,
+        root: Path,
+        *,
+        build: bool = True,
+        progress: Progress | None = None,
+        deadline: float | None = None,
+    ) -> SymbolIndex:
         """Load the stored index; with `build`, refresh what changed and build what is missing.
         A damaged or stale store is rebuilt from the files, never trusted.
 
         Loading alone (`build=False`) takes about a millisecond at any size and answers from what is stored;
         the refresh stats every file and asks git for untracked ones (about a second at 100k files), so an
-        interactive caller loads first and runs `refresh()` in a background worker."""
+        interactive caller loads first and runs `refresh()` in a background worker. `deadline` (a
+        `time.monotonic()` value) bounds the refresh: see `refresh`."""
         root = Path(root).resolve()
         index_dir = index_dir_for(root)
         try:
@@ -84,8 +99,13 @@ class SymbolIndex:
             _discard(index_dir)
         index = cls(root, index_dir, conn)
         if build:
-            index.refresh(progress)
+            index.refresh(progress, deadline=deadline)
         return index
+
+    @classmethod
+    def exists(cls, root: Path) -> bool:
+        """Whether a store of this project's index is on disk (it may still be damaged or stale)."""
+        return indexdb.current_db_path(index_dir_for(Path(root).resolve())) is not None
 
     def close(self) -> None:
         with self._lock:
@@ -103,9 +123,17 @@ class SymbolIndex:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def refresh(self, progress: Progress | None = None) -> int:
-        """Bring the index in line with the project's files; returns how many files changed."""
+    def refresh(self, progress: Progress | None = None, *, deadline: float | None = None) -> int:
+        """Bring the index in line with the project's files; returns how many files changed.
+
+        With `deadline` (a `time.monotonic()` value) the parsing stops at the first batch boundary past it and
+        commits what it did (`complete` is then False): a cold build of a huge project is spread over several
+        calls instead of blocking one for minutes."""
         from filelock import FileLock
+
+        self._deadline = deadline
+        self.complete = True
+        self.remaining = 0
 
         self.index_dir.mkdir(parents=True, exist_ok=True)
         with FileLock(str(self.index_dir / "lock")), self._lock:
@@ -133,7 +161,7 @@ class SymbolIndex:
             except IndexCorrupt:
                 _discard(self.index_dir)
         if self._conn is None:
-            files = scan_project(self.root)
+            files = scan_project(self.root, progress=progress)
             conn, path = indexdb.create_new(self.index_dir, str(self.root))
             work: list[tuple[str, str | None]] = [(p, None) for p, _size, _mtime in files]
             try:
@@ -155,7 +183,7 @@ class SymbolIndex:
             )
         }
         # Stored paths passed the inventory's filters before: they are only stat'ed.
-        files = scan_project(self.root, known=stored)
+        files = scan_project(self.root, known=stored, progress=progress)
         work_items: list[tuple[str, str | None]] = []
         for relpath, size, mtime_ns in files:
             known = stored.pop(relpath, None)
@@ -191,15 +219,24 @@ class SymbolIndex:
         done = 0
         if progress is not None:
             progress(0, total)
-        for batch in _extract_all(str(self.root), work):
-            for item in batch:
-                if isinstance(item, FileRecord):
-                    writer.apply(item)
-                else:
-                    writer.remove(item[0])
-            done += len(batch)
-            if progress is not None:
-                progress(done, total)
+        deadline = self._deadline
+        batches = _extract_all(str(self.root), work)
+        try:
+            for batch in batches:
+                for item in batch:
+                    if isinstance(item, FileRecord):
+                        writer.apply(item)
+                    else:
+                        writer.remove(item[0])
+                done += len(batch)
+                if progress is not None:
+                    progress(done, total)
+                if deadline is not None and done < total and time.monotonic() > deadline:
+                    self.complete = False
+                    self.remaining = total - done
+                    break
+        finally:
+            batches.close()  # ends the worker processes now, with the batches they did not start cancelled
         return writer.finish()
 
     # -- incremental updates (the file watcher) --------------------------------------------------------------
@@ -316,6 +353,11 @@ class SymbolIndex:
                 return None
             self._reader, self._reader_path = reader, path
         return self._reader
+
+    def paths(self) -> list[str]:
+        """The relative paths of the files the last refresh indexed, sorted (the pipeline's inventory, so it
+        need not walk the tree a second time)."""
+        return [str(row[0]) for row in self._query("SELECT path FROM files ORDER BY path")]
 
     def file_count(self) -> int:
         rows = self._query("SELECT COUNT(*) FROM files")
@@ -557,7 +599,7 @@ def _discard(index_dir: Path) -> None:
             (index_dir / f"{name}{suffix}").unlink(missing_ok=True)
 
 
-def _extract_all(root: str, work: list[tuple[str, str | None]]) -> Iterator[list[Any]]:
+def _extract_all(root: str, work: list[tuple[str, str | None]]) -> Generator[list[Any], None, None]:
     """Records for the work items, in batches, in order; in two worker processes when there are many."""
     batches = [work[i : i + BATCH] for i in range(0, len(work), BATCH)]
     if len(work) < PARALLEL_THRESHOLD:
@@ -569,5 +611,18 @@ def _extract_all(root: str, work: list[tuple[str, str | None]]) -> Iterator[list
 
     # spawn, not fork: the TUI runs threads, and a forked child of a threaded process can deadlock.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=WORKERS, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(max_workers=WORKERS, mp_context=context)
+    # SIGTERM (`timeout`, a service manager) ends a Python process without unwinding: the workers and their
+    # semaphores would be left behind. In the main thread it unwinds like Ctrl-C for as long as they run.
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm) if in_main else None
+    try:
         yield from pool.map(extract_batch, [root] * len(batches), batches)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        if in_main:
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
+def _exit_on_sigterm(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)

@@ -10,7 +10,7 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from stat import S_ISREG
@@ -20,6 +20,23 @@ from app.errors import UsageError
 
 class TooManyFiles(UsageError):
     pass
+
+
+# Called as (files listed so far, 0) while a directory walk lists files: a face shows progress with it.
+WalkProgress = Callable[[int, int], None]
+WALK_PROGRESS_EVERY = 2000
+
+
+def refuse_broad_root(root: Path) -> None:
+    """The file system's root and the user's home folder are not projects: listing them takes minutes and
+    sends nothing useful. A UsageError (exit 2) with what to do instead."""
+    resolved = Path(root).resolve()
+    home = Path.home().resolve()
+    if resolved == Path(resolved.anchor) or resolved == home:
+        what = "your home folder" if resolved == home else "the root of the file system"
+        raise UsageError(
+            f"{resolved} is {what}, not a project: run ai inside a project or pass --project DIR"
+        )
 
 
 def _suffixes(text: str) -> frozenset[str]:
@@ -98,7 +115,9 @@ def list_project_files(root: Path) -> list[str]:
     return [path for path, _size, _mtime in scan_project(root)]
 
 
-def scan_project(root: Path, known: Container[str] = ()) -> list[tuple[str, int, int]]:
+def scan_project(
+    root: Path, known: Container[str] = (), progress: WalkProgress | None = None
+) -> list[tuple[str, int, int]]:
     """`list_project_files` with each file's size and mtime (ns), from the one stat it needed anyway.
 
     Paths in `known` passed the filters before (they depend on the path alone, or on the file's first bytes,
@@ -107,7 +126,7 @@ def scan_project(root: Path, known: Container[str] = ()) -> list[tuple[str, int,
     """
     root_text = str(root)
     listed = _git_listing(Path(root))
-    candidates: Iterable[str] = _walk_listing(Path(root)) if listed is None else listed
+    candidates: Iterable[str] = _walk_listing(Path(root), progress) if listed is None else listed
     result: list[tuple[str, int, int]] = []
     lstat = os.lstat
     for relpath in candidates:
@@ -335,10 +354,10 @@ def _is_ignored(stack: list[_IgnoreRules], relpath: str, is_dir: bool) -> bool:
     return False
 
 
-def _walk_listing(root: Path) -> list[str]:
+def _walk_listing(root: Path, progress: WalkProgress | None = None) -> list[str]:
     found: list[str] = []
     base_rules = _IgnoreRules("", [".git/", *_global_excludes()])
-    _walk_dir(str(root), "", [base_rules], found)
+    _walk_dir(str(root), "", [base_rules], found, progress)
     return found
 
 
@@ -349,7 +368,9 @@ def _global_excludes() -> tuple[str, ...]:
     return tuple(_read_ignore(os.path.join(config_home, "git", "ignore")))
 
 
-def _walk_dir(root: str, rel: str, stack: list[_IgnoreRules], found: list[str]) -> None:
+def _walk_dir(
+    root: str, rel: str, stack: list[_IgnoreRules], found: list[str], progress: WalkProgress | None = None
+) -> None:
     directory = os.path.join(root, rel) if rel else root
     ignore_file = os.path.join(directory, ".gitignore")
     if os.path.isfile(ignore_file):
@@ -366,9 +387,11 @@ def _walk_dir(root: str, rel: str, stack: list[_IgnoreRules], found: list[str]) 
             if entry.name in SKIPPED_DIRS or entry.name.endswith(SKIPPED_DIR_SUFFIXES):
                 continue
             if not _is_ignored(stack, relpath, True):
-                _walk_dir(root, relpath, stack, found)
+                _walk_dir(root, relpath, stack, found, progress)
         elif entry.is_file(follow_symlinks=False) and not _is_ignored(stack, relpath, False):
             found.append(relpath)
+            if progress is not None and len(found) % WALK_PROGRESS_EVERY == 0:
+                progress(len(found), 0)
             if len(found) > MAX_WALKED_FILES:
                 raise TooManyFiles(
                     f"{root} holds more than {MAX_WALKED_FILES:,} files outside any git repository: run `ai` "

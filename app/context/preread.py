@@ -6,13 +6,18 @@ event loop (and the TUI) stays responsive.
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import shutil
 import subprocess
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.context.extract import MAX_IDENTIFIER, MIN_IDENTIFIER
 from app.context.mentions import Resolution, is_secret, key_terms, resolve_mentions, rg_binary
 from app.llm.prompts import (
     DROP_AGENTS,
@@ -28,11 +33,27 @@ from app.llm.prompts import (
 
 MAX_READ_BYTES = 2_000_000  # above this a file is not read for the model at all
 MAX_HITS = 40
+# Opening the symbol index for a build: a stored index answers at once while its refresh (a stat of every
+# file, 1-2 s at 100k files) goes on in the background past this wait; a project with no index yet builds
+# what fits COLD_BUILD_S and falls back to rg for the rest (the next build, or `ai --search`, goes on).
+REFRESH_WAIT_S = 1.0
+COLD_BUILD_S = 3.0
+_WORD = re.compile(r"[^\W\d]\w*")
+_PLAIN_WORD = re.compile(r"^[^\W\d]\w*$")
+log = logging.getLogger(__name__)
 SKIP_DIRS = frozenset({".git", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".mypy_cache", "dist"})
 
 
-def project_files(root: Path) -> list[str]:
-    """The inventory (issue 4's ``list_project_files`` when present; else git's view, else a walk)."""
+def project_files(root: Path, index: Any = None) -> list[str]:
+    """The inventory: the file list of the index's last refresh when it is complete (no second walk of the
+    tree), else ``list_project_files`` (git's view, else a walk)."""
+    if index is not None and getattr(index, "complete", False):
+        try:
+            paths = list(index.paths())
+        except Exception:  # the index is a help: its failure falls back to listing the files
+            paths = []
+        if paths:
+            return paths
     try:
         from app.context.inventory import list_project_files
 
@@ -57,15 +78,33 @@ def project_files(root: Path) -> list[str]:
     return sorted(found)
 
 
-def open_index(root: Path) -> Any:
-    """The symbol index of issue 4, or None when it is not available (the rg fallbacks take over)."""
+def open_index(root: Path, refresh_wait: float = REFRESH_WAIT_S, cold_budget: float = COLD_BUILD_S) -> Any:
+    """The symbol index of issue 4 within a time budget, or None when it is not available (the rg fallbacks
+    take over). A stored index is refreshed in a background thread, waited for at most ``refresh_wait``
+    seconds (its queries answer from the stored state meanwhile; ``close`` waits for the refresh). With no
+    store yet, at most ``cold_budget`` seconds of parsing: ``index.complete`` is then False and ``remaining``
+    says how many files are left for the next build."""
     from app.context.index import SymbolIndex
     from app.errors import AgentError
 
     try:
-        return SymbolIndex.open(root)
+        if not SymbolIndex.exists(root):
+            return SymbolIndex.open(root, deadline=time.monotonic() + cold_budget)
+        index = SymbolIndex.open(root, build=False)
     except (AgentError, OSError):  # an index that cannot be written: the rg fallbacks still find things
         return None
+    worker = threading.Thread(target=_refresh_quietly, args=(index,), name="index-refresh", daemon=True)
+    worker.start()
+    worker.join(refresh_wait)
+    return index
+
+
+def _refresh_quietly(index: Any) -> None:
+    try:
+        index.refresh()
+    except Exception as exc:  # the build goes on with what is stored; the next one tries again
+        index.complete = False
+        log.warning("refreshing the symbol index failed: %s", exc)
 
 
 def safe_path(root: Path, rel: str) -> Path | None:
@@ -119,12 +158,17 @@ def term_hits(root: Path, terms: list[str], index: Any = None, limit: int = MAX_
     if not terms:
         return []
     hits: list[Hit] = []
-    if index is not None:
+    if index is not None and getattr(index, "complete", True):
         from app.context.search import search
 
         for term in terms:
+            # Only identifier searches: a term with punctuation must not become a regex scan of the tree, nor
+            # a word too short for the index (which search answers with a scan).
+            if not any(MIN_IDENTIFIER <= len(w) <= MAX_IDENTIFIER for w in _WORD.findall(term)):
+                continue
+            mode = "auto" if _PLAIN_WORD.match(term) else "identifier"
             try:
-                results = search(root, term, index=index, limit=8)
+                results = search(root, term, index=index, limit=8, mode=mode)
             except Exception:  # search is a help: a failure must not stop the build
                 continue
             for r in results:

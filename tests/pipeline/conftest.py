@@ -28,7 +28,15 @@ FIX_SUBTRACT = (
 
 def write_user_config(home: Path, **values: Any) -> None:
     """Fast retries for tests, through the user config file (the lowest layer: flags and env still win)."""
-    settings = {"retry_base_delay": 0.01, "retry_max_delay": 5.0, "max_retries": 2, "request_timeout": 5.0}
+    # lsp off: stage 7's language-server check would start basedpyright for every Python proposal (~2 s);
+    # tests/pipeline/test_validate_lsp.py turns it on.
+    settings = {
+        "retry_base_delay": 0.01,
+        "retry_max_delay": 5.0,
+        "max_retries": 2,
+        "request_timeout": 5.0,
+        "lsp": False,
+    }
     settings.update(values)
     lines = []
     for key, value in settings.items():

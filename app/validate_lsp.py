@@ -1,0 +1,126 @@
+"""Language-server diagnostics of a proposal before it is applied (DESIGN.md stage 7), for faces that do not
+run the background services themselves (headless ``--build``).
+
+``ProposalDiagnostics`` is a ``BuildRequest.diagnose`` provider: ``await provider(path, text)`` gives the
+diagnostics the proposed ``text`` adds to ``path`` (errors and warnings; hints are noise in a preview). The
+language server starts on first use, and only for a language it serves here (Python, through basedpyright):
+a proposal without Python files never starts a process. ``prepare(path)`` starts it early (the pipeline calls
+it when the model completes a block), so its start-up overlaps the model's stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+SERVED_LANGUAGES = ("python",)  # others would download or npm-install a server: not on a headless build
+SHOWN_SEVERITIES = ("error", "warning")
+
+
+class ProposalDiagnostics:
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self._supervisor: Any = None
+        self._servers: Any = None
+        self._lock = asyncio.Lock()
+
+    def serves(self, path: str) -> bool:
+        from app.background.lsp import language_of
+
+        return language_of(path) in SERVED_LANGUAGES
+
+    async def prepare(self, path: str) -> bool:
+        """Start the server for ``path``'s language when it is one served here; False when not."""
+        if not self.serves(path):
+            return False
+        async with self._lock:
+            if self._servers is None:
+                from app.background.bus import EventBus
+                from app.background.lsp import LanguageServers
+                from app.background.supervisor import Supervisor
+
+                bus = EventBus()
+                supervisor = Supervisor(bus)
+                servers = LanguageServers(
+                    self.root, bus, lambda name, run: supervisor.add(name, run, reports_running=True)
+                )
+                servers.start_detected(SERVED_LANGUAGES)
+                await supervisor.start()
+                self._supervisor, self._servers = supervisor, servers
+        return True
+
+    async def __call__(self, path: str, text: str) -> list[Any]:
+        if not await self.prepare(path):
+            return []
+        # The file is opened as it is on disk first, so the probe of the proposed text is a didChange (and the
+        # current diagnostics come from the open document): a probe's didOpen/didClose pair can leave the
+        # server's "cleared" report to be taken for the next probe's answer.
+        if (self.root / path).is_file():
+            await self._servers.open_files([path])
+        # The caller bounds the time (asyncio.wait_for); the servers' own bound is only a backstop.
+        found = await self._servers.new_diagnostics(path, text, 60.0)
+        return [d for d in found if d.severity in SHOWN_SEVERITIES]
+
+    async def close(self) -> None:
+        """End the server process (if one was started)."""
+        if self._supervisor is not None:
+            with contextlib.suppress(Exception):
+                await self._supervisor.stop()
+            self._supervisor = self._servers = None
+
+
+async def check_proposal(
+    diagnose: Callable[[str, str], Awaitable[list[Any]]], proposal: Any, seconds: float
+) -> tuple[dict[str, list[dict[str, Any]]], str | None]:
+    """(path -> the new diagnostics as JSON dicts, a note for the user or None) for each file the proposal
+    changes. Bounded by ``seconds`` in all; a server that cannot answer is a note, never a failure."""
+    changes = [c for c in getattr(proposal, "files", []) if c.new_text is not None]
+    if not changes:
+        return {}, None
+
+    async def one(change: Any) -> tuple[str, list[Any]]:
+        return change.path, await diagnose(change.path, change.new_text)
+
+    try:
+        found = await asyncio.wait_for(asyncio.gather(*(one(c) for c in changes)), seconds)
+    except TimeoutError:
+        return {}, f"the language server did not answer within {seconds:.0f} s; the proposal was not checked"
+    except Exception as exc:  # the check is a help: a server problem must not stop the build
+        return {}, f"the language server could not check the proposal: {exc or type(exc).__name__}"
+    return {
+        path: [d.to_json() if hasattr(d, "to_json") else dict(d) for d in diagnostics]
+        for path, diagnostics in found
+        if diagnostics
+    }, None
+
+
+def has_errors(diagnostics: dict[str, list[dict[str, Any]]]) -> bool:
+    return any(d.get("severity") == "error" for found in diagnostics.values() for d in found)
+
+
+def diagnostic_lines(diagnostics: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """``path:line: message`` per diagnostic (warnings marked), in path order: the transcript's and the
+    model's form."""
+    lines = []
+    for path in sorted(diagnostics):
+        for d in diagnostics[path]:
+            mark = "" if d.get("severity") == "error" else f"{d.get('severity')}: "
+            lines.append(f"{path}:{d.get('line')}: {mark}{d.get('message')}")
+    return lines
+
+
+def diagnostic_listing(diagnostics: dict[str, list[dict[str, Any]]]) -> str:
+    return "; ".join(diagnostic_lines(diagnostics))
+
+
+def diagnostics_message(diagnostics: dict[str, list[dict[str, Any]]]) -> str:
+    listing = "\n".join(diagnostic_lines(diagnostics))
+    return (
+        "Nothing was applied yet. The language server sees new problems in your proposal:\n\n"
+        f"{listing}\n\n"
+        "Answer again with the complete corrected set of edit blocks against the files as they are now (your "
+        "previous blocks were not applied). If the proposal is right as it is, repeat the same blocks.\n"
+    )
