@@ -69,6 +69,10 @@ def _target(
 ) -> bytes | None:
     """What the file must become to undo ``entry`` (one file of ``change``) given its current bytes."""
     path, action = entry["path"], entry["action"]
+    if current is not None and entry.get("pre_hash") and content_hash(current) == entry["pre_hash"]:
+        # Already as before the change (a `git revert`, or undone through an imported copy of the session):
+        # nothing to take back, and reverse hunks must not be laid on look-alike lines.
+        return current
     if action == "create":
         if current is None or content_hash(current) == entry["post_hash"]:
             return None

@@ -29,6 +29,11 @@ def _commit_note(commit: str | None, use_git: bool, warning: str | None) -> str:
     return "  no commit (--no-git)" if not use_git else "  no commit (not a git repository)"
 
 
+def _already_undone(change: dict[str, Any]) -> str:
+    summary = f" ({change['summary']})" if change.get("summary") else ""
+    return f"change {change['id']}{summary} is already undone (the files are as before it)"
+
+
 def cmd_undo(args: argparse.Namespace, store: ProjectStore) -> int:
     from app.edits.undo import plan_undo, undo_last
 
@@ -51,6 +56,11 @@ def cmd_undo(args: argparse.Namespace, store: ProjectStore) -> int:
                 )
                 return EXIT_OK
             change = plan.change
+            if not plan.writes:
+                text = f"{_already_undone(change)}; `ai --undo` records it as undone; nothing was changed"
+                event = {"event": "undo_preview", "session": name, "change": change["id"], "files": []}
+                _emit(args, {**event, "already_undone": True}, text)
+                return EXIT_OK
             header = (
                 f"would undo change {change['id']} ({change.get('summary', '')}) of session {name!r}; "
                 "nothing was changed"
@@ -76,9 +86,12 @@ def cmd_undo(args: argparse.Namespace, store: ProjectStore) -> int:
     files = entry["files"]
     lines = [
         f"undid change {entry['undone']} ({entry['summary']}) of session {name!r}",
-        f"  reverted: {', '.join(files) if files else 'nothing (the files were already as before)'}",
+        f"  reverted: {', '.join(files)}",
         _commit_note(entry["commit"], use_git, entry.get("warning")),
     ]
+    if not files:
+        # Recorded as undone all the same, so the next --undo walks back to the change before it.
+        lines = [_already_undone({"id": entry["undone"], "summary": entry["summary"]})]
     if entry.get("commit_note"):
         lines.append(f"  warning: {entry['commit_note']}")
     event = {
@@ -90,6 +103,8 @@ def cmd_undo(args: argparse.Namespace, store: ProjectStore) -> int:
         "commit": entry["commit"],
         "undo_id": entry["id"],
     }
+    if not files:
+        event["already_undone"] = True
     if entry.get("warning"):
         event["warning"] = entry["warning"]
     if entry.get("commit_note"):

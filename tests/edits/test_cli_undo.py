@@ -136,3 +136,39 @@ def test_undo_outside_a_repository(project: Path) -> None:
 def test_modifiers_without_a_command_and_undo_with_build_are_usage_errors(repo: Path) -> None:
     assert run_ai("--undo", "--build", "x", cwd=repo).returncode == 2
     assert run_ai("--undo", "--yes", "--dry-run", cwd=repo).returncode == 2
+
+
+def test_undo_after_a_git_revert_says_already_undone_and_the_next_undo_walks_back(repo: Path) -> None:
+    first = apply(repo, replace("f.py", "line 3\n", "three\n"), goal="first")
+    second = apply(repo, replace("f.py", "line 10\n", "ten\n"), goal="second")
+    git(repo, "revert", "--no-edit", "HEAD")  # the user takes the second change back with git
+    head = git(repo, "rev-parse", "HEAD")
+    result = run_ai("--undo", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert (
+        result.stdout.strip()
+        == f"change {second['id']} (second) is already undone (the files are as before it)"
+    )
+    assert git(repo, "rev-parse", "HEAD") == head  # nothing to commit
+    walked = run_ai("--undo", "--json", cwd=repo)
+    assert walked.returncode == 0, walked.stderr
+    (event,) = [json.loads(line) for line in walked.stdout.splitlines()]
+    assert event["change"] == first["id"] and event["files"] == ["f.py"]
+    assert (repo / "f.py").read_text() == BODY
+
+
+def test_undo_of_a_change_already_undone_through_an_imported_copy(repo: Path, tmp_path: Path) -> None:
+    change = apply(repo, replace("f.py", "line 4\n", "four\n"), session="orig")
+    exported = tmp_path / "orig.json"
+    assert run_ai("--export-session", "orig", str(exported), cwd=repo).returncode == 0
+    assert run_ai("--import-session", str(exported), "--session", "copy", cwd=repo).returncode == 0
+    assert run_ai("--session", "copy", "--undo", cwd=repo).returncode == 0
+    assert (repo / "f.py").read_text() == BODY
+    preview = run_ai("--session", "orig", "--undo", "--dry-run", cwd=repo)
+    assert preview.returncode == 0 and "is already undone" in preview.stdout
+    result = run_ai("--session", "orig", "--undo", "--json", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    (event,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert event["change"] == change["id"] and event["already_undone"] is True
+    nothing = run_ai("--session", "orig", "--undo", cwd=repo)
+    assert nothing.stdout.strip() == "nothing to undo in session 'orig'"
