@@ -254,6 +254,11 @@ def cmd_export_session(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         return EXIT_OK
     target = Path(rest[0]).expanduser()
+    if os.path.lexists(target):
+        # A typo (`--export-session main calc/ops.py`) must not replace a file: export never overwrites.
+        from app.errors import RefusedError
+
+        raise RefusedError(f"{rest[0]} exists: choose another name or remove it first")
     if not target.parent.is_dir():
         raise UsageError(f"cannot write {rest[0]}: folder {target.parent} does not exist")
     atomic_write_bytes(target.resolve(), text.encode())

@@ -143,3 +143,14 @@ def test_two_commands_at_once_are_a_usage_error(git_project: Path, args: list[st
     (line,) = result.stderr.strip().splitlines()
     assert "choose one of --build, --fix, --undo, --suggest, --search, " in line
     assert git(git_project, "status", "--porcelain") == ""
+
+
+def test_export_to_an_existing_file_is_refused_and_writes_nothing(git_project: Path) -> None:
+    assert run_ai("--session", "main", cwd=git_project).returncode == 0
+    source = git_project / "README.md"
+    result = run_ai("--export-session", "main", "README.md", cwd=git_project)
+    assert result.returncode == 3
+    assert result.stderr.strip() == "ai: README.md exists: choose another name or remove it first"
+    assert source.read_text() == "hello\n" and git(git_project, "status", "--porcelain") == ""
+    fresh = run_ai("--export-session", "main", "main.json", cwd=git_project)
+    assert fresh.returncode == 0 and '"ai-agent-session"' in (git_project / "main.json").read_text()
