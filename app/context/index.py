@@ -71,6 +71,7 @@ class SymbolIndex:
         self.complete = True
         self._deadline: float | None = None
         self.remaining = 0  # files the last refresh left for the next one (with `complete` False)
+        self._background: threading.Thread | None = None
 
     # -- opening -------------------------------------------------------------------------------------------
 
@@ -107,7 +108,23 @@ class SymbolIndex:
         """Whether a store of this project's index is on disk (it may still be damaged or stale)."""
         return indexdb.current_db_path(index_dir_for(Path(root).resolve())) is not None
 
+    def refresh_in_background(self, wait: float = 0.0, deadline: float | None = None) -> None:
+        """`refresh()` in a thread of its own, waited for at most `wait` seconds: queries answer from the
+        stored state meanwhile; `close` waits for it. A failure leaves `complete` False."""
+
+        def work() -> None:
+            try:
+                self.refresh(deadline=deadline)
+            except Exception:  # the stored state still answers; the next open tries again
+                self.complete = False
+
+        self._background = threading.Thread(target=work, name="index-refresh", daemon=True)
+        self._background.start()
+        self._background.join(wait)
+
     def close(self) -> None:
+        if self._background is not None and self._background is not threading.current_thread():
+            self._background.join()
         with self._lock:
             if self._conn is not None:
                 self._conn.close()

@@ -6,12 +6,10 @@ event loop (and the TUI) stays responsive.
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import shutil
 import subprocess
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +38,6 @@ REFRESH_WAIT_S = 1.0
 COLD_BUILD_S = 3.0
 _WORD = re.compile(r"[^\W\d]\w*")
 _PLAIN_WORD = re.compile(r"^[^\W\d]\w*$")
-log = logging.getLogger(__name__)
 SKIP_DIRS = frozenset({".git", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".mypy_cache", "dist"})
 
 
@@ -88,23 +85,15 @@ def open_index(root: Path, refresh_wait: float = REFRESH_WAIT_S, cold_budget: fl
     from app.errors import AgentError
 
     try:
-        if not SymbolIndex.exists(root):
-            return SymbolIndex.open(root, deadline=time.monotonic() + cold_budget)
         index = SymbolIndex.open(root, build=False)
+        if not SymbolIndex.exists(root):  # none yet, or a damaged one just thrown away
+            index.refresh(deadline=time.monotonic() + cold_budget)
+            return index
     except (AgentError, OSError):  # an index that cannot be written: the rg fallbacks still find things
         return None
-    worker = threading.Thread(target=_refresh_quietly, args=(index,), name="index-refresh", daemon=True)
-    worker.start()
-    worker.join(refresh_wait)
+    # Parsing bounded too (a checkout that changed thousands of files): `close` waits for this refresh.
+    index.refresh_in_background(wait=refresh_wait, deadline=time.monotonic() + refresh_wait + cold_budget)
     return index
-
-
-def _refresh_quietly(index: Any) -> None:
-    try:
-        index.refresh()
-    except Exception as exc:  # the build goes on with what is stored; the next one tries again
-        index.complete = False
-        log.warning("refreshing the symbol index failed: %s", exc)
 
 
 def safe_path(root: Path, rel: str) -> Path | None:
