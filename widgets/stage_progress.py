@@ -1,12 +1,23 @@
-"""The eight pipeline stages in one row, the current one live."""
+"""The eight pipeline stages in one row, the current one live.
+
+The labels are app.events' ``Stage`` labels, kept here so the first paint does not import the pipeline's event
+module (its two dozen dataclasses cost about 13 ms); a test checks they agree. Stages arrive as ``Stage``
+members, which are ints.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from app.events import Stage
+if TYPE_CHECKING:
+    from app.events import Stage
+
+# Stage 1..8 of DESIGN.md, as ``Stage.label`` spells them.
+STAGE_LABELS = ("Goal", "Locate", "Read", "Context", "Plan", "Edit", "Validate", "Confirm")
 
 
 class StageProgress(Widget):
@@ -39,8 +50,8 @@ class StageProgress(Widget):
         # Compact labels when narrow so all eight stay visible at 80 columns.
         narrow = self.size.width < 100
         text = Text()
-        for stage in Stage:
-            label = f"{int(stage)} {stage.label[:4] if narrow else stage.label}"
+        for stage, name in enumerate(STAGE_LABELS, start=1):
+            label = f"{stage} {name[:4] if narrow else name}"
             if stage == self.failed:
                 style, mark = "bold red", "✗"
             elif stage == self.current:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from app.events import Stage
+if TYPE_CHECKING:
+    from app.events import Stage
 
 
 def format_tokens(count: int) -> str:
@@ -29,7 +32,9 @@ class StatusLine(Widget):
         if self.stage is None:
             right = Text("working…" if self.busy else "idle", style="dim")
         else:
-            right = Text(f"[{int(self.stage)}/{len(Stage)} {self.stage.label}]", style="bold")
+            from widgets.stage_progress import STAGE_LABELS
+
+            right = Text(f"[{int(self.stage)}/{len(STAGE_LABELS)} {self.stage.label}]", style="bold")
         tail = Text.assemble(
             " · session ",
             (self.session, "bold"),

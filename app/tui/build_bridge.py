@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from app.events import Decision, DecisionKind, DiffReady, Event
 from app.tui.messages import BuildEnded, DecisionWanted, PipelineEvent
+
+if TYPE_CHECKING:
+    from app.events import Decision, DiffReady, Event
 
 
 class BuildBridge:
@@ -76,6 +78,8 @@ class BuildBridge:
 
     def cancel(self) -> None:
         """Stop the run (from the UI thread): a pending decision becomes a rejection, then the task is cancelled."""
+        from app.events import Decision, DecisionKind
+
         self.cancelled = True
         pending = self._pending
         if pending is not None and not pending.done():

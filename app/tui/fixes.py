@@ -9,19 +9,14 @@ applied only on approval unless ``auto_fix`` is on in the config (the fix loop d
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 
-from app.events import (
-    Event,
-    FixAttempt,
-    FixStarted,
-    FixSummary,
-    FixVerified,
-    TestsRun,
-)
 from app.tui.sessions import SessionScreen
+
+if TYPE_CHECKING:
+    from app.events import Event
 
 ATTEMPT_WORDS = {
     "started": "started",
@@ -153,6 +148,8 @@ class FixingScreen(SessionScreen):
 
     async def show_fix_event(self, event: Event) -> bool:
         """The fix loop's own events in the feed and the conversation; False for any other event."""
+        from app.events import FixAttempt, FixStarted, FixSummary, FixVerified, TestsRun
+
         chat, events = self.chat, self.events
         if isinstance(event, FixStarted):
             self.fix_evidence = ()

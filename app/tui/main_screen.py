@@ -7,7 +7,7 @@ Widgets render and post messages; this screen owns the session store calls, the 
 from __future__ import annotations
 
 import concurrent.futures
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,31 +18,8 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from app.errors import AgentError
-from app.events import (
-    Applied,
-    AwaitingDecision,
-    BlockCompleted,
-    ContextReady,
-    Decision,
-    DecisionKind,
-    DiffReady,
-    ErrorEvent,
-    Event,
-    FilesRead,
-    Finished,
-    Info,
-    ProseDelta,
-    Rejected,
-    Retrying,
-    Stage,
-    StageFinished,
-    StageStarted,
-    Usage,
-)
-from app.tui.build_bridge import BuildBridge
 from app.tui.fixes import FixingScreen
 from app.tui.messages import BackgroundNotice, BuildEnded, DecisionWanted, PipelineEvent
-from widgets.approval import ApprovalScreen
 from widgets.chat_view import ChatView
 from widgets.diff_preview import DiffPreview
 from widgets.event_log import EventLog
@@ -50,6 +27,13 @@ from widgets.goal_input import GoalInput
 from widgets.session_list import SessionList
 from widgets.stage_progress import StageProgress
 from widgets.status_line import StatusLine
+
+if TYPE_CHECKING:
+    # The pipeline's event classes are imported where events are handled, after the first paint (their
+    # module's two dozen dataclasses cost about 13 ms of start-up).
+    from app.events import Decision, DecisionKind, DiffReady, Event, Stage
+    from app.tui.build_bridge import BuildBridge
+    from widgets.approval import ApprovalScreen
 
 NO_MODEL_HELP = """\
 **No model is configured.** Sessions, history and undo work without one; to build, point `ai` at any
@@ -62,12 +46,13 @@ OpenAI-compatible chat-completions endpoint (OpenAI, Ollama, llama.cpp, vLLM, LM
 or put `base_url = "..."` and `model = "..."` in `.ai-agent.toml` at the project root, then restart `ai`.
 """
 
+# Keyed by DecisionKind's values (a StrEnum: its members look these up).
 DECISION_NOTES = {
-    DecisionKind.APPLY: "you: apply",
-    DecisionKind.REJECT: "you: reject",
-    DecisionKind.EDIT: "you: apply my edited version",
-    DecisionKind.REVISE: "you: revise",
-    DecisionKind.SUGGEST: "you: suggest alternatives",
+    "apply": "you: apply",
+    "reject": "you: reject",
+    "edit": "you: apply my edited version",
+    "revise": "you: revise",
+    "suggest": "you: suggest alternatives",
 }
 
 
@@ -201,14 +186,21 @@ class MainScreen(FixingScreen):
         return True
 
     def action_apply(self) -> None:
+        from app.events import Decision, DecisionKind
+
         self.answer(Decision(DecisionKind.APPLY, hunks=self.diff.selection()))
 
     def action_reject(self) -> None:
+        from app.events import Decision, DecisionKind
+
         self.answer(Decision(DecisionKind.REJECT))
 
     def action_review(self) -> None:
         if self.pending is None or self._approval is not None:
             return
+        from app.events import DecisionKind
+        from widgets.approval import ApprovalScreen
+
         pending = self.pending
         screen = ApprovalScreen(
             pending.diffs,
@@ -289,6 +281,8 @@ class MainScreen(FixingScreen):
 
     async def begin_run(self, request: Any, runner: Any = None) -> None:
         """Run a build (or, with app/fix's ``run_fix`` as ``runner``, a fix) on the pipeline's worker thread."""
+        from app.tui.build_bridge import BuildBridge
+
         self.bridge = BuildBridge(request, self.post_message, runner)
         self.fixing_run = runner is not None
         self.fix_evidence = ()
@@ -309,6 +303,24 @@ class MainScreen(FixingScreen):
 
     async def show_event(self, event: Event) -> None:
         """Turn one pipeline event into what the panes show."""
+        from app.events import (
+            Applied,
+            AwaitingDecision,
+            BlockCompleted,
+            ContextReady,
+            DiffReady,
+            ErrorEvent,
+            FilesRead,
+            Finished,
+            Info,
+            ProseDelta,
+            Rejected,
+            Retrying,
+            StageFinished,
+            StageStarted,
+            Usage,
+        )
+
         chat, events = self.chat, self.events
         if isinstance(event, ProseDelta):
             await chat.stream_prose(event.text)
@@ -374,6 +386,8 @@ class MainScreen(FixingScreen):
 
     @on(DecisionWanted)
     async def decision_wanted(self, message: DecisionWanted) -> None:
+        from app.events import Decision, DecisionKind
+
         if self.bridge is None or self.bridge.cancelled:
             message.answer.set_result(Decision(DecisionKind.REJECT))
             return
@@ -391,7 +405,7 @@ class MainScreen(FixingScreen):
             return
         self.pending = None
         note = DECISION_NOTES[decision.kind]
-        if decision.kind is DecisionKind.APPLY and decision.hunks is not None:
+        if decision.kind == "apply" and decision.hunks is not None:
             kept = sum(len(v) for v in decision.hunks.values())
             note += f" ({kept} hunk{'s' * (kept != 1)} kept)"
         if decision.feedback:

@@ -8,10 +8,9 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from app.events import Decision, DiffReady, Event
-
 if TYPE_CHECKING:
     from app.background.bus import BackgroundEvent
+    from app.events import Decision, DiffReady, Event
 
 
 @dataclass

@@ -151,6 +151,7 @@ async def test_goal_streams_then_y_applies_and_commits(build_app, calc: Path) ->
         screen = app.main_screen
         replies = [w.source for w in screen.chat.query(Markdown)]
         assert any("Plan: make `subtract` subtract" in text for text in replies)
+        assert not any("<<<<<<<" in text or "=======" in text for text in replies)  # blocks go to the diff
         assert len(approval.query_one(DiffPreview).hunk_views) == 2
         assert screen.check_action("apply", ()) is True
         await pilot.press("y")

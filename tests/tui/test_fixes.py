@@ -130,7 +130,7 @@ async def test_a_log_error_appears_in_the_feed_and_is_selectable(git_project: Pa
         await wait_for_session(pilot, "main")
         feed = app.main_screen.events
         await wait_until(pilot, lambda: app.main_screen.services is not None, what="services")
-        for _ in range(50):  # the tailer may still be starting: append until the entry is seen
+        for _ in range(200):  # the tailer may still be starting (a loaded machine): append until seen
             with (root / "app.log").open("a") as log:
                 log.write("ERROR payment failed: card declined\n")
             await pilot.pause(0.1)
@@ -196,7 +196,9 @@ async def test_suggestions_palette_builds_the_picked_one_in_a_new_session(projec
             i for i, s in enumerate(picker.suggestions) if s.kind == "todo"
         )
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.main_screen.session_name != "main", what="a new session")
+        await wait_until(
+            pilot, lambda: app.main_screen.session_name != "main", timeout=30, what="a new session"
+        )
         name = app.main_screen.session_name
         await wait_for_session(pilot, name)
         await wait_until(pilot, lambda: bool(model.chat_requests()), timeout=30, what="the build's request")

@@ -323,3 +323,18 @@ async def test_status_line_counts_the_sessions_stored_token_usage(workspace, sto
         app.main_screen.open_session("fresh")
         await wait_for_session(pilot, "fresh")
         await wait_until(pilot, lambda: "0 tok" in str(status.render()), what="the other session's usage")
+
+
+def test_stage_labels_are_the_pipelines_and_the_first_paint_leaves_its_events_unimported() -> None:
+    """The stage row spells the stages itself so the workspace's first paint need not import app.events."""
+    import subprocess
+    import sys
+
+    from app.events import Stage
+    from widgets.stage_progress import STAGE_LABELS
+
+    assert tuple(stage.label for stage in Stage) == STAGE_LABELS
+    assert [int(stage) for stage in Stage] == list(range(1, len(STAGE_LABELS) + 1))
+    code = "import sys, app.tui; print(sorted(m for m in ('app.events', 'widgets.approval') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
