@@ -559,14 +559,17 @@ class _Build:
 
 
 def _first_error_line(node: Any) -> int:
-    """1-based line of the first ERROR or MISSING node under ``node``."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if current.type == "ERROR" or current.is_missing:
+    """1-based line of the first error node under ``node``: the innermost one. tree-sitter often wraps
+    the valid code before a mistake in an outer ERROR node that starts at line 1; the error nodes inside it
+    (or a MISSING token) say where the parse actually broke."""
+    current = node
+    while True:
+        if current.is_missing:
             return int(current.start_point[0]) + 1
-        stack.extend(reversed([c for c in current.children if c.has_error or c.is_missing]))
-    return int(node.start_point[0]) + 1
+        inner = next((c for c in current.children if c.has_error or c.is_missing), None)
+        if inner is None:
+            return int(current.start_point[0]) + 1
+        current = inner
 
 
 def syntax_problem(proposal: Any) -> str | None:

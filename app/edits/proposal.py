@@ -161,13 +161,16 @@ class _Working:
     mode: int | None
     lines: list[str] | None  # None: the file does not exist (now)
     notes: list[str] = field(default_factory=list)
+    # Why the file cannot be edited as text (binary, too large, an encoding we cannot round-trip): it may
+    # still be removed whole, its bytes backed up like any removed file's.
+    unreadable: str | None = None
 
     @property
     def original_text(self) -> str | None:
         return None if self.raw is None else self.form.text
 
 
-def _load(path: str, real: Path, what: str) -> _Working:
+def _load(path: str, real: Path, what: str, *, removing: bool = False) -> _Working:
     try:
         info = real.stat()
         if stat.S_ISDIR(info.st_mode):
@@ -184,6 +187,8 @@ def _load(path: str, real: Path, what: str) -> _Working:
     try:
         form = decode_bytes(raw, path)
     except EditError as exc:
+        if removing:
+            return _Working(path, real, raw, _NEW_FILE_FORM, mode, [], unreadable=exc.message)
         raise EditError(f"{what}: {exc.message}") from None
     return _Working(path, real, raw, form, mode, split_lines(form.text))
 
@@ -284,6 +289,8 @@ def _changed_since_read(state: _Working, read_hashes: Mapping[str, str] | None) 
 
 
 def _apply_block(state: _Working, block: EditBlock, what: str, read_hashes: Mapping[str, str] | None) -> None:
+    if state.unreadable is not None and block.kind != "REMOVE":
+        raise EditError(f"{what}: {state.unreadable}")
     if block.kind == "CREATE":
         if state.lines is not None:
             raise EditError(f"{what}: refused: {state.path} already exists; change it with REPLACE or INSERT")
@@ -371,7 +378,7 @@ def build_proposal(
         path, real = resolve_in_root(root, block.path, what=what)
         state = states.get(path)
         if state is None:
-            state = states[path] = _load(path, real, what)
+            state = states[path] = _load(path, real, what, removing=block.kind == "REMOVE")
         _apply_block(state, block, what, read_hashes)
     files = []
     for state in states.values():
@@ -381,6 +388,9 @@ def build_proposal(
             continue
         if old_text is None and new_text is None:
             continue  # created and removed again within the answer
+        if state.unreadable is not None and state.raw is not None:
+            files.append(_removed_whole(state.path, state.raw, state.mode))
+            continue
         files.append(
             make_change(
                 state.path,
@@ -394,6 +404,15 @@ def build_proposal(
         )
     proposal = Proposal(root, files, tuple(n for f in files for n in f.notes))
     return proposal._validated(files)
+
+
+def _removed_whole(path: str, raw: bytes, mode: int | None) -> FileChange:
+    """The removal of a file that is not editable text (a binary, an oversized file): no line diff, one
+    hunk that stands for the whole file so a per-hunk review can keep or drop it."""
+    text = f"{path} removed whole ({len(raw)} bytes, not shown as text)\n"
+    hunk = Hunk(0, 0, (), 0, (), text)
+    diff = unified_diff(path, [hunk], removed=True)
+    return FileChange(path, "", None, diff, [hunk], content_hash(raw), _NEW_FILE_FORM, mode)
 
 
 def rebase_change(change: FileChange, current_raw: bytes) -> FileChange:

@@ -125,6 +125,22 @@ def _as_text(data: bytes | None, path: str) -> str | None:
         return data.decode("latin-1")
 
 
+def _not_text(data: bytes, path: str) -> bool:
+    try:
+        decode_bytes(data, path)
+    except EditError:
+        return True
+    return False
+
+
+def _reverse_diff(path: str, current: bytes | None, target: bytes | None) -> str:
+    if target is not None and current is None and _not_text(target, path):
+        return (
+            f"--- /dev/null\n+++ b/{path}\n{path} comes back whole ({len(target)} bytes, not shown as text)\n"
+        )
+    return make_change(path, _as_text(current, path), _as_text(target, path)).diff
+
+
 def plan_undo(session: Session, change: dict[str, Any] | None = None) -> UndoPlan | None:
     """What undoing the session's latest change would write (None: nothing to undo). Writes nothing."""
     change = change or latest_undoable(session)
@@ -143,7 +159,7 @@ def plan_undo(session: Session, change: dict[str, Any] | None = None) -> UndoPla
         if current is not None:
             mode = real.stat().st_mode & 0o7777
         writes.append(FileWrite(path, real, current, target, mode))
-        diffs[path] = make_change(path, _as_text(current, path), _as_text(target, path)).diff
+        diffs[path] = _reverse_diff(path, current, target)
     return UndoPlan(change, writes, diffs)
 
 

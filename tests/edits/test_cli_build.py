@@ -154,3 +154,33 @@ def test_export_to_an_existing_file_is_refused_and_writes_nothing(git_project: P
     assert source.read_text() == "hello\n" and git(git_project, "status", "--porcelain") == ""
     fresh = run_ai("--export-session", "main", "main.json", cwd=git_project)
     assert fresh.returncode == 0 and '"ai-agent-session"' in (git_project / "main.json").read_text()
+
+
+def test_a_syntax_error_is_reported_at_its_own_line(git_project: Path, serve: Any) -> None:
+    commit_file(git_project, "calc.py", OPS)
+    broken = FIX_SUBTRACT.replace("=======\ndef subtract(a, b):\n", "=======\ndef subtract(a, b)\n")
+    result = build(git_project, serve([broken, broken]), "--build", "fix subtract in calc.py", "--yes")
+    assert result.returncode == 1
+    assert "calc.py: after the edits the file no longer parses as python (syntax error near line 5)" in (
+        result.stderr
+    )
+    assert (git_project / "calc.py").read_text() == OPS
+
+
+def test_a_binary_file_can_be_removed_and_undo_brings_it_back_byte_for_byte(
+    git_project: Path, serve: Any
+) -> None:
+    blob = bytes(range(256)) * 4
+    (git_project / "blob.bin").write_bytes(blob)
+    git(git_project, "add", "blob.bin")
+    git(git_project, "commit", "-q", "-m", "blob")
+    remove = "It is obsolete.\n\n<<<<<<< REMOVE blob.bin\n>>>>>>> END\n"
+    result = build(git_project, serve([remove]), "--build", "remove the obsolete blob.bin", "--yes")
+    assert result.returncode == 0, result.stderr
+    assert "blob.bin removed whole (1024 bytes, not shown as text)" in result.stdout
+    assert not (git_project / "blob.bin").exists()
+    assert git(git_project, "show", "--name-status", "--format=", "HEAD").split() == ["D", "blob.bin"]
+    undone = run_ai("--undo", cwd=git_project)
+    assert undone.returncode == 0, undone.stderr
+    assert (git_project / "blob.bin").read_bytes() == blob
+    assert git(git_project, "status", "--porcelain") == ""

@@ -60,6 +60,19 @@ def test_binary_file_is_refused_clearly(project: Path) -> None:
         propose(project, replace("logo.png", "PNG\n", "x\n"))
 
 
+def test_a_binary_or_huge_file_may_be_removed_whole_but_not_edited_after(project: Path) -> None:
+    (project / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    (project / "big.log").write_bytes(b"line\n" * (MAX_FILE_BYTES // 5 + 10))
+    removal = "<<<<<<< REMOVE logo.png\n>>>>>>> END\n<<<<<<< REMOVE big.log\n>>>>>>> END\n"
+    proposal = propose(project, removal)
+    assert [(f.path, f.action) for f in proposal.files] == [("logo.png", "remove"), ("big.log", "remove")]
+    assert proposal.hunk_counts() == {"logo.png": 1, "big.log": 1}
+    assert "logo.png removed whole (16 bytes, not shown as text)" in proposal.diff_text()
+    recreate = removal + "<<<<<<< CREATE logo.png\nx\n>>>>>>> END\n"
+    with pytest.raises(EditError, match=r"block 3 \(CREATE logo.png\): logo.png is a binary file"):
+        propose(project, recreate)
+
+
 def test_huge_file_is_refused_clearly(project: Path) -> None:
     (project / "big.log").write_bytes(b"line\n" * (MAX_FILE_BYTES // 5 + 10))
     with pytest.raises(EditError, match=r"big.log is .* over the .* limit"):
