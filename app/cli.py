@@ -114,6 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="what to improve next: failing tests, diagnostics, TODO/FIXME, long or complex functions, ...",
     )
+    parser.add_argument(
+        "--trust",
+        action="store_true",
+        help="trust this project's .ai-agent.toml (prints its base_url, test_cmd, log_paths, ...); "
+        "a changed file needs trusting again",
+    )
     return parser
 
 
@@ -354,6 +360,14 @@ def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _check_names(args)
     _check_combinations(args)
+    if args.trust:
+        from app.trust import cmd_trust
+
+        return cmd_trust(args, _project_root(args))
+    if args.build is not None or args.fix or args.suggest:
+        from app.trust import note_untrusted_config
+
+        note_untrusted_config(args, _project_root(args))
     if args.list_sessions:
         return cmd_list_sessions(args)
     if args.delete_session is not None:

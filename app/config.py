@@ -3,6 +3,10 @@
 
 The API key is read here and handed to the model client only: it is never written to a session, an export or
 a log, and ``Config.redacted()`` is what may be shown or stored.
+
+A project's own file comes with the repository, so its settings that send data or run commands
+(``TRUST_NEEDED``) take effect only when the user trusted that exact content (``ai --trust``, app/trust.py);
+otherwise they are left out here, before anything can use them, and named in ``Config.untrusted``.
 """
 
 from __future__ import annotations
@@ -19,6 +23,11 @@ from app.paths import agent_home
 PROJECT_CONFIG = ".ai-agent.toml"
 USER_CONFIG = "config.toml"
 DEFAULT_FIX_ATTEMPTS = 3
+
+# Project settings that need the user's trust: where requests (and the API key) go, the shell command run as
+# the tests, files read and sent to the model (log files anywhere on disk, secrets files), and applying the
+# model's fixes without asking. Everything else (model, budgets, timeouts, lsp on/off, ...) applies as is.
+TRUST_NEEDED: tuple[str, ...] = ("base_url", "test_cmd", "log_paths", "send_secrets", "auto_fix")
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,11 @@ class Config:
     watch_step_ms: int = 50
     # Where each value came from ("flag", "env", "project", "user", "default"), for `ai` to explain itself.
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # The project config's trust: "trusted", "untrusted", "changed" (another content was trusted) or "none"
+    # (no project config, or nothing in it needs trust); and the settings of TRUST_NEEDED it set that were
+    # ignored for want of trust (those a flag or the environment overrode anyway are not named).
+    project_trust: str = "none"
+    untrusted: tuple[str, ...] = ()
 
     @property
     def has_model(self) -> bool:
@@ -88,11 +102,19 @@ _KEYS: dict[str, type] = {
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
+        raw = path.read_bytes()
     except FileNotFoundError:
         return {}
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc}; fix or remove it") from None
+    return parse_project_config(path, raw)
+
+
+def parse_project_config(path: Path, raw: bytes) -> dict[str, Any]:
+    """The settings in a config file's bytes (``path`` names it in errors)."""
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise UsageError(f"cannot read {path}: {exc}; fix or remove it") from None
     # Settings may sit at the top level or under [ai].
     section = data.get("ai", data)
@@ -111,8 +133,31 @@ def _read_toml(path: Path) -> dict[str, Any]:
     return values
 
 
+def _project_layer(root: Path) -> tuple[dict[str, Any], str, tuple[str, ...]]:
+    """The project config's settings that may take effect, its trust state, and what was left out. The bytes
+    are read once: the content parsed is the content whose digest is checked."""
+    path = root / PROJECT_CONFIG
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}, "none", ()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc}; fix or remove it") from None
+    values = parse_project_config(path, raw)
+    needing = [key for key in TRUST_NEEDED if key in values]
+    if not needing:
+        return values, "none", ()
+    from app.trust import trust_state
+
+    state = trust_state(root, raw)
+    if state == "trusted":
+        return values, state, ()
+    return {k: v for k, v in values.items() if k not in TRUST_NEEDED}, state, tuple(needing)
+
+
 def load_config(root: Path, overrides: dict[str, Any] | None = None) -> Config:
     """The configuration for a project. ``overrides`` are the command-line flags (None values ignored)."""
+    project, project_trust, left_out = _project_layer(root)
     layers: list[tuple[str, dict[str, Any]]] = [
         ("flag", {k: v for k, v in (overrides or {}).items() if v is not None}),
         (
@@ -127,7 +172,7 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> Config:
                 if v
             },
         ),
-        ("project", _read_toml(root / PROJECT_CONFIG)),
+        ("project", project),
         ("user", _read_toml(agent_home() / USER_CONFIG)),
     ]
     values: dict[str, Any] = {}
@@ -139,5 +184,7 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> Config:
                 sources[key] = source
     if "log_paths" in values:
         values["log_paths"] = tuple(values["log_paths"])
+    # Only what the project's value would have decided is worth telling: a flag or the environment wins anyway.
+    untrusted = tuple(key for key in left_out if sources.get(key) not in ("flag", "env"))
     config = Config(**values)
-    return replace(config, sources=sources)
+    return replace(config, sources=sources, project_trust=project_trust, untrusted=untrusted)

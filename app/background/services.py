@@ -127,9 +127,19 @@ class BackgroundServices:
             self.lsp.start_detected(languages)
         else:
             self.bus.publish(ServiceStatus("lsp", "skipped", "language servers are off (lsp = false)"))
+        self._tell_untrusted()
         await self.supervisor.start()
         if self.session is not None:
             self._saver = asyncio.create_task(self._save_periodically(), name="bg:snapshot")
+
+    def _tell_untrusted(self) -> None:
+        """An untrusted project config's test_cmd (log_paths, ...) was left out by load_config: the test
+        watcher runs the detected command instead. Say so, once, in the event log."""
+        from app.trust import untrusted_note
+
+        note = untrusted_note(self.config)
+        if note is not None:
+            self.bus.publish(ServiceStatus("config", "skipped", note))
 
     async def stop(self) -> None:
         """Stop every service (child processes ended, files closed) and save the snapshot."""

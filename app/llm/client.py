@@ -149,11 +149,24 @@ def _status_message(status: int, detail: str, model: str, url: str) -> str:
     return f"the endpoint {url} rejected the request (HTTP {status}: {detail[:200]})"
 
 
+def _key_for_endpoint(config: Config) -> str:
+    """The API key, unless the URL came from a project config that is not trusted (load_config leaves such a
+    URL out; this holds even for a Config made another way): a repository never receives the user's key."""
+    from_untrusted_project = config.sources.get("base_url") == "project" and config.project_trust != "trusted"
+    if from_untrusted_project or not config.api_key:
+        return PLACEHOLDER_KEY
+    return config.api_key
+
+
 class ModelClient:
     """One endpoint and model, from the configuration. Use ``stream(messages)``; ``close()`` when done."""
 
     def __init__(self, config: Config) -> None:
         if not config.has_model:
+            if "base_url" in config.untrusted:  # the project names one, but it is not trusted
+                raise TaskFailed(
+                    f"{NO_ENDPOINT}; the base_url in .ai-agent.toml is not trusted: `ai --trust`"
+                )
             raise TaskFailed(NO_ENDPOINT)
         check_base_url(config)
         self.config = config
@@ -170,7 +183,7 @@ class ModelClient:
 
                 self._client = openai.AsyncOpenAI(
                     base_url=self.config.base_url or None,
-                    api_key=self.config.api_key or PLACEHOLDER_KEY,
+                    api_key=_key_for_endpoint(self.config),
                     max_retries=0,
                     timeout=self.config.request_timeout,
                 )

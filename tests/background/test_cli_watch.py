@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from app.trust import trust_current
 from tests.conftest import REPO, default_sigint
 
 
@@ -41,6 +42,7 @@ def test_watching_a_project_headless_prints_its_events_and_stops_on_ctrl_c(proje
     (project / ".ai-agent.toml").write_text(
         'test_cmd = "echo 4 passed, 1 failed"\nlog_paths = ["logs/*.log"]\nlsp = false\n'
     )
+    trust_current(project)
     (project / "logs").mkdir()
     (project / "logs" / "worker.log").write_text("INFO up\n")
     process = subprocess.Popen(

@@ -26,6 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from app.fix.scratch import ScratchCopy  # noqa: E402
+from app.trust import trust_current  # noqa: E402
 
 TEST_CMD = f"PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 {shlex.quote(sys.executable)} -m pytest -q -p no:cacheprovider"
 OPS = "def mean(values):\n    return sum(values) / len(values)\n"
@@ -145,6 +146,7 @@ def bench_fix(project: Path, runs: int) -> None:
 
     home = Path(tempfile.mkdtemp(prefix="bench-fix-home-"))
     os.environ["AI_AGENT_HOME"] = str(home)
+    trust_current(project)  # the project's test_cmd counts only when trusted (app/trust.py)
     with ScriptedModelServer({"rules": [{"reply": RIGHT, "chunk_size": 4096}]}) as server:
         for label, watcher in (
             ("test watcher saw the failure (its run is the baseline)", True),

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from app.trust import trust_current
 from tests.conftest import git
 from tests.model_server import ScriptedModelServer
 
@@ -75,6 +76,7 @@ def broken(git_project: Path) -> Path:
     (root / "tests/test_ops.py").write_text(TESTS)
     (root / ".gitignore").write_text("__pycache__/\n.pytest_cache/\n")
     (root / ".ai-agent.toml").write_text(f"test_cmd = {TEST_CMD!r}\n")
+    trust_current(root)  # the user's own project: its test command is trusted (app/trust.py)
     git(root, "add", ".")
     git(root, "commit", "-q", "-m", "calc")
     (root / "README.md").write_text("hello\nwork in progress\n")

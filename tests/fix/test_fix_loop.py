@@ -155,6 +155,7 @@ def test_headless_without_yes_applies_nothing_unless_auto_fix_is_on(broken: Path
     assert "rejected_proposals" not in kinds
 
     (broken / ".ai-agent.toml").write_text((broken / ".ai-agent.toml").read_text() + "auto_fix = true\n")
+    assert run_ai("--trust", cwd=broken).returncode == 0  # a changed file needs trusting again
     applied = run_ai("--fix", cwd=broken, env=env_for(server))
     assert applied.returncode == 0, applied.stderr
     assert (broken / "calc/ops.py").read_text() == FIXED_OPS

@@ -11,6 +11,7 @@ from app.config import Config
 from app.fix.signals import Suggestion, function_stats
 from app.fix.suggest import start_build, suggest
 from app.session.store import ProjectStore
+from app.trust import trust_current
 from tests.conftest import git, run_ai
 from tests.fix.conftest import TEST_CMD, env_for
 
@@ -70,6 +71,7 @@ def shop(git_project: Path) -> Path:
     (root / "tests").mkdir()
     (root / "tests/test_cart.py").write_text(CART_TESTS)
     (root / ".ai-agent.toml").write_text(f"test_cmd = {TEST_CMD!r}\n")
+    trust_current(root)
     git(root, "add", ".")
     git(root, "commit", "-q", "-m", "shop")
     return root

@@ -9,6 +9,7 @@ import venv
 from pathlib import Path
 
 from app.fix.testrun import NOT_FOUND, detect_test_command, pytest_command
+from app.trust import trust_current
 from tests.conftest import run_ai
 from tests.fix.conftest import RIGHT, env_for
 
@@ -92,6 +93,7 @@ def test_suggest_with_a_test_command_that_is_not_installed_makes_no_failing_test
     broken: Path,
 ) -> None:
     (broken / ".ai-agent.toml").write_text('test_cmd = "no-such-test-runner-xyz --quick"\n')
+    trust_current(broken)
     result = run_ai("--suggest", "--json", cwd=broken)
     assert result.returncode == 0, result.stderr
     import json

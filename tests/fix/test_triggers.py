@@ -15,6 +15,7 @@ from app.events import Applied, Decision, DiffReady, Info, TestsRun
 from app.fix.loop import run_fix
 from app.fix.triggers import request_for_log_error, request_for_test_run
 from app.session.store import ProjectStore
+from app.trust import trust_current
 from tests.conftest import git
 from tests.fix.conftest import RIGHT, TEST_CMD, replace_block
 
@@ -88,6 +89,7 @@ async def test_a_log_error_starts_a_fix_verified_by_the_suite(git_project: Path,
     (root / "tests/test_app.py").write_text(APP_TESTS)
     (root / ".gitignore").write_text("app.log\n__pycache__/\n")
     (root / ".ai-agent.toml").write_text(f"test_cmd = {TEST_CMD!r}\n")
+    trust_current(root)
     git(root, "add", ".")
     git(root, "commit", "-q", "-m", "shop")
     tailer = LogTailer(root, EventBus(), ["app.log"], from_start=True)
