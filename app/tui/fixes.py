@@ -45,6 +45,8 @@ class FixingScreen(SessionScreen):
     def __init__(self) -> None:
         super().__init__()
         # The verified fix's test evidence, shown in the approval modal (empty for a build's proposal).
+        # keep_diff: the diff pane holds something to keep after the run ends (a failed fix's closest attempt).
+        self.keep_diff = False
         self.fix_evidence: tuple[str, ...] = ()
         # A change applied by a build whose test run (by the test watcher) has not been seen yet.
         self._applied_change: str | None = None
@@ -183,6 +185,7 @@ class FixingScreen(SessionScreen):
                 from widgets.diff_preview import DiffPreview
 
                 await self.query_one("#diff", DiffPreview).show_diffs({"closest attempt": event.diff})
+                self.keep_diff = True
         else:
             return False
         return True

@@ -285,6 +285,7 @@ class MainScreen(FixingScreen):
 
         self.bridge = BuildBridge(request, self.post_message, runner)
         self.fixing_run = runner is not None
+        self.keep_diff = False
         self.fix_evidence = ()
         self._outcome_shown = False
         self._last_decision = None
@@ -425,6 +426,10 @@ class MainScreen(FixingScreen):
             await self.chat.add_note(f"error: {message.error}", "error")
             self.events.add(message.error, "error")
             self.progress.fail(None)
+        if self.diff.files and not self.keep_diff:
+            # A proposal still shown when the run ended was neither applied nor rejected (a refused apply,
+            # a stop): it is dead, so it goes, and with it the y/n keys (QA.md).
+            await self.diff.clear("nothing was applied")
         self.start_queued_fix()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

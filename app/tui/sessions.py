@@ -109,6 +109,11 @@ class SessionScreen(Screen[None]):
         if name != self.session_name or not self.tokens:
             self.tokens = 0
             self.add_stored_usage(name)
+        if name != self.session_name:
+            from widgets.diff_preview import DiffPreview
+
+            # What the diff pane showed belongs to the session left (QA.md).
+            await self.query_one("#diff", DiffPreview).clear("no proposal yet")
         self.session_name = name
         self.query_one(SessionList).show_sessions(metas, name)
         await self.chat.show_history(tail, first_index)

@@ -366,3 +366,27 @@ async def test_review_and_apply_in_an_80x24_terminal(build_app, calc: Path) -> N
         await pilot.press("y")
         await wait_idle(pilot)
     assert "return a - b" in ops(calc)
+
+
+async def test_a_dead_proposal_leaves_the_diff_pane_and_a_switch_clears_it(build_app, calc: Path) -> None:
+    """QA.md: after a stopped run (or a refused apply) or a session switch, no stale proposal nor y/n keys."""
+    app, _ = build_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await submit_goal(pilot, "fix subtract")
+        await wait_for_approval(pilot)
+        await pilot.press("escape")
+        screen = app.main_screen
+        assert screen.diff.files and screen.check_action("apply", ()) is True
+        changed = OPS.replace(
+            "def subtract(a, b):\n    return a + b", "def subtract(a, b):\n    return a + b  # mine"
+        )
+        (calc / "calc" / "ops.py").write_text(changed)  # the file changes under the proposal: y is refused
+        screen.diff.focus()
+        await pilot.press("y")
+        await wait_idle(pilot)
+        assert ops(calc) == changed
+        assert not screen.diff.files and screen.check_action("apply", ()) is None
+        await screen.diff.show_diffs({"calc/ops.py": "--- a\n+++ b\n@@ -1 +1 @@\n-x\n+y\n"})
+        screen.open_session("elsewhere")
+        await wait_for_session(pilot, "elsewhere")
+        assert not screen.diff.files
