@@ -1,6 +1,5 @@
 """Issue 8's trigger "tests failing after an applied change": a build's events, then (when the build applied a
-change and the project has a test command configured) the tests, and the fix loop when they fail, in the same
-session.
+change and the project has a test command configured) the tests, and the fix loop when the change broke some.
 
 A face wraps the build's event stream::
 
@@ -12,18 +11,66 @@ every build of a project with a tests/ folder run its suite, which the user did 
 a scratch copy like every fix-loop run; the user's tree is written only by applying a verified fix, under the
 same rule as ``ai --fix`` (``auto_apply``, else ``Config.auto_fix``, else the fix is shown and not applied).
 
-The stream still ends with exactly one ``Finished``: the build's when nothing more ran or the tests passed,
-else the fix loop's outcome (its exit status: 1 when no fix made the tests pass) with the build's summary.
+Only failures the change introduced are the build's doing. Tests that already failed before it are a one-line
+note ("N tests already failed before this change: ...; `ai --fix` to work on them"): the build stays exit 0 and
+the model is not asked about them. "Before" is found after the fact, in the same scratch copy: the change's
+files are put back to their pre-change bytes (from the edit engine's backup, checked against the change
+record's ``pre_hash``; a file the change created is removed) and the suite runs once more. That is cheaper than
+running the suite before every apply: the extra run happens only when the tests fail after the change, which
+is the rare case, whereas a run before the apply would double the test time of every build, also the ones whose
+tests pass. It never touches the user's tree either. When the pre-change bytes cannot be had (a backup gone),
+every failure counts as new, as before.
+
+New failures start the fix loop with ``errors`` = only the new failures and ``baseline`` = the run after the
+change: the loop targets the new ones, and an attempt counts as "breaking something" only for failures beyond
+that run, so the old failures neither become targets nor make a fix be rejected.
+
+The stream still ends with exactly one ``Finished``: the build's when nothing more ran, the tests passed or only
+old failures remain, else the fix loop's outcome (its exit status: 1 when no fix made the tests pass) with the
+build's summary.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from app.events import Applied, Decision, DecisionKind, DiffReady, Event, Finished, FixStarted, Info
+from app.events import (
+    Applied,
+    Decision,
+    DecisionKind,
+    DiffReady,
+    Event,
+    Finished,
+    FixStarted,
+    Info,
+    TestsRun,
+)
+from app.fix.testrun import TestOutcome
 
 HOW_TO_APPLY = "run `ai --fix --yes` to apply the verified fix"
+SHOWN_IDS = 5  # the old failures named in the note; the rest are counted
+
+
+@dataclass
+class _Runs:
+    """The suite after the change and (when it failed and the change could be taken back) before it."""
+
+    after: TestOutcome
+    before: TestOutcome | None = None
+
+    def new_ids(self) -> set[str]:
+        failing = self.after.failure_ids() if not self.after.ok else set()
+        if self.before is None or self.before.ok:
+            return failing
+        return failing - self.before.failure_ids()
+
+    def old_ids(self) -> set[str]:
+        failing = self.after.failure_ids() if not self.after.ok else set()
+        return failing - self.new_ids()
 
 
 async def fix_after_build(
@@ -31,7 +78,8 @@ async def fix_after_build(
 ) -> AsyncIterator[Event]:
     """The build's events, then the tests and the fix loop after an applied change (see the module's text).
     ``request`` is the build's ``BuildRequest`` (root, session, config, use_git)."""
-    from app.fix.loop import FixRequest, run_fix
+    from app.fix.loop import FixRequest, _plain, run_fix
+    from app.fix.testrun import failure_id
 
     applied: Applied | None = None
     finished: Finished | None = None
@@ -49,6 +97,29 @@ async def fix_after_build(
         yield finished
         return
     yield Info(f"running the tests after change {applied.change_id}: {command}")
+    runs = await _run_around_change(request, command, applied.change_id)
+    new_ids, old_ids = runs.new_ids(), runs.old_ids()
+    yield TestsRun(
+        scope="baseline",
+        command=runs.after.command,
+        ok=runs.after.ok,
+        failing=tuple(sorted(_plain(i) for i in runs.after.failure_ids())) if not runs.after.ok else (),
+        new_failures=tuple(sorted(_plain(i) for i in new_ids)) if runs.before is not None else (),
+        passed=runs.after.passed,
+        seconds=runs.after.seconds,
+    )
+    if runs.after.ok:
+        yield Info(f"tests pass after change {applied.change_id} ({command})")
+        yield finished
+        return
+    if old_ids:
+        note = _old_failures_note(sorted(_plain(i) for i in old_ids))
+        request.session.append_message("event", note, kind="fix_preexisting", change=applied.change_id)
+        yield Info(note)
+    if not new_ids:
+        yield finished  # the build did its task; what failed before it is not its doing
+        return
+    errors = [e for e in runs.after.errors if failure_id(e) in new_ids]
     fix = FixRequest(
         root=request.root,
         session=request.session,
@@ -57,6 +128,9 @@ async def fix_after_build(
         trigger=f"after change {applied.change_id}",
         auto_apply=auto_apply,
         use_git=request.use_git,
+        # Only the new failures are targets; the run after the change is what an attempt must not make worse.
+        errors=errors or None,
+        baseline=runs.after,
         show_only=None if auto_apply or request.config.auto_fix else HOW_TO_APPLY,
     )
 
@@ -75,10 +149,78 @@ async def fix_after_build(
         yield finished
         return
     if not fixing and outcome.ok:
-        # The tests pass after the change (or collected nothing): said as a note, the build's line ends it.
+        # Nothing was left to fix (collected nothing, or passed on the re-run): a note, the build's line ends it.
         yield Info(outcome.summary)
         yield finished
         return
     yield Finished(
         ok=outcome.ok, exit_code=outcome.exit_code, summary=f"{outcome.summary} (after {finished.summary})"
     )
+
+
+def _old_failures_note(names: list[str]) -> str:
+    count = len(names)
+    shown = ", ".join(names[:SHOWN_IDS]) + (f" and {count - SHOWN_IDS} more" if count > SHOWN_IDS else "")
+    tests = "test" if count == 1 else "tests"
+    return f"{count} {tests} already failed before this change: {shown}; `ai --fix` to work on them"
+
+
+async def _run_around_change(request: Any, command: str, change_id: str) -> _Runs:
+    """The suite in a scratch copy of the tree as it is after the change; when it fails, once more in the same
+    copy with the change's files put back as they were before it."""
+    from app.fix.errors import ProjectPaths
+    from app.fix.loop import PYTEST_NO_TESTS, _cannot_run
+    from app.fix.scratch import ScratchCopy
+    from app.fix.testrun import run_tests
+
+    root = Path(request.root).resolve()
+    scratch = await asyncio.to_thread(ScratchCopy.create, root)
+    try:
+
+        async def suite() -> TestOutcome:
+            return await run_tests(
+                command, scratch.root, env=scratch.env(), paths=ProjectPaths(scratch.root, also=(root,))
+            )
+
+        after = await suite()
+        if after.ok or _cannot_run(after) is not None:
+            return _Runs(after)  # passing, or a command that cannot run: the fix loop says so as before
+        if after.exit_code == PYTEST_NO_TESTS and "pytest" in command:
+            return _Runs(after)
+        before_files = await asyncio.to_thread(_pre_change_files, request.session, change_id)
+        if before_files is None:
+            return _Runs(after)
+        for path, data in before_files.items():
+            scratch.write(path, data)
+        before = await suite()
+        if _cannot_run(before) is not None:
+            return _Runs(after)  # the old tree cannot be tested: no telling old from new
+        return _Runs(after, before)
+    finally:
+        await asyncio.to_thread(scratch.close)
+
+
+def _pre_change_files(session: Any, change_id: str) -> dict[str, bytes | None] | None:
+    """Every file of the recorded change as it was before it (None: the change created it), from the change's
+    backup and checked against the record's ``pre_hash``; None when any of them cannot be had."""
+    from app.edits.textfile import content_hash
+    from app.edits.transaction import backup_bytes
+    from app.edits.undo import _backup_dir
+
+    change = next((c for c in session.changes() if c.get("id") == change_id), None)
+    if change is None:
+        return None
+    backup = _backup_dir(session, change)
+    files: dict[str, bytes | None] = {}
+    for entry in change.get("changes", []):
+        path, pre_hash = entry.get("path"), entry.get("pre_hash")
+        if not path:
+            return None
+        if entry.get("action") == "create" or pre_hash is None:
+            files[path] = None
+            continue
+        old = backup_bytes(backup, path)
+        if old is None or content_hash(old) != pre_hash:
+            return None
+        files[path] = old
+    return files or None
