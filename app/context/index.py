@@ -634,7 +634,16 @@ def _extract_all(root: str, work: list[tuple[str, str | None]]) -> Generator[lis
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _exit_on_sigterm) if in_main else None
     try:
-        yield from pool.map(extract_batch, [root] * len(batches), batches)
+        # The workers start (inside map) with SIGINT ignored, which they inherit: Ctrl-C reaches the whole
+        # process group, and only this process should act on it (cancel, then let them finish a batch), not
+        # each worker with a traceback of its own.
+        before = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main else None
+        try:
+            results = pool.map(extract_batch, [root] * len(batches), batches)
+        finally:
+            if in_main:
+                signal.signal(signal.SIGINT, before if before is not None else signal.SIG_DFL)
+        yield from results
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         if in_main:

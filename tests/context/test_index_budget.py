@@ -9,10 +9,12 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from app.context import preread
 from app.context.index import SymbolIndex
 from app.context.inventory import list_project_files
-from tests.conftest import AI_BIN, run_ai
+from tests.conftest import AI_BIN, default_sigint, run_ai
 
 
 def write(root: Path, relpath: str, text: str) -> None:
@@ -113,8 +115,14 @@ def _children(pid: int) -> list[int]:
     return [int(p) for p in text.split()]
 
 
-def test_sigterm_during_a_parallel_build_ends_the_workers_without_leaks(project: Path) -> None:
-    # Several seconds: enough files that the two worker processes are still parsing when SIGTERM lands.
+def _own_group_with_default_sigint() -> None:
+    default_sigint()
+    os.setpgrp()
+
+
+@pytest.mark.parametrize("how", ["SIGTERM to ai", "Ctrl-C to the process group"])
+def test_a_signal_during_a_parallel_build_ends_the_workers_cleanly(project: Path, how: str) -> None:
+    # A few seconds each: enough files that the two worker processes are still parsing when the signal lands.
     many_files(project, 4000)
     process = subprocess.Popen(
         [str(AI_BIN), "--search", "func_1"],
@@ -123,6 +131,7 @@ def test_sigterm_during_a_parallel_build_ends_the_workers_without_leaks(project:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_own_group_with_default_sigint,
     )
     workers: list[int] = []
     deadline = time.monotonic() + 60
@@ -134,7 +143,10 @@ def test_sigterm_during_a_parallel_build_ends_the_workers_without_leaks(project:
     assert process.poll() is None, "the build ended before the test could interrupt it"
     time.sleep(0.3)
     workers = _children(process.pid)
-    process.send_signal(signal.SIGTERM)
+    if how.startswith("SIGTERM"):
+        process.send_signal(signal.SIGTERM)
+    else:
+        os.killpg(process.pid, signal.SIGINT)
     _out, err = process.communicate(timeout=60)
     assert process.returncode != 0
     assert "leaked" not in err and "Traceback" not in err, err
