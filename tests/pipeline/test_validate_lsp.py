@@ -6,11 +6,13 @@ Each test starts basedpyright once (about 2 s here), so they take a few seconds 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from app.background.lsp import pyright_binary
+from app.validate_lsp import ProposalDiagnostics
 from tests.pipeline.conftest import FIX_SUBTRACT, ai_build, build_in_process, write_user_config
 
 pytestmark = pytest.mark.skipif(pyright_binary() is None, reason="basedpyright is not installed")
@@ -73,3 +75,34 @@ async def test_a_clean_proposal_has_no_new_problems(calc_project: Path, model_se
     assert code == 0, err
     assert "new problems" not in out and "language server" not in out
     assert len(server.requests) == 1
+
+
+def _server_processes() -> list[str]:
+    """Command lines of this process's children that are language servers."""
+    found = []
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for child in children:
+            try:
+                command = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if "pyright" in command:
+                found.append(command)
+    return found
+
+
+async def test_a_proposal_without_python_starts_no_server(calc_project: Path) -> None:
+    checker = ProposalDiagnostics(calc_project)
+    try:
+        assert await checker("NOTES.md", "# notes\nbb is not defined here\n") == []
+        assert _server_processes() == []
+        # A Python file does start it (the same check, so the one above could have seen one).
+        assert [d.line for d in await checker("calc/new.py", "x = bb\n")] == [1]
+        assert _server_processes() != []
+    finally:
+        await checker.close()
+    assert _server_processes() == []
