@@ -11,6 +11,12 @@ edited contents), REJECT, REVISE (the feedback goes back to the model in the sam
 DiffReady) and SUGGEST (the model describes alternatives as prose - ProseDelta events - and proposes the one it
 recommends as a new DiffReady). With ``dry_run`` the pipeline stops after DiffReady with Rejected("dry run").
 
+Validate (stage 7) checks a proposal with the language server when ``BuildRequest.diagnose`` is given: the NEW
+diagnostics each changed file would get (bounded by DIAGNOSE_SECONDS; a server that cannot answer is an Info
+note). New errors go back to the model once, like a syntax error; whatever remains is shown, not a failure:
+``DiffReady.diagnostics`` (path -> JSON diagnostics) carries it to the diff preview, ``--json`` and the
+transcript, and ``--yes`` still applies.
+
 Cancellation (the consuming task cancelled, Ctrl-C) never leaves a change half-applied: the apply itself runs
 without an await, so it is all done or not started when the cancellation lands.
 """
