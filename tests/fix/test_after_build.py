@@ -5,6 +5,7 @@ failed before it are a note, not the build's failure."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from app.agent import BuildRequest, run_build
@@ -140,14 +141,14 @@ async def test_a_change_whose_backup_is_gone_counts_every_failure_as_new(broken:
     backups = store.backups_dir("main")
     session = store.session("main")
 
-    async def apply_then_lose_backup(_ready: DiffReady) -> Decision:
+    async def apply(_ready: DiffReady) -> Decision:
         return Decision(DecisionKind.APPLY)
 
     config = load_config(broken, {"base_url": server.base_url, "model": "scripted-model"})
     request = BuildRequest(root=broken, session=session, goal=DOCUMENT, config=config, require_edits=True)
 
-    async def build_then_lose_backup():  # type: ignore[no-untyped-def]
-        async for event in run_build(request, apply_then_lose_backup):
+    async def build_then_lose_backup() -> AsyncIterator[Event]:
+        async for event in run_build(request, apply):
             if isinstance(event, Applied):
                 shutil.rmtree(backups)
             yield event
