@@ -76,6 +76,14 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Model]:
         server.wait(timeout=10)
 
 
+@pytest.fixture(autouse=True)
+def no_language_server(agent_home: Path) -> None:
+    """Stage 7's language-server check starts basedpyright for every Python proposal: 4-5 s a build on this
+    loaded machine, which would triple the suite. These tests are about the command line and the edit
+    contract; tests/background covers the language servers."""
+    (agent_home / "config.toml").write_text("lsp = false\n")
+
+
 @pytest.fixture
 def calc(git_project: Path) -> Path:
     """A git project with calc/ops.py (subtract adds: the bug every goal fixes), committed."""

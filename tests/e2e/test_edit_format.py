@@ -112,9 +112,6 @@ def test_a_read_block_is_served_and_the_model_asked_again(ai: AI, calc: Path, mo
     assert (calc / "calc" / "ops.py").read_text().endswith("return a - b\n")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="QA.md: a block with two ======= lines is split at the first one and garbles the file"
-)
 def test_a_block_with_two_separator_lines_is_rejected(ai: AI, git_project: Path) -> None:
     commit(git_project, {"conflict.py": script.CONFLICTED})
     result = ai("--build", "two-separators", "--yes", cwd=git_project)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import git
 from tests.e2e import script
 from tests.e2e.conftest import AI
@@ -74,9 +72,6 @@ def test_no_git_flag_changes_files_without_a_commit(ai: AI, calc: Path) -> None:
     assert git(calc, "status", "--porcelain") == "" and head(calc) == before
 
 
-@pytest.mark.xfail(
-    strict=True, reason="QA.md: after `git revert` of ai's commit, --undo is exit 3 forever (already undone)"
-)
 def test_undo_after_a_git_revert_of_the_change_says_it_is_already_undone(ai: AI, calc: Path) -> None:
     assert ai("--build", "fix-sub", "--yes", cwd=calc).returncode == 0
     git(calc, "revert", "--no-edit", "HEAD")
