@@ -160,7 +160,11 @@ async def test_a_change_whose_backup_is_gone_counts_every_failure_as_new(broken:
     assert only_finished_last(events).exit_code == 1
 
 
-def test_ai_build_yes_with_an_old_failure_exits_0_and_fixes_only_what_it_broke(broken: Path, model) -> None:
+def test_ai_build_yes_with_an_old_failure_exits_0_and_fixes_only_what_it_broke(
+    broken: Path, model, agent_home: Path
+) -> None:
+    # No language server: its 5 s wait per build is not what this test is about.
+    (agent_home / "config.toml").write_text("lsp = false\n")
     server = model(RULES)
     plain = run_ai("--build", DOCUMENT, "--yes", cwd=broken, env=env_for(server))
     assert plain.returncode == 0, plain.stderr
