@@ -214,7 +214,9 @@ def test_a_build_that_applied_is_exit_0_despite_an_old_failing_test(ai: AI, calc
     (calc / ".ai-agent.toml").write_text(f'test_cmd = "{sys.executable} -m unittest -q"\n')
     git(calc, "add", ".")
     git(calc, "commit", "-q", "-m", "a test that already fails")
+    assert ai("--trust", cwd=calc).returncode == 0  # else the project's test_cmd is ignored and nothing runs
     result = ai("--build", "fix-sub", "--yes", cwd=calc)
     assert (calc / "calc" / "ops.py").read_text() == FIXED  # the change is applied and committed either way
     assert subjects(calc)[0].startswith("ai(main)")
     assert result.returncode == 0, result.stderr
+    assert "already failed before this change" in result.stdout  # the tests did run, and said so
