@@ -275,9 +275,24 @@ class MainScreen(FixingScreen):
             config=self.app.config,
             use_git=self.app.config.use_git,
             with_history=self.with_history,
+            diagnose=self._language_server_check(),
         )
         self.with_history = True
         await self.begin_run(request)
+
+    def _language_server_check(self) -> Any:
+        """Stage 7's check through the session's running language servers (None when they are off): the
+        diagnostics a proposed text adds to its file, asked from the pipeline's thread."""
+        services = self.services
+        if services is None or getattr(services, "lsp", None) is None:
+            return None
+
+        async def diagnose(path: str, text: str) -> list[Any]:
+            import asyncio
+
+            return await asyncio.to_thread(services.diagnose_text_from_thread, path, text, only_new=True)
+
+        return diagnose
 
     async def begin_run(self, request: Any, runner: Any = None) -> None:
         """Run a build (or, with app/fix's ``run_fix`` as ``runner``, a fix) on the pipeline's worker thread."""
@@ -342,6 +357,7 @@ class MainScreen(FixingScreen):
         elif isinstance(event, DiffReady):
             await chat.end_reply()
             await self.diff.show_diffs(event.diffs)
+            await self.show_new_diagnostics(event.diagnostics)
         elif isinstance(event, AwaitingDecision):
             pass  # the DecisionWanted message that follows opens the approval
         elif isinstance(event, Applied):
@@ -384,6 +400,19 @@ class MainScreen(FixingScreen):
             # Applied / Rejected already said how it ended; otherwise the summary does.
             if event.summary and not self._outcome_shown:
                 events.add(event.summary, "ok" if event.ok else "error")
+
+    async def show_new_diagnostics(self, diagnostics: dict[str, list[dict[str, Any]]]) -> None:
+        """The language server's new errors in the proposal (stage 7): in the conversation and the feed."""
+        lines = [
+            f"{d.get('path', path)}:{d.get('line', 0)}: {d.get('severity', 'error')}: {d.get('message', '')}"
+            for path, found in diagnostics.items()
+            for d in found
+        ]
+        if not lines:
+            return
+        await self.chat.add_note("⚠ the proposal adds diagnostics:\n  " + "\n  ".join(lines[:8]), "error")
+        for line in lines:
+            self.events.add(f"proposal: {line}", "warning")
 
     @on(DecisionWanted)
     async def decision_wanted(self, message: DecisionWanted) -> None:

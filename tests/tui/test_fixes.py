@@ -73,6 +73,17 @@ def ops(root: Path) -> str:
     return (root / "calc/ops.py").read_text()
 
 
+async def wait_for_green_tests(pilot) -> None:
+    """Until the test watcher's newest run (the one after the fix) has finished and passed: leaving while it
+    runs would cut its process off at shutdown."""
+
+    def green() -> bool:
+        runs = [m for _, m in pilot.app.main_screen.events.entries if m.startswith("tests ")]
+        return bool(runs) and not runs[-1].startswith("tests running") and " 0 failed" in runs[-1]
+
+    await wait_until(pilot, green, timeout=30, what="the test watcher's run after the fix")
+
+
 async def wait_for_approval(pilot) -> ApprovalScreen:
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, ApprovalScreen), timeout=30, what="approval")
     return pilot.app.screen
@@ -101,6 +112,7 @@ async def test_a_failing_test_in_the_feed_is_fixed_with_one_key_after_approval(
         await pilot.press("y")
         await wait_until(pilot, lambda: not screen.busy, timeout=30, what="the fix to end")
         assert any("fix verified" in str(n.render()) for n in screen.chat.query(".note"))
+        await wait_for_green_tests(pilot)
     assert "if not values:\n        return 0" in ops(root)
     assert git(root, "status", "--porcelain", "calc/ops.py") == ""  # committed
     assert "fix" in git(root, "log", "-1", "--format=%s")
@@ -119,6 +131,7 @@ async def test_auto_fix_applies_the_verified_fix_without_asking(git_project: Pat
         await pilot.press("enter")
         await wait_until(pilot, lambda: "return 0" in ops(root), timeout=30, what="the fix applied")
         assert not isinstance(app.screen, ApprovalScreen)
+        await wait_for_green_tests(pilot)
 
 
 async def test_a_log_error_appears_in_the_feed_and_is_selectable(git_project: Path, server) -> None:
@@ -174,6 +187,7 @@ async def test_tests_failing_after_an_applied_change_bring_a_fix_proposal(git_pr
         assert "// len(values) + 1" in ops(root)
         await pilot.press("y")
         await wait_until(pilot, lambda: ops(root) == OPS, timeout=30, what="the fix applied")
+        await wait_for_green_tests(pilot)
     fix_request = model.chat_requests()[-1]["body"]["messages"][-1]["content"]
     assert "test_mean" in fix_request
 
