@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from pathlib import Path
 
 import orjson
 
 from app.context.index import Symbol, SymbolIndex
+from app.context.sourcelines import SourceLines
 
 # Kinds worth a line in the map; variables and fields are too many and say too little.
 MAP_KINDS = frozenset(
@@ -124,13 +124,13 @@ def _render(
 ) -> str:
     ranked = rank_definitions(index, focus_files, focus_identifiers, budget)
     max_chars = max(0, budget) * CHARS_PER_TOKEN
-    lines = _SourceLines(index.root)
+    lines = SourceLines(index.root)
     chosen: dict[str, list[tuple[int, str]]] = {}
     file_order: list[str] = []
     used = 0
     misses = 0
     for _score, d in ranked:
-        text = lines.get(d.path, d.line)
+        text = _outline_line(lines, d.path, d.line)
         entry = f"{d.line:>5}: {text}"
         cost = len(entry) + 1
         if d.path not in chosen:
@@ -178,20 +178,9 @@ def _normal_path(path: str) -> str:
     return path
 
 
-class _SourceLines:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.cache: dict[str, list[str]] = {}
-
-    def get(self, path: str, line: int) -> str:
-        lines = self.cache.get(path)
-        if lines is None:
-            try:
-                lines = (self.root / path).read_text(encoding="utf-8", errors="replace").splitlines()
-            except OSError:
-                lines = []
-            self.cache[path] = lines
-        if not 0 < line <= len(lines):
-            return ""
-        text = lines[line - 1].rstrip().expandtabs(4)
-        return text if len(text) <= LINE_CHARS else text[: LINE_CHARS - 1] + "…"
+def _outline_line(lines: SourceLines, path: str, number: int) -> str:
+    raw = lines.line(path, number)
+    if raw is None:
+        return ""
+    text = raw.rstrip().expandtabs(4)
+    return text if len(text) <= LINE_CHARS else text[: LINE_CHARS - 1] + "…"

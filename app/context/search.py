@@ -18,6 +18,7 @@ from pathlib import Path
 from app.context.extract import MAX_IDENTIFIER, MIN_IDENTIFIER
 from app.context.index import Symbol, SymbolIndex
 from app.context.inventory import SECRET_GLOBS, SKIPPED_DIRS
+from app.context.sourcelines import SourceLines
 from app.errors import AgentError, UsageError
 
 MODES = ("auto", "symbol", "identifier", "regex")
@@ -102,9 +103,15 @@ def search_symbols(index: SymbolIndex, query: str, *, limit: int = 50, fuzzy: bo
         for sym in index.fuzzy(query, limit=limit):
             if (sym.path, sym.line, sym.name) not in seen:
                 symbols.append((2.0 + fuzzy_score(query.lower(), sym.name), sym))
-    lines = _LineReader(index.root)
+    lines = SourceLines(index.root)
     hits = [
-        SearchHit(sym.path, sym.line, lines.get(sym.path, sym.line), f"definition: {sym.kind}", score)
+        SearchHit(
+            sym.path,
+            sym.line,
+            _snippet(lines.line(sym.path, sym.line) or ""),
+            f"definition: {sym.kind}",
+            score,
+        )
         for score, sym in symbols
     ]
     return _ranked(hits)[:limit]
@@ -238,21 +245,3 @@ def _merge(first: list[SearchHit], second: list[SearchHit]) -> list[SearchHit]:
 def _snippet(text: str) -> str:
     text = text.strip()
     return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"
-
-
-class _LineReader:
-    """Reads each file once for the snippets of its symbols."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.cache: dict[str, list[str]] = {}
-
-    def get(self, path: str, line: int) -> str:
-        lines = self.cache.get(path)
-        if lines is None:
-            try:
-                lines = (self.root / path).read_text(encoding="utf-8", errors="replace").splitlines()
-            except OSError:
-                lines = []
-            self.cache[path] = lines
-        return _snippet(lines[line - 1]) if 0 < line <= len(lines) else ""
