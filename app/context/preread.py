@@ -28,6 +28,7 @@ from app.llm.prompts import (
     estimate_tokens,
     shrink,
 )
+from app.terminal_text import has_control
 
 MAX_READ_BYTES = 2_000_000  # above this a file is not read for the model at all
 MAX_HITS = 40
@@ -98,6 +99,8 @@ def open_index(root: Path, refresh_wait: float = REFRESH_WAIT_S, cold_budget: fl
 
 def safe_path(root: Path, rel: str) -> Path | None:
     """``root/rel`` when it is a file inside the root (not in .git, not through a symlink out), else None."""
+    if has_control(rel):  # a NUL would make realpath raise; ESC, TAB, CR, ... name no file worth reading
+        return None
     parts = [p for p in rel.replace("\\", "/").split("/") if p not in ("", ".")]
     if not parts or ".." in parts or ".git" in parts or rel.startswith(("/", "~")):
         return None

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 from app.edits.errors import EditError
+from app.terminal_text import has_control, safe_text
 
 _DRIVE_RE = re.compile(r"^[A-Za-z]:")
 
@@ -23,8 +24,15 @@ def resolve_in_root(root: Path, raw: str, *, what: str = "") -> tuple[str, Path]
     ``what`` prefixes the message (e.g. ``"block 2 (REPLACE a.py)"``)."""
     prefix = f"{what}: " if what else ""
     path = raw.strip().replace("\\", "/")
-    if not path or "\x00" in path:
-        raise EditError(f"{prefix}the file path {raw!r} is empty or invalid")
+    if not path:
+        raise EditError(f"{prefix}the file path {raw!r} is empty")
+    if has_control(path):
+        # The gate of every write (apply, undo, the fix loop): a name with ESC, TAB, NUL, CR, DEL, C1 or a
+        # bidi override is never created, whoever wrote it (the parser refuses it first for model answers).
+        raise EditError(
+            f"{prefix}refused: the file path '{safe_text(path)}' has a control character; "
+            "paths have printable characters only"
+        )
     if path.startswith(("/", "~")) or _DRIVE_RE.match(path):
         raise EditError(
             f"{prefix}refused: {raw!r} is an absolute path; paths are relative to the project root"
