@@ -8,10 +8,10 @@ text show in another order than it reads ("Trojan Source"). A lone surrogate is 
 (``surrogateescape``): written out it becomes that raw byte again, or an encoding error.
 
 One rule for every face (the headless transcript, ``--list-sessions``, ``--continue``, error lines, the
-workspace): each such character is shown as a visible escape, ``\\x1b`` for a code point below U+0100 and
-``\\u202e`` above, never written raw. A newline stays a newline, and a TAB stays a TAB, in multi-line text
-(prose, code, diffs); a CRLF line ending there is a plain newline. In one-line text (a name, a path, a goal
-summary, an error line) they are escaped too, so the line stays one line.
+workspace): each such character is shown as a visible escape, never written raw: ``\\x1b`` for a code point
+below U+0100 (and for an undecodable byte), ``\\u202e`` above. A newline stays a newline, and a TAB a TAB, in
+multi-line text (prose, code, diffs); a CRLF line ending there is a plain newline. In one-line text (a name,
+a path, a goal summary, an error line) they are escaped too, so the line stays one line.
 
 JSON keeps JSON's own escapes (``\\u001b``): :func:`json_text`. This module is the standard library only, so
 the ``--list-sessions`` fast path can use it.
@@ -37,6 +37,8 @@ _UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]
 
 def _visible(match: re.Match[str]) -> str:
     code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte (surrogateescape): shown as the byte it was
+        code -= 0xDC00
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 

@@ -5,10 +5,18 @@ model on loopback) and its bytes are checked: controls show as `\\x1b`, JSON sta
 
 from __future__ import annotations
 
+import contextlib
 import json
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
-from tests.conftest import git
+from app.trust import trust_current
+from tests.conftest import REPO, default_sigint, git
 from tests.escapes.conftest import OSC52, PAYLOAD, TITLE, ai_bytes, assert_no_raw_controls
 
 SHOWN = "alpha\\x1b]52;c;cm0gLXJmIH4K\\x07\\x1b]0;owned\\x07"  # how PAYLOAD's start reads on the terminal
@@ -145,3 +153,49 @@ def test_repository_text_in_search_trust_and_suggest_is_escaped(calc: Path) -> N
     assert suggested.returncode == 0, suggested.stderr
     assert SHOWN in assert_no_raw_controls(suggested.stdout, "--suggest")
     assert_no_raw_controls(suggested.stderr, "stderr")
+
+
+def test_test_output_in_the_fix_transcript_is_escaped(calc: Path) -> None:
+    (calc / "tests").mkdir()
+    message = PAYLOAD.replace("\x1b", "\\x1b").replace("\x07", "\\x07").replace("\x9b", "\\x9b")
+    (calc / "tests" / "test_owned.py").write_text(f'def test_owned():\n    assert False, "boom {message}"\n')
+    git(calc, "add", ".")
+    git(calc, "commit", "-q", "-m", "a failing test")
+    # No model: the baseline run and the failures are printed, then the fix loop cannot start (exit 1).
+    result = ai_bytes("--fix", "--dry-run", "--test-cmd", f"{sys.executable} -m pytest -q", cwd=calc)
+    assert result.returncode == 1
+    text = assert_no_raw_controls(result.stdout, "--fix transcript")
+    assert "AssertionError: boom alpha\\x1b]52;" in text
+    assert_no_raw_controls(result.stderr, "stderr")
+
+
+def test_log_lines_printed_by_the_headless_watcher_are_escaped(calc: Path) -> None:
+    (calc / "app.log").write_text("INFO up\n")
+    (calc / ".ai-agent.toml").write_text('log_paths = ["app.log"]\nlsp = false\nwatch_tests = false\n')
+    trust_current(calc)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.background", str(calc)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=default_sigint,
+    )
+    lines: queue.Queue[bytes] = queue.Queue()
+    assert process.stdout is not None
+    stdout = process.stdout
+    threading.Thread(target=lambda: [lines.put(line) for line in stdout], daemon=True).start()
+    try:
+        deadline, line = time.monotonic() + 30, b""
+        while b"payment failed" not in line:
+            assert time.monotonic() < deadline, "the log error was never printed"
+            with open(calc / "app.log", "a") as log:  # the tailer may still be starting on a loaded machine
+                log.write(f"ERROR payment failed {PAYLOAD}\n")
+            with contextlib.suppress(queue.Empty):
+                line = lines.get(timeout=0.5)
+        assert "alpha\\x1b]52;" in assert_no_raw_controls(line, "watcher output")
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=15) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

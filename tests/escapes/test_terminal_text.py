@@ -29,7 +29,9 @@ def test_nothing_a_terminal_acts_on_survives(payload: str, multiline: bool) -> N
 
 def test_escapes_are_visible_and_name_the_character() -> None:
     assert safe_text(OSC52) == "\\x1b]52;c;aGVsbG8=\\x07"
-    assert safe_text("\x9b\u202e\udc9b") == "\\x9b\\u202e\\udc9b"
+    assert (
+        safe_text("\x9b\u202e\udc9b\ud800") == "\\x9b\\u202e\\x9b\\ud800"
+    )  # an undecodable byte as the byte
     # Already safe text comes back unchanged, so showing it twice is showing it once.
     assert safe_text(safe_text(TITLE)) == safe_text(TITLE)
 
