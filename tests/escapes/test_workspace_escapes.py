@@ -6,6 +6,7 @@ cell as written to the terminal): no raw control, the text shown escaped, and no
 from __future__ import annotations
 
 import html
+import json
 import re
 from pathlib import Path
 
@@ -81,3 +82,19 @@ async def test_suggestions_and_dialogs_show_repository_text_escaped(project: Pat
             await wait_until(pilot, lambda: app.screen is app.main_screen, what="back to the workspace")
         app.push_screen(ConfirmScreen("Delete it? [y/N]"))
         await wait_until(pilot, lambda: "[y/N]" in drawn(app), what="the question, as written")
+
+
+async def test_the_workspace_export_keeps_no_control_raw(project: Path, agent_home: Path) -> None:
+    from app.session.store import ProjectStore
+
+    ProjectStore(project).session("main").append_message("assistant", PAYLOAD)
+    app = workspace(project)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_session(pilot, "main")
+        app.main_screen.export_session()  # the palette's "Export session"
+        exports = agent_home / "exports"
+        await wait_until(pilot, lambda: exports.is_dir() and any(exports.iterdir()), what="the export")
+    (exported,) = exports.iterdir()
+    text = exported.read_text(encoding="utf-8")
+    assert not raw_controls(text)
+    assert [m["content"] for m in json.loads(text)["messages"]] == [PAYLOAD]
