@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import Callable, Iterator
@@ -24,6 +25,29 @@ BIDI = "\u202eevil\u202c"
 PAYLOAD = f"alpha{OSC52}{TITLE}{CSI}\x07{C1}{BIDI}omega"
 
 RAW = ("\x1b", "\x07", "\x7f", "\u202e", "\u202c", *map(chr, range(0x80, 0xA0)))
+
+
+def export_document(name: str, summary: str, contents: list[tuple[str, str]]) -> bytes:
+    """A session export (PROTOCOL.md section 4) with these messages, for `ai --import-session -`."""
+    document = {
+        "format": "ai-agent-session",
+        "version": 1,
+        "metadata": {
+            "name": name,
+            "created_at": "2025-01-01T10:00:00+00:00",
+            "last_used": "2025-01-02T10:00:00+00:00",
+            "goal_summary": summary,
+            "change_count": 0,
+            "is_active": False,
+        },
+        "messages": [
+            {"role": role, "content": content, "ts": "2025-01-02T10:00:00+00:00"}
+            for role, content in contents
+        ],
+        "changes": [],
+        "undo": [],
+    }
+    return json.dumps(document).encode()
 
 
 def assert_no_raw_controls(data: bytes, what: str = "output") -> str:

@@ -17,31 +17,16 @@ from pathlib import Path
 
 from app.trust import trust_current
 from tests.conftest import REPO, default_sigint, git
-from tests.escapes.conftest import OSC52, PAYLOAD, TITLE, ai_bytes, assert_no_raw_controls
+from tests.escapes.conftest import (
+    OSC52,
+    PAYLOAD,
+    TITLE,
+    ai_bytes,
+    assert_no_raw_controls,
+    export_document,
+)
 
 SHOWN = "alpha\\x1b]52;c;cm0gLXJmIH4K\\x07\\x1b]0;owned\\x07"  # how PAYLOAD's start reads on the terminal
-
-
-def export_document(name: str, summary: str, contents: list[tuple[str, str]]) -> bytes:
-    document = {
-        "format": "ai-agent-session",
-        "version": 1,
-        "metadata": {
-            "name": name,
-            "created_at": "2025-01-01T10:00:00+00:00",
-            "last_used": "2025-01-02T10:00:00+00:00",
-            "goal_summary": summary,
-            "change_count": 0,
-            "is_active": False,
-        },
-        "messages": [
-            {"role": role, "content": content, "ts": "2025-01-02T10:00:00+00:00"}
-            for role, content in contents
-        ],
-        "changes": [],
-        "undo": [],
-    }
-    return json.dumps(document).encode()
 
 
 def test_stored_sessions_list_and_continue_show_controls_escaped(project: Path) -> None:

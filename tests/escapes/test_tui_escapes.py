@@ -15,8 +15,7 @@ import pytest
 
 from tests.conftest import AI_BIN, git, requires_tmux
 from tests.e2e.test_tui_tmux import Tmux, send_goal
-from tests.escapes.conftest import PAYLOAD, TITLE, ai_bytes
-from tests.escapes.test_cli_escapes import export_document
+from tests.escapes.conftest import PAYLOAD, TITLE, ai_bytes, export_document
 
 pytestmark = requires_tmux
 
