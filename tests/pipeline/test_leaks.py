@@ -167,3 +167,23 @@ def test_named_secret_files_are_found_by_their_bare_name(leaky: Path, model_serv
     result = ai_build(leaky, server.base_url, "--build", "document what prod.env sets", "--dry-run")
     assert result.returncode == 0, result.stderr
     assert "PRODENV-MARKER" in first_user_message(server.chat_requests()[0])
+
+
+def test_an_edit_of_a_secret_that_misses_quotes_none_of_its_lines(leaky: Path, model_server) -> None:
+    """A wrong anchor makes the edit engine's error quote the nearest lines of the file, and that error goes
+    back to the model: for a secrets file or a private key it must not quote any."""
+    near_misses = {  # anchors close to a line of the file, as a model guessing at it would write
+        ".docker/config.json": '{"auths": {"registry.example.com": {"auth": "GUESS"}}}\n',
+        "ops/notes.txt": "-----BEGIN RSA PRIVATE KEY-----\nGUESS\n",
+    }
+    for path, anchor in near_misses.items():
+        block = f"<<<<<<< REPLACE {path}\n{anchor}=======\nx\n>>>>>>> END\n"
+        server = model_server([{"reply": "Editing.\n" + block}])
+        result = ai_build(leaky, server.base_url, "--build", "fix subtract in calc/ops.py", "--dry-run")
+        assert result.returncode == 1
+        chats = server.chat_requests()
+        assert len(chats) == 2  # the error went back once
+        feedback = first_user_message(chats[1])
+        assert f"the anchor was not found in {path}" in feedback
+        assert "its lines are not quoted" in feedback
+        assert leaked(chats) == set()
