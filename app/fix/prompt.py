@@ -16,6 +16,7 @@ from typing import Any
 
 from app.fix.errors import ParsedError
 from app.pipeline.reader import ReadRefused, read_for_model
+from app.project.secrets import is_secret
 
 MAX_RAW_CHARS = 4_000  # of one error's printed text
 MAX_ERRORS = 8  # shown in detail; the rest by one line each
@@ -159,15 +160,20 @@ def files_section(
     return head + "\n".join(rendered), sent, left_out
 
 
-def recent_changes_section(changes: list[dict[str, Any]], limit_chars: int = MAX_CHANGE_CHARS) -> str:
-    """This session's latest applied changes (newest first), as diffs: the fix often undoes one of them."""
+def recent_changes_section(
+    changes: list[dict[str, Any]], limit_chars: int = MAX_CHANGE_CHARS, send_secrets: bool = False
+) -> str:
+    """This session's latest applied changes (newest first), as diffs: the fix often undoes one of them. A
+    diff of a secrets file (a build the user named it in may have changed it) is its lines: left out, like
+    the file itself, unless ``send_secrets`` is on."""
     parts: list[str] = []
     used = 0
     for change in reversed(changes[-5:]):
         if change.get("undone"):
             continue
         diffs = change.get("diffs") or {}
-        text = "".join(d if d.endswith("\n") else d + "\n" for d in diffs.values())
+        shown = [d for path, d in diffs.items() if send_secrets or not is_secret(str(path))]
+        text = "".join(d if d.endswith("\n") else d + "\n" for d in shown)
         if not text:
             continue
         header = f"## {change.get('id', '?')}: {change.get('summary') or change.get('goal', '')}"
@@ -220,7 +226,7 @@ def fix_message(
 
     failure = failure_section(errors, command)
     earlier = attempts_section(attempts)
-    recent = recent_changes_section(changes)
+    recent = recent_changes_section(changes, send_secrets=send_secrets)
     fixed_cost = estimate_tokens(failure + earlier + INSTRUCTIONS)
     stack_files = frame_files(errors)
     files_text, sent, left_out = files_section(

@@ -95,3 +95,26 @@ def test_fix_loop_reads_nothing_that_must_not_leave(linked: Path, model) -> None
     assert "- .htpasswd: a secrets file" in refused
     assert "- ops/notes.txt: holds a private key" in refused
     assert "- docs/settings.txt: leads to the secrets file .env" in refused
+
+
+def test_a_recent_change_to_a_secret_is_not_replayed_to_the_fix(broken: Path, model) -> None:
+    """A build the user named .env in may have changed it; the fix loop's prompt carries this session's recent
+    diffs, and the .env one is the secret's own lines."""
+    from app.session.store import ProjectStore
+
+    env_diff = "--- a/.env\n+++ b/.env\n@@ -1 +1 @@\n-API_KEY=old\n+API_KEY=ENVDIFF-MARKER\n"
+    ops_diff = "--- a/calc/ops.py\n+++ b/calc/ops.py\n@@ -1 +1 @@\n-# old\n+# OPSDIFF\n"
+    ProjectStore(broken).session("main", activate=True).record_change(
+        {
+            "id": "c1",
+            "summary": "rotate the key and tidy ops",
+            "files": [".env", "calc/ops.py"],
+            "diffs": {".env": env_diff, "calc/ops.py": ops_diff},
+        }
+    )
+    server = model([{"reply": RIGHT}])
+    result = run_ai("--fix", "--dry-run", cwd=broken, env=env_for(server))
+    assert result.returncode == 0, result.stderr
+    first = server.chat_requests()[0]["body"]["messages"][-1]["content"]
+    assert "## c1: rotate the key and tidy ops" in first and "+# OPSDIFF" in first
+    assert markers_in(server.chat_requests()) == set()
