@@ -349,24 +349,26 @@ class _Build:
 
     async def _serve_reads(self, reads: list[Any]) -> AsyncIterator[Event]:
         from app.context import preread
-        from app.context.mentions import is_secret
         from app.llm.prompts import FileContext, estimate_tokens, read_reply_message, shrink
+        from app.pipeline.reader import ReadRefused, read_for_model
 
         served: list[FileContext] = []
         refused: list[str] = []
         for block in reads:
-            path = block.path.strip().replace("\\", "/").removeprefix("./")
-            if is_secret(path) and path not in self.named_explicitly and not self.config.send_secrets:
-                refused.append(f"{path}: a secrets file; the user did not name it")
+            try:
+                read = await asyncio.to_thread(
+                    read_for_model,
+                    self.root,
+                    block.path,
+                    named=self.named_explicitly,
+                    send_secrets=self.config.send_secrets,
+                )
+            except ReadRefused as exc:
+                refused.append(f"{exc.path}: {exc.reason}")
                 continue
-            read = await asyncio.to_thread(preread.read_for_model, self.root, path)
-            if read is None:
-                refused.append(f"{path}: no such text file inside the project")
-                continue
-            text, raw = read
-            self.read_hashes[path] = preread.content_hash(raw)
-            file = FileContext(path=path, content=text, reason="asked with READ", rank=5)
-            if estimate_tokens(text) > 2 * self.config.max_file_tokens:
+            self.read_hashes[read.real_path] = preread.content_hash(read.raw)
+            file = FileContext(path=read.path, content=read.text, reason="asked with READ", rank=5)
+            if estimate_tokens(read.text) > 2 * self.config.max_file_tokens:
                 file = shrink(file, [], [], 2 * self.config.max_file_tokens, self.index)
             served.append(file)
         yield FilesRead(

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from app.context.extract import MAX_IDENTIFIER, MIN_IDENTIFIER
-from app.context.mentions import Resolution, is_secret, key_terms, resolve_mentions, rg_binary
+from app.context.mentions import Resolution, key_terms, resolve_mentions, rg_binary
 from app.llm.prompts import (
     DROP_AGENTS,
     DROP_CHANGES,
@@ -28,8 +28,8 @@ from app.llm.prompts import (
     estimate_tokens,
     shrink,
 )
+from app.pipeline.reader import LineGuard, ReadRefused, read_for_model
 
-MAX_READ_BYTES = 2_000_000  # above this a file is not read for the model at all
 MAX_HITS = 40
 # Opening the symbol index for a build: a stored index answers at once while its refresh (a stat of every
 # file, 1-2 s at 100k files) goes on in the background past this wait; a project with no index yet builds
@@ -96,38 +96,6 @@ def open_index(root: Path, refresh_wait: float = REFRESH_WAIT_S, cold_budget: fl
     return index
 
 
-def safe_path(root: Path, rel: str) -> Path | None:
-    """``root/rel`` when it is a file inside the root (not in .git, not through a symlink out), else None."""
-    parts = [p for p in rel.replace("\\", "/").split("/") if p not in ("", ".")]
-    if not parts or ".." in parts or ".git" in parts or rel.startswith(("/", "~")):
-        return None
-    real_root = Path(os.path.realpath(root))
-    real = Path(os.path.realpath(root.joinpath(*parts)))
-    if real_root not in real.parents or not real.is_file():
-        return None
-    return real
-
-
-def read_for_model(root: Path, rel: str) -> tuple[str, bytes] | None:
-    """(text, raw bytes) of a text file inside the root; None for missing, binary or huge files."""
-    path = safe_path(root, rel)
-    if path is None:
-        return None
-    try:
-        if path.stat().st_size > MAX_READ_BYTES:
-            return None
-        raw = path.read_bytes()
-    except OSError:
-        return None
-    if b"\0" in raw[:8192]:
-        return None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
-    return text, raw
-
-
 def content_hash(raw: bytes) -> str:
     from app.edits.textfile import content_hash as engine_hash
 
@@ -180,8 +148,10 @@ def term_hits(root: Path, terms: list[str], index: Any = None, limit: int = MAX_
                 hits.append(Hit(path.removeprefix("./"), int(number), text.strip()[:200]))
     seen: set[tuple[str, int]] = set()
     unique = []
+    # The index's search guards its own hits; the rg scan reads every file, so each hit's file is judged here.
+    guard = LineGuard(root) if index is None or not getattr(index, "complete", True) else None
     for hit in hits:
-        if is_secret(hit.path) or (hit.path, hit.line) in seen:
+        if (hit.path, hit.line) in seen or (guard is not None and not guard.allows(hit.path)):
             continue
         seen.add((hit.path, hit.line))
         unique.append(hit)
@@ -220,22 +190,21 @@ def read_mentioned(
     out: list[FileContext] = []
     hashes: dict[str, str] = {}
     skipped: list[str] = []
+    named = {m.path for m in located.resolution.files if m.explicit}
     for mention in located.resolution.files:
-        if is_secret(mention.path) and not (mention.explicit or send_secrets):
-            skipped.append(f"{mention.path}: a secrets file, sent only when you name it")
+        try:
+            read = read_for_model(root, mention.path, named=named, send_secrets=send_secrets)
+        except ReadRefused as refused:
+            skipped.append(f"{mention.path}: {refused.reason}")
             continue
-        read = read_for_model(root, mention.path)
-        if read is None:
-            skipped.append(f"{mention.path}: binary, too large or unreadable")
-            continue
-        text, raw = read
-        hashes[mention.path] = content_hash(raw)
+        # Keyed by the file itself, as the edit engine resolves a block's path (through an in-project link).
+        hashes[read.real_path] = content_hash(read.raw)
         file = FileContext(
-            path=mention.path, content=text, reason="; ".join(mention.reasons), rank=mention.rank
+            path=mention.path, content=read.text, reason="; ".join(mention.reasons), rank=mention.rank
         )
         # A plain word that happens to name a definition is a guess: its file goes whole only when small.
         limit = max_file_tokens // 4 if mention.rank >= 4 else max_file_tokens
-        if estimate_tokens(text) > limit:
+        if estimate_tokens(read.text) > limit:
             file = shrink(file, mention.symbols, located.terms, limit, located.index)
         out.append(file)
     return ReadResult(files=out, hashes=hashes, skipped=skipped)
@@ -324,9 +293,12 @@ def context_sections(
     for extra in (_changes_section(session), _health_section(session)):
         if extra is not None:
             sections.append(extra)
-    agents = read_for_model(root, "AGENTS.md")
+    try:
+        agents = read_for_model(root, "AGENTS.md")
+    except ReadRefused:  # none, or a link out of the project: no instructions then
+        agents = None
     if agents is not None:
-        sections.append(Section("agents", "Project instructions (AGENTS.md)", agents[0], DROP_AGENTS))
+        sections.append(Section("agents", "Project instructions (AGENTS.md)", agents.text, DROP_AGENTS))
     return sections
 
 

@@ -28,6 +28,7 @@ from app.edits.textfile import (
     split_lines,
 )
 from app.llm.blocks import EditBlock
+from app.project.secrets import holds_private_key, is_secret
 
 _NEW_FILE_FORM = FileText("")
 
@@ -288,6 +289,10 @@ def _changed_since_read(state: _Working, read_hashes: Mapping[str, str] | None) 
     return known not in (content_hash(state.raw), content_hash(state.form.text))
 
 
+def _is_secret_file(state: _Working) -> bool:
+    return is_secret(state.path) or (state.raw is not None and holds_private_key(state.raw))
+
+
 def _apply_block(state: _Working, block: EditBlock, what: str, read_hashes: Mapping[str, str] | None) -> None:
     if state.unreadable is not None and block.kind != "REMOVE":
         raise EditError(f"{what}: {state.unreadable}")
@@ -319,7 +324,10 @@ def _apply_block(state: _Working, block: EditBlock, what: str, read_hashes: Mapp
                 f"{what}: {state.path} changed since it was read and the anchor no longer fits; "
                 "nothing was written; ask again"
             ) from None
-        if exc.nearest:
+        if exc.nearest and _is_secret_file(state):
+            # The message goes back to the model: no line of a secrets file or a private key may ride along.
+            hint = "its lines are not quoted: it is a secrets file"
+        elif exc.nearest:
             near = "; ".join(f"line {n}: {text.strip()[:80]!r}" for n, text in exc.nearest)
             hint = f"nearest lines: {near}"
             anchor_lines = _model_lines(block.anchor)

@@ -393,23 +393,20 @@ class _Fix:
             )
 
     def _serve_reads(self, reads: list[Any]) -> str:
-        from app.context.mentions import is_secret
+        """The files asked for, from the scratch copy, through the guarded reader (as the build serves them): no
+        goal names files here, so a secrets file goes only with ``send_secrets``."""
         from app.llm.prompts import FileContext, read_reply_message
+        from app.pipeline.reader import ReadRefused, read_for_model
 
         served: list[FileContext] = []
         refused: list[str] = []
         for block in reads:
-            path = block.path.strip().replace("\\", "/").removeprefix("./")
-            if is_secret(path) and not self.config.send_secrets:
-                refused.append(f"{path}: a secrets file")
-                continue
             try:
-                target = self.scratch._inside(path)
-                content = target.read_text(encoding="utf-8")
-            except Exception:
-                refused.append(f"{path}: no such text file inside the project")
+                read = read_for_model(self.scratch.root, block.path, send_secrets=self.config.send_secrets)
+            except ReadRefused as exc:
+                refused.append(f"{exc.path}: {exc.reason}")
                 continue
-            served.append(FileContext(path=path, content=content, reason="asked with READ", rank=5))
+            served.append(FileContext(path=read.path, content=read.text, reason="asked with READ", rank=5))
         return read_reply_message(served, refused)
 
     async def _tests(self, command: str, scope: str, attempt: int) -> TestOutcome:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app.context.mentions import extract_mentions, is_secret
+from app.context.mentions import extract_mentions
+from app.project.secrets import is_secret
 from tests.conftest import git
 from tests.pipeline.conftest import ai_build, build_in_process, first_user_message, write_user_config
 
