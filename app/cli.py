@@ -167,6 +167,9 @@ def _check_names(args: argparse.Namespace) -> None:
 # gets stored is checked where it is: app.paths.project_hash).
 PATH_OPTIONS = {"project", "import_session"}
 
+# The environment of the model client (app/config.py, openai): sent in requests and stored with replies.
+MODEL_ENVIRONMENT = ("AI_AGENT_MODEL", "OPENAI_BASE_URL", "OPENAI_API_KEY")
+
 # What an empty value would silently mean instead, and what to give.
 EMPTY_VALUES = {
     "model": "name a model, or leave --model out for $AI_AGENT_MODEL or the configuration",
@@ -198,6 +201,14 @@ def _check_values(args: argparse.Namespace) -> None:
                 f'{_flag(dest)} "{sample}" is not valid UTF-8: ai stores it in the session or sends it on; '
                 "give it as UTF-8 text"
             )
+    if (
+        args.build is not None or args.fix or args.suggest
+    ):  # these talk to the model, sending these as they are
+        for var in MODEL_ENVIRONMENT:
+            if not is_utf8(os.environ.get(var, "")):
+                raise UsageError(
+                    f"{var} is not valid UTF-8: ai sends it to the model endpoint; set it as UTF-8 text"
+                )
     for dest, todo in EMPTY_VALUES.items():
         value = getattr(args, dest, None)
         if isinstance(value, str) and not value.strip() and (value == "" or dest not in PATH_OPTIONS):

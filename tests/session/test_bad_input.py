@@ -269,6 +269,19 @@ def test_argv_that_is_not_utf8_is_refused_before_anything_is_created(
     assert state(agent_home) == before  # no new session, the active mark where it was
 
 
+@pytest.mark.parametrize("var", ["AI_AGENT_MODEL", "OPENAI_BASE_URL", "OPENAI_API_KEY"])
+def test_model_environment_that_is_not_utf8_is_refused_before_anything_is_created(
+    var: str, project: Path, agent_home: Path
+) -> None:
+    env = {"AI_AGENT_MODEL": "m", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1", var: "x" + NOT_UTF8}
+    result = run_ai("--build", "tidy", "--yes", cwd=project, env=env)
+    assert result.returncode == 2
+    assert one_line(result.stderr) == (
+        f"ai: {var} is not valid UTF-8: ai sends it to the model endpoint; set it as UTF-8 text"
+    )
+    assert not (agent_home / "data").exists()
+
+
 def test_a_data_root_or_project_path_that_is_not_utf8_is_a_usage_error(
     project: Path, agent_home: Path, tmp_path: Path
 ) -> None:
