@@ -1,7 +1,8 @@
 """Read the session index with the standard library only (no TinyDB, orjson or locks).
 
-The index is replaced atomically, so an unlocked read sees a whole file. When it is missing, damaged or out of
-step with the session files, this returns None and the caller falls back to the store, which rebuilds it.
+The index is replaced atomically, so an unlocked read sees a whole file. When it is missing, damaged (it does
+not parse, or has the wrong shape: ``schema.INDEX``) or out of step with the session files, this returns None
+and the caller falls back to the store, which moves a damaged one aside, says so and rebuilds it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from app.session.schema import check_index
+
 
 def read_index(data_dir: Path) -> dict[str, Any] | None:
     if not data_dir.exists():
@@ -19,9 +22,8 @@ def read_index(data_dir: Path) -> dict[str, Any] | None:
         with open(data_dir / "index.json", "rb") as handle:
             index = json.loads(handle.read())
         names = {e[:-5] for e in os.listdir(data_dir / "sessions") if e.endswith(".json")}
-    except (OSError, ValueError):
-        return None
-    if not isinstance(index, dict) or not isinstance(index.get("sessions"), dict):
+        check_index(index)
+    except (OSError, ValueError, RecursionError):  # ShapeError is a ValueError; json recurses on nesting
         return None
     if set(index["sessions"]) != names:
         return None

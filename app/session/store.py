@@ -34,11 +34,9 @@ from app.paths import (
     project_hash,
     session_name_error,
 )
-from app.session import storage
+from app.session import schema, storage
+from app.session.schema import EXPORT_FORMAT, EXPORT_VERSION, MESSAGE_ROLES
 
-EXPORT_FORMAT = "ai-agent-session"
-EXPORT_VERSION = 1
-MESSAGE_ROLES = ("user", "assistant", "system", "event")
 INDEX_VERSION = 1
 
 
@@ -86,6 +84,7 @@ class ProjectStore:
         self.data_dir = self.home / "data" / self.project_hash
         self.sessions_dir = self.data_dir / "sessions"
         self.index_path = self.data_dir / "index.json"
+        # What the last index read found damaged (each file named, kept aside): the caller says it once.
         self.index_warning: str | None = None
 
     @classmethod
@@ -114,22 +113,25 @@ class ProjectStore:
         """The index, rebuilt from the session files when it is absent, damaged or out of step with them.
         A damaged index is kept aside and the rebuild goes on; the error is remembered for the caller."""
         self.index_warning = None
+        warnings: list[str] = []
         try:
-            index = storage.read_json_file(self.index_path, what="session index")
+            index = storage.read_json_file(self.index_path, what="session index", check=schema.check_index)
         except StoreCorruptError as exc:
-            self.index_warning = f"{exc.message}; rebuilt it from the session files"
+            warnings.append(f"{exc.message}; rebuilt it from the session files")
             index = None
-        if index is not None and set(index.get("sessions", {})) == self._names_on_disk():
-            return index
-        return self._rebuild_index(index)
+        if index is None or set(index["sessions"]) != self._names_on_disk():
+            index = self._rebuild_index(index, warnings)
+        self.index_warning = "\n".join(warnings) or None
+        return index
 
-    def _rebuild_index(self, old: dict[str, Any] | None) -> dict[str, Any]:
+    def _rebuild_index(self, old: dict[str, Any] | None, warnings: list[str]) -> dict[str, Any]:
         sessions: dict[str, Any] = {}
         for name in sorted(self._names_on_disk()):
             try:
                 meta = self._read_meta_from_file(name)
-            except StoreCorruptError:
-                continue  # kept aside by the read; the other sessions go on
+            except StoreCorruptError as exc:
+                warnings.append(exc.message)  # kept aside by the read; the other sessions go on
+                continue
             if meta is not None:
                 sessions[name] = meta
         active = (old or {}).get("active") or self._read_active_file()
@@ -155,7 +157,9 @@ class ProjectStore:
         return name if is_valid_session_name(name) else None
 
     def _read_meta_from_file(self, name: str) -> dict[str, Any] | None:
-        data = storage.read_json_file(self.session_path(name), what="session file")
+        data = storage.read_json_file(
+            self.session_path(name), what="session file", check=schema.check_session_file
+        )
         if data is None:
             return None
         docs = data.get("meta") or {}
@@ -271,8 +275,9 @@ class ProjectStore:
         }
 
     def import_session(self, document: Any, name: str | None = None) -> SessionMeta:
-        """Load an exported session under ``name`` (default: its own). Refuses an existing name."""
-        problem = export_shape_problem(document)
+        """Load an exported session under ``name`` (default: its own). Refuses an existing name, and a
+        document of the wrong shape (its first bad field named) before anything is written."""
+        problem = schema.export_problem(document)
         if problem:
             raise UsageError(f"not an ai session export: {problem}")
         target = check_session_name(name or document["metadata"]["name"])
@@ -299,35 +304,6 @@ class ProjectStore:
 
 def _as_table(items: list[dict[str, Any]]) -> dict[str, Any]:
     return {str(i): dict(item) for i, item in enumerate(items, start=1)}
-
-
-def export_shape_problem(document: Any) -> str | None:
-    """What is wrong with an export document's shape, or None when it has the shape of PROTOCOL.md 4."""
-    if not isinstance(document, dict):
-        return "the top level is not a JSON object"
-    if document.get("format") != EXPORT_FORMAT:
-        return f"'format' is not {EXPORT_FORMAT!r}"
-    if document.get("version") != EXPORT_VERSION:
-        return f"unsupported 'version' {document.get('version')!r} (this ai reads {EXPORT_VERSION})"
-    meta = document.get("metadata")
-    if not isinstance(meta, dict):
-        return "'metadata' is missing or not an object"
-    for key in ("name", "created_at", "last_used"):
-        if not isinstance(meta.get(key), str):
-            return f"'metadata.{key}' is missing or not a string"
-    if not is_valid_session_name(meta["name"]):
-        return session_name_error(meta["name"])
-    for key in ("messages", "changes", "undo"):
-        items = document.get(key)
-        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-            return f"'{key}' is missing or not a list of objects"
-    for i, message in enumerate(document["messages"]):
-        if message.get("role") not in MESSAGE_ROLES or not isinstance(message.get("content"), str):
-            return f"message {i} needs a role ({', '.join(MESSAGE_ROLES)}) and a string content"
-    background = document.get("background", {})
-    if not isinstance(background, dict):
-        return "'background' is not an object"
-    return None
 
 
 class Session:
@@ -383,6 +359,7 @@ class Session:
         if role not in MESSAGE_ROLES:
             raise ValueError(f"unknown message role {role!r}")
         message = {"role": role, "content": content, "ts": now_iso(), **extra}
+        schema.check_record(schema.MESSAGE, message, "message")
         with self._write() as db:
             db.table("messages").insert(message)
             self._update_meta(db, last_used=message["ts"])
@@ -406,7 +383,9 @@ class Session:
     # -- applied changes and undo --------------------------------------------------------------------------
 
     def record_change(self, change: dict[str, Any]) -> int:
-        """Store an applied change (its schema belongs to the edit engine); returns its position id."""
+        """Store an applied change (its fields are the edit engine's; ``schema.CHANGE`` is what its readers
+        rely on); returns its position id."""
+        schema.check_record(schema.CHANGE, change, "change record")
         with self._write() as db:
             doc_id = db.table("changes").insert(dict(change))
             count = len(db.table("changes"))
@@ -419,9 +398,14 @@ class Session:
 
     def update_change(self, doc_id: int, **fields: Any) -> None:
         with self._write() as db:
-            db.table("changes").update(fields, doc_ids=[doc_id])
+            table = db.table("changes")
+            current = table.get(doc_id=doc_id)
+            if current is not None:
+                schema.check_record(schema.CHANGE, {**current, **fields}, "change record")
+            table.update(fields, doc_ids=[doc_id])
 
     def record_undo(self, entry: dict[str, Any]) -> int:
+        schema.check_record(schema.UNDO, entry, "undo entry")
         with self._write() as db:
             doc_id = db.table("undo").insert(dict(entry))
             self._update_meta(db, last_used=now_iso())
@@ -439,6 +423,7 @@ class Session:
         return dict(docs[0]) if docs else {}
 
     def save_background(self, snapshot: dict[str, Any]) -> None:
+        schema.check_record(schema.BACKGROUND, snapshot, "background snapshot")
         with self._write() as db:
             table = db.table("background")
             table.truncate()

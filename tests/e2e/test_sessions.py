@@ -165,3 +165,22 @@ def test_import_rejects_a_document_of_another_shape(ai: AI, calc: Path, tmp_path
     assert result.returncode == 2, result.stdout
     one_line(result.stderr)
     assert sorted(os.listdir(calc)) == [".git", "README.md", "calc"]
+
+
+def test_a_goal_that_is_not_utf8_is_refused_before_a_session_exists_or_the_model_hears_of_it(
+    ai: AI, calc: Path, agent_home: Path
+) -> None:
+    assert ai("--session", "keep", cwd=calc, with_model=False).returncode == 0
+    index = next(agent_home.glob("data/*/index.json")).read_bytes()
+    goal = os.fsdecode(b"fix-sub \xff\xfe")  # argv bytes that are not UTF-8, as Python hands them over
+    for args in (["--build", goal, "--yes"], ["--session", "new", "--build", goal, "--dry-run", "--json"]):
+        result = ai(*args, cwd=calc)
+        assert result.returncode == 2, result.stderr
+        line = one_line(result.stderr)
+        assert line.startswith("ai: --build ") and "is not valid UTF-8" in line
+        assert result.stdout == ""
+    assert set(sessions(ai, calc)) == {"keep"} and sessions(ai, calc)["keep"]["is_active"] is True
+    assert next(agent_home.glob("data/*/index.json")).read_bytes() == index
+    assert not ai.model.log.exists() or not ai.model.requests_for(goal)  # nothing was sent
+    assert "return a + b" in (calc / "calc" / "ops.py").read_text()
+    assert git(calc, "status", "--porcelain") == ""

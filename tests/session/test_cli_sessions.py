@@ -152,12 +152,12 @@ def test_export_then_import_into_another_project_reproduces_the_session(
     ("content", "problem"),
     [
         ("not json", "not JSON"),
-        ("[]", "not a JSON object"),
-        ('{"format": "other"}', "'format'"),
+        ("[]", "the document must be a JSON object (got a list)"),
+        ('{"format": "other"}', 'format must be "ai-agent-session" (got "other")'),
         (
             '{"format": "ai-agent-session", "version": 1, "metadata": {"name": "x", "created_at": "t",'
             ' "last_used": "t"}, "messages": [{"role": "robot", "content": "hi"}], "changes": [], "undo": []}',
-            "role",
+            'messages[0].role must be one of "user", "assistant", "system", "event" (got "robot")',
         ),
     ],
 )
