@@ -1,6 +1,7 @@
 """Where the model may write: inside the project root, never into ``.git``, never through a symlink that
 leads out. Paths are resolved to the real file so an edit through an in-project symlink changes (and
-commits) the file it points to instead of replacing the link."""
+commits) the file it points to instead of replacing the link. Removing a symlink is the one operation on the
+link itself (:func:`link_in_root`): the file it points to, inside the project or not, is never touched."""
 
 from __future__ import annotations
 
@@ -22,6 +23,30 @@ def resolve_in_root(root: Path, raw: str, *, what: str = "") -> tuple[str, Path]
 
     ``what`` prefixes the message (e.g. ``"block 2 (REPLACE a.py)"``)."""
     prefix = f"{what}: " if what else ""
+    parts = _checked_parts(raw, prefix)
+    real = Path(os.path.realpath(root.joinpath(*parts)))
+    return _inside(root, raw, real, prefix)
+
+
+def link_in_root(root: Path, raw: str, *, what: str = "", must_exist: bool = True) -> tuple[str, Path] | None:
+    """``(relative posix path, location)`` of the symlink that ``raw`` names (the link itself, not what it
+    points to), or None when no symlink is there (with ``must_exist`` false: where it would be). The folder it
+    sits in is resolved and must be inside ``root``, as for any path."""
+    prefix = f"{what}: " if what else ""
+    parts = _checked_parts(raw, prefix)
+    folder = Path(os.path.realpath(root.joinpath(*parts[:-1])))
+    if folder != root:
+        _inside(root, raw, folder, prefix)
+    location = folder / parts[-1]
+    if must_exist and not location.is_symlink():
+        return None
+    relative = location.relative_to(root).as_posix()
+    if any(part.lower() == ".git" for part in relative.split("/")):
+        raise EditError(f"{prefix}refused: {raw!r} leads into .git through a symlink")
+    return relative, location
+
+
+def _checked_parts(raw: str, prefix: str) -> list[str]:
     path = raw.strip().replace("\\", "/")
     if not path or "\x00" in path:
         raise EditError(f"{prefix}the file path {raw!r} is empty or invalid")
@@ -36,7 +61,10 @@ def resolve_in_root(root: Path, raw: str, *, what: str = "") -> tuple[str, Path]
         raise EditError(f"{prefix}the file path {raw!r} names the project root, not a file")
     if any(part.lower() == ".git" for part in parts):
         raise EditError(f"{prefix}refused: {raw!r} is inside .git; ai never edits git's own files")
-    real = Path(os.path.realpath(root.joinpath(*parts)))
+    return parts
+
+
+def _inside(root: Path, raw: str, real: Path, prefix: str) -> tuple[str, Path]:
     if real != root and root not in real.parents:
         raise EditError(f"{prefix}refused: {raw!r} leads outside the project root through a symlink")
     if real == root:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -99,7 +99,12 @@ class ProjectStore:
 
     def backups_dir(self, name: str) -> Path:
         """Where the edit engine keeps this session's backups of project files."""
-        return self.home / "backups" / self.project_hash / check_session_name(name)
+        return self.project_backups_dir / check_session_name(name)
+
+    @property
+    def project_backups_dir(self) -> Path:
+        """Every session's backups of this project, and the journals of changes still in flight."""
+        return self.home / "backups" / self.project_hash
 
     # -- the index -----------------------------------------------------------------------------------------
 
@@ -404,13 +409,18 @@ class Session:
             self._update_meta(db, goal_summary=summary.strip()[:200], last_used=now_iso())
 
     # -- applied changes and undo --------------------------------------------------------------------------
+    # ``change_count`` (what --list-sessions and the session list show) counts the changes that are applied
+    # and not undone: every write of the changes table recounts it.
+
+    def _recount(self, db: TinyDB) -> None:
+        count = sum(1 for change in db.table("changes").all() if not change.get("undone"))
+        self._update_meta(db, change_count=count, last_used=now_iso())
 
     def record_change(self, change: dict[str, Any]) -> int:
         """Store an applied change (its schema belongs to the edit engine); returns its position id."""
         with self._write() as db:
             doc_id = db.table("changes").insert(dict(change))
-            count = len(db.table("changes"))
-            self._update_meta(db, change_count=count, last_used=now_iso())
+            self._recount(db)
         return doc_id
 
     def changes(self) -> list[dict[str, Any]]:
@@ -420,12 +430,56 @@ class Session:
     def update_change(self, doc_id: int, **fields: Any) -> None:
         with self._write() as db:
             db.table("changes").update(fields, doc_ids=[doc_id])
+            self._recount(db)
 
-    def record_undo(self, entry: dict[str, Any]) -> int:
+    def remove_change(self, doc_id: int) -> None:
+        """Take back the record of a change whose files were put back (its commit could not be made)."""
+        with self._write() as db:
+            db.table("changes").remove(doc_ids=[doc_id])
+            self._recount(db)
+
+    def record_undo(
+        self,
+        entry: dict[str, Any],
+        *,
+        change: int | None = None,
+        change_fields: dict[str, Any] | None = None,
+        event: dict[str, Any] | None = None,
+    ) -> int:
+        """Store an undo entry. With ``change`` (its position id), that change gets ``change_fields`` (undone,
+        ...) and ``event`` (a message) is appended, in the same atomic write: a crash never leaves a change
+        marked undone without its undo entry, or an undo the session's story does not tell."""
         with self._write() as db:
             doc_id = db.table("undo").insert(dict(entry))
-            self._update_meta(db, last_used=now_iso())
+            if change is not None:
+                db.table("changes").update(dict(change_fields or {}), doc_ids=[change])
+            if event is not None:
+                db.table("messages").insert({"ts": now_iso(), **event})
+            self._recount(db)
         return doc_id
+
+    def unrecord_undo(self, undo_id: str) -> None:
+        """Take back an undo whose files were put back (its commit could not be made): its entry, its event,
+        and the change's undone mark."""
+        from tinydb import where
+
+        with self._write() as db:
+            db.table("undo").remove(where("id") == undo_id)
+            db.table("messages").remove(where("undo_id") == undo_id)
+            db.table("changes").update(_not_undone, where("undo_id") == undo_id)
+            self._recount(db)
+
+    def update_undo(self, undo_id: str, fields: dict[str, Any]) -> None:
+        """The commit (or why there is none) of an undo: on its entry, and as ``undo_commit`` on the change."""
+        from tinydb import where
+
+        with self._write() as db:
+            db.table("undo").update(fields, where("id") == undo_id)
+            if fields.get("commit"):
+                db.table("changes").update({"undo_commit": fields["commit"]}, where("undo_id") == undo_id)
+            db.table("messages").update(
+                {"commit": fields.get("commit")}, (where("undo_id") == undo_id) & (where("role") == "event")
+            )
 
     def undo_entries(self) -> list[dict[str, Any]]:
         with self._db() as db:
@@ -443,6 +497,12 @@ class Session:
             table = db.table("background")
             table.truncate()
             table.insert(dict(snapshot))
+
+
+def _not_undone(change: MutableMapping[Any, Any]) -> None:
+    for key in ("undone_at", "undo_id", "undo_commit"):
+        change.pop(key, None)
+    change["undone"] = False
 
 
 def _with_id(doc: Document) -> dict[str, Any]:

@@ -121,7 +121,7 @@ def test_the_next_apply_rolls_back_what_a_killed_apply_had_written(project: Path
     assert (project / "a.py").read_text() == "a\n"
     assert (project / "b.py").read_text() == "edited by the user since\n"
     assert record["recovered"] == [
-        "put back a.py as it was before an interrupted apply",
-        "b.py was changed after an interrupted apply; left as it is",
+        "recovered: change dead (session main) was interrupted before it was recorded in the session; put back "
+        "1 file(s) as they were: a.py; left b.py as it is now (changed since)"
     ]
     assert not list((backups.parent / "in-flight").iterdir())
