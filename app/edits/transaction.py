@@ -398,12 +398,19 @@ def open_journals(project_backups: Path) -> list[OpenJournal]:
         except (OSError, ValueError, KeyError, TypeError):
             backup_dir = None
         journal = None if backup_dir is None else read_manifest(backup_dir)
-        if backup_dir is None or journal is None or journal.get("state") in CLOSED_STATES:
+        if backup_dir is None or journal is None or _closed(journal):
             with contextlib.suppress(FileNotFoundError):
                 marker.unlink()
             continue
         found.append(OpenJournal(marker, backup_dir, journal))
     return found
+
+
+def _closed(journal: dict[str, Any]) -> bool:
+    # An older ai (journal version 1) said "done" once the files were written, before the record.
+    if journal.get("state") == "done" and int(journal.get("version", 1)) < JOURNAL_VERSION:
+        return False
+    return journal.get("state") in CLOSED_STATES
 
 
 def has_open_journals(project_backups: Path) -> bool:
