@@ -11,10 +11,12 @@ import os
 from pathlib import Path
 from typing import Any
 
+INDEX_VERSION = 2  # the store's (app/session/store.py), repeated: importing the store would load TinyDB
+
 
 def read_index(data_dir: Path) -> dict[str, Any] | None:
     if not data_dir.exists():
-        return {"version": 1, "active": None, "sessions": {}}
+        return {"version": INDEX_VERSION, "active": None, "sessions": {}}
     try:
         with open(data_dir / "index.json", "rb") as handle:
             index = json.loads(handle.read())
@@ -22,6 +24,8 @@ def read_index(data_dir: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     if not isinstance(index, dict) or not isinstance(index.get("sessions"), dict):
+        return None
+    if index.get("version") != INDEX_VERSION:  # an older index (its counts mean less): the store rebuilds it
         return None
     if set(index["sessions"]) != names:
         return None

@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import os
 import shutil
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -39,7 +39,8 @@ from app.session import storage
 EXPORT_FORMAT = "ai-agent-session"
 EXPORT_VERSION = 1
 MESSAGE_ROLES = ("user", "assistant", "system", "event")
-INDEX_VERSION = 1
+# 2: change_count counts the changes applied and not undone (an index of version 1 is rebuilt).
+INDEX_VERSION = 2
 
 
 def now_iso() -> str:
@@ -124,7 +125,11 @@ class ProjectStore:
         except StoreCorruptError as exc:
             self.index_warning = f"{exc.message}; rebuilt it from the session files"
             index = None
-        if index is not None and set(index.get("sessions", {})) == self._names_on_disk():
+        if (
+            index is not None
+            and index.get("version") == INDEX_VERSION
+            and set(index.get("sessions", {})) == self._names_on_disk()
+        ):
             return index
         return self._rebuild_index(index)
 
@@ -165,7 +170,7 @@ class ProjectStore:
             return None
         docs = data.get("meta") or {}
         for doc in docs.values():
-            return dict(doc)
+            return {**doc, "change_count": _applied_count((data.get("changes") or {}).values())}
         return None
 
     @contextmanager
@@ -289,6 +294,7 @@ class ProjectStore:
                 )
             meta = {k: v for k, v in document["metadata"].items() if k != "is_active"}
             meta["name"] = target
+            meta["change_count"] = _applied_count(document["changes"])
             data: dict[str, Any] = {
                 "meta": {"1": meta},
                 "messages": _as_table(document["messages"]),
@@ -377,9 +383,11 @@ class Session:
     def meta(self) -> SessionMeta:
         with self._db() as db:
             docs = db.table("meta").all()
+            count = _applied_count(db.table("changes").all())
         if not docs:
             raise UsageError(f"no session named {self.name!r} in this project; see `ai --list-sessions`")
-        return SessionMeta.from_dict({**docs[0], "is_active": self.store.active_name() == self.name})
+        active = self.store.active_name() == self.name
+        return SessionMeta.from_dict({**docs[0], "change_count": count, "is_active": active})
 
     # -- messages ------------------------------------------------------------------------------------------
 
@@ -413,8 +421,7 @@ class Session:
     # and not undone: every write of the changes table recounts it.
 
     def _recount(self, db: TinyDB) -> None:
-        count = sum(1 for change in db.table("changes").all() if not change.get("undone"))
-        self._update_meta(db, change_count=count, last_used=now_iso())
+        self._update_meta(db, change_count=_applied_count(db.table("changes").all()), last_used=now_iso())
 
     def record_change(self, change: dict[str, Any]) -> int:
         """Store an applied change (its schema belongs to the edit engine); returns its position id."""
@@ -497,6 +504,12 @@ class Session:
             table = db.table("background")
             table.truncate()
             table.insert(dict(snapshot))
+
+
+def _applied_count(changes: Iterable[Mapping[str, Any]]) -> int:
+    """What ``change_count`` says: the changes that are applied and not undone. Derived from the changes
+    whenever metadata is read from a session file, so a count stored by an older ai is never shown."""
+    return sum(1 for change in changes if not change.get("undone"))
 
 
 def _not_undone(change: MutableMapping[Any, Any]) -> None:
