@@ -235,15 +235,21 @@ def recovered_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
     return [line for line in (result.stdout + result.stderr).splitlines() if "recovered" in line]
 
 
-@pytest.mark.parametrize("use_git", [True, False], ids=["git", "no-git"])
-@pytest.mark.parametrize("action", ["apply", "undo"])
-@pytest.mark.parametrize("position", range(len(STEPS)))
+# Every step of apply and undo, in a git repository and without (where the step is not git's own).
+STEP_CASES = [
+    pytest.param(action, position, use_git, id=f"{action}-{position}-{'git' if use_git else 'no-git'}")
+    for action, steps in (("apply", STEPS), ("undo", UNDO_STEPS))
+    for position, step in enumerate(steps)
+    for use_git in (True, False)
+    if use_git or not step[3]
+]
+
+
+@pytest.mark.parametrize(("action", "position", "use_git"), STEP_CASES)
 def test_a_kill_at_any_step_is_finished_or_rolled_back_by_the_next_ai_in_one_line(
     tmp_path: Path, action: str, position: int, use_git: bool
 ) -> None:
     step = (STEPS if action == "apply" else UNDO_STEPS)[position]
-    if step[3] and not use_git:
-        pytest.skip("a step of the git commit")
     root = tmp_path / "proj"
     old = step_project(root, use_git)
     new = step_new_state(old)
