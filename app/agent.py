@@ -122,6 +122,7 @@ class _Build:
         self.prompt_version: int | None = None
         self.warming: list[asyncio.Future[Any]] = []  # language servers started as the blocks complete
         self.sent_back_diagnostics = False  # new language-server errors go back to the model once per build
+        self.applied: str | None = None  # the change this build applied, once it did
 
     # -- small helpers ---------------------------------------------------------------------------------------
 
@@ -546,18 +547,24 @@ class _Build:
             proposal = proposal.with_edited(decision.edited)
         elif decision.hunks is not None:
             proposal = proposal.select(decision.hunks)
-        record = apply_proposal(
-            proposal, session=self.session, goal=self.request.goal, use_git=self.request.use_git
-        )
-        files = tuple(str(f) for f in record.get("files", ()))
-        change_id = str(record.get("id", record.get("change_id", "")))
-        commit = record.get("commit")
-        self.note(
-            f"applied change {change_id}: {', '.join(files)}" + (f" (commit {commit})" if commit else ""),
-            outcome="applied",
-        )
+        from app.edits.transaction import deferred_interrupts
+
+        # Ctrl-C waits for the outcome note too: a session never holds an applied change its story lacks.
+        with deferred_interrupts():
+            record = apply_proposal(
+                proposal, session=self.session, goal=self.request.goal, use_git=self.request.use_git
+            )
+            files = tuple(str(f) for f in record.get("files", ()))
+            change_id = str(record.get("id", record.get("change_id", "")))
+            commit = record.get("commit")
+            self.note(
+                f"applied change {change_id}: {', '.join(files)}" + (f" (commit {commit})" if commit else ""),
+                outcome="applied",
+            )
+            self.applied = change_id
         # The commit's caveats (it failed; the user's own edits went into it): said, not only recorded.
-        caveats = [Info(f"warning: {record[key]}") for key in ("warning", "commit_note") if record.get(key)]
+        caveats = [Info(line) for line in record.get("recovered", [])]
+        caveats += [Info(f"warning: {record[key]}") for key in ("warning", "commit_note") if record.get(key)]
         return [
             self.finish(Stage.CONFIRM, "applied"),
             Applied(change_id=change_id, files=files, commit=commit),
@@ -620,7 +627,10 @@ async def run_build(request: BuildRequest, decide: Decider) -> AsyncIterator[Eve
             yield event
     except asyncio.CancelledError:
         try:
-            build.note("build cancelled; nothing applied", outcome="cancelled")
+            if build.applied:  # cancelled after the change landed: the story keeps "applied" as the outcome
+                build.note(f"build stopped after change {build.applied} was applied")
+            else:
+                build.note("build cancelled; nothing applied", outcome="cancelled")
         except Exception:  # the note is a courtesy; the cancellation must go on
             pass
         raise

@@ -318,6 +318,7 @@ def cmd_list_sessions(args: argparse.Namespace) -> int:
 
 
 def cmd_delete_session(args: argparse.Namespace) -> int:
+    _recover_interrupted(args)  # the session's backups go with it: nothing of its may be left half-done
     store = _store(args)
     store.delete_session(args.delete_session)
     print(f"deleted session {args.delete_session!r}; its applied changes stay in the files")
@@ -499,6 +500,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         from app.context.command import run_search
 
         return run_search(_project_root(args), args.search, as_json=args.json)
+    if not args.suggest:  # every command from here on may write in the project
+        _recover_interrupted(args)
     if args.undo:
         from app.edits.undo_cli import cmd_undo
 
@@ -537,6 +540,41 @@ def cmd_build(args: argparse.Namespace) -> int:
         make_app(root, name, config=config, initial_goal=args.build, continue_session=args.continue_).run()
         return EXIT_OK
     return build_headless(args)
+
+
+def _recover_interrupted(args: argparse.Namespace) -> None:
+    """The next `ai` after a killed one finishes or rolls back what it left half-done (app/edits/recovery.py)
+    and says so, one line each. Looking costs one directory listing; the edit engine loads only when an
+    interrupted change is there."""
+    root = _project_root(args)
+    from app.paths import project_hash
+
+    try:
+        pending = any((agent_home() / "backups" / project_hash(root) / "in-flight").iterdir())
+    except OSError:
+        pending = False
+    if not pending:
+        return
+    from app.edits.recovery import recover_project
+    from app.session.store import ProjectStore
+
+    for line in recover_project(ProjectStore(root)):
+        if args.json:
+            import json
+
+            print(json.dumps({"event": "recovered", "message": line}, ensure_ascii=False))
+        else:
+            print(line)
+    sys.stdout.flush()
+
+
+def _interrupted_line() -> str:
+    """What a Ctrl-C ended: a change or undo this process had finished is said, never hidden."""
+    engine = sys.modules.get("app.edits.apply")
+    finished = engine.finished_in_this_process() if engine is not None else []
+    if not finished:
+        return "interrupted; nothing was left half-written"
+    return "interrupted after it had finished: " + "; ".join(finished)
 
 
 def _log_internal_error(exc: BaseException) -> Path | None:
@@ -620,7 +658,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         print(f"ai: {exc.message}", file=sys.stderr)
         code = exc.exit_code
     except KeyboardInterrupt:
-        print("ai: interrupted; nothing was left half-written", file=sys.stderr)
+        print(f"ai: {_interrupted_line()}", file=sys.stderr)
         code = 130
     except BrokenPipeError:
         # The reader went away (`ai --list-sessions | head`) while stdout was a terminal's: not worth a line.

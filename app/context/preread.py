@@ -316,6 +316,8 @@ def _outcome_note(message: dict[str, Any]) -> str | None:
         )
     if outcome == "applied":
         return f"(ai: the goal above was applied: {content})"
+    if outcome == "undone":  # said where it happened: later goals may sit between the change and its undo
+        return f"(ai: UNDONE: {content}; that earlier goal's change is no longer in the files)"
     return f"(ai: the goal above ended with nothing applied: {content})"
 
 

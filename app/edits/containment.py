@@ -1,7 +1,8 @@
 """Where the model may write, and what may be read for it: inside the project root, never into ``.git``, never
 through a symlink that leads out. Paths are resolved to the real file so an edit through an in-project symlink
-changes (and commits) the file it points to instead of replacing the link. The guarded reader
-(app/pipeline/reader.py) uses the same guard for every file it sends to the model."""
+changes (and commits) the file it points to instead of replacing the link. Removing a symlink is the one
+operation on the link itself (:func:`link_in_root`): the file it points to, inside the project or not, is never
+touched. The guarded reader (app/pipeline/reader.py) uses the same guard for every file it sends to the model."""
 
 from __future__ import annotations
 
@@ -32,31 +33,59 @@ def resolve_in_root(root: Path, raw: str, *, what: str = "") -> tuple[str, Path]
 
     ``what`` prefixes the message (e.g. ``"block 2 (REPLACE a.py)"``)."""
     prefix = f"{what}: " if what else ""
+    parts = _checked_parts(raw, prefix)
+    real = Path(os.path.realpath(root.joinpath(*parts)))
+    return _inside(root, raw, real, prefix)
 
-    def refuse(reason: str, why: str = "") -> OutsideProject:
-        return OutsideProject(f"{prefix}refused: {raw!r} {reason}{why}", reason)
 
-    def invalid(reason: str) -> OutsideProject:
-        return OutsideProject(f"{prefix}the file path {raw!r} {reason}", reason)
+def link_in_root(root: Path, raw: str, *, what: str = "", must_exist: bool = True) -> tuple[str, Path] | None:
+    """``(relative posix path, location)`` of the symlink that ``raw`` names (the link itself, not what it
+    points to), or None when no symlink is there (with ``must_exist`` false: where it would be). The folder it
+    sits in is resolved and must be inside ``root``, as for any path."""
+    prefix = f"{what}: " if what else ""
+    parts = _checked_parts(raw, prefix)
+    folder = Path(os.path.realpath(root.joinpath(*parts[:-1])))
+    if folder != root:
+        _inside(root, raw, folder, prefix)
+    location = folder / parts[-1]
+    if must_exist and not location.is_symlink():
+        return None
+    relative = location.relative_to(root).as_posix()
+    if any(part.lower() == ".git" for part in relative.split("/")):
+        raise _refused(prefix, raw, "leads into .git through a symlink")
+    return relative, location
 
+
+def _refused(prefix: str, raw: str, reason: str, why: str = "") -> OutsideProject:
+    return OutsideProject(f"{prefix}refused: {raw!r} {reason}{why}", reason)
+
+
+def _invalid(prefix: str, raw: str, reason: str) -> OutsideProject:
+    return OutsideProject(f"{prefix}the file path {raw!r} {reason}", reason)
+
+
+def _checked_parts(raw: str, prefix: str) -> list[str]:
     path = raw.strip().replace("\\", "/")
     if not path or "\x00" in path:
-        raise invalid("is empty or invalid")
+        raise _invalid(prefix, raw, "is empty or invalid")
     if path.startswith(("/", "~")) or _DRIVE_RE.match(path):
-        raise refuse("is an absolute path", "; paths are relative to the project root")
+        raise _refused(prefix, raw, "is an absolute path", "; paths are relative to the project root")
     parts = [part for part in path.split("/") if part not in ("", ".")]
     if ".." in parts:
-        raise refuse("uses '..'", "; edits stay inside the project root")
+        raise _refused(prefix, raw, "uses '..'", "; edits stay inside the project root")
     if not parts:
-        raise invalid("names the project root, not a file")
+        raise _invalid(prefix, raw, "names the project root, not a file")
     if any(part.lower() == ".git" for part in parts):
-        raise refuse("is inside .git", "; ai never edits git's own files")
-    real = Path(os.path.realpath(root.joinpath(*parts)))
+        raise _refused(prefix, raw, "is inside .git", "; ai never edits git's own files")
+    return parts
+
+
+def _inside(root: Path, raw: str, real: Path, prefix: str) -> tuple[str, Path]:
     if real != root and root not in real.parents:
-        raise refuse("leads outside the project root through a symlink")
+        raise _refused(prefix, raw, "leads outside the project root through a symlink")
     if real == root:
-        raise invalid("names the project root, not a file")
+        raise _invalid(prefix, raw, "names the project root, not a file")
     relative = real.relative_to(root).as_posix()
     if any(part.lower() == ".git" for part in relative.split("/")):
-        raise refuse("leads into .git through a symlink")
+        raise _refused(prefix, raw, "leads into .git through a symlink")
     return relative, real

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from app.edits.containment import real_root, resolve_in_root
+from app.edits.containment import link_in_root, real_root, resolve_in_root
 from app.edits.diffs import Hunk, HunkConflict, apply_hunks, compute_hunks, unified_diff
 from app.edits.errors import EditError, RefusedError
 from app.edits.matching import AnchorAmbiguous, AnchorMatch, AnchorNotFound, find_anchor, first_difference
@@ -44,6 +44,7 @@ class FileChange:
     form: FileText = _NEW_FILE_FORM  # encoding, BOM, line endings of the file
     mode: int | None = None  # permission bits of the existing file
     notes: tuple[str, ...] = ()
+    link: bool = False  # the removal of a symlink itself; ``old_hash`` is of its target
 
     @property
     def action(self) -> str:
@@ -128,6 +129,8 @@ class Proposal:
             if position is None:
                 raise EditError(f"{path} is not part of this change")
             change = files[position]
+            if change.link:
+                raise EditError(f"{path} is the removal of a symlink: there is no text to edit")
             if change.form.eol == "\r\n" and "\r\n" not in text:
                 text = text.replace("\n", "\r\n")
             files[position] = _rebuilt(change, text)
@@ -165,6 +168,7 @@ class _Working:
     # Why the file cannot be edited as text (binary, too large, an encoding we cannot round-trip): it may
     # still be removed whole, its bytes backed up like any removed file's.
     unreadable: str | None = None
+    link: bool = False  # a symlink named by a REMOVE block: ``raw`` is its target
 
     @property
     def original_text(self) -> str | None:
@@ -294,6 +298,8 @@ def _is_secret_file(state: _Working) -> bool:
 
 
 def _apply_block(state: _Working, block: EditBlock, what: str, read_hashes: Mapping[str, str] | None) -> None:
+    if state.link and block.kind != "REMOVE":
+        raise EditError(f"{what}: {state.path} is a symlink being removed by this answer")
     if state.unreadable is not None and block.kind != "REMOVE":
         raise EditError(f"{what}: {state.unreadable}")
     if block.kind == "CREATE":
@@ -383,11 +389,21 @@ def build_proposal(
         if block.kind == "READ":
             continue
         what = f"block {number} ({block.kind} {block.path})"
-        path, real = resolve_in_root(root, block.path, what=what)
-        state = states.get(path)
-        if state is None:
-            state = states[path] = _load(path, real, what, removing=block.kind == "REMOVE")
-        _apply_block(state, block, what, read_hashes)
+        link = link_in_root(root, block.path, what=what) if block.kind == "REMOVE" else None
+        if link is not None:
+            # The link goes, never the file it points to (which may not even be in the project).
+            path, location = link
+            target = os.fsencode(os.readlink(location))
+            working = states.setdefault(
+                path, _Working(path, location, target, _NEW_FILE_FORM, None, [], link=True)
+            )
+        else:
+            path, real = resolve_in_root(root, block.path, what=what)
+            found = states.get(path)
+            if found is None:
+                found = states[path] = _load(path, real, what, removing=block.kind == "REMOVE")
+            working = found
+        _apply_block(working, block, what, read_hashes)
     files = []
     for state in states.values():
         new_text = None if state.lines is None else "".join(state.lines)
@@ -396,6 +412,9 @@ def build_proposal(
             continue
         if old_text is None and new_text is None:
             continue  # created and removed again within the answer
+        if state.link and state.raw is not None:
+            files.append(_removed_link(state.path, state.raw))
+            continue
         if state.unreadable is not None and state.raw is not None:
             files.append(_removed_whole(state.path, state.raw, state.mode))
             continue
@@ -421,6 +440,14 @@ def _removed_whole(path: str, raw: bytes, mode: int | None) -> FileChange:
     hunk = Hunk(0, 0, (), 0, (), text)
     diff = unified_diff(path, [hunk], removed=True)
     return FileChange(path, "", None, diff, [hunk], content_hash(raw), _NEW_FILE_FORM, mode)
+
+
+def _removed_link(path: str, target: bytes) -> FileChange:
+    """The removal of a symlink: one hunk standing for the link, the file it points to untouched."""
+    text = f"{path} is a symlink to {os.fsdecode(target)}: the link is removed, what it points to stays\n"
+    hunk = Hunk(0, 0, (), 0, (), text)
+    diff = unified_diff(path, [hunk], removed=True)
+    return FileChange(path, "", None, diff, [hunk], content_hash(target), _NEW_FILE_FORM, None, link=True)
 
 
 def rebase_change(change: FileChange, current_raw: bytes) -> FileChange:

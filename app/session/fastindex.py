@@ -14,16 +14,20 @@ from typing import Any
 
 from app.session.schema import check_index
 
+INDEX_VERSION = 2  # the store's (app/session/store.py), repeated: importing the store would load TinyDB
+
 
 def read_index(data_dir: Path) -> dict[str, Any] | None:
     if not data_dir.exists():
-        return {"version": 1, "active": None, "sessions": {}}
+        return {"version": INDEX_VERSION, "active": None, "sessions": {}}
     try:
         with open(data_dir / "index.json", "rb") as handle:
             index = json.loads(handle.read())
         names = {e[:-5] for e in os.listdir(data_dir / "sessions") if e.endswith(".json")}
         check_index(index)
     except (OSError, ValueError, RecursionError):  # ShapeError is a ValueError; json recurses on nesting
+        return None
+    if index.get("version") != INDEX_VERSION:  # an older index (its counts mean less): the store rebuilds it
         return None
     if set(index["sessions"]) != names:
         return None

@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -37,7 +37,8 @@ from app.paths import (
 from app.session import schema, storage
 from app.session.schema import EXPORT_FORMAT, EXPORT_VERSION, MESSAGE_ROLES
 
-INDEX_VERSION = 1
+# 2: change_count counts the changes applied and not undone (an index of version 1 is rebuilt).
+INDEX_VERSION = 2
 
 
 def now_iso() -> str:
@@ -98,7 +99,12 @@ class ProjectStore:
 
     def backups_dir(self, name: str) -> Path:
         """Where the edit engine keeps this session's backups of project files."""
-        return self.home / "backups" / self.project_hash / check_session_name(name)
+        return self.project_backups_dir / check_session_name(name)
+
+    @property
+    def project_backups_dir(self) -> Path:
+        """Every session's backups of this project, and the journals of changes still in flight."""
+        return self.home / "backups" / self.project_hash
 
     # -- the index -----------------------------------------------------------------------------------------
 
@@ -119,7 +125,11 @@ class ProjectStore:
         except StoreCorruptError as exc:
             warnings.append(f"{exc.message}; rebuilt it from the session files")
             index = None
-        if index is None or set(index["sessions"]) != self._names_on_disk():
+        if (
+            index is None
+            or index.get("version") != INDEX_VERSION
+            or set(index["sessions"]) != self._names_on_disk()
+        ):
             index = self._rebuild_index(index, warnings)
         self.index_warning = "\n".join(warnings) or None
         return index
@@ -164,7 +174,7 @@ class ProjectStore:
             return None
         docs = data.get("meta") or {}
         for doc in docs.values():
-            return dict(doc)
+            return {**doc, "change_count": _applied_count((data.get("changes") or {}).values())}
         return None
 
     @contextmanager
@@ -289,6 +299,7 @@ class ProjectStore:
                 )
             meta = {k: v for k, v in document["metadata"].items() if k != "is_active"}
             meta["name"] = target
+            meta["change_count"] = _applied_count(document["changes"])
             data: dict[str, Any] = {
                 "meta": {"1": meta},
                 "messages": _as_table(document["messages"]),
@@ -348,9 +359,11 @@ class Session:
     def meta(self) -> SessionMeta:
         with self._db() as db:
             docs = db.table("meta").all()
+            count = _applied_count(db.table("changes").all())
         if not docs:
             raise UsageError(f"no session named {self.name!r} in this project; see `ai --list-sessions`")
-        return SessionMeta.from_dict({**docs[0], "is_active": self.store.active_name() == self.name})
+        active = self.store.active_name() == self.name
+        return SessionMeta.from_dict({**docs[0], "change_count": count, "is_active": active})
 
     # -- messages ------------------------------------------------------------------------------------------
 
@@ -381,6 +394,11 @@ class Session:
             self._update_meta(db, goal_summary=summary.strip()[:200], last_used=now_iso())
 
     # -- applied changes and undo --------------------------------------------------------------------------
+    # ``change_count`` (what --list-sessions and the session list show) counts the changes that are applied
+    # and not undone: every write of the changes table recounts it.
+
+    def _recount(self, db: TinyDB) -> None:
+        self._update_meta(db, change_count=_applied_count(db.table("changes").all()), last_used=now_iso())
 
     def record_change(self, change: dict[str, Any]) -> int:
         """Store an applied change (its fields are the edit engine's; ``schema.CHANGE`` is what its readers
@@ -388,8 +406,7 @@ class Session:
         schema.check_record(schema.CHANGE, change, "change record")
         with self._write() as db:
             doc_id = db.table("changes").insert(dict(change))
-            count = len(db.table("changes"))
-            self._update_meta(db, change_count=count, last_used=now_iso())
+            self._recount(db)
         return doc_id
 
     def changes(self) -> list[dict[str, Any]]:
@@ -403,13 +420,57 @@ class Session:
             if current is not None:
                 schema.check_record(schema.CHANGE, {**current, **fields}, "change record")
             table.update(fields, doc_ids=[doc_id])
+            self._recount(db)
 
-    def record_undo(self, entry: dict[str, Any]) -> int:
+    def remove_change(self, doc_id: int) -> None:
+        """Take back the record of a change whose files were put back (its commit could not be made)."""
+        with self._write() as db:
+            db.table("changes").remove(doc_ids=[doc_id])
+            self._recount(db)
+
+    def record_undo(
+        self,
+        entry: dict[str, Any],
+        *,
+        change: int | None = None,
+        change_fields: dict[str, Any] | None = None,
+        event: dict[str, Any] | None = None,
+    ) -> int:
+        """Store an undo entry. With ``change`` (its position id), that change gets ``change_fields`` (undone,
+        ...) and ``event`` (a message) is appended, in the same atomic write: a crash never leaves a change
+        marked undone without its undo entry, or an undo the session's story does not tell."""
         schema.check_record(schema.UNDO, entry, "undo entry")
         with self._write() as db:
             doc_id = db.table("undo").insert(dict(entry))
-            self._update_meta(db, last_used=now_iso())
+            if change is not None:
+                db.table("changes").update(dict(change_fields or {}), doc_ids=[change])
+            if event is not None:
+                db.table("messages").insert({"ts": now_iso(), **event})
+            self._recount(db)
         return doc_id
+
+    def unrecord_undo(self, undo_id: str) -> None:
+        """Take back an undo whose files were put back (its commit could not be made): its entry, its event,
+        and the change's undone mark."""
+        from tinydb import where
+
+        with self._write() as db:
+            db.table("undo").remove(where("id") == undo_id)
+            db.table("messages").remove(where("undo_id") == undo_id)
+            db.table("changes").update(_not_undone, where("undo_id") == undo_id)
+            self._recount(db)
+
+    def update_undo(self, undo_id: str, fields: dict[str, Any]) -> None:
+        """The commit (or why there is none) of an undo: on its entry, and as ``undo_commit`` on the change."""
+        from tinydb import where
+
+        with self._write() as db:
+            db.table("undo").update(fields, where("id") == undo_id)
+            if fields.get("commit"):
+                db.table("changes").update({"undo_commit": fields["commit"]}, where("undo_id") == undo_id)
+            db.table("messages").update(
+                {"commit": fields.get("commit")}, (where("undo_id") == undo_id) & (where("role") == "event")
+            )
 
     def undo_entries(self) -> list[dict[str, Any]]:
         with self._db() as db:
@@ -428,6 +489,18 @@ class Session:
             table = db.table("background")
             table.truncate()
             table.insert(dict(snapshot))
+
+
+def _applied_count(changes: Iterable[Mapping[str, Any]]) -> int:
+    """What ``change_count`` says: the changes that are applied and not undone. Derived from the changes
+    whenever metadata is read from a session file, so a count stored by an older ai is never shown."""
+    return sum(1 for change in changes if not change.get("undone"))
+
+
+def _not_undone(change: MutableMapping[Any, Any]) -> None:
+    for key in ("undone_at", "undo_id", "undo_commit"):
+        change.pop(key, None)
+    change["undone"] = False
 
 
 def _with_id(doc: Document) -> dict[str, Any]:

@@ -121,7 +121,29 @@ def test_the_next_apply_rolls_back_what_a_killed_apply_had_written(project: Path
     assert (project / "a.py").read_text() == "a\n"
     assert (project / "b.py").read_text() == "edited by the user since\n"
     assert record["recovered"] == [
-        "put back a.py as it was before an interrupted apply",
-        "b.py was changed after an interrupted apply; left as it is",
+        "recovered: change dead (session main) was interrupted before it was recorded in the session; put back "
+        "1 file(s) as they were: a.py; left b.py as it is now (changed since)"
     ]
     assert not list((backups.parent / "in-flight").iterdir())
+
+
+def test_a_journal_an_older_ai_left_after_writing_is_still_rolled_back(
+    project: Path, session: Session
+) -> None:
+    import json
+
+    from app.edits.transaction import FileWrite, write_files
+
+    (project / "a.py").write_text("a\n")
+    backups = session.store.backups_dir("main")
+    write_files([FileWrite("a.py", project / "a.py", b"a\n", b"A\n", 0o644)], backups / "old", tag="old")
+    # The journal as the previous version wrote it: no version, "done" once the files were written.
+    manifest = backups / "old" / "manifest.json"
+    journal = json.loads(manifest.read_text())
+    journal.pop("version")
+    manifest.write_text(json.dumps({**journal, "state": "done"}))
+    record = apply_proposal(
+        propose(project, "<<<<<<< CREATE n.py\nn\n>>>>>>> END\n"), session=session, goal="x", use_git=False
+    )
+    assert (project / "a.py").read_text() == "a\n"
+    assert "put back 1 file(s) as they were: a.py" in record["recovered"][0]

@@ -3,12 +3,13 @@ work untouched, first commits, --no-git and no repository."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from app.edits import apply_proposal
+from app.edits import apply_proposal, undo_last
 from app.session.store import ProjectStore
 from tests.conftest import git
 from tests.edits.helpers import propose, replace
@@ -247,4 +248,19 @@ def test_files_inside_a_submodule_stay_out_of_the_outer_commit(repo: Path, tmp_p
     assert record["commit"], record.get("warning")
     assert git(repo, "show", "--name-only", "--format=", record["commit"]).split() == ["a.py"]
     assert git(repo, "ls-tree", "HEAD", "sub").startswith("160000 commit ")
+    fsck_ok(repo)
+
+
+def test_remove_of_a_tracked_symlink_commits_the_link_removal_and_undo_commits_it_back(repo: Path) -> None:
+    (repo / "link.py").symlink_to("a.py")
+    git(repo, "add", "link.py")
+    git(repo, "commit", "-q", "-m", "link")
+    record = apply(repo, "<<<<<<< REMOVE link.py\n>>>>>>> END\n")
+    assert (repo / "a.py").read_text() == BODY
+    assert git(repo, "show", "--name-status", "--format=", record["commit"]).split() == ["D", "link.py"]
+    assert git(repo, "status", "--porcelain") == ""
+    undo_last(ProjectStore(repo).session("main"))
+    assert os.readlink(repo / "link.py") == "a.py"
+    assert git(repo, "ls-tree", "HEAD", "link.py").startswith("120000 blob ")
+    assert git(repo, "status", "--porcelain") == ""
     fsck_ok(repo)
