@@ -115,7 +115,8 @@ class Proposal:
                 continue
             chosen = [h for h in change.hunks if h.index in wanted]
             assert change.old_text is not None
-            new_text = "".join(apply_hunks(split_lines(change.old_text), chosen))
+            old_lines = split_lines(change.old_text)
+            new_text = "".join(apply_hunks(old_lines, chosen, recorded=old_lines))
             if new_text != change.old_text:
                 kept.append(_rebuilt(change, new_text))
         return self._validated(kept)
@@ -437,7 +438,10 @@ def rebase_change(change: FileChange, current_raw: bytes) -> FileChange:
             f"{change.path} changed since the proposal; refusing to remove it; nothing was written"
         )
     try:
-        new_lines = apply_hunks(split_lines(form.text), change.hunks)
+        # Placed through the alignment of the text the proposal was built on with the file as it is now: a
+        # change of someone else's at our lines is a conflict, never a reason to look for them elsewhere.
+        recorded = split_lines(change.old_text or "")
+        new_lines = apply_hunks(split_lines(form.text), change.hunks, recorded=recorded)
     except HunkConflict as exc:
         raise RefusedError(
             f"{change.path} changed since the proposal and {exc.hunk.describe(before=True)} no longer fits; "

@@ -10,7 +10,7 @@ import pytest
 from app.edits import apply_proposal
 from app.session.store import ProjectStore
 from tests.conftest import git, run_ai
-from tests.edits.helpers import propose, replace
+from tests.edits.helpers import AREA_ROUND, LOOK_ALIKE, in_area, in_volume, propose, replace
 
 BODY = "".join(f"line {n}\n" for n in range(1, 21))
 
@@ -172,3 +172,26 @@ def test_undo_of_a_change_already_undone_through_an_imported_copy(repo: Path, tm
     assert event["change"] == change["id"] and event["already_undone"] is True
     nothing = run_ai("--session", "orig", "--undo", cwd=repo)
     assert nothing.stdout.strip() == "nothing to undo in session 'orig'"
+
+
+def test_undo_refuses_when_the_changed_line_was_rewritten_and_a_look_alike_was_added_elsewhere(
+    git_project: Path,
+) -> None:
+    (git_project / "geometry.py").write_text(LOOK_ALIKE)
+    git(git_project, "add", ".")
+    git(git_project, "commit", "-q", "-m", "geometry")
+    rounded = "    size = round(size, 2)\n"
+    apply(
+        git_project, replace("geometry.py", AREA_ROUND, AREA_ROUND.replace("round(size)", "round(size, 2)"))
+    )
+    text = in_area((git_project / "geometry.py").read_text(), rounded, "    size = round(size, 3)\n")
+    text = in_volume(text, "    size = round(size)\n", "    size = round(size)\n" + rounded)
+    (git_project / "geometry.py").write_text(text)
+    log, status = git(git_project, "log", "--format=%H %s"), git(git_project, "status", "--porcelain")
+    result = run_ai("--undo", cwd=git_project)
+    assert result.returncode == 3, result.stdout
+    (line,) = result.stderr.strip().splitlines()
+    assert "geometry.py hunk 1 (lines 3-9) was changed since; nothing was written" in line
+    assert (git_project / "geometry.py").read_text() == text
+    assert git(git_project, "log", "--format=%H %s") == log
+    assert git(git_project, "status", "--porcelain") == status
