@@ -355,7 +355,8 @@ def _apply_block(state: _Working, block: EditBlock, what: str, read_hashes: Mapp
     if match.tier != "exact":
         state.notes.append(f"{what} matched at line {match.start + 1} ignoring {match.tier}")
     eol = state.form.eol
-    new_lines = [line + eol for line in match.reindent(content)]
+    fitted = match.replacement(content) if block.kind == "REPLACE" else match.reindent(content)
+    new_lines = [line + eol for line in fitted]
     lines = state.lines
     if block.kind == "REPLACE":
         lines[match.start : match.end] = new_lines
