@@ -57,3 +57,15 @@ def in_volume(text: str, old: str, new: str) -> str:
     cut = text.index("def volume")
     assert old in text[cut:]
     return text[:cut] + text[cut:].replace(old, new, 1)
+
+
+# area's body again as a method's (indented one level more): an anchor copied from area fits only area exactly,
+# and only volume once its indentation is ignored.
+SHIFTED_LOOK_ALIKE = (
+    "def area(w, h):\n"
+    + _BODY
+    + "class Box:\n    def volume(self, w, h):\n"
+    + "".join("    " + line if line.strip() else line for line in _BODY.splitlines(keepends=True))
+    + "def main():\n    pass\n"
+)
+AREA_ANCHOR = "    log(size)\n    size = round(size)\n    log(size)\n"
