@@ -113,6 +113,7 @@ class _Build:
         self.root = request.root.resolve()
         self.messages: list[dict[str, str]] = []
         self.read_hashes: dict[str, str] = {}
+        self.read_bytes: dict[str, bytes] = {}  # as the model was shown them: its edits are made on these
         self.reply = _Reply()
         self.client: Any = None
         self.stage_started: dict[Stage, float] = {}
@@ -212,6 +213,7 @@ class _Build:
             preread.read_mentioned, root, located, config.max_file_tokens, config.send_secrets
         )
         self.read_hashes.update(read.hashes)
+        self.read_bytes.update(read.raw)
         for line in read.skipped:
             yield Info(f"not sent: {line}")
         yield FilesRead(
@@ -368,6 +370,7 @@ class _Build:
                 refused.append(f"{exc.path}: {exc.reason}")
                 continue
             self.read_hashes[read.real_path] = preread.content_hash(read.raw)
+            self.read_bytes[read.real_path] = read.raw
             file = FileContext(path=read.path, content=read.text, reason="asked with READ", rank=5)
             if estimate_tokens(read.text) > 2 * self.config.max_file_tokens:
                 file = shrink(file, [], [], 2 * self.config.max_file_tokens, self.index)
@@ -397,7 +400,9 @@ class _Build:
         if not edits:
             return None, None
         try:
-            proposal = build_proposal(self.root, edits, read_hashes=dict(self.read_hashes))
+            proposal = build_proposal(
+                self.root, edits, read_hashes=dict(self.read_hashes), read=dict(self.read_bytes)
+            )
         except EditError as exc:
             return None, exc.message
         problem = syntax_problem(proposal)

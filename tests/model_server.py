@@ -47,7 +47,8 @@ Script format (a JSON object; in process the same as a dict)::
       "error": "message",          # with "status": the error message
       "drop_after": 40,            # stream this many characters of the reply, then cut the connection
       "stall": 5.0,                # after "stall_after" characters (default 0), go silent this many seconds
-      "stall_after": 0
+      "stall_after": 0,
+      "hold_until": "/path/file"   # answer only once this file exists (a test's cue: the reply waits for an event)
     }
 
 Each logged request is ``{"n", "time", "method", "path", "headers", "body"}``; ``headers`` leaves out
@@ -198,6 +199,11 @@ class _Handler(BaseHTTPRequestHandler):
                 400, {"error": {"message": "no scripted reply matches this request", "type": "scripted"}}
             )
             return
+        if rule.get("hold_until"):
+            cue = Path(str(rule["hold_until"]))
+            while not cue.exists():
+                if owner._stopping.wait(0.02):
+                    return
         if rule.get("status"):
             status = int(rule["status"])
             headers = {}

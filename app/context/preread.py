@@ -181,6 +181,7 @@ class ReadResult:
     files: list[FileContext]
     hashes: dict[str, str]
     skipped: list[str]  # one line each: path and why
+    raw: dict[str, bytes] = field(default_factory=dict)  # the bytes read: what the model's edits were made on
 
 
 def read_mentioned(
@@ -189,6 +190,7 @@ def read_mentioned(
     """Every file the goal names, in full; large ones as relevant regions plus an outline."""
     out: list[FileContext] = []
     hashes: dict[str, str] = {}
+    raws: dict[str, bytes] = {}
     skipped: list[str] = []
     named = {m.path for m in located.resolution.files if m.explicit}
     for mention in located.resolution.files:
@@ -199,6 +201,7 @@ def read_mentioned(
             continue
         # Keyed by the file itself, as the edit engine resolves a block's path (through an in-project link).
         hashes[read.real_path] = content_hash(read.raw)
+        raws[read.real_path] = read.raw
         file = FileContext(
             path=mention.path, content=read.text, reason="; ".join(mention.reasons), rank=mention.rank
         )
@@ -207,7 +210,7 @@ def read_mentioned(
         if estimate_tokens(read.text) > limit:
             file = shrink(file, mention.symbols, located.terms, limit, located.index)
         out.append(file)
-    return ReadResult(files=out, hashes=hashes, skipped=skipped)
+    return ReadResult(files=out, hashes=hashes, skipped=skipped, raw=raws)
 
 
 def _changes_section(session: Any, limit: int = 5) -> Section | None:

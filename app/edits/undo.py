@@ -119,13 +119,33 @@ def _target(
         ) from None
     hunks = [Hunk.from_dict(h) for h in entry["hunks"]]
     try:
-        lines = apply_hunks(split_lines(form.text), hunks, reverse=True)
+        lines = split_lines(form.text)
+        # Untouched since the change (its backup gone): the file itself is the text the hunks were made on.
+        recorded = lines if content_hash(current) == entry["post_hash"] else _text_after(entry, hunks, backup)
+        lines = apply_hunks(lines, hunks, reverse=True, recorded=recorded)
     except HunkConflict as exc:
         raise _refuse(change, path, f"{exc.hunk.describe()} was changed since") from None
     try:
         return encode_text("".join(lines), form, path)
     except EditError as exc:
         raise _refuse(change, path, exc.message, BY_HAND.removeprefix("or ")) from None
+
+
+def _text_after(entry: dict[str, Any], hunks: list[Hunk], backup: Path) -> list[str] | None:
+    """The file's lines just after the change (the backup with the change's hunks), when the backup is there and
+    gives exactly the bytes the change wrote: what the reverse hunks are placed by. None without it."""
+    path = entry["path"]
+    old = backup_bytes(backup, path)
+    if old is None or content_hash(old) != entry.get("pre_hash"):
+        return None
+    try:
+        form = decode_bytes(old, path)
+        before = split_lines(form.text)
+        after = apply_hunks(before, hunks, recorded=before)
+        written = encode_text("".join(after), form, path)
+    except (EditError, HunkConflict):
+        return None
+    return after if content_hash(written) == entry.get("post_hash") else None
 
 
 def _as_text(data: bytes | None, path: str) -> str | None:

@@ -238,13 +238,16 @@ class _Fix:
         target_ids: set[str],
     ) -> AsyncIterator[Event]:
         from app.edits import build_proposal
-        from app.edits.errors import EditError
+        from app.edits.errors import EditError, RefusedError
         from app.llm.prompts import system_prompt
 
         started = time.monotonic()
         n, of = record.number, self.max_attempts
         yield FixAttempt(n, of, "started")
-        # Until the copy is made it is the user's tree as it is now: the prompt reads the same files.
+        # Until the copy is made it is the user's tree as it is now: the prompt reads the same files. The bytes
+        # shown are kept: the user may save again before the copy has that file (or after), and the model's
+        # blocks belong to what it saw.
+        shown: dict[str, bytes] = {}
         text, sent, left_out = await asyncio.to_thread(
             fix_message,
             self.scratch.root if self.scratch is not None else self.root,
@@ -254,6 +257,7 @@ class _Fix:
             self.attempts[:-1],
             self.config.context_tokens,
             self.config.send_secrets,
+            shown,
         )
         if record.number == 1:
             yield FilesRead(paths=tuple(sent), reason="in the failure's stack")
@@ -262,7 +266,7 @@ class _Fix:
         prompt, _version = system_prompt()
         messages = [{"role": "system", "content": prompt}, {"role": "user", "content": text}]
         reply = _Reply()
-        async for event in self._ask(messages, reply, record):
+        async for event in self._ask(messages, reply, record, shown):
             yield event
         edits = [item for item in reply.items if getattr(item, "kind", None) not in (None, "READ")]
         if reply.parse_error or not edits:
@@ -271,8 +275,9 @@ class _Fix:
         else:
             scratch = await self._scratch_ready()
             try:
-                record.proposal = await asyncio.to_thread(build_proposal, scratch.root, edits)
-            except EditError as exc:
+                # Made on the text the model was shown, carried onto the copy (the hunk placement rule).
+                record.proposal = await asyncio.to_thread(build_proposal, scratch.root, edits, read=shown)
+            except (EditError, RefusedError) as exc:
                 record.outcome, record.reason = "invalid", exc.message
         if record.outcome in ("invalid", "no_edit"):
             self.note(record.line(), kind="fix_attempt", outcome=record.outcome, attempt=n)
@@ -333,7 +338,7 @@ class _Fix:
         )
 
     async def _ask(
-        self, messages: list[dict[str, str]], reply: _Reply, record: AttemptRecord
+        self, messages: list[dict[str, str]], reply: _Reply, record: AttemptRecord, shown: dict[str, bytes]
     ) -> AsyncIterator[Event]:
         """One model turn plus the READ rounds it asks for (served from the scratch copy)."""
         for round_number in range(self.config.read_rounds + 1):
@@ -344,7 +349,7 @@ class _Fix:
                 return
             await self._scratch_ready()
             messages.append({"role": "assistant", "content": reply.text})
-            messages.append({"role": "user", "content": self._serve_reads(reads)})
+            messages.append({"role": "user", "content": self._serve_reads(reads, shown)})
             reply.items, reply.text = [], ""
 
     async def _stream(
@@ -392,9 +397,9 @@ class _Fix:
                 usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0), usage.get("total_tokens", 0)
             )
 
-    def _serve_reads(self, reads: list[Any]) -> str:
+    def _serve_reads(self, reads: list[Any], shown: dict[str, bytes]) -> str:
         """The files asked for, from the scratch copy, through the guarded reader (as the build serves them): no
-        goal names files here, so a secrets file goes only with ``send_secrets``."""
+        goal names files here, so a secrets file goes only with ``send_secrets``. ``shown`` receives their bytes."""
         from app.llm.prompts import FileContext, read_reply_message
         from app.pipeline.reader import ReadRefused, read_for_model
 
@@ -406,6 +411,7 @@ class _Fix:
             except ReadRefused as exc:
                 refused.append(f"{exc.path}: {exc.reason}")
                 continue
+            shown[read.real_path] = read.raw
             served.append(FileContext(path=read.path, content=read.text, reason="asked with READ", rank=5))
         return read_reply_message(served, refused)
 

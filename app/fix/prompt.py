@@ -128,11 +128,17 @@ def companion_files(root: Path, files: list[str]) -> list[str]:
 
 
 def files_section(
-    root: Path, paths: list[str], budget_tokens: int, send_secrets: bool, stack: tuple[str, ...] = ()
+    root: Path,
+    paths: list[str],
+    budget_tokens: int,
+    send_secrets: bool,
+    stack: tuple[str, ...] = (),
+    shown: dict[str, bytes] | None = None,
 ) -> tuple[str, list[str], list[str]]:
     """The files rendered in full within the budget: (text, sent paths, paths left out with why). Read through
     the guarded reader, as everything sent to the model: a frame's file behind a link out of the project, a
-    secrets file or a private key stays out (no goal names files here: secrets go only with ``send_secrets``)."""
+    secrets file or a private key stays out (no goal names files here: secrets go only with ``send_secrets``).
+    ``shown`` receives the bytes of each file sent: what the model's edits will be made on."""
     from app.llm.prompts import FileContext, estimate_tokens
 
     rendered: list[str] = []
@@ -141,12 +147,12 @@ def files_section(
     used = 0
     for path in paths:
         try:
-            content = read_for_model(root, path, send_secrets=send_secrets).text
+            read = read_for_model(root, path, send_secrets=send_secrets)
         except ReadRefused as refused:
             left_out.append(f"{path} ({refused.reason})")
             continue
         reason = "in the failure's stack" if path in stack else "code the failing test uses"
-        text = FileContext(path=path, content=content, reason=reason).render()
+        text = FileContext(path=path, content=read.text, reason=reason).render()
         cost = estimate_tokens(text)
         if sent and used + cost > budget_tokens:
             left_out.append(f"{path} (over the context budget: ask with READ)")
@@ -154,6 +160,8 @@ def files_section(
         rendered.append(text)
         sent.append(path)
         used += cost
+        if shown is not None:
+            shown[read.real_path] = read.raw
     if not rendered:
         return "", sent, left_out
     head = "# Files of the failure (full, current content)\n"
@@ -220,8 +228,10 @@ def fix_message(
     attempts: list[AttemptRecord],
     budget_tokens: int,
     send_secrets: bool = False,
+    shown: dict[str, bytes] | None = None,
 ) -> tuple[str, list[str], list[str]]:
-    """The user message for one attempt: (text, files sent in full, files left out)."""
+    """The user message for one attempt: (text, files sent in full, files left out); ``shown`` receives the
+    bytes of the files sent."""
     from app.llm.prompts import estimate_tokens
 
     failure = failure_section(errors, command)
@@ -235,6 +245,7 @@ def fix_message(
         max(1_000, budget_tokens - fixed_cost - estimate_tokens(recent)),
         send_secrets,
         tuple(stack_files),
+        shown,
     )
     parts = [failure, files_text]
     if left_out:

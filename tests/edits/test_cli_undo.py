@@ -10,7 +10,7 @@ import pytest
 from app.edits import apply_proposal
 from app.session.store import ProjectStore
 from tests.conftest import git, run_ai
-from tests.edits.helpers import propose, replace
+from tests.edits.helpers import AREA_ROUND, LOOK_ALIKE, in_area, in_volume, propose, replace
 
 BODY = "".join(f"line {n}\n" for n in range(1, 21))
 
@@ -213,3 +213,26 @@ def test_an_undo_with_nothing_to_commit_does_not_claim_there_is_no_repository(re
     assert "not a git repository" not in result.stdout
     assert "no commit (git already has the files as they are now)" in result.stdout
     assert (repo / "f.py").read_text() == BODY and git(repo, "status", "--porcelain") == ""
+
+
+def test_undo_refuses_when_the_changed_line_was_rewritten_and_a_look_alike_was_added_elsewhere(
+    git_project: Path,
+) -> None:
+    (git_project / "geometry.py").write_text(LOOK_ALIKE)
+    git(git_project, "add", ".")
+    git(git_project, "commit", "-q", "-m", "geometry")
+    rounded = "    size = round(size, 2)\n"
+    apply(
+        git_project, replace("geometry.py", AREA_ROUND, AREA_ROUND.replace("round(size)", "round(size, 2)"))
+    )
+    text = in_area((git_project / "geometry.py").read_text(), rounded, "    size = round(size, 3)\n")
+    text = in_volume(text, "    size = round(size)\n", "    size = round(size)\n" + rounded)
+    (git_project / "geometry.py").write_text(text)
+    log, status = git(git_project, "log", "--format=%H %s"), git(git_project, "status", "--porcelain")
+    result = run_ai("--undo", cwd=git_project)
+    assert result.returncode == 3, result.stdout
+    (line,) = result.stderr.strip().splitlines()
+    assert "geometry.py hunk 1 (lines 3-9) was changed since; nothing was written" in line
+    assert (git_project / "geometry.py").read_text() == text
+    assert git(git_project, "log", "--format=%H %s") == log
+    assert git(git_project, "status", "--porcelain") == status
