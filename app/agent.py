@@ -183,7 +183,7 @@ class _Build:
 
     async def _prepare(self, earlier: list[dict[str, Any]]) -> AsyncIterator[Event]:
         from app.context import preread
-        from app.llm.prompts import fit_budget, planning_message
+        from app.llm.prompts import estimate_tokens, fit_budget, planning_message
 
         root, goal, config = self.root, self.request.goal, self.config
         # 2. Locate
@@ -223,7 +223,9 @@ class _Build:
         yield self.start(Stage.CONTEXT)
         budget = config.context_tokens
         history = preread.history_messages(earlier, budget // 4) if earlier else []
-        history_tokens = sum(len(m["content"]) // 4 for m in history)
+        # Counted as the history was budgeted (estimate_tokens: 4 bytes a token), so what is left for the rest
+        # of the context is what is really left, in any script.
+        history_tokens = sum(estimate_tokens(m["content"]) for m in history)
         mentioned = [f.path for f in read.files]
         sections = await asyncio.to_thread(
             preread.context_sections, root, self.session, located, mentioned, budget
