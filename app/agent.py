@@ -3,8 +3,9 @@ typed events (``app.events``). UI-agnostic: the TUI, headless runs and the tests
 
 ``run_build(request, decide)`` yields, in order: StageStarted/StageFinished for every stage (all eight, always;
 model turns after the first repeat EDIT, VALIDATE and CONFIRM), FilesRead, ContextReady, ProseDelta while the
-model streams, BlockCompleted per block, Retrying when a model call is retried, Usage per model call, DiffReady,
-AwaitingDecision, then Applied or Rejected, ErrorEvent on failure, and last Finished(ok, exit_code).
+model streams, BlockCompleted per block, Waiting while a model call waits (its first token, an idle stream),
+Retrying when a model call is retried, Usage per model call, DiffReady, AwaitingDecision, then Applied or
+Rejected, ErrorEvent on failure, and last Finished(ok, exit_code).
 
 Decisions (``decide`` is awaited after AwaitingDecision): APPLY (optionally per-hunk), EDIT (apply the user's
 edited contents), REJECT, REVISE (the feedback goes back to the model in the same conversation, then a new
@@ -52,6 +53,7 @@ from app.events import (
     StageFinished,
     StageStarted,
     Usage,
+    Waiting,
 )
 from app.session.store import Session
 
@@ -259,6 +261,7 @@ class _Build:
         from app.llm.blocks import BlockParseError, BlockParser, EditBlock, Prose
         from app.llm.client import Retrying as ClientRetrying
         from app.llm.client import StreamDone, TextDelta
+        from app.llm.client import Waiting as ClientWaiting
 
         stage = first_stage
         yield self.start(stage)
@@ -286,9 +289,15 @@ class _Build:
             return events
 
         async for piece in self.client.stream(self.messages):
-            if isinstance(piece, ClientRetrying):
+            if isinstance(piece, ClientWaiting):
+                yield Waiting(
+                    piece.what, piece.waited, piece.limit, piece.attempt, piece.attempts, piece.over
+                )
+            elif isinstance(piece, ClientRetrying):
                 parser, reply, count = BlockParser(), _Reply(), 0
-                yield Retrying(piece.attempt, piece.attempts, piece.delay, piece.reason)
+                yield Retrying(
+                    piece.attempt, piece.attempts, piece.delay, piece.reason, piece.short, piece.what
+                )
             elif isinstance(piece, TextDelta):
                 if reply.parse_error is None:
                     try:
