@@ -6,6 +6,7 @@ server's Retry-After of 1 s to show it is honoured.
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -234,3 +235,18 @@ def test_a_wait_setting_that_cannot_work_is_one_usage_line(
     assert len(result.stderr.strip().splitlines()) == 1 and why in result.stderr
     assert setting.split()[0] in result.stderr and ".ai-agent.toml" in result.stderr
     assert server.chat_requests() == []
+
+
+def test_json_lines_carry_each_wait_and_its_end(calc_project: Path, model_server, agent_home: Path) -> None:
+    write_user_config(agent_home, first_token_timeout=60.0, stream_idle_timeout=30.0)
+    server = model_server([{"reply": FIX_SUBTRACT, "stall": 4.0, "stall_after": 0}])
+    result = ai_build(calc_project, server.base_url, "--build", GOAL, "--dry-run", "--json")
+    assert result.returncode == 0, result.stderr
+    waits = [e for e in map(json.loads, result.stdout.splitlines()) if e["event"] == "waiting"]
+    assert [(w["what"], w["over"], w["attempt"], w["limit"]) for w in waits] == [
+        ("first_token", False, 1, 60.0),  # the attempt begins
+        ("first_token", False, 1, 60.0),  # it lasts
+        ("first_token", True, 1, 60.0),  # it came
+    ]
+    assert waits[0]["waited"] == 0 and 3 <= waits[1]["waited"] <= waits[2]["waited"]
+    assert waits[2]["waited"] >= 4  # the stall the server scripted, as long as it lasted
