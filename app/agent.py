@@ -3,8 +3,9 @@ typed events (``app.events``). UI-agnostic: the TUI, headless runs and the tests
 
 ``run_build(request, decide)`` yields, in order: StageStarted/StageFinished for every stage (all eight, always;
 model turns after the first repeat EDIT, VALIDATE and CONFIRM), FilesRead, ContextReady, ProseDelta while the
-model streams, BlockCompleted per block, Retrying when a model call is retried, Usage per model call, DiffReady,
-AwaitingDecision, then Applied or Rejected, ErrorEvent on failure, and last Finished(ok, exit_code).
+model streams, BlockCompleted per block, Waiting while a model call waits (its first token, an idle stream),
+Retrying when a model call is retried, Usage per model call, DiffReady, AwaitingDecision, then Applied or
+Rejected, ErrorEvent on failure, and last Finished(ok, exit_code).
 
 Decisions (``decide`` is awaited after AwaitingDecision): APPLY (optionally per-hunk), EDIT (apply the user's
 edited contents), REJECT, REVISE (the feedback goes back to the model in the same conversation, then a new
@@ -52,6 +53,7 @@ from app.events import (
     StageFinished,
     StageStarted,
     Usage,
+    Waiting,
 )
 from app.session.store import Session
 
@@ -185,7 +187,7 @@ class _Build:
 
     async def _prepare(self, earlier: list[dict[str, Any]]) -> AsyncIterator[Event]:
         from app.context import preread
-        from app.llm.prompts import fit_budget, planning_message
+        from app.llm.prompts import estimate_tokens, fit_budget, planning_message
 
         root, goal, config = self.root, self.request.goal, self.config
         # 2. Locate
@@ -226,7 +228,9 @@ class _Build:
         yield self.start(Stage.CONTEXT)
         budget = config.context_tokens
         history = preread.history_messages(earlier, budget // 4) if earlier else []
-        history_tokens = sum(len(m["content"]) // 4 for m in history)
+        # Counted as the history was budgeted (estimate_tokens: 4 bytes a token), so what is left for the rest
+        # of the context is what is really left, in any script.
+        history_tokens = sum(estimate_tokens(m["content"]) for m in history)
         mentioned = [f.path for f in read.files]
         sections = await asyncio.to_thread(
             preread.context_sections, root, self.session, located, mentioned, budget
@@ -260,6 +264,7 @@ class _Build:
         from app.llm.blocks import BlockParseError, BlockParser, EditBlock, Prose
         from app.llm.client import Retrying as ClientRetrying
         from app.llm.client import StreamDone, TextDelta
+        from app.llm.client import Waiting as ClientWaiting
 
         stage = first_stage
         yield self.start(stage)
@@ -287,9 +292,15 @@ class _Build:
             return events
 
         async for piece in self.client.stream(self.messages):
-            if isinstance(piece, ClientRetrying):
+            if isinstance(piece, ClientWaiting):
+                yield Waiting(
+                    piece.what, piece.waited, piece.limit, piece.attempt, piece.attempts, piece.over
+                )
+            elif isinstance(piece, ClientRetrying):
                 parser, reply, count = BlockParser(), _Reply(), 0
-                yield Retrying(piece.attempt, piece.attempts, piece.delay, piece.reason)
+                yield Retrying(
+                    piece.attempt, piece.attempts, piece.delay, piece.reason, piece.short, piece.what
+                )
             elif isinstance(piece, TextDelta):
                 if reply.parse_error is None:
                     try:

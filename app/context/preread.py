@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -324,7 +325,7 @@ def _outcome_note(message: dict[str, Any]) -> str | None:
     return f"(ai: the goal above ended with nothing applied: {content})"
 
 
-def history_messages(messages: list[dict[str, Any]], budget: int) -> list[dict[str, str]]:
+def history_messages(messages: Sequence[dict[str, Any]], budget: int) -> list[dict[str, str]]:
     """The session's earlier conversation as chat messages, newest kept first, within ``budget`` tokens.
 
     What the model was told by ai itself (READ replies, "your edit blocks could not be applied", the request
@@ -332,34 +333,46 @@ def history_messages(messages: list[dict[str, Any]], budget: int) -> list[dict[s
     with an ``outcome``) becomes a note in the next user turn, so a failed goal reads as failed. Consecutive
     turns of one role are joined, and the result starts with a user turn: a well-formed alternating
     conversation. It may end with a user turn (a goal that got no answer, a last outcome note): the caller
-    joins that to its own next user message."""
-    turns: list[dict[str, str]] = []
-    for message in messages:
-        role = message.get("role")
-        content = str(message.get("content", ""))
-        if role == "event":
-            if message.get("kind") == "to_model":
-                role = "user"
-            else:
-                note = _outcome_note(message)
-                if note is None:
-                    continue
-                role, content = "user", note
-        if role not in ("user", "assistant"):
-            continue
-        if turns and turns[-1]["role"] == role:
-            turns[-1]["content"] += "\n\n" + content
-        else:
-            turns.append({"role": str(role), "content": content})
-    kept: list[dict[str, str]] = []
+    joins that to its own next user message.
+
+    The walk goes from the newest message back and stops at the first that does not fit, and a turn is joined
+    once, from the parts kept: the cost follows what is sent, not the session's length. (Joining every turn
+    first made a session of 100,000 messages of one role quadratic, and that one giant turn, over the budget,
+    was then dropped whole, so nothing at all was sent.) Inside a joined turn the oldest parts go first too."""
+    kept: list[tuple[str, list[str]]] = []  # newest turn first; each turn's parts newest first
     spent = 0
-    for turn in reversed(turns):
-        cost = estimate_tokens(turn["content"])
+    for message in reversed(messages):
+        turn = _history_turn(message)
+        if turn is None:
+            continue
+        role, content = turn
+        joins = bool(kept) and kept[-1][0] == role
+        cost = estimate_tokens(content) + (_JOIN_TOKENS if joins else 0)
         if spent + cost > budget:
             break
         spent += cost
-        kept.append(turn)
-    kept.reverse()
-    while kept and kept[0]["role"] != "user":
-        kept.pop(0)
-    return kept
+        if joins:
+            kept[-1][1].append(content)
+        else:
+            kept.append((role, [content]))
+    turns = [{"role": role, "content": _JOINER.join(reversed(parts))} for role, parts in reversed(kept)]
+    start = next((i for i, turn in enumerate(turns) if turn["role"] == "user"), len(turns))
+    return turns[start:]
+
+
+_JOINER = "\n\n"
+_JOIN_TOKENS = estimate_tokens(_JOINER)
+
+
+def _history_turn(message: dict[str, Any]) -> tuple[str, str] | None:
+    """(role, content) of one stored message in the history sent to the model; None when it is not sent."""
+    role = message.get("role")
+    content = str(message.get("content", ""))
+    if role == "event":
+        if message.get("kind") == "to_model":
+            return "user", content
+        note = _outcome_note(message)
+        return None if note is None else ("user", note)
+    if role not in ("user", "assistant"):
+        return None
+    return str(role), content

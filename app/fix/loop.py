@@ -38,6 +38,7 @@ from app.events import (
     Retrying,
     TestsRun,
     Usage,
+    Waiting,
 )
 from app.fix.errors import ParsedError, ProjectPaths
 from app.fix.prompt import AttemptRecord, fix_message, is_test_file
@@ -358,15 +359,22 @@ class _Fix:
         from app.llm.blocks import BlockParseError, BlockParser, Prose
         from app.llm.client import Retrying as ClientRetrying
         from app.llm.client import StreamDone, TextDelta
+        from app.llm.client import Waiting as ClientWaiting
 
         parser = BlockParser()
         began = time.monotonic()
         usage: dict[str, int] | None = None
         try:
             async for piece in self.client.stream(messages):
-                if isinstance(piece, ClientRetrying):
+                if isinstance(piece, ClientWaiting):
+                    yield Waiting(
+                        piece.what, piece.waited, piece.limit, piece.attempt, piece.attempts, piece.over
+                    )
+                elif isinstance(piece, ClientRetrying):
                     parser, reply.items, reply.parse_error = BlockParser(), [], None
-                    yield Retrying(piece.attempt, piece.attempts, piece.delay, piece.reason)
+                    yield Retrying(
+                        piece.attempt, piece.attempts, piece.delay, piece.reason, piece.short, piece.what
+                    )
                 elif isinstance(piece, TextDelta) and reply.parse_error is None:
                     try:
                         for item in parser.feed(piece.text):
