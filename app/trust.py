@@ -9,8 +9,9 @@ an edited file (a pull, a checkout) needs trusting again. Flags, the environment
 
 A cloned repository also chooses its code: running its tests runs its ``conftest.py`` and its
 ``.venv/bin/python``, a language server may load its plugins. Nothing of the project's code runs in the
-background (app/background/services.py) until the user trusted the project with ``ai --trust``. What the
-user types (``ai --fix``, ``ai --suggest``) may run the tests, and says which command.
+background (app/background/services.py) until the user trusted the project: ``ai --trust``, or the
+workspace's question on the first open (whose "Not now" is remembered too, so it is asked once). What the user
+types (``ai --fix``, ``ai --suggest``) may run the tests, and says which command.
 
 ``trust.json``: ``{"<root>": {"config": "<blake3 of .ai-agent.toml>", "project": "trusted" | "not-now"}}``;
 a plain string as the value is the older form of the same file, the config digest alone.
@@ -35,8 +36,8 @@ if TYPE_CHECKING:
 
 TRUST_FILE = "trust.json"
 HOW_TO_TRUST = "`ai --trust` shows it and trusts it"
-# How to trust a project whose code waits for it.
-HOW_TO_TRUST_PROJECT = "`ai --trust`"
+# How to trust a project whose code waits for it (the workspace's palette has the command).
+HOW_TO_TRUST_PROJECT = '`ai --trust`, or "Trust this project" in the workspace\'s palette (ctrl+p)'
 PROJECT_TRUSTED = "trusted"
 PROJECT_NOT_NOW = "not-now"
 
