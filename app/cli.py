@@ -119,8 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--trust",
         action="store_true",
-        help="trust this project's .ai-agent.toml (prints its base_url, test_cmd, log_paths, ...); "
-        "a changed file needs trusting again",
+        help="trust this project (its tests and language servers may run its code in the background) and "
+        "its .ai-agent.toml as it is now (prints its base_url, test_cmd, log_paths, ...); a changed file "
+        "needs trusting again",
     )
     return parser
 

@@ -42,7 +42,15 @@ from app.events import (
 )
 from app.fix.errors import ParsedError, ProjectPaths
 from app.fix.prompt import AttemptRecord, fix_message, is_test_file
-from app.fix.testrun import TestOutcome, detect_command, failure_id, run_tests, targeted_command
+from app.fix.testrun import (
+    TestOutcome,
+    command_origin,
+    detect_command,
+    failure_id,
+    run_tests,
+    targeted_command,
+    test_run_line,
+)
 from app.session.store import Session
 
 Decider = Callable[[DiffReady], Awaitable[Decision]]
@@ -114,13 +122,24 @@ class _Fix:
     async def run(self) -> AsyncIterator[Event]:
         from app.fix.scratch import ScratchCopy
 
-        command = detect_command(self.root, self.request.test_cmd or self.config.test_cmd)
+        given = self.request.test_cmd or self.config.test_cmd
+        command = detect_command(self.root, given)
         if command is None:
             raise TaskFailed(
                 NO_COMMAND
                 if not self.request.errors
                 else NO_COMMAND.replace("no test command", "no test command to verify a fix with")
             )
+        # The project's code runs now (its tests, in the copy): the user asked for it, and is told what runs.
+        origin = await asyncio.to_thread(
+            command_origin,
+            command,
+            self.root,
+            given,
+            self.config.test_cmd,
+            self.config.sources.get("test_cmd"),
+        )
+        yield Info(test_run_line(command, self.root, origin))
         began = time.monotonic()
         if self.config.has_model:
             # The model client's library takes ~0.4 s to import: do it while the copy is made and tests run.

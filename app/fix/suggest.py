@@ -61,9 +61,11 @@ async def suggest(
     run_tests: bool = True,
     test_cmd: str | None = None,
     function_budget: float | None = None,
+    announce: Callable[[str], None] | None = None,
 ) -> SuggestionReport:
     """Collect and rank. ``session`` gives the background snapshot (failing tests, diagnostics) when it has
-    one; without failing tests known, the test command runs once in a scratch copy (``run_tests``)."""
+    one; without failing tests known, the test command runs once in a scratch copy (``run_tests``).
+    ``announce`` gets the line naming the test command before it runs (else it is one of the notes)."""
     from app.fix.scratch import list_project_files
     from app.session.store import ProjectStore
 
@@ -78,7 +80,7 @@ async def suggest(
         found += failing_test_suggestions(tests.get("failures") or [])
         notes.append(f"failing tests: from the last background test run of session {where}")
     elif run_tests:
-        found += await _failing_tests_now(root, test_cmd or config.test_cmd, notes)
+        found += await _failing_tests_now(root, test_cmd or config.test_cmd, notes, config, announce)
     found += diagnostic_suggestions((snapshot or {}).get("diagnostics") or {})
     found += await asyncio.to_thread(todo_suggestions, root)
     files = await asyncio.to_thread(list_project_files, root)
@@ -133,15 +135,26 @@ def _latest_snapshot(store: Any, session: Any, notes: list[str]) -> tuple[dict[s
     return found if found[1] else (own, "")
 
 
-async def _failing_tests_now(root: Path, configured: str | None, notes: list[str]) -> list[Suggestion]:
+async def _failing_tests_now(
+    root: Path,
+    configured: str | None,
+    notes: list[str],
+    config: Config,
+    announce: Callable[[str], None] | None,
+) -> list[Suggestion]:
     from app.fix.errors import ProjectPaths
     from app.fix.scratch import ScratchCopy
-    from app.fix.testrun import detect_command, run_tests
+    from app.fix.testrun import command_origin, detect_command, run_tests, test_run_line
 
     command = detect_command(root, configured)
     if command is None:
         notes.append("failing tests: no test command configured or detected")
         return []
+    origin = await asyncio.to_thread(
+        command_origin, command, root, configured, config.test_cmd, config.sources.get("test_cmd")
+    )
+    # The project's code runs now: say which command before it does.
+    (announce or notes.append)(test_run_line(command, root, origin))
     scratch = await asyncio.to_thread(ScratchCopy.create, root)
     try:
         outcome = await run_tests(

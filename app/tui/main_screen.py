@@ -20,8 +20,8 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from app.errors import AgentError
-from app.tui.fixes import FixingScreen
 from app.tui.messages import BackgroundNotice, BuildEnded, DecisionWanted, PipelineEvent
+from app.tui.trust import TrustingScreen
 from widgets.chat_view import ChatView
 from widgets.diff_preview import DiffPreview
 from widgets.event_log import EventLog
@@ -64,7 +64,7 @@ def proposed_contents(diff: DiffReady) -> dict[str, str]:
     return {change.path: change.new_text for change in files if change.new_text is not None}
 
 
-class MainScreen(FixingScreen):
+class MainScreen(TrustingScreen):
     BINDINGS = [
         Binding("y", "apply", "Apply", id="apply"),
         Binding("n", "reject", "Reject", id="reject"),
@@ -164,6 +164,7 @@ class MainScreen(FixingScreen):
             await services.start()
             for event in services.restored_events():
                 self.events.add(f"(last time) {event.summary()}", event.level)
+            await self.offer_trust(services)
             await asyncio.Event().wait()  # until the session changes or the app ends
         finally:
             remove()
@@ -523,10 +524,19 @@ class MainScreen(FixingScreen):
     async def rerun_tests(self) -> None:
         import asyncio
 
-        if self.services is not None and getattr(self.services, "tests", None) is not None:
-            self.services.run_tests("from the command palette")
-            return
+        services = self.services
         command = self.app.config.test_cmd
+        if services is not None and getattr(services, "tests", None) is not None:
+            command = services.tests.command
+        if command and not await self.project_is_trusted():
+            # The tests are the project's code: this run, like the watcher's, waits for the trust.
+            self.ask_trust(
+                [f"Rerun tests runs `{command}`, and the test watcher after each change"], self.rerun_tests
+            )
+            return
+        if services is not None and getattr(services, "tests", None) is not None:
+            services.run_tests("from the command palette")
+            return
         if not command:
             self.events.add(
                 "no test command configured (--test-cmd or test_cmd in .ai-agent.toml)", "warning"
