@@ -3,8 +3,9 @@ typed events (``app.events``). UI-agnostic: the TUI, headless runs and the tests
 
 ``run_build(request, decide)`` yields, in order: StageStarted/StageFinished for every stage (all eight, always;
 model turns after the first repeat EDIT, VALIDATE and CONFIRM), FilesRead, ContextReady, ProseDelta while the
-model streams, BlockCompleted per block, Retrying when a model call is retried, Usage per model call, DiffReady,
-AwaitingDecision, then Applied or Rejected, ErrorEvent on failure, and last Finished(ok, exit_code).
+model streams, BlockCompleted per block, Waiting while a model call waits (its first token, an idle stream),
+Retrying when a model call is retried, Usage per model call, DiffReady, AwaitingDecision, then Applied or
+Rejected, ErrorEvent on failure, and last Finished(ok, exit_code).
 
 Decisions (``decide`` is awaited after AwaitingDecision): APPLY (optionally per-hunk), EDIT (apply the user's
 edited contents), REJECT, REVISE (the feedback goes back to the model in the same conversation, then a new
@@ -52,6 +53,7 @@ from app.events import (
     StageFinished,
     StageStarted,
     Usage,
+    Waiting,
 )
 from app.session.store import Session
 
@@ -113,6 +115,7 @@ class _Build:
         self.root = request.root.resolve()
         self.messages: list[dict[str, str]] = []
         self.read_hashes: dict[str, str] = {}
+        self.read_bytes: dict[str, bytes] = {}  # as the model was shown them: its edits are made on these
         self.reply = _Reply()
         self.client: Any = None
         self.stage_started: dict[Stage, float] = {}
@@ -122,6 +125,7 @@ class _Build:
         self.prompt_version: int | None = None
         self.warming: list[asyncio.Future[Any]] = []  # language servers started as the blocks complete
         self.sent_back_diagnostics = False  # new language-server errors go back to the model once per build
+        self.applied: str | None = None  # the change this build applied, once it did
 
     # -- small helpers ---------------------------------------------------------------------------------------
 
@@ -183,7 +187,7 @@ class _Build:
 
     async def _prepare(self, earlier: list[dict[str, Any]]) -> AsyncIterator[Event]:
         from app.context import preread
-        from app.llm.prompts import fit_budget, planning_message
+        from app.llm.prompts import estimate_tokens, fit_budget, planning_message
 
         root, goal, config = self.root, self.request.goal, self.config
         # 2. Locate
@@ -211,6 +215,7 @@ class _Build:
             preread.read_mentioned, root, located, config.max_file_tokens, config.send_secrets
         )
         self.read_hashes.update(read.hashes)
+        self.read_bytes.update(read.raw)
         for line in read.skipped:
             yield Info(f"not sent: {line}")
         yield FilesRead(
@@ -223,7 +228,9 @@ class _Build:
         yield self.start(Stage.CONTEXT)
         budget = config.context_tokens
         history = preread.history_messages(earlier, budget // 4) if earlier else []
-        history_tokens = sum(len(m["content"]) // 4 for m in history)
+        # Counted as the history was budgeted (estimate_tokens: 4 bytes a token), so what is left for the rest
+        # of the context is what is really left, in any script.
+        history_tokens = sum(estimate_tokens(m["content"]) for m in history)
         mentioned = [f.path for f in read.files]
         sections = await asyncio.to_thread(
             preread.context_sections, root, self.session, located, mentioned, budget
@@ -257,6 +264,7 @@ class _Build:
         from app.llm.blocks import BlockParseError, BlockParser, EditBlock, Prose
         from app.llm.client import Retrying as ClientRetrying
         from app.llm.client import StreamDone, TextDelta
+        from app.llm.client import Waiting as ClientWaiting
 
         stage = first_stage
         yield self.start(stage)
@@ -284,9 +292,15 @@ class _Build:
             return events
 
         async for piece in self.client.stream(self.messages):
-            if isinstance(piece, ClientRetrying):
+            if isinstance(piece, ClientWaiting):
+                yield Waiting(
+                    piece.what, piece.waited, piece.limit, piece.attempt, piece.attempts, piece.over
+                )
+            elif isinstance(piece, ClientRetrying):
                 parser, reply, count = BlockParser(), _Reply(), 0
-                yield Retrying(piece.attempt, piece.attempts, piece.delay, piece.reason)
+                yield Retrying(
+                    piece.attempt, piece.attempts, piece.delay, piece.reason, piece.short, piece.what
+                )
             elif isinstance(piece, TextDelta):
                 if reply.parse_error is None:
                     try:
@@ -349,24 +363,27 @@ class _Build:
 
     async def _serve_reads(self, reads: list[Any]) -> AsyncIterator[Event]:
         from app.context import preread
-        from app.context.mentions import is_secret
         from app.llm.prompts import FileContext, estimate_tokens, read_reply_message, shrink
+        from app.pipeline.reader import ReadRefused, read_for_model
 
         served: list[FileContext] = []
         refused: list[str] = []
         for block in reads:
-            path = block.path.strip().replace("\\", "/").removeprefix("./")
-            if is_secret(path) and path not in self.named_explicitly and not self.config.send_secrets:
-                refused.append(f"{path}: a secrets file; the user did not name it")
+            try:
+                read = await asyncio.to_thread(
+                    read_for_model,
+                    self.root,
+                    block.path,
+                    named=self.named_explicitly,
+                    send_secrets=self.config.send_secrets,
+                )
+            except ReadRefused as exc:
+                refused.append(f"{exc.path}: {exc.reason}")
                 continue
-            read = await asyncio.to_thread(preread.read_for_model, self.root, path)
-            if read is None:
-                refused.append(f"{path}: no such text file inside the project")
-                continue
-            text, raw = read
-            self.read_hashes[path] = preread.content_hash(raw)
-            file = FileContext(path=path, content=text, reason="asked with READ", rank=5)
-            if estimate_tokens(text) > 2 * self.config.max_file_tokens:
+            self.read_hashes[read.real_path] = preread.content_hash(read.raw)
+            self.read_bytes[read.real_path] = read.raw
+            file = FileContext(path=read.path, content=read.text, reason="asked with READ", rank=5)
+            if estimate_tokens(read.text) > 2 * self.config.max_file_tokens:
                 file = shrink(file, [], [], 2 * self.config.max_file_tokens, self.index)
             served.append(file)
         yield FilesRead(
@@ -394,7 +411,9 @@ class _Build:
         if not edits:
             return None, None
         try:
-            proposal = build_proposal(self.root, edits, read_hashes=dict(self.read_hashes))
+            proposal = build_proposal(
+                self.root, edits, read_hashes=dict(self.read_hashes), read=dict(self.read_bytes)
+            )
         except EditError as exc:
             return None, exc.message
         problem = syntax_problem(proposal)
@@ -544,18 +563,24 @@ class _Build:
             proposal = proposal.with_edited(decision.edited)
         elif decision.hunks is not None:
             proposal = proposal.select(decision.hunks)
-        record = apply_proposal(
-            proposal, session=self.session, goal=self.request.goal, use_git=self.request.use_git
-        )
-        files = tuple(str(f) for f in record.get("files", ()))
-        change_id = str(record.get("id", record.get("change_id", "")))
-        commit = record.get("commit")
-        self.note(
-            f"applied change {change_id}: {', '.join(files)}" + (f" (commit {commit})" if commit else ""),
-            outcome="applied",
-        )
+        from app.edits.transaction import deferred_interrupts
+
+        # Ctrl-C waits for the outcome note too: a session never holds an applied change its story lacks.
+        with deferred_interrupts():
+            record = apply_proposal(
+                proposal, session=self.session, goal=self.request.goal, use_git=self.request.use_git
+            )
+            files = tuple(str(f) for f in record.get("files", ()))
+            change_id = str(record.get("id", record.get("change_id", "")))
+            commit = record.get("commit")
+            self.note(
+                f"applied change {change_id}: {', '.join(files)}" + (f" (commit {commit})" if commit else ""),
+                outcome="applied",
+            )
+            self.applied = change_id
         # The commit's caveats (it failed; the user's own edits went into it): said, not only recorded.
-        caveats = [Info(f"warning: {record[key]}") for key in ("warning", "commit_note") if record.get(key)]
+        caveats = [Info(line) for line in record.get("recovered", [])]
+        caveats += [Info(f"warning: {record[key]}") for key in ("warning", "commit_note") if record.get(key)]
         return [
             self.finish(Stage.CONFIRM, "applied"),
             Applied(change_id=change_id, files=files, commit=commit),
@@ -618,7 +643,10 @@ async def run_build(request: BuildRequest, decide: Decider) -> AsyncIterator[Eve
             yield event
     except asyncio.CancelledError:
         try:
-            build.note("build cancelled; nothing applied", outcome="cancelled")
+            if build.applied:  # cancelled after the change landed: the story keeps "applied" as the outcome
+                build.note(f"build stopped after change {build.applied} was applied")
+            else:
+                build.note("build cancelled; nothing applied", outcome="cancelled")
         except Exception:  # the note is a courtesy; the cancellation must go on
             pass
         raise

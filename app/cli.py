@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from app import __version__
-from app.errors import EXIT_OK, EXIT_USAGE, AgentError, UsageError
+from app.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, AgentError, OutputError, UsageError
 from app.paths import (
     DEFAULT_SESSION,
     agent_home,
     find_project_root,
+    is_utf8,
     is_valid_session_name,
     project_data_dir,
     session_name_error,
@@ -118,8 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--trust",
         action="store_true",
-        help="trust this project's .ai-agent.toml (prints its base_url, test_cmd, log_paths, ...); "
-        "a changed file needs trusting again",
+        help="trust this project (its tests and language servers may run its code in the background) and "
+        "its .ai-agent.toml as it is now (prints its base_url, test_cmd, log_paths, ...); a changed file "
+        "needs trusting again",
     )
     return parser
 
@@ -162,6 +164,67 @@ def _check_names(args: argparse.Namespace) -> None:
             raise UsageError(session_name_error(name))
 
 
+# Options whose text is a path: the OS takes any bytes there, so they need not be UTF-8 (a project path that
+# gets stored is checked where it is: app.paths.project_hash).
+PATH_OPTIONS = {"project", "import_session"}
+
+# The environment of the model client (app/config.py, openai): sent in requests and stored with replies.
+MODEL_ENVIRONMENT = ("AI_AGENT_MODEL", "OPENAI_BASE_URL", "OPENAI_API_KEY")
+
+# What an empty value would silently mean instead, and what to give.
+EMPTY_VALUES = {
+    "model": "name a model, or leave --model out for $AI_AGENT_MODEL or the configuration",
+    "base_url": "give the endpoint's http(s) URL, or leave --base-url out for $OPENAI_BASE_URL",
+    "test_cmd": "give the command, or leave --test-cmd out for the configured or detected one",
+    "project": "give a folder, or leave --project out for the project here",
+    "import_session": "give the exported FILE, or - to read it from stdin",
+}
+
+
+def _flag(dest: str) -> str:
+    return "--" + dest.rstrip("_").replace("_", "-")
+
+
+def _check_values(args: argparse.Namespace) -> None:
+    """Before anything is created: every text that gets stored or sent is UTF-8 (Python hands undecodable
+    argv bytes over as surrogate escapes, which no session file, JSON line or HTTP request can carry), and no
+    option is given empty where that would silently mean "the default"."""
+    for dest, value in vars(args).items():
+        values = value if isinstance(value, list) else [value]
+        for i, text in enumerate(values):
+            if not isinstance(text, str) or is_utf8(text):
+                continue
+            if dest in PATH_OPTIONS or (dest == "export_session" and i == 1):
+                continue
+            sample = safe_text(text)
+            sample = sample if len(sample) <= 40 else sample[:37] + "..."
+            raise UsageError(
+                f'{_flag(dest)} "{sample}" is not valid UTF-8: ai stores it in the session or sends it on; '
+                "give it as UTF-8 text"
+            )
+    if (
+        args.build is not None or args.fix or args.suggest
+    ):  # these talk to the model, sending these as they are
+        for var in MODEL_ENVIRONMENT:
+            if not is_utf8(os.environ.get(var, "")):
+                raise UsageError(
+                    f"{var} is not valid UTF-8: ai sends it to the model endpoint; set it as UTF-8 text"
+                )
+    for dest, todo in EMPTY_VALUES.items():
+        value = getattr(args, dest, None)
+        if isinstance(value, str) and not value.strip() and (value == "" or dest not in PATH_OPTIONS):
+            raise UsageError(f"{_flag(dest)} is empty: {todo}")
+    if args.export_session and len(args.export_session) == 2 and args.export_session[1] == "":
+        raise UsageError(
+            "--export-session FILE is empty: give a file name, or leave it out (or -) for stdout"
+        )
+
+
+# The README's "Commands" table: which commands a flag modifies (None: the plain `ai`, open a session).
+CONTINUE_GOES_WITH = (None, "--build")
+SESSION_GOES_WITH = (None, "--build", "--fix", "--undo", "--suggest", "--import-session")
+
+
 def _check_combinations(args: argparse.Namespace) -> None:
     commands = (
         ("--build", getattr(args, "build", None) is not None),
@@ -173,6 +236,7 @@ def _check_combinations(args: argparse.Namespace) -> None:
         ("--delete-session", args.delete_session is not None),
         ("--export-session", args.export_session is not None),
         ("--import-session", args.import_session is not None),
+        ("--trust", getattr(args, "trust", False)),
     )
     actions = [flag for flag, on in commands if on]
     if len(actions) > 1:
@@ -180,6 +244,18 @@ def _check_combinations(args: argparse.Namespace) -> None:
         raise UsageError(
             f"{' and '.join(actions)} cannot be used together: choose one of "
             + ", ".join(flag for flag, _ in commands)
+        )
+    command = actions[0] if actions else None
+    # A flag the command would ignore is refused too: `--continue --list-sessions` did not continue anything.
+    if args.continue_ and command not in CONTINUE_GOES_WITH:
+        raise UsageError(
+            f"--continue does not go with {command}: it resumes a session, alone "
+            "(`ai [--session NAME] --continue`) or with --build"
+        )
+    if args.session is not None and command not in SESSION_GOES_WITH:
+        raise UsageError(
+            f"--session does not go with {command}: it goes with `ai` itself, "
+            + ", ".join(flag for flag in SESSION_GOES_WITH if flag)
         )
     if args.json and not (
         args.list_sessions
@@ -229,8 +305,8 @@ def cmd_list_sessions(args: argparse.Namespace) -> int:
     else:  # missing, damaged or stale: the store rebuilds it
         store = _store(args)
         rows = [m.to_dict() for m in store.list_sessions()]
-        if store.index_warning:
-            print(f"ai: {store.index_warning}", file=sys.stderr)
+        for warning in (store.index_warning or "").splitlines():  # one line per file kept aside
+            print(f"ai: {warning}", file=sys.stderr)
     if args.json:
         print(json_text(rows, indent=2))
     elif not rows:
@@ -242,6 +318,7 @@ def cmd_list_sessions(args: argparse.Namespace) -> int:
 
 
 def cmd_delete_session(args: argparse.Namespace) -> int:
+    _recover_interrupted(args)  # the session's backups go with it: nothing of its may be left half-done
     store = _store(args)
     store.delete_session(args.delete_session)
     print(f"deleted session {args.delete_session!r}; its applied changes stay in the files")
@@ -270,20 +347,62 @@ def cmd_export_session(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _read_bounded(source: str, limit: int, where: str) -> bytes:
+    """FILE (or stdin for ``-``), refused once it is over ``limit`` bytes: /dev/zero or an endless pipe stops
+    at the cap, a huge regular file is refused by its size unread. A FIFO opens without waiting for a writer
+    (O_NONBLOCK), so one that nobody writes reads as empty instead of hanging."""
+    too_big = UsageError(
+        f"{where}: larger than {limit // 2**20} MiB, more than any session export; "
+        "give the file that --export-session wrote"
+    )
+    if source == "-":
+        raw = sys.stdin.buffer.read(limit + 1)
+    else:
+        path = Path(source).expanduser()
+        if path.is_dir():
+            raise UsageError(f"{where}: is a folder, not an exported session file")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            if os.fstat(fd).st_size > limit:
+                raise too_big
+            os.set_blocking(fd, True)
+            with os.fdopen(fd, "rb", closefd=False) as handle:
+                raw = handle.read(limit + 1)
+        finally:
+            os.close(fd)
+    if len(raw) > limit:
+        raise too_big
+    return raw
+
+
 def cmd_import_session(args: argparse.Namespace) -> int:
-    import json
+    import orjson
+
+    from app.session.schema import MAX_DEPTH, MAX_DOCUMENT_BYTES, export_problem
 
     source = args.import_session
+    where = f"import: {safe_text(source)}"
     try:
-        raw = sys.stdin.read() if source == "-" else Path(source).expanduser().read_text(encoding="utf-8")
+        raw = _read_bounded(source, MAX_DOCUMENT_BYTES, where)
     except FileNotFoundError:
-        raise UsageError(f"cannot import {source}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot import {source}: {exc}") from None
+        raise UsageError(f"{where}: no such file") from None
+    except OSError as exc:
+        raise UsageError(f"{where}: cannot read it ({exc.strerror or exc})") from None
     try:
-        document = json.loads(raw)
-    except ValueError as exc:
-        raise UsageError(f"cannot import {source}: not JSON ({exc})") from None
+        # orjson, the store's own parser: what it accepts the store can write back (no lone surrogates,
+        # no integers beyond 64 bits, no NaN), and it stops at 1024 levels instead of recursing.
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        if not raw.strip():
+            what = "nothing (it is empty)"
+        elif str(exc).startswith("depth limit exceeded"):
+            what = f"nests lists and objects deeper than {MAX_DEPTH} levels, unlike any session export"
+        else:
+            what = f"not JSON ({exc})"
+        raise UsageError(f"{where}: {what}") from None
+    problem = export_problem(document)
+    if problem:
+        raise UsageError(f"{where}: {problem}")
     meta = _store(args).import_session(document, args.session)
     print(f"imported session {meta.name!r} ({len(document['messages'])} messages)")
     return EXIT_OK
@@ -355,6 +474,7 @@ def _open_workspace(args: argparse.Namespace, name: str, *, continue_session: bo
 
 def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _check_values(args)
     _check_names(args)
     _check_combinations(args)
     if args.trust:
@@ -377,6 +497,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         from app.context.command import run_search
 
         return run_search(_project_root(args), args.search, as_json=args.json)
+    if not args.suggest:  # every command from here on may write in the project
+        _recover_interrupted(args)
     if args.undo:
         from app.edits.undo_cli import cmd_undo
 
@@ -420,6 +542,41 @@ def cmd_build(args: argparse.Namespace) -> int:
     return build_headless(args)
 
 
+def _recover_interrupted(args: argparse.Namespace) -> None:
+    """The next `ai` after a killed one finishes or rolls back what it left half-done (app/edits/recovery.py)
+    and says so, one line each. Looking costs one directory listing; the edit engine loads only when an
+    interrupted change is there."""
+    root = _project_root(args)
+    from app.paths import project_hash
+
+    try:
+        pending = any((agent_home() / "backups" / project_hash(root) / "in-flight").iterdir())
+    except OSError:
+        pending = False
+    if not pending:
+        return
+    from app.edits.recovery import recover_project
+    from app.session.store import ProjectStore
+
+    for line in recover_project(ProjectStore(root)):
+        if args.json:
+            import json
+
+            print(json.dumps({"event": "recovered", "message": line}, ensure_ascii=False))
+        else:
+            print(line)
+    sys.stdout.flush()
+
+
+def _interrupted_line() -> str:
+    """What a Ctrl-C ended: a change or undo this process had finished is said, never hidden."""
+    engine = sys.modules.get("app.edits.apply")
+    finished = engine.finished_in_this_process() if engine is not None else []
+    if not finished:
+        return "interrupted; nothing was left half-written"
+    return "interrupted after it had finished: " + "; ".join(finished)
+
+
 def _log_internal_error(exc: BaseException) -> Path | None:
     import traceback
 
@@ -429,11 +586,66 @@ def _log_internal_error(exc: BaseException) -> Path | None:
         path = log_dir / "last-error.log"
         path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
         return path
-    except OSError:
+    except (OSError, AgentError):  # the data root itself may be what is broken
         return None
 
 
+class _GuardedOutput:
+    """stdout, with a failed write or flush raised as :class:`OutputError`: a full device or a closed pipe
+    is then told apart from every other OSError, and argparse (which swallows OSError when it prints the
+    help) cannot hide it."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except OSError as exc:
+            raise OutputError(exc) from None
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise OutputError(exc) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _silence_stdout() -> None:
+    """Point fd 1 at /dev/null: what is still buffered then goes nowhere, so the interpreter's own flush at
+    exit cannot fail again and print "Exception ignored ..."."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.__stdout__.fileno() if sys.__stdout__ else 1)
+    os.close(devnull)
+
+
+def _output_failed(exc: OutputError) -> int:
+    import errno
+
+    _silence_stdout()
+    if exc.cause.errno == errno.EPIPE:
+        return EXIT_OK  # the reader went away (`ai --list-sessions | head`): not an error worth a line
+    why = "the device is full" if exc.cause.errno == errno.ENOSPC else str(exc)
+    print(
+        f"ai: cannot write the output to stdout: {why}; send it to a file or device with room",
+        file=sys.stderr,
+    )
+    return EXIT_FAILED
+
+
 def main(argv: Sequence[str] | None = None) -> NoReturn:
+    if sys.stdout is None:  # started with stdout closed (`ai >&-`): like a reader that went away
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115  # stdout for the whole run
+    # Not on a terminal only: the workspace owns a terminal's output, and a full device is never a terminal.
+    if not sys.stdout.isatty():
+        sys.stdout = _GuardedOutput(sys.stdout)
     # Every printer writes through the guarded streams: stored replies, the model's prose, goals and
     # repository text never reach the terminal with their controls raw (app/terminal_text.py). The
     # workspace takes the real streams back (unguarded_std_streams): Textual draws the terminal itself.
@@ -444,22 +656,34 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
 
 def _main(argv: Sequence[str] | None) -> int:
     try:
-        code = run(argv)
+        try:
+            code = run(argv)
+        except SystemExit as exc:  # argparse's --help and --version: their text still has to reach stdout
+            code = exc.code if isinstance(exc.code, int) else EXIT_OK if exc.code is None else EXIT_USAGE
+        sys.stdout.flush()  # a full device shows here, not as "Exception ignored" at interpreter exit
+    except OutputError as exc:
+        code = _output_failed(exc)
     except AgentError as exc:
         print(f"ai: {safe_text(exc.message)}", file=sys.stderr)
         code = exc.exit_code
     except KeyboardInterrupt:
-        print("ai: interrupted; nothing was left half-written", file=sys.stderr)
+        print(f"ai: {_interrupted_line()}", file=sys.stderr)
         code = 130
     except BrokenPipeError:
-        # The reader went away (`ai --list-sessions | head`): not an error worth a line.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        # The reader went away (`ai --list-sessions | head`) while stdout was a terminal's: not worth a line.
+        _silence_stdout()
         code = EXIT_OK
     except Exception as exc:
-        log = _log_internal_error(exc)
-        where = f"; details in {log}" if log else ""
-        print(f"ai: internal error: {type(exc).__name__}: {safe_text(str(exc))}{where}", file=sys.stderr)
-        code = 1
+        from app.errors import is_write_failure, write_failure
+
+        if isinstance(exc, OSError) and is_write_failure(exc):
+            # A write outside the store (backups, caches, the symbol index) on a full or read-only device.
+            print(f"ai: {safe_text(write_failure(exc.filename or 'a file', exc))}", file=sys.stderr)
+        else:
+            log = _log_internal_error(exc)
+            where = f"; details in {log}" if log else ""
+            print(f"ai: internal error: {type(exc).__name__}: {safe_text(str(exc))}{where}", file=sys.stderr)
+        code = EXIT_FAILED
     return code
 
 

@@ -40,7 +40,13 @@ class Config:
     auto_fix: bool = False
     fix_attempts: int = DEFAULT_FIX_ATTEMPTS
     use_git: bool = True
-    request_timeout: float = 120.0
+    # The model client's waits (app/llm/client.py): connecting and sending a request; the answer's first token,
+    # generous because a local model reads the whole prompt first (minutes for a long one on a small machine);
+    # and any silence once the answer streams, short because a streaming model sends chunks many times a
+    # second, so a stalled stream is retried soon instead of after the first token's allowance.
+    request_timeout: float = 30.0
+    first_token_timeout: float = 300.0
+    stream_idle_timeout: float = 30.0
     max_retries: int = 3
     context_tokens: int = 24_000
     send_secrets: bool = False
@@ -86,6 +92,8 @@ _KEYS: dict[str, type] = {
     "fix_attempts": int,
     "use_git": bool,
     "request_timeout": float,
+    "first_token_timeout": float,
+    "stream_idle_timeout": float,
     "max_retries": int,
     "context_tokens": int,
     "send_secrets": bool,
@@ -98,6 +106,10 @@ _KEYS: dict[str, type] = {
     "read_rounds": int,
     "max_file_tokens": int,
 }
+
+
+# Settings that must be above zero (seconds to wait).
+POSITIVE: frozenset[str] = frozenset({"request_timeout", "first_token_timeout", "stream_idle_timeout"})
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -129,6 +141,9 @@ def parse_project_config(path: Path, raw: bytes) -> dict[str, Any]:
             value = float(value)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise UsageError(f"{path}: '{key}' should be a {kind.__name__}")
+        if key in POSITIVE and isinstance(value, float) and not value > 0:
+            # A wait of 0 s (or less) would fail every request at once, which reads like a dead endpoint.
+            raise UsageError(f"{path}: '{key}' should be a number of seconds above 0, not {value!r}")
         values[key] = tuple(str(v) for v in value) if isinstance(value, list) else value
     return values
 

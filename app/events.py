@@ -190,13 +190,41 @@ class Finished(Event):
 @dataclass(frozen=True)
 class Retrying(Event):
     """A model call failed (``reason``) and is retried from scratch after ``delay`` seconds: a face discards the
-    reply streamed so far."""
+    reply streamed so far. ``attempt`` is the attempt that failed, of ``attempts``; ``short`` is the reason in a
+    few words for a status line ("stream idle 30 s"); ``what`` names the wait that ran out ("first_token",
+    "stream_idle"), empty for other failures."""
 
     kind: ClassVar[str] = "retrying"
     attempt: int
     attempts: int
     delay: float
     reason: str
+    short: str = ""
+    what: str = ""
+
+
+@dataclass(frozen=True)
+class Waiting(Event):
+    """A model call waits: ``what`` is "first_token" (the server is still reading the prompt: bounded by
+    ``first_token_timeout``) or "stream_idle" (an answer that began has gone quiet: ``stream_idle_timeout``).
+    ``waited`` seconds so far, ``limit`` before attempt ``attempt`` of ``attempts`` is given up. Sent when the
+    first-token wait of an attempt begins (``waited`` 0), once any wait has lasted a few seconds, and with
+    ``over`` when it ended (``waited``: how long it took)."""
+
+    kind: ClassVar[str] = "waiting"
+    what: str
+    waited: float
+    limit: float
+    attempt: int = 1
+    attempts: int = 1
+    over: bool = False
+
+    @property
+    def label(self) -> str:
+        """What is waited for, as a face says it."""
+        if self.what == "first_token":
+            return "waiting for the model's first token"
+        return "the stream is idle"
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from app.events import (
     StageFinished,
     StageStarted,
     Usage,
+    Waiting,
 )
 from app.paths import DEFAULT_SESSION
 from app.terminal_text import json_text, safe_text
@@ -73,6 +74,7 @@ class Transcript:
         self.err = err
         self.mid_line = False  # prose ended without a newline
         self.applied: str | None = None  # the change id the Applied line named
+        self.told_wait = False  # a wait of the model's was noted: its end is noted too
 
     def _line(self, text: str, stream: TextIO | None = None) -> None:
         target = stream or self.out
@@ -107,6 +109,19 @@ class Transcript:
             self._line(
                 f"note: {safe_text(event.reason)}; retrying in {event.delay:.1f} s ({event.attempt + 1}/{event.attempts})"
             )
+        elif isinstance(event, Waiting):
+            # The start of every first-token wait is no news; a wait that lasts is, and so is how long it took.
+            setting = "first_token_timeout" if event.what == "first_token" else "stream_idle_timeout"
+            if event.over:
+                if self.told_wait and event.what == "first_token":
+                    self._line(f"note: the model's first token came after {event.waited:.1f} s")
+                self.told_wait = False
+            elif event.waited > 0:
+                self._line(
+                    f"note: {event.label}: {event.waited:.0f} s so far, at most {event.limit:g} s ({setting}), "
+                    f"attempt {event.attempt}/{event.attempts}"
+                )
+                self.told_wait = True
         elif isinstance(event, Usage):
             self._line(f"tokens: {event.prompt_tokens} prompt, {event.completion_tokens} completion")
         elif isinstance(event, DiffReady):

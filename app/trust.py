@@ -1,10 +1,20 @@
-"""Trust for a project's own ``.ai-agent.toml``, like direnv's allow.
+"""Trust: of a project's own ``.ai-agent.toml`` (like direnv's allow), and of the project itself (like an
+editor's workspace trust). Both live in ``$AI_AGENT_HOME/trust.json``, one entry per project root.
 
 A cloned repository chooses its ``.ai-agent.toml``. The settings in it that send data or run commands
 (``app.config.TRUST_NEEDED``: the endpoint, the test command, log files, ...) take effect only when the user
-trusted that exact file content with ``ai --trust``: ``$AI_AGENT_HOME/trust.json`` maps the project root to
-the BLAKE3 digest of the file's bytes, so an edited file (a pull, a checkout) needs trusting again. Flags, the
-environment and the user's own ``$AI_AGENT_HOME/config.toml`` are always trusted.
+trusted that exact file content with ``ai --trust``: the entry holds the BLAKE3 digest of the file's bytes, so
+an edited file (a pull, a checkout) needs trusting again. Flags, the environment and the user's own
+``$AI_AGENT_HOME/config.toml`` are always trusted.
+
+A cloned repository also chooses its code: running its tests runs its ``conftest.py`` and its
+``.venv/bin/python``, a language server may load its plugins. Nothing of the project's code runs in the
+background (app/background/services.py) until the user trusted the project: ``ai --trust``, or the
+workspace's question on the first open (whose "Not now" is remembered too, so it is asked once). What the user
+types (``ai --fix``, ``ai --suggest``) may run the tests, and says which command.
+
+``trust.json``: ``{"<root>": {"config": "<blake3 of .ai-agent.toml>", "project": "trusted" | "not-now"}}``;
+a plain string as the value is the older form of the same file, the config digest alone.
 """
 
 from __future__ import annotations
@@ -26,6 +36,10 @@ if TYPE_CHECKING:
 
 TRUST_FILE = "trust.json"
 HOW_TO_TRUST = "`ai --trust` shows it and trusts it"
+# How to trust a project whose code waits for it (the workspace's palette has the command).
+HOW_TO_TRUST_PROJECT = '`ai --trust`, or "Trust this project" in the workspace\'s palette (ctrl+p)'
+PROJECT_TRUSTED = "trusted"
+PROJECT_NOT_NOW = "not-now"
 
 
 def trust_file() -> Path:
@@ -43,9 +57,9 @@ def _key(root: Path) -> str:
     return str(root.resolve())
 
 
-def _read_all(*, strict: bool) -> dict[str, str]:
-    """The recorded trusts. An unreadable file trusts nothing (``strict``: a usage error instead, so that
-    recording a new trust never throws the others away)."""
+def _read_all(*, strict: bool) -> dict[str, dict[str, str]]:
+    """The recorded trusts, per project root. An unreadable file trusts nothing (``strict``: a usage error
+    instead, so that recording a new trust never throws the others away)."""
     path = trust_file()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -59,13 +73,23 @@ def _read_all(*, strict: bool) -> dict[str, str]:
         if strict:
             raise UsageError(f"{path} is not a JSON object of project folders; fix or remove it")
         return {}
-    return {str(k): str(v) for k, v in data.items() if isinstance(v, str)}
+    entries: dict[str, dict[str, str]] = {}
+    for key, value in data.items():
+        if isinstance(value, str):
+            entries[str(key)] = {"config": value}
+        elif isinstance(value, dict):
+            entries[str(key)] = {str(k): v for k, v in value.items() if isinstance(v, str)}
+    return entries
+
+
+def _entry(root: Path) -> dict[str, str]:
+    return _read_all(strict=False).get(_key(root), {})
 
 
 def trust_state(root: Path, data: bytes) -> str:
     """``"trusted"`` when this exact content is trusted for this project, ``"changed"`` when another content
     was, else ``"untrusted"``."""
-    recorded = _read_all(strict=False).get(_key(root))
+    recorded = _entry(root).get("config")
     if recorded is None:
         return "untrusted"
     return "trusted" if recorded == digest(data) else "changed"
@@ -84,38 +108,76 @@ def _locked() -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def record_trust(root: Path, data: bytes) -> None:
-    """Trust ``data`` as the content of ``root``'s project config (replacing an older trust of it)."""
+def _update(root: Path, **fields: str) -> None:
+    """Set ``fields`` in ``root``'s entry of trust.json (the other entries and fields stay)."""
     from app.session.storage import atomic_write_bytes
 
     with _locked():
         trusts = _read_all(strict=True)
-        trusts[_key(root)] = digest(data)
+        trusts.setdefault(_key(root), {}).update(fields)
         text = json.dumps(trusts, indent=2, sort_keys=True) + "\n"
         atomic_write_bytes(trust_file(), text.encode())
 
 
+def record_trust(root: Path, data: bytes) -> None:
+    """Trust ``data`` as the content of ``root``'s project config (replacing an older trust of it)."""
+    _update(root, config=digest(data))
+
+
+def project_answer(root: Path) -> str | None:
+    """What the user said about running this project's code: ``PROJECT_TRUSTED``, ``PROJECT_NOT_NOW``
+    (asked once, not trusted), or None (never asked)."""
+    return _entry(root).get("project")
+
+
+def project_trusted(root: Path) -> bool:
+    """Whether this project's own code (its tests, its virtualenv's Python, language-server plugins) may run
+    in the background. An unreadable trust.json trusts nothing."""
+    return project_answer(root) == PROJECT_TRUSTED
+
+
+def record_project_trust(root: Path, answer: str = PROJECT_TRUSTED) -> None:
+    """Remember the user's answer for the project: trusted (``ai --trust``, the workspace's question) or
+    "not now" (the question is not asked again)."""
+    if answer not in (PROJECT_TRUSTED, PROJECT_NOT_NOW):
+        raise ValueError(f"not an answer about project trust: {answer!r}")
+    _update(root, project=answer)
+
+
 def trust_current(root: Path) -> None:
-    """Trust the project config as it is now, without showing it (what ``ai --trust`` records)."""
+    """Trust the project and its config as it is now, without showing it (what ``ai --trust`` records)."""
     from app.config import PROJECT_CONFIG
 
-    record_trust(root, (root / PROJECT_CONFIG).read_bytes())
+    data = (root / PROJECT_CONFIG).read_bytes()
+    _update(root, config=digest(data), project=PROJECT_TRUSTED)
 
 
 def trust_project(root: Path, out: TextIO | None = None) -> int:
-    """``ai --trust``: show the project config's settings that need trust, then trust this exact content."""
+    """``ai --trust``: trust the project (its code may run in the background), and its config's settings that
+    need trust as this exact content, after showing them."""
     from app.config import PROJECT_CONFIG, TRUST_NEEDED, parse_project_config
 
     out = out or sys.stdout
     path = root / PROJECT_CONFIG
     try:
-        data = path.read_bytes()
+        data: bytes | None = path.read_bytes()
     except FileNotFoundError:
-        raise UsageError(f"no {PROJECT_CONFIG} in {root}: nothing to trust") from None
+        data = None
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc}") from None
-    values = parse_project_config(path, data)  # an invalid file is a usage error, never trusted
-    record_trust(root, data)
+    # An invalid file is a usage error, and then nothing is trusted, not even the project.
+    values = parse_project_config(path, data) if data is not None else {}
+    if data is None:
+        _update(root, project=PROJECT_TRUSTED)
+    else:
+        _update(root, config=digest(data), project=PROJECT_TRUSTED)
+    out.write(
+        f"trusted project {root}: its tests (the test watcher) and its language servers may now run its code "
+        "in the background\n"
+    )
+    if data is None:
+        out.write(f"  it has no {PROJECT_CONFIG}\n")
+        return 0
     shown = [key for key in TRUST_NEEDED if key in values]
     out.write(f"trusted {path} (blake3 {digest(data)[:16]})\n")
     if shown:

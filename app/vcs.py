@@ -3,16 +3,21 @@
 The commit's tree is HEAD's tree with only the touched paths replaced, so the user's other staged and
 unstaged work is never swept in. When a touched file had uncommitted edits of the user's, the commit holds
 HEAD's version with only our hunks applied (when they apply), and the index entry of a touched path moves
-only when it matched HEAD (or when our hunks apply to the staged version too). dulwich is imported here,
-lazily: ``ai --help`` never pays for it.
+only when it matched HEAD (or when our hunks apply to the staged version too). A commit that git cannot write
+(a full disk, a read-only object store) leaves nothing behind: no lock file, HEAD where it was. dulwich is
+imported here, lazily: ``ai --help`` never pays for it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
+import stat
+import sys
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +25,17 @@ from app.errors import AgentError
 
 
 class GitError(AgentError):
-    """The files were changed but git could not record the commit."""
+    """The files were changed but git could not record the commit (git is busy, HEAD moved): said as a
+    warning, the change stays."""
+
+
+class GitWriteFailed(AgentError):
+    """git could not write the commit (``reason``: e.g. "No space left on device"). Nothing of the attempt is
+    left in the repository; the caller puts the files back."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"git could not write the commit: {reason}")
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -130,12 +145,21 @@ def _inside_submodule(repo: Any, tree_id: bytes | None, path: bytes) -> bool:
 
 def _file_mode(real: Path, previous: int | None) -> int:
     try:
-        executable = bool(os.stat(real).st_mode & 0o111)
+        info: os.stat_result | None = os.lstat(real)  # a link is committed as a link, not as its target
     except OSError:
-        executable = False
-    if previous == 0o120000:
+        info = None
+    if info is not None and stat.S_ISLNK(info.st_mode):
+        return 0o120000
+    if info is None and previous == 0o120000:
         return previous
-    return 0o100755 if executable else 0o100644
+    return 0o100755 if info is not None and info.st_mode & 0o111 else 0o100644
+
+
+def _working_bytes(real: Path) -> bytes:
+    """A path's content as git sees it: a link's target, else the file's bytes."""
+    if real.is_symlink():
+        return os.fsencode(os.readlink(real))
+    return real.read_bytes()
 
 
 def _ignore_check(repo: Any) -> Any:
@@ -166,24 +190,104 @@ def commit_paths(
     repo = open_repo(root)
     if repo is None:
         return None
+    locks = _LocksOfThisCommit()
+    failure = ""
+    with _quiet_unclosed_git_files():
+        try:
+            return _commit(repo, root, changes, message, [] if mixed_in is None else mixed_in, locks)
+        except AgentError:
+            raise
+        except Exception as exc:  # whatever git could not write: said in one line, never a traceback
+            failure = _reason(exc)
+        finally:
+            repo.close()
+        # The failed write's file objects went with the exception: dulwich finalises them now, inside the
+        # quiet block (their lock files stay when the final flush failed), and then ours are removed.
+        gc.collect()
+        locks.remove()
+    raise GitWriteFailed(failure)
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return f"{type(exc).__name__}: {exc}"
+
+
+@contextlib.contextmanager
+def _quiet_unclosed_git_files() -> Iterator[None]:
+    """dulwich's ``_GitFile.__del__`` retries the flush that just failed and reports the second failure as an
+    "Exception ignored" traceback on stderr: for a commit that already failed it says nothing new."""
+    previous = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        if getattr(unraisable.object, "__qualname__", "") != "_GitFile.__del__":
+            previous(unraisable)
+
+    sys.unraisablehook = hook
     try:
-        return _commit(repo, root, changes, message, [] if mixed_in is None else mixed_in)
-    except AgentError:
-        raise
-    except Exception as exc:
-        raise GitError(f"the files were changed but the git commit failed: {exc}") from None
+        yield
     finally:
-        repo.close()
+        sys.unraisablehook = previous
+
+
+@dataclass
+class _LocksOfThisCommit:
+    """Lock files a failed commit may leave: dulwich keeps ``X.lock`` when the final flush or the rename of X
+    fails, and a stale lock breaks ``git fsck`` and every later write of X. Only a lock that did not exist
+    before our attempt, and was not someone else's (dulwich says FileLocked then), is removed."""
+
+    paths: list[str] = field(default_factory=list)
+
+    def guarded(self, path: str, write: Callable[[], Any]) -> Any:
+        from dulwich.file import FileLocked
+
+        lock = path + ".lock"
+        ours = not os.path.lexists(lock)
+        try:
+            return write()
+        except FileLocked:
+            raise
+        except BaseException:
+            if ours:
+                self.paths.append(lock)
+            raise
+
+    def remove(self) -> None:
+        for lock in self.paths:
+            with contextlib.suppress(OSError):
+                os.unlink(lock)
+
+
+class _WatchedStore:
+    """The object store as ``commit_tree_changes`` uses it, each new object's write guarded for its lock."""
+
+    def __init__(self, store: Any, locks: _LocksOfThisCommit) -> None:
+        self._store = store
+        self._locks = locks
+
+    def __getitem__(self, sha: bytes) -> Any:
+        return self._store[sha]
+
+    def add_object(self, obj: Any) -> None:
+        hexsha = bytes(obj.id).decode("ascii")
+        path = os.path.join(self._store.path, hexsha[:2], hexsha[2:])
+        self._locks.guarded(path, lambda: self._store.add_object(obj))
 
 
 def _commit(
-    repo: Any, root: Path, changes: Sequence[PathChange], message: str, mixed_in: list[str]
+    repo: Any,
+    root: Path,
+    changes: Sequence[PathChange],
+    message: str,
+    mixed_in: list[str],
+    locks: _LocksOfThisCommit,
 ) -> str | None:
     from dulwich.index import ConflictedIndexEntry, IndexEntry, index_entry_from_stat
     from dulwich.object_store import commit_tree_changes
     from dulwich.objects import Blob, Commit, Tree
 
-    store = repo.object_store
+    store = _WatchedStore(repo.object_store, locks)
     if os.path.exists(repo.index_path() + ".lock"):
         # Another git command holds the index: committing now would leave HEAD and the index out of step.
         raise GitError("the files were changed but git is busy (.git/index.lock exists); commit them by hand")
@@ -239,7 +343,7 @@ def _commit(
     if not tree_changes:
         return None
     base = repo[head_tree] if head_tree else Tree()
-    new_tree = commit_tree_changes(store, base, tree_changes)
+    new_tree = commit_tree_changes(store, base, tree_changes)  # type: ignore[arg-type]  # it reads and adds only
     if head_tree is not None and new_tree == head_tree:
         return None
     commit = Commit()
@@ -255,10 +359,17 @@ def _commit(
     commit.message = message.encode("utf-8")
     store.add_object(commit)
     reflog = b"commit: " + message.split("\n", 1)[0].encode("utf-8")
+    try:
+        ref_names, _ = repo.refs.follow(b"HEAD")
+        ref_path = os.fsdecode(repo.refs.refpath(ref_names[-1]))
+    except (KeyError, IndexError, ValueError):
+        ref_path = os.path.join(repo.controldir(), "HEAD")
     if head is None:
-        moved = repo.refs.add_if_new(b"HEAD", commit.id, message=reflog)
+        moved = locks.guarded(ref_path, lambda: repo.refs.add_if_new(b"HEAD", commit.id, message=reflog))
     else:
-        moved = repo.refs.set_if_equals(b"HEAD", head, commit.id, message=reflog)
+        moved = locks.guarded(
+            ref_path, lambda: repo.refs.set_if_equals(b"HEAD", head, commit.id, message=reflog)
+        )
     if not moved:
         raise GitError("the files were changed but HEAD moved during the commit; commit them by hand")
     for key, update in index_updates.items():
@@ -269,11 +380,11 @@ def _commit(
         sha, mode, content = update
         real = root / os.fsdecode(key)
         try:
-            on_disk = clean(real.read_bytes(), key) == content
+            on_disk = clean(_working_bytes(real), key) == content
         except OSError:
             on_disk = False
         if on_disk:
-            index[key] = index_entry_from_stat(os.stat(real), sha, mode)
+            index[key] = index_entry_from_stat(os.lstat(real), sha, mode)
         else:
             # Zeroed stat data: git re-reads the file instead of trusting the entry.
             index[key] = IndexEntry(
@@ -281,8 +392,43 @@ def _commit(
             )
     # The cached trees (and untracked cache) would go stale: drop them, git rebuilds them.
     index._extensions = [e for e in index._extensions if e.signature not in (b"TREE", b"UNTR")]
-    index.write()
+    try:
+        locks.guarded(repo.index_path(), index.write)
+    except Exception:
+        # HEAD goes back to where it was: a commit whose index was never written would show the change as
+        # staged backwards, and the caller puts the files back as before.
+        if head is None:
+            locks.guarded(ref_path, lambda: repo.refs.remove_if_equals(b"HEAD", commit.id))
+        else:
+            locks.guarded(ref_path, lambda: repo.refs.set_if_equals(b"HEAD", commit.id, head))
+        raise
     return bytes(commit.id).decode()
+
+
+def find_commit(root: Path, trailer: str, since: str | None, limit: int = 200) -> str | None:
+    """The commit on HEAD's first-parent line, newer than ``since``, whose message has the line ``trailer``
+    (e.g. ``AI-Change: <id>``): a commit a killed ``ai`` made but never noted."""
+    repo = open_repo(root)
+    if repo is None:
+        return None
+    wanted = trailer.encode("utf-8")
+    try:
+        try:
+            sha: bytes = repo.refs[b"HEAD"]
+        except KeyError:
+            return None
+        for _ in range(limit):
+            if since is not None and sha.decode() == since:
+                return None
+            commit = repo[sha]
+            if wanted in commit.message.splitlines():
+                return sha.decode()
+            if not commit.parents:
+                return None
+            sha = commit.parents[0]
+        return None
+    finally:
+        repo.close()
 
 
 def commit_message(session: str, summary: str, trailers: dict[str, str]) -> str:

@@ -68,6 +68,22 @@ def git_project(tmp_path: Path) -> Path:
     return root
 
 
+def trusted(root: Path) -> Path:
+    """Trust ``root`` as its user would (`ai --trust`, or "Trust this project" in the workspace): its own code
+    (the test watcher, language servers that run it) may then run in the background (app/trust.py). The way a
+    test whose project's code should run in the background says so; there is no switch to turn the gate off."""
+    from app.trust import record_project_trust
+
+    record_project_trust(root)
+    return root
+
+
+@pytest.fixture
+def trusted_project(project: Path) -> Path:
+    """``project``, trusted (``trusted``)."""
+    return trusted(project)
+
+
 def git(root: Path, *args: str) -> str:
     env = {
         **os.environ,

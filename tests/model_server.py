@@ -47,7 +47,13 @@ Script format (a JSON object; in process the same as a dict)::
       "error": "message",          # with "status": the error message
       "drop_after": 40,            # stream this many characters of the reply, then cut the connection
       "stall": 5.0,                # after "stall_after" characters (default 0), go silent this many seconds
-      "stall_after": 0
+      "stall_after": 0,            # (0: right after the role chunk, before the first token of content)
+      "prefill": 5.0,              # wait this long before even the response headers (a server that answers
+                                   # only once its prefill is done)
+      "raw_chunk": "{not json",    # after "raw_after" characters (default 0), one SSE event whose data is
+      "raw_chunk_hex": "c328",     # this text (or these bytes, e.g. invalid UTF-8) as is; then the reply
+      "raw_after": 0,              # goes on as scripted
+      "hold_until": "/path/file"   # answer only once this file exists (a test's cue: the reply waits for an event)
     }
 
 Each logged request is ``{"n", "time", "method", "path", "headers", "body"}``; ``headers`` leaves out
@@ -141,6 +147,12 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # quiet: the request log is the record
         pass
 
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except ConnectionResetError:  # a client that hung up while the connection waited for its next request
+            self.close_connection = True
+
     # -- plumbing --------------------------------------------------------------------------------------------
 
     def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
@@ -198,6 +210,11 @@ class _Handler(BaseHTTPRequestHandler):
                 400, {"error": {"message": "no scripted reply matches this request", "type": "scripted"}}
             )
             return
+        if rule.get("hold_until"):
+            cue = Path(str(rule["hold_until"]))
+            while not cue.exists():
+                if owner._stopping.wait(0.02):
+                    return
         if rule.get("status"):
             status = int(rule["status"])
             headers = {}
@@ -243,6 +260,10 @@ class _Handler(BaseHTTPRequestHandler):
         self, rule: dict[str, Any], body: dict[str, Any], number: int, reply: str, usage: Any
     ) -> None:
         owner = self.server.owner
+        prefill = float(rule.get("prefill", 0.0))
+        if prefill and owner._stopping.wait(prefill):
+            self._cut()
+            return
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
@@ -260,11 +281,20 @@ class _Handler(BaseHTTPRequestHandler):
         drop_after = rule.get("drop_after")
         stall = float(rule.get("stall", 0.0))
         stall_after = int(rule.get("stall_after", 0))
+        raw: bytes | None = None
+        if rule.get("raw_chunk") is not None:
+            raw = str(rule["raw_chunk"]).encode()
+        elif rule.get("raw_chunk_hex") is not None:
+            raw = bytes.fromhex(str(rule["raw_chunk_hex"]))
+        raw_after = int(rule.get("raw_after", 0))
         sent = 0
         stalled = False
         try:
             self._event({**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]})
             while True:
+                if raw is not None and sent >= raw_after:
+                    self._chunk(b"data: " + raw + b"\n\n")
+                    raw = None
                 if stall and not stalled and sent >= stall_after:
                     stalled = True
                     if owner._stopping.wait(stall):
@@ -280,6 +310,8 @@ class _Handler(BaseHTTPRequestHandler):
                     limit = min(limit, int(drop_after) - sent)
                 if stall and not stalled:
                     limit = min(limit, max(1, stall_after - sent))
+                if raw is not None:
+                    limit = min(limit, max(1, raw_after - sent))
                 piece = reply[sent : sent + limit]
                 sent += len(piece)
                 self._event(

@@ -1,4 +1,5 @@
-"""Small modal dialogs: a yes/no confirmation, a one-line prompt, and the in-app editor."""
+"""Small modal dialogs: a yes/no confirmation, the project-trust question, a one-line prompt, and the in-app
+editor."""
 
 from __future__ import annotations
 
@@ -42,6 +43,47 @@ class ConfirmScreen(ModalScreen[bool]):
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
+
+
+class TrustScreen(ModalScreen[bool]):
+    """Whether the project's own code may run in the background, like an editor's workspace trust: t trusts,
+    n / escape is "Not now" (the default: nothing of the project runs)."""
+
+    BINDINGS = [
+        Binding("t", "answer(True)", "Trust this project", id="trust-project", priority=True),
+        Binding("n,escape", "answer(False)", "Not now", id="trust-not-now", priority=True),
+    ]
+
+    def __init__(self, project: str, would_run: list[str], note: str | None = None) -> None:
+        super().__init__(classes="dialog")
+        self.project = project
+        self.would_run = would_run
+        self.note = note
+
+    def compose(self) -> ComposeResult:
+        runs = "\n".join(f"  • {line}" for line in self.would_run)
+        text = (
+            f"Trust {self.project}?\n\nOnce trusted, ai runs the project's own code in the background:\n{runs}\n\n"
+            "Not now: sessions, builds, undo, the file watcher and the language servers that only read files "
+            "work as before; nothing of the project runs."
+        )
+        if self.note:
+            text += f"\n\n{self.note}"
+        with Vertical(id="dialog-box", classes="trust"):
+            yield Label(text, id="question")
+            with Horizontal(classes="buttons"):
+                yield Button("Trust this project (t)", id="trust", variant="warning")
+                yield Button("Not now (n)", id="not-now", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#not-now", Button).focus()
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "trust")
 
 
 class PromptScreen(ModalScreen[str | None]):

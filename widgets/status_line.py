@@ -1,4 +1,5 @@
-"""The one-line status bar: project, session, model, token usage and the current stage."""
+"""The one-line status bar: project, session, model, token usage, the current stage and what the model call
+waits for."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ class StatusLine(Widget):
     tokens: reactive[int] = reactive(0)
     stage: reactive[Stage | None] = reactive(None)
     busy: reactive[bool] = reactive(False)
+    # What the model call is waiting for, or the retry under way ("stream idle 30 s, retrying 2/4"); "" none.
+    waiting: reactive[str] = reactive("")
 
     def render(self) -> Text:
         if self.stage is None:
@@ -37,6 +40,8 @@ class StatusLine(Widget):
             from widgets.stage_progress import STAGE_LABELS
 
             right = Text(f"[{int(self.stage)}/{len(STAGE_LABELS)} {self.stage.label}]", style="bold")
+        if self.waiting:
+            right = Text.assemble((self.waiting, "yellow"), " ", right)
         tail = Text.assemble(
             " · session ",
             (safe_text(self.session), "bold"),

@@ -1,6 +1,8 @@
 """Watch a project headless and print the background events: ``python -m app.background [DIR] [--json]``.
 
-A way to see the services without the workspace (and to check a configuration): Ctrl-C stops them.
+A way to see the services without the workspace (and to check a configuration): Ctrl-C stops them. It runs
+what the workspace runs, under the same trust (app/background/services.py): typing it is not trusting the
+project, so an untrusted project's tests wait, and the first lines say so and how to trust it.
 """
 
 from __future__ import annotations
@@ -21,8 +23,12 @@ from app.terminal_text import guarded_std_streams, json_text, safe_text
 
 async def watch(root: Path, as_json: bool) -> None:
     config = load_config(root)
-    async with BackgroundServices(root, config) as services:
-        async for event in services.bus.subscribe():
+    services = BackgroundServices(root, config)
+    # Subscribed before the start: what the start itself says (an untrusted project, an ignored setting) is
+    # printed too.
+    events = services.bus.subscribe()
+    async with services:
+        async for event in events:
             if as_json:
                 print(json_text(event.to_json()), flush=True)
             else:

@@ -9,6 +9,13 @@ Python runs basedpyright (real diagnostics: undefined names, type errors) throug
 TypeScript/JavaScript run multilspy's typescript-language-server (installed with npm on first use); Rust, Go,
 C/C++ and Ruby run when their server is already installed. A server that multilspy would download from the
 internet is skipped with one ``ServiceStatus`` event, and so is one that cannot start.
+
+Before the user trusted the project (app/trust.py), no server that runs the project's own code starts: each
+such client waits for the trust (``needs_trust`` says why, per server) and its diagnostics are [] meanwhile.
+basedpyright reads files only, so it runs at once, but it must not be handed the project's interpreter: it
+executes the Python it is configured with (and, left to itself, the project's ``.venv/bin/python``) to learn
+its search paths. So until trust it gets ai's own interpreter and the project's site-packages folders found by
+listing them; once trusted, the project's interpreter, through a configuration change (no restart).
 """
 
 from __future__ import annotations
@@ -62,6 +69,20 @@ DIAGNOSE_TIMEOUT = 20.0
 DETECT_LIMIT = 50_000
 MAIN_LANGUAGE_SHARE = 0.2
 
+# Why a server may not start before the project is trusted: each runs the project's own code or lets the
+# project choose a program it runs. Servers not named here read files only (basedpyright, see the module's
+# text; clangd, which runs the compiler that compile_commands.json names only when allowed by its
+# --query-driver flag, never passed here).
+RUNS_PROJECT_CODE = {
+    "typescript": "typescript-language-server runs the project's own TypeScript from its node_modules and "
+    "the tsserver plugins its tsconfig names",
+    "rust": "rust-analyzer builds and runs the project's build scripts and proc macros, and its "
+    "rust-toolchain file picks the toolchain that runs",
+    "go": "gopls runs the go command, and the project's go.mod picks the Go toolchain that runs",
+    "ruby": "solargraph loads the project's Gemfile through bundler and the plugins of its .solargraph.yml",
+}
+JEDI_RUNS_PROJECT_CODE = "jedi imports the project's compiled extension modules to read them"
+
 
 def language_of(path: str) -> str | None:
     suffix = os.path.splitext(path)[1].lower()
@@ -88,6 +109,15 @@ def _beside_python_or_on_path(name: str) -> str | None:
     """A console script of our own environment (its bin folder need not be on PATH), else one on PATH."""
     beside = Path(sys.executable).with_name(name)
     return str(beside) if beside.is_file() else shutil.which(name)
+
+
+def needs_trust(language: str, python_server: str = "basedpyright") -> str | None:
+    """Why ``language``'s server must wait until the project is trusted, or None when it may run before."""
+    if language == "python":
+        if python_server == "basedpyright" and pyright_command() is not None:
+            return None
+        return JEDI_RUNS_PROJECT_CODE
+    return RUNS_PROJECT_CODE.get(language)
 
 
 def pyright_binary() -> str | None:
@@ -135,11 +165,20 @@ class _Document:
 class LanguageServerClient:
     """One language's server: started, fed documents and listened to; ``run`` is its supervised service."""
 
-    def __init__(self, root: Path, bus: EventBus, language: str, python_server: str = "basedpyright") -> None:
+    def __init__(
+        self,
+        root: Path,
+        bus: EventBus,
+        language: str,
+        python_server: str = "basedpyright",
+        trusted: asyncio.Event | None = None,
+    ) -> None:
         self.root = root
         self.bus = bus
         self.language = language
         self.python_server = python_server
+        # Set once the user trusted the project (app/trust.py); a client made on its own trusts nothing.
+        self.trusted = trusted if trusted is not None else asyncio.Event()
         self.service_name = f"lsp:{language}"
         self.server_label = language
         self.ready = asyncio.Event()
@@ -156,12 +195,38 @@ class LanguageServerClient:
     # -- the service ---------------------------------------------------------------------------------------
 
     async def run(self) -> None:
+        await self._wait_for_trust()
         try:
             await self._run()
         except ServiceUnavailable as exc:
             self.unavailable = str(exc)  # diagnose_text answers at once from now on
             self.unavailable_event.set()
             raise
+
+    async def _wait_for_trust(self) -> None:
+        """A server that runs the project's code starts only once the project is trusted; meanwhile it says
+        so once, and diagnose_text answers [] at once instead of waiting for it."""
+        reason = needs_trust(self.language, self.python_server)
+        if reason is None or self.trusted.is_set():
+            return
+        from app.trust import HOW_TO_TRUST_PROJECT
+
+        self.unavailable = f"{reason}: it starts once you trust this project"
+        self.unavailable_event.set()
+        self.bus.publish(
+            ServiceStatus(self.service_name, "skipped", f"{self.unavailable} ({HOW_TO_TRUST_PROJECT})")
+        )
+        await self.trusted.wait()
+        self.unavailable = None
+        self.unavailable_event.clear()
+
+    def project_trusted(self) -> None:
+        """The project was trusted while this server runs: basedpyright moves to the project's interpreter."""
+        from app.background.lsp_pyright import PyrightServer
+
+        server = self._server
+        if isinstance(server, PyrightServer) and server.python_path != _project_python(self.root):
+            server.use_interpreter(_project_python(self.root), [])
 
     async def _run(self) -> None:
         server = await asyncio.to_thread(self._create_server)
@@ -186,6 +251,8 @@ class LanguageServerClient:
         # multilspy registered a no-op for diagnostics; ours replaces it before any document is open.
         server.server.on_notification("textDocument/publishDiagnostics", self._on_diagnostics)
         self._server = server
+        if self.trusted.is_set():
+            self.project_trusted()  # trusted while it started: its interpreter is still ai's own
         process = server.server.process
         self.process_pid = process.pid if process else None
         try:
@@ -218,7 +285,13 @@ class LanguageServerClient:
 
                 self.server_label = "basedpyright"
                 config = MultilspyConfig(code_language=Language.PYTHON)
-                return PyrightServer(config, logger, root, command, python_path=_project_python(self.root))
+                if self.trusted.is_set():
+                    python, extra_paths = _project_python(self.root), []
+                else:
+                    python, extra_paths = _own_python(), _site_packages(self.root)
+                return PyrightServer(
+                    config, logger, root, command, python_path=python, extra_paths=extra_paths
+                )
             jedi = _beside_python_or_on_path("jedi-language-server")
             if not jedi:
                 raise ServiceUnavailable("no Python language server installed (pip install basedpyright)")
@@ -437,6 +510,25 @@ def _project_python(root: Path) -> str | None:
     return None
 
 
+def _own_python() -> str:
+    """ai's own interpreter, never one of the project's: what basedpyright may execute before the project is
+    trusted. Resolved, so that a virtualenv's link gives the base interpreter and its standard library, not
+    ai's own packages as the project's imports."""
+    return os.path.realpath(sys.executable)
+
+
+def _site_packages(root: Path) -> list[str]:
+    """The project virtualenv's site-packages folders, found by listing (nothing of it runs), so that its
+    imports still resolve before the project is trusted."""
+    found: list[str] = []
+    for venv in (".venv", "venv"):
+        for lib in ("lib", "lib64"):
+            found.extend(
+                str(p) for p in sorted((root / venv / lib).glob("python3*/site-packages")) if p.is_dir()
+            )
+    return list(dict.fromkeys(found))
+
+
 def main_languages(root: Path, share: float = MAIN_LANGUAGE_SHARE) -> list[str]:
     """The project's main languages: those with at least ``share`` of the files of the most common one.
     Their servers start with the services; a minor language's (a few vendored scripts) waits for a change."""
@@ -490,20 +582,29 @@ class LanguageServers:
         add_service: Callable[[str, Callable[[], Any]], None] | None = None,
         *,
         python_server: str = "basedpyright",
+        trusted: bool | None = None,
     ) -> None:
-        """``python_server``: "basedpyright" (real diagnostics; jedi when it is not installed) or "jedi"."""
+        """``python_server``: "basedpyright" (real diagnostics; jedi when it is not installed) or "jedi".
+        ``trusted``: whether the project's code may run (default: what the user said, app/trust.py)."""
         self.root = root.resolve()
         self.bus = bus
         self.clients: dict[str, LanguageServerClient] = {}
         self._add_service = add_service
         self.python_server = python_server
+        if trusted is None:
+            from app.trust import project_trusted
+
+            trusted = project_trusted(self.root)
+        self.trusted = asyncio.Event()
+        if trusted:
+            self.trusted.set()
 
     def client(self, language: str) -> LanguageServerClient:
         """The client for ``language``, registering its service on first use."""
         existing = self.clients.get(language)
         if existing is not None:
             return existing
-        client = LanguageServerClient(self.root, self.bus, language, self.python_server)
+        client = LanguageServerClient(self.root, self.bus, language, self.python_server, self.trusted)
         self.clients[language] = client
         if self._add_service is not None:
             self._add_service(client.service_name, client.run)
@@ -512,6 +613,25 @@ class LanguageServers:
     def start_detected(self, languages: Iterable[str]) -> None:
         for language in sorted(languages):
             self.client(language)
+
+    def project_trusted(self) -> None:
+        """The user trusted the project: the servers that waited start, basedpyright takes its interpreter."""
+        if self.trusted.is_set():
+            return
+        self.trusted.set()
+        for client in self.clients.values():
+            client.project_trusted()
+
+    def waiting_for_trust(self) -> list[str]:
+        """The servers of this project that wait for trust, each with why (for the workspace's question)."""
+        if self.trusted.is_set():
+            return []
+        waiting = []
+        for language in sorted(self.clients):
+            reason = needs_trust(language, self.python_server)
+            if reason is not None:
+                waiting.append(reason)
+        return waiting
 
     async def on_files_changed(self, changed: list[str], removed: list[str]) -> None:
         """A watcher sink: didOpen/didChange+didSave for changed source files, didClose for removed ones.

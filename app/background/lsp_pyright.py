@@ -52,6 +52,7 @@ class PyrightServer(LanguageServer):
         repository_root_path: str,
         command: list[str],
         python_path: str | None = None,
+        extra_paths: list[str] | None = None,
     ) -> None:
         super().__init__(
             config,
@@ -61,12 +62,25 @@ class PyrightServer(LanguageServer):
             "python",
         )
         self.python_path = python_path
+        self.extra_paths = list(extra_paths or [])
+
+    def use_interpreter(self, python_path: str | None, extra_paths: list[str]) -> None:
+        """Another interpreter (the project's, once it is trusted): basedpyright asks for its settings again
+        on a configuration change and rebuilds its search paths, without a restart."""
+        self.python_path = python_path
+        self.extra_paths = list(extra_paths)
+        self.server.notify.workspace_did_change_configuration({"settings": self._settings(None)})
 
     def _settings(self, section: str | None) -> Any:
-        python: dict[str, Any] = {"analysis": ANALYSIS_SETTINGS}
+        analysis = (
+            {**ANALYSIS_SETTINGS, "extraPaths": self.extra_paths} if self.extra_paths else ANALYSIS_SETTINGS
+        )
+        python: dict[str, Any] = {"analysis": analysis}
+        # The interpreter basedpyright executes to learn the search paths; without one set it runs the
+        # project's .venv/bin/python when there is one (app/background/lsp.py says when that may happen).
         if self.python_path:
             python["pythonPath"] = self.python_path
-        every = {"python": python, "basedpyright": {"analysis": ANALYSIS_SETTINGS}}
+        every = {"python": python, "basedpyright": {"analysis": analysis}}
         if not section:
             return every
         node: Any = every

@@ -1,4 +1,17 @@
-"""``BackgroundServices``: the supervised set of background services of one project and session."""
+"""``BackgroundServices``: the supervised set of background services of one project and session.
+
+What each service runs, and whether it may run before the user trusted the project (app/trust.py): a cloned
+repository must not run its code just by being opened.
+
+- file watcher: ``watchfiles`` in-process, and ``git check-ignore`` (git itself, not the project's code): always.
+- symbol index: tree-sitter in-process, reading files: always.
+- log tailer: reads the files of ``log_paths`` (a setting that itself needs the config's trust): always.
+- language servers: those that only read files (basedpyright, without the project's interpreter; clangd)
+  always; those that run the project's code wait for the trust (app/background/lsp.py, ``needs_trust``).
+- test watcher: every test command runs the project's code (pytest its conftest.py and its .venv's Python,
+  npm test its package.json scripts, cargo test its build scripts, go test its tests): it starts only once the
+  project is trusted, and says so in one line until then. ``project_trusted()`` starts it without a restart.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +30,7 @@ from app.background.supervisor import Supervisor
 from app.background.testwatch import TestWatcher
 from app.background.watcher import ChangeSink, FileWatcher
 from app.config import Config
+from app.fix.testrun import shown_command
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +81,16 @@ class BackgroundServices:
         self._lsp_on = self.config.lsp if lsp is None else lsp
         self._tests_on = self.config.watch_tests if tests is None else tests
         self._logs_on = bool(self.config.log_paths) if logs is None else logs
-        self.lsp = LanguageServers(self.root, self.bus, self._add_language_server) if self._lsp_on else None
+        from app.trust import project_trusted
+
+        # What the user said about running this project's code, read once: trusting later goes through
+        # project_trusted() (the workspace's question, its palette command).
+        self.trusted = project_trusted(self.root)
+        self.lsp = (
+            LanguageServers(self.root, self.bus, self._add_language_server, trusted=self.trusted)
+            if self._lsp_on
+            else None
+        )
         self.tests = (
             TestWatcher(
                 self.root,
@@ -99,6 +122,7 @@ class BackgroundServices:
         self._remove_listener: Callable[[], None] | None = None
         self._saver: asyncio.Task[None] | None = None
         self._started = False
+        self._tests_added = False
         self.loop: asyncio.AbstractEventLoop | None = None
 
     def _add_language_server(self, name: str, run: Callable[[], Awaitable[None]]) -> None:
@@ -117,7 +141,10 @@ class BackgroundServices:
         self._remove_listener = self.bus.add_listener(self.state.apply)
         self.supervisor.add("watcher", self.watcher.run, on_stop=self.watcher.request_stop)
         if self.tests is not None:
-            self.supervisor.add("tests", self.tests.run)
+            if self.trusted or not self.tests.command:
+                self._add_tests()  # nothing to run is said by the watcher itself, trusted or not
+            else:
+                self.bus.publish(ServiceStatus("tests", "skipped", self._tests_wait_for_trust()))
         if self.logs is not None:
             self.supervisor.add("logs", self.logs.run)
         if self.lsp is not None:
@@ -131,6 +158,48 @@ class BackgroundServices:
         await self.supervisor.start()
         if self.session is not None:
             self._saver = asyncio.create_task(self._save_periodically(), name="bg:snapshot")
+
+    def _add_tests(self) -> None:
+        if self.tests is not None and not self._tests_added:
+            self._tests_added = True
+            self.supervisor.add("tests", self.tests.run)
+
+    def _tests_wait_for_trust(self) -> str:
+        from app.trust import HOW_TO_TRUST_PROJECT
+
+        return (
+            f"tests don't run in the background until you trust this project (they would run "
+            f"`{shown_command((self.tests.command if self.tests else None) or '', self.root)}`): "
+            f"{HOW_TO_TRUST_PROJECT}"
+        )
+
+    def waiting_for_trust(self) -> list[str]:
+        """What of the project's code would run in the background once it is trusted, one line each (the
+        workspace's question shows them); [] when trusted or when nothing would run."""
+        if self.trusted:
+            return []
+        waiting = []
+        if self.tests is not None and self.tests.command:
+            waiting.append(
+                f"the test watcher runs `{shown_command(self.tests.command, self.root)}` when files change"
+            )
+        if self.lsp is not None:
+            waiting.extend(self.lsp.waiting_for_trust())
+        return waiting
+
+    def project_trusted(self) -> None:
+        """The user trusted the project (the caller recorded it): the test watcher and the language servers
+        that waited start now, in this run."""
+        if self.trusted:
+            return
+        self.trusted = True
+        if self.lsp is not None:
+            self.lsp.project_trusted()
+        if self._started:
+            self._add_tests()
+        self.bus.publish(
+            ServiceStatus("trust", "running", "project trusted: its tests and language servers run")
+        )
 
     def _tell_untrusted(self) -> None:
         """An untrusted project config's test_cmd (log_paths, ...) was left out by load_config: the test

@@ -17,6 +17,7 @@ import orjson
 
 from app.context.inventory import looks_binary
 from app.context.languages import QUERIES, REFERENCE, language_of
+from app.project.secrets import holds_private_key, is_secret
 
 # Files above this size are recorded but not parsed: minified bundles and data dumps, not code to read.
 MAX_INDEXED_BYTES = 1_000_000
@@ -60,8 +61,23 @@ def identifiers(text: str) -> list[str]:
 
 def extract_file(root: str, relpath: str, known_hash: str | None = None) -> FileRecord | None:
     """Read and index one file; None when it is gone or unreadable. With `known_hash` equal to the
-    content's hash, symbols and tokens are left out (the caller keeps what it has)."""
+    content's hash, symbols and tokens are left out (the caller keeps what it has).
+
+    A secrets file (app/project/secrets.py) is recorded by its stat alone, never read: a goal can name it,
+    but nothing of it can reach a search, the repo map or a prompt through the index. A file that holds a
+    private key is recorded without its symbols and identifiers, like a binary."""
     full = os.path.join(root, relpath)
+    if is_secret(relpath):
+        try:
+            st = os.stat(full)
+        except OSError:
+            return None
+        digest = f"secret-{st.st_size}-{st.st_mtime_ns}"
+        if digest == known_hash:
+            return FileRecord(relpath, st.st_size, st.st_mtime_ns, digest, "", None, None)
+        return FileRecord(
+            relpath, st.st_size, st.st_mtime_ns, digest, "secret", [], [], pack_symbols([]), pack_tokens([])
+        )
     try:
         with open(full, "rb") as handle:
             st = os.fstat(handle.fileno())
@@ -74,7 +90,7 @@ def extract_file(root: str, relpath: str, known_hash: str | None = None) -> File
     digest = content_hash(data)
     if digest == known_hash:
         return FileRecord(relpath, st.st_size, mtime_ns, digest, "", None, None)
-    if len(data) > MAX_INDEXED_BYTES or looks_binary(data):
+    if len(data) > MAX_INDEXED_BYTES or looks_binary(data) or holds_private_key(data):
         return FileRecord(
             relpath, st.st_size, mtime_ns, digest, "skipped", [], [], pack_symbols([]), pack_tokens([])
         )

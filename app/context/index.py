@@ -262,8 +262,7 @@ class SymbolIndex:
         """Index one file again after it changed (or appeared); a file that is gone or not indexable is
         removed."""
         relpath = self._relative(relpath)
-        full = self.root / relpath
-        if not is_indexable_path(relpath) or not full.is_file() or full.is_symlink():
+        if not is_indexable_path(relpath) or not self._plain_file(relpath):
             self.remove_file(relpath)
             return
         try:
@@ -280,6 +279,17 @@ class SymbolIndex:
                 writer.finish()
         except (IndexCorrupt, sqlite3.DatabaseError) as exc:
             self._rebuild_after_damage(exc)
+
+    def _plain_file(self, relpath: str) -> bool:
+        """A regular file reached without following a link, as the scan lists them: a path through a linked
+        folder may lead out of the project (the guard the edits and the reader use: app/edits/containment.py)."""
+        from app.edits.containment import OutsideProject, real_root, resolve_in_root
+
+        try:
+            relative, real = resolve_in_root(real_root(self.root), relpath)
+        except OutsideProject:
+            return False
+        return relative == relpath and real.is_file()
 
     def remove_file(self, relpath: str) -> None:
         relpath = self._relative(relpath)

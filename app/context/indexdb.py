@@ -29,7 +29,7 @@ from app.context.languages import REFERENCE
 
 # Bump on any change of the schema, of what a file's record holds (queries, tokenizer) or of the inventory's
 # filters (a refresh trusts that stored paths passed them): an index of another version is rebuilt.
-SCHEMA_VERSION = "7"
+SCHEMA_VERSION = "8"
 
 SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;

@@ -99,15 +99,6 @@ SNIFF_BYTES = 1024
 # A walk (no git) that finds more than this is not a project but a home directory or a disk.
 MAX_WALKED_FILES = 500_000
 
-# Secrets: never indexed nor searched, so no key ends up in a snippet that could reach the model.
-SECRET_NAMES = frozenset(
-    {".env", ".netrc", ".pypirc", ".npmrc", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"}
-)
-SECRET_SUFFIXES = (".pem", ".key", ".p12", ".pfx", ".jks", ".keystore")
-SECRET_TEMPLATES = (".example", ".sample", ".template", ".dist")
-# The same as `rg` globs, for searches that scan the project.
-SECRET_GLOBS = (*sorted(SECRET_NAMES), ".env.*", *(f"*{suffix}" for suffix in SECRET_SUFFIXES))
-
 
 def list_project_files(root: Path) -> list[str]:
     """Sorted relative POSIX paths of the project's files, as `git ls-files -co --exclude-standard` would
@@ -146,24 +137,17 @@ def scan_project(
 
 
 def is_indexable_path(relpath: str) -> bool:
-    """Whether a path (relative, POSIX) is of a kind the agent reads: no vendored tree, no known binary."""
+    """Whether a path (relative, POSIX) is of a kind the agent reads: no vendored tree, no known binary.
+    Secrets files are listed (a goal may name them); the index records them unread (app/context/extract.py)."""
     parts = relpath.split("/")
     for part in parts[:-1]:
         if part in SKIPPED_DIRS or part.endswith(SKIPPED_DIR_SUFFIXES):
             return False
     name = parts[-1].lower()
-    if name.endswith(GENERATED_SUFFIXES) or is_secret_name(name):
+    if name.endswith(GENERATED_SUFFIXES):
         return False
     dot = name.rfind(".")
     return not (dot > 0 and name[dot:] in BINARY_SUFFIXES)
-
-
-def is_secret_name(name: str) -> bool:
-    """`.env`, `.env.production`, private keys and credential files (not `.env.example`)."""
-    name = name.lower()
-    if name in SECRET_NAMES or name.endswith(SECRET_SUFFIXES):
-        return True
-    return name.startswith(".env.") and not name.endswith(SECRET_TEMPLATES)
 
 
 def looks_binary(head: bytes) -> bool:

@@ -2,19 +2,18 @@
 
 ``extract_mentions(goal)`` is pure text work; ``resolve_mentions`` turns the mentions into project files, through
 the file inventory and the symbol index (``app.context.index``), so the pipeline can read every named file in
-full before the model plans. ``is_secret`` says which files are never sent unless the user names them.
+full before the model plans. Which of them may be sent is the guarded reader's call (app/pipeline/reader.py).
 """
 
 from __future__ import annotations
 
-import fnmatch
 import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 # Plain words that are never taken for a module or a symbol the user means.
@@ -27,31 +26,6 @@ _STOPWORDS_TEXT = """a an and are as at be but by can do does for from has have 
     import imports via same other more less into onto over under after before see handle ensure support
     allow show print check work works way ways thing things sure let lets now still"""
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
-
-SECRET_PATTERNS = (
-    ".env",
-    ".env.*",
-    "*.env",
-    "*.pem",
-    "*.key",
-    "*.p12",
-    "*.pfx",
-    "*.keystore",
-    "*.jks",
-    "id_rsa*",
-    "id_dsa*",
-    "id_ecdsa*",
-    "id_ed25519*",
-    ".netrc",
-    ".pypirc",
-    ".npmrc",
-    ".git-credentials",
-    "credentials",
-    "credentials.*",
-    "secrets.*",
-    "*.secret",
-    "*.secrets",
-)
 
 # A dotted token ending in one of these is a file name (users.py), not a module path (app.users).
 _EXTENSIONS_TEXT = """py pyi js mjs cjs ts tsx jsx go rs java kt kts c h cc cpp cxx hpp hh cs m mm swift rb php pl
@@ -80,11 +54,6 @@ def rg_binary() -> str | None:
         return found
     beside = Path(sys.executable).with_name("rg")
     return str(beside) if beside.is_file() else None
-
-
-def is_secret(path: str) -> bool:
-    name = PurePosixPath(path).name
-    return any(fnmatch.fnmatch(name, pattern) for pattern in SECRET_PATTERNS)
 
 
 @dataclass

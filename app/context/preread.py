@@ -11,12 +11,13 @@ import re
 import shutil
 import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from app.context.extract import MAX_IDENTIFIER, MIN_IDENTIFIER
-from app.context.mentions import Resolution, is_secret, key_terms, resolve_mentions, rg_binary
+from app.context.mentions import Resolution, key_terms, resolve_mentions, rg_binary
 from app.llm.prompts import (
     DROP_AGENTS,
     DROP_CHANGES,
@@ -28,9 +29,8 @@ from app.llm.prompts import (
     estimate_tokens,
     shrink,
 )
-from app.terminal_text import has_control
+from app.pipeline.reader import LineGuard, ReadRefused, read_for_model
 
-MAX_READ_BYTES = 2_000_000  # above this a file is not read for the model at all
 MAX_HITS = 40
 # Opening the symbol index for a build: a stored index answers at once while its refresh (a stat of every
 # file, 1-2 s at 100k files) goes on in the background past this wait; a project with no index yet builds
@@ -97,40 +97,6 @@ def open_index(root: Path, refresh_wait: float = REFRESH_WAIT_S, cold_budget: fl
     return index
 
 
-def safe_path(root: Path, rel: str) -> Path | None:
-    """``root/rel`` when it is a file inside the root (not in .git, not through a symlink out), else None."""
-    if has_control(rel):  # a NUL would make realpath raise; ESC, TAB, CR, ... name no file worth reading
-        return None
-    parts = [p for p in rel.replace("\\", "/").split("/") if p not in ("", ".")]
-    if not parts or ".." in parts or ".git" in parts or rel.startswith(("/", "~")):
-        return None
-    real_root = Path(os.path.realpath(root))
-    real = Path(os.path.realpath(root.joinpath(*parts)))
-    if real_root not in real.parents or not real.is_file():
-        return None
-    return real
-
-
-def read_for_model(root: Path, rel: str) -> tuple[str, bytes] | None:
-    """(text, raw bytes) of a text file inside the root; None for missing, binary or huge files."""
-    path = safe_path(root, rel)
-    if path is None:
-        return None
-    try:
-        if path.stat().st_size > MAX_READ_BYTES:
-            return None
-        raw = path.read_bytes()
-    except OSError:
-        return None
-    if b"\0" in raw[:8192]:
-        return None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
-    return text, raw
-
-
 def content_hash(raw: bytes) -> str:
     from app.edits.textfile import content_hash as engine_hash
 
@@ -183,8 +149,10 @@ def term_hits(root: Path, terms: list[str], index: Any = None, limit: int = MAX_
                 hits.append(Hit(path.removeprefix("./"), int(number), text.strip()[:200]))
     seen: set[tuple[str, int]] = set()
     unique = []
+    # The index's search guards its own hits; the rg scan reads every file, so each hit's file is judged here.
+    guard = LineGuard(root) if index is None or not getattr(index, "complete", True) else None
     for hit in hits:
-        if is_secret(hit.path) or (hit.path, hit.line) in seen:
+        if (hit.path, hit.line) in seen or (guard is not None and not guard.allows(hit.path)):
             continue
         seen.add((hit.path, hit.line))
         unique.append(hit)
@@ -214,6 +182,7 @@ class ReadResult:
     files: list[FileContext]
     hashes: dict[str, str]
     skipped: list[str]  # one line each: path and why
+    raw: dict[str, bytes] = field(default_factory=dict)  # the bytes read: what the model's edits were made on
 
 
 def read_mentioned(
@@ -222,26 +191,27 @@ def read_mentioned(
     """Every file the goal names, in full; large ones as relevant regions plus an outline."""
     out: list[FileContext] = []
     hashes: dict[str, str] = {}
+    raws: dict[str, bytes] = {}
     skipped: list[str] = []
+    named = {m.path for m in located.resolution.files if m.explicit}
     for mention in located.resolution.files:
-        if is_secret(mention.path) and not (mention.explicit or send_secrets):
-            skipped.append(f"{mention.path}: a secrets file, sent only when you name it")
+        try:
+            read = read_for_model(root, mention.path, named=named, send_secrets=send_secrets)
+        except ReadRefused as refused:
+            skipped.append(f"{mention.path}: {refused.reason}")
             continue
-        read = read_for_model(root, mention.path)
-        if read is None:
-            skipped.append(f"{mention.path}: binary, too large or unreadable")
-            continue
-        text, raw = read
-        hashes[mention.path] = content_hash(raw)
+        # Keyed by the file itself, as the edit engine resolves a block's path (through an in-project link).
+        hashes[read.real_path] = content_hash(read.raw)
+        raws[read.real_path] = read.raw
         file = FileContext(
-            path=mention.path, content=text, reason="; ".join(mention.reasons), rank=mention.rank
+            path=mention.path, content=read.text, reason="; ".join(mention.reasons), rank=mention.rank
         )
         # A plain word that happens to name a definition is a guess: its file goes whole only when small.
         limit = max_file_tokens // 4 if mention.rank >= 4 else max_file_tokens
-        if estimate_tokens(text) > limit:
+        if estimate_tokens(read.text) > limit:
             file = shrink(file, mention.symbols, located.terms, limit, located.index)
         out.append(file)
-    return ReadResult(files=out, hashes=hashes, skipped=skipped)
+    return ReadResult(files=out, hashes=hashes, skipped=skipped, raw=raws)
 
 
 def _changes_section(session: Any, limit: int = 5) -> Section | None:
@@ -327,9 +297,12 @@ def context_sections(
     for extra in (_changes_section(session), _health_section(session)):
         if extra is not None:
             sections.append(extra)
-    agents = read_for_model(root, "AGENTS.md")
+    try:
+        agents = read_for_model(root, "AGENTS.md")
+    except ReadRefused:  # none, or a link out of the project: no instructions then
+        agents = None
     if agents is not None:
-        sections.append(Section("agents", "Project instructions (AGENTS.md)", agents[0], DROP_AGENTS))
+        sections.append(Section("agents", "Project instructions (AGENTS.md)", agents.text, DROP_AGENTS))
     return sections
 
 
@@ -347,10 +320,12 @@ def _outcome_note(message: dict[str, Any]) -> str | None:
         )
     if outcome == "applied":
         return f"(ai: the goal above was applied: {content})"
+    if outcome == "undone":  # said where it happened: later goals may sit between the change and its undo
+        return f"(ai: UNDONE: {content}; that earlier goal's change is no longer in the files)"
     return f"(ai: the goal above ended with nothing applied: {content})"
 
 
-def history_messages(messages: list[dict[str, Any]], budget: int) -> list[dict[str, str]]:
+def history_messages(messages: Sequence[dict[str, Any]], budget: int) -> list[dict[str, str]]:
     """The session's earlier conversation as chat messages, newest kept first, within ``budget`` tokens.
 
     What the model was told by ai itself (READ replies, "your edit blocks could not be applied", the request
@@ -358,34 +333,46 @@ def history_messages(messages: list[dict[str, Any]], budget: int) -> list[dict[s
     with an ``outcome``) becomes a note in the next user turn, so a failed goal reads as failed. Consecutive
     turns of one role are joined, and the result starts with a user turn: a well-formed alternating
     conversation. It may end with a user turn (a goal that got no answer, a last outcome note): the caller
-    joins that to its own next user message."""
-    turns: list[dict[str, str]] = []
-    for message in messages:
-        role = message.get("role")
-        content = str(message.get("content", ""))
-        if role == "event":
-            if message.get("kind") == "to_model":
-                role = "user"
-            else:
-                note = _outcome_note(message)
-                if note is None:
-                    continue
-                role, content = "user", note
-        if role not in ("user", "assistant"):
-            continue
-        if turns and turns[-1]["role"] == role:
-            turns[-1]["content"] += "\n\n" + content
-        else:
-            turns.append({"role": str(role), "content": content})
-    kept: list[dict[str, str]] = []
+    joins that to its own next user message.
+
+    The walk goes from the newest message back and stops at the first that does not fit, and a turn is joined
+    once, from the parts kept: the cost follows what is sent, not the session's length. (Joining every turn
+    first made a session of 100,000 messages of one role quadratic, and that one giant turn, over the budget,
+    was then dropped whole, so nothing at all was sent.) Inside a joined turn the oldest parts go first too."""
+    kept: list[tuple[str, list[str]]] = []  # newest turn first; each turn's parts newest first
     spent = 0
-    for turn in reversed(turns):
-        cost = estimate_tokens(turn["content"])
+    for message in reversed(messages):
+        turn = _history_turn(message)
+        if turn is None:
+            continue
+        role, content = turn
+        joins = bool(kept) and kept[-1][0] == role
+        cost = estimate_tokens(content) + (_JOIN_TOKENS if joins else 0)
         if spent + cost > budget:
             break
         spent += cost
-        kept.append(turn)
-    kept.reverse()
-    while kept and kept[0]["role"] != "user":
-        kept.pop(0)
-    return kept
+        if joins:
+            kept[-1][1].append(content)
+        else:
+            kept.append((role, [content]))
+    turns = [{"role": role, "content": _JOINER.join(reversed(parts))} for role, parts in reversed(kept)]
+    start = next((i for i, turn in enumerate(turns) if turn["role"] == "user"), len(turns))
+    return turns[start:]
+
+
+_JOINER = "\n\n"
+_JOIN_TOKENS = estimate_tokens(_JOINER)
+
+
+def _history_turn(message: dict[str, Any]) -> tuple[str, str] | None:
+    """(role, content) of one stored message in the history sent to the model; None when it is not sent."""
+    role = message.get("role")
+    content = str(message.get("content", ""))
+    if role == "event":
+        if message.get("kind") == "to_model":
+            return "user", content
+        note = _outcome_note(message)
+        return None if note is None else ("user", note)
+    if role not in ("user", "assistant"):
+        return None
+    return str(role), content

@@ -17,9 +17,10 @@ from pathlib import Path
 
 from app.context.extract import MAX_IDENTIFIER, MIN_IDENTIFIER
 from app.context.index import Symbol, SymbolIndex
-from app.context.inventory import SECRET_GLOBS, SKIPPED_DIRS
+from app.context.inventory import SKIPPED_DIRS
 from app.context.sourcelines import SourceLines
 from app.errors import AgentError, UsageError
+from app.pipeline.reader import LineGuard
 
 MODES = ("auto", "symbol", "identifier", "regex")
 SNIPPET_CHARS = 200
@@ -175,7 +176,9 @@ def _rg_lines(
     root: Path, pattern: str, files: Sequence[str] | None, *, limit: int | None
 ) -> Iterable[tuple[str, int, str]]:
     """(path, line, text) of the lines matching, by path then line. `files` None: the whole project,
-    ignoring what .gitignore ignores and vendored trees. Stops reading after `limit` lines."""
+    ignoring what .gitignore ignores and vendored trees. Stops reading after `limit` lines. No line of a
+    secrets file or of a file holding a private key is kept (the guarded reader's rules: LineGuard); the
+    index's candidates passed its content check already, so only their paths are judged again."""
     command = [
         find_rg(),
         "--no-config",
@@ -192,9 +195,10 @@ def _rg_lines(
     ]
     if files is None:
         command += ["--sort=path", *[f"--glob=!{name}/" for name in sorted(SKIPPED_DIRS)]]
-        command += [*[f"--glob=!{pattern}" for pattern in SECRET_GLOBS], "--", "."]
+        command += ["--", "."]
     else:
         command += ["--", *files]
+    guard = LineGuard(root)
     process = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert process.stdout is not None
     found: list[tuple[str, int, str]] = []
@@ -207,6 +211,8 @@ def _rg_lines(
             path = path_bytes.decode("utf-8", "surrogateescape")
             if path.startswith("./"):
                 path = path[2:]
+            if not guard.allows(path, indexed=files is not None):
+                continue
             found.append((path, int(number), text.decode("utf-8", "replace").rstrip("\r\n")))
             if limit is not None and len(found) >= limit:
                 process.kill()

@@ -1,8 +1,14 @@
-"""One line of a project file by number, each file read once per caller (snippets for search and repo map)."""
+"""One line of a project file by number, each file read once per caller (snippets for search and repo map).
+
+The file is read through the guarded reader (app/pipeline/reader.py), as everything shown or sent: a file that
+became a link out of the project, a secrets file or a private key since it was indexed gives no lines.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from app.pipeline.reader import ReadRefused, read_for_model
 
 
 class SourceLines:
@@ -15,8 +21,8 @@ class SourceLines:
         lines = self.cache.get(path)
         if lines is None:
             try:
-                lines = (self.root / path).read_text(encoding="utf-8", errors="replace").splitlines()
-            except OSError:
+                lines = read_for_model(self.root, path).text.splitlines()
+            except ReadRefused:
                 lines = []
             self.cache[path] = lines
         return lines[number - 1] if 0 < number <= len(lines) else None

@@ -1,19 +1,24 @@
-"""Applying an approved proposal: conflict re-check, backups, atomic writes, the git commit, the record."""
+"""Applying an approved proposal: conflict re-check, then one journaled sequence of backups, atomic writes, the
+record in the session and the git commit."""
 
 from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from app.edits.containment import real_root, resolve_in_root
+from app.edits.containment import link_in_root, real_root, resolve_in_root
 from app.edits.errors import EditError, RefusedError
 from app.edits.proposal import FileChange, Proposal, current_bytes, default_file_mode, rebase_change
 from app.edits.textfile import content_hash
-from app.edits.transaction import FileWrite, finish_files, write_files
+from app.edits.transaction import FileWrite, deferred_interrupts, finish_files, on_disk, put_back, write_files
+from app.errors import AgentError, TaskFailed
+from app.paths import DEFAULT_SESSION
+from app.vcs import GitWriteFailed
 
 if TYPE_CHECKING:
     from app.session.store import Session
@@ -49,31 +54,169 @@ def now_iso() -> str:
     return store_now()
 
 
-def commit_writes(
-    root: Path, writes: Sequence[FileWrite], message: str, use_git: bool
-) -> tuple[str | None, str | None, str | None]:
-    """(commit id, warning, mixed-in note): a failed commit leaves the written files and says so (warning),
-    it does not undo them; the note names the files whose uncommitted edits of the user's went into the
-    commit because they touch the changed lines."""
+@dataclass(frozen=True)
+class Committed:
+    """How the git side of a change ended."""
+
+    commit: str | None
+    warning: str | None = None  # git could not take it now (busy, HEAD moved): the change stays, uncommitted
+    note: str | None = None  # the user's uncommitted edits that had to go into the commit too
+    none_because: str | None = None  # why there is no commit when nothing failed
+
+    def fields(self) -> dict[str, Any]:
+        """What a change record (or undo entry) keeps of it."""
+        extra: dict[str, Any] = {"commit": self.commit}
+        for key, value in (
+            ("warning", self.warning),
+            ("commit_note", self.note),
+            ("no_commit", self.none_because),
+        ):
+            if value:
+                extra[key] = value
+        return extra
+
+
+def commit_writes(root: Path, writes: Sequence[FileWrite], message: str, use_git: bool) -> Committed:
+    """Commit the written files. git being busy is a warning (the change stays, uncommitted); a commit git
+    cannot write at all raises GitWriteFailed, and the caller puts the files back."""
     if not use_git:
-        return None, None, None
+        return Committed(None, none_because="--no-git")
+    if not (root / ".git").exists():
+        return Committed(None, none_because="not a git repository")
     from app.vcs import GitError, PathChange, commit_paths
 
     mixed_in: list[str] = []
     try:
         commit = commit_paths(root, [PathChange(w.path, w.old, w.new) for w in writes], message, mixed_in)
     except GitError as exc:
-        return None, exc.message, None
+        return Committed(None, warning=exc.message)
+    if commit is None:
+        return Committed(None, none_because="git already has the files as they are now")
     note = None
-    if commit and mixed_in:
+    if mixed_in:
         note = (
             f"your uncommitted edits in {', '.join(mixed_in)} touch the changed lines, so they went into "
             f"commit {commit[:12]} too"
         )
-    return commit, None, note
+    return Committed(commit, note=note)
+
+
+def describe_commit(result: Committed) -> str:
+    if result.commit:
+        return f"committed as {result.commit[:12]}"
+    if result.warning:
+        return f"not committed: {result.warning}"
+    return f"not committed ({result.none_because})"
+
+
+# What this process finished (applied, undone): said when a Ctrl-C ends it right after (app/cli.py).
+_finished: list[str] = []
+
+
+def finished_in_this_process() -> list[str]:
+    return list(_finished)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, AgentError):
+        return exc.message
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return f"{type(exc).__name__}: {exc}"
+
+
+def short_list(paths: Sequence[str], shown: int = 3) -> str:
+    """Paths for a one-line message: the first few, then how many more."""
+    head = ", ".join(paths[:shown])
+    return head + (f" and {len(paths) - shown} more" if len(paths) > shown else "")
+
+
+@dataclass
+class JournaledChange:
+    """A change (or an undo) as one journaled sequence: its files written, then recorded in the session, then
+    committed, then the journal closed. A failure at any step leaves the files as before with nothing
+    recorded, or, when even that cannot be done, an open journal that the next ``ai`` finishes
+    (``app.edits.recovery``). Ctrl-C waits for the sequence to end."""
+
+    what: str  # "change X", "the undo of change X": names it in messages
+    root: Path
+    writes: list[FileWrite]
+    backup_dir: Path
+    tag: str
+    journal: dict[str, Any]  # what a recovery needs: kind, session, change, message, use_git, head
+    record: Callable[[], None]
+    unrecord: Callable[[], None]
+    note_commit: Callable[[Committed], None]
+    finished: Callable[[Committed], str]  # what was done, for a Ctrl-C message
+
+    def run(self) -> Committed:
+        with deferred_interrupts():
+            if self.writes:
+                write_files(self.writes, self.backup_dir, tag=self.tag, info=self.journal)
+            try:
+                self.record()
+            except Exception as exc:
+                self._put_back(
+                    f"could not record {self.what} in the session ({_reason(exc)})", recorded=False
+                )
+            try:
+                result = (
+                    commit_writes(
+                        self.root, self.writes, str(self.journal["message"]), self.journal["use_git"]
+                    )
+                    if self.writes
+                    else Committed(None)
+                )
+            except GitWriteFailed as exc:
+                self._put_back(f"could not commit {self.what}: {exc.reason}", recorded=True)
+            _finished.append(self.finished(result))
+            try:
+                self.note_commit(result)
+            except Exception as exc:  # the journal stays open: the next `ai` finds the commit and notes it
+                raise TaskFailed(
+                    f"{self.finished(result)}, but the session could not note it ({_reason(exc)}): the next "
+                    "`ai` in the project does"
+                ) from None
+            if self.writes:
+                finish_files(self.backup_dir, self.tag)
+            return result
+
+    def _put_back(self, failure: str, *, recorded: bool) -> NoReturn:
+        """After a failed step: the files as before and nothing recorded, then TaskFailed saying so."""
+        _, left, failed = put_back(self.backup_dir) if self.writes else ([], [], [])
+        if not failed and recorded:
+            try:
+                self.unrecord()
+            except Exception as exc:
+                raise TaskFailed(
+                    f"{failure}; its files were put back, but the session could not be told "
+                    f"({_reason(exc)}): the next `ai` in the project finishes that"
+                ) from None
+        if failed:
+            raise TaskFailed(
+                f"{failure}; could not put back {short_list(failed)} either: the next `ai` in the project "
+                "finishes or rolls back the change"
+            )
+        if self.writes:
+            finish_files(self.backup_dir, self.tag, "rolled back")
+        kept = f" ({short_list(left)} changed meanwhile, left as they are)" if left else ""
+        raise TaskFailed(
+            f"{failure}; nothing was changed: its files were put back{kept}; fix that and try again"
+        )
 
 
 def _prepare(root: Path, change: FileChange) -> tuple[FileChange, FileWrite]:
+    if change.link:
+        path, location = link_in_root(root, change.path, must_exist=False) or (
+            change.path,
+            root / change.path,
+        )
+        target = on_disk(location, link=True)
+        if target is None or content_hash(target) != change.old_hash:
+            raise RefusedError(
+                f"{path} is no longer the symlink the proposal removes; nothing was written; ask again"
+            )
+        return change, FileWrite(path, location, target, None, 0o777, link=True)
     path, real = resolve_in_root(root, change.path)  # again: a symlink may have moved since the preview
     raw = current_bytes(real)
     now_hash = None if raw is None else content_hash(raw)
@@ -100,29 +243,17 @@ def apply_proposal(
 
 def edits_lock(session: Session) -> AbstractContextManager[None]:
     """Held from the re-check of the files to the record: two `ai` processes never interleave writes."""
-    from app.session.storage import locked
+    from app.edits.recovery import project_edits_lock
 
-    return locked(session.store.data_dir / "edits")
+    return project_edits_lock(session.store)
 
 
 def recover(session: Session) -> list[str]:
-    """Undo the half of an apply or undo that a killed `ai` left behind (call with the edits lock held)."""
-    from app.edits.transaction import recover_interrupted
+    """Finish or roll back what a killed `ai` left half-done in the project, one line each (call it with the
+    edits lock held)."""
+    from app.edits.recovery import recover_locked
 
-    store = session.store
-
-    def is_recorded(backup_dir: Path, tag: str) -> bool:
-        name = backup_dir.parent.name  # backups/<project>/<session>/<change>
-        if not store.exists(name):
-            return False
-        return any(
-            tag in (c.get("id"), c.get("undo_id")) for c in store.session(name, create=False).changes()
-        )
-
-    restored, left = recover_interrupted(store.backups_dir(session.name).parent, is_recorded)
-    notes = [f"put back {path} as it was before an interrupted apply" for path in restored]
-    notes += [f"{path} was changed after an interrupted apply; left as it is" for path in left]
-    return notes
+    return recover_locked(session.store)
 
 
 def _apply_locked(proposal: Proposal, session: Session, goal: str, use_git: bool) -> dict[str, Any]:
@@ -133,7 +264,6 @@ def _apply_locked(proposal: Proposal, session: Session, goal: str, use_git: bool
     writes = [write for _, write in prepared]
     change_id = new_change_id()
     backup_dir = session.store.backups_dir(session.name) / change_id
-    write_files(writes, backup_dir, tag=change_id)
     summary = summarize_goal(goal)
     record: dict[str, Any] = {
         "id": change_id,
@@ -153,6 +283,7 @@ def _apply_locked(proposal: Proposal, session: Session, goal: str, use_git: bool
                 # Undo needs the hunks of a modified file only: a created file goes by its hash, a
                 # removed one comes back from the backup.
                 "hunks": [h.to_dict() for h in c.hunks] if c.action == "modify" else [],
+                **({"symlink": True} if w.link else {}),
             }
             for c, w in zip(changes, writes, strict=True)
         ],
@@ -162,18 +293,43 @@ def _apply_locked(proposal: Proposal, session: Session, goal: str, use_git: bool
     }
     if recovered:
         record["recovered"] = recovered
-    # Recorded before the commit: a crash before this line is rolled back by the next apply (the files
-    # are not recorded yet), a crash after it leaves a recorded change without its commit.
-    record["_id"] = session.record_change(record)
-    finish_files(backup_dir, change_id)
-    from app.vcs import commit_message
+    from app.vcs import commit_message, head_commit
 
     message = commit_message(session.name, summary, {"AI-Session": session.name, "AI-Change": change_id})
-    commit, warning, mixed_note = commit_writes(root, writes, message, use_git)
-    if commit or warning:
-        extra = {"commit": commit, **({"warning": warning} if warning else {})}
-        if mixed_note:
-            extra["commit_note"] = mixed_note
+
+    def record_it() -> None:
+        record["_id"] = session.record_change({k: v for k, v in record.items() if k != "recovered"})
+
+    def note_commit(result: Committed) -> None:
+        extra = result.fields()
         session.update_change(record["_id"], **extra)
         record.update(extra)
+
+    def finished(result: Committed) -> str:
+        undo = "ai --undo" if session.name == DEFAULT_SESSION else f"ai --session {session.name} --undo"
+        return (
+            f"change {change_id} ({summary}) was applied to {len(writes)} file(s) and {describe_commit(result)}; "
+            f"`{undo}` takes it back"
+        )
+
+    JournaledChange(
+        what=f"change {change_id}",
+        root=root,
+        writes=writes,
+        backup_dir=backup_dir,
+        tag=change_id,
+        journal={
+            "kind": "apply",
+            "session": session.name,
+            "change": change_id,
+            "summary": summary,
+            "message": message,
+            "use_git": use_git,
+            "head": head_commit(root) if use_git else None,
+        },
+        record=record_it,
+        unrecord=lambda: session.remove_change(record["_id"]),
+        note_commit=note_commit,
+        finished=finished,
+    ).run()
     return record

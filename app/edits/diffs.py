@@ -2,8 +2,8 @@
 
 A :class:`Hunk` keeps its old and new lines with their endings (context included), so it can be applied
 forward (accept a subset of a proposal, re-apply to a file changed since it was read) or backward (undo),
-located by content: at its recorded place if it still fits there, else at its only fitting place, else a
-conflict naming the hunk.
+placed by one rule (:func:`apply_hunks`): where its own lines and enough unchanged context identify the place
+it was recorded for, else a conflict naming the hunk.
 """
 
 from __future__ import annotations
@@ -160,22 +160,20 @@ def unified_diff(path: str, hunks: Iterable[Hunk], *, created: bool = False, rem
     return f"--- {before}\n+++ {after}\n" + "".join(h.text for h in hunks)
 
 
-def _locate(lines: Sequence[str], wanted: Sequence[str], expected: int, floor: int, full: bool) -> int | None:
-    """Where ``wanted`` sits: with the hunk's full context, at the expected place or its only place;
-    with trimmed context, only at its only place (a short run of lines at the expected place may be there
-    by coincidence, once other edits have moved things)."""
-    n = len(wanted)
-    if n == 0:
-        return 0 if not lines else None  # only an empty file had no lines to anchor on
-    if full and floor <= expected and list(lines[expected : expected + n]) == list(wanted):
-        return expected
-    first = wanted[0]
-    found = [
-        start
-        for start in range(floor, len(lines) - n + 1)
-        if lines[start] == first and list(lines[start : start + n]) == list(wanted)
-    ]
-    return found[0] if len(found) == 1 else None
+@dataclass(frozen=True)
+class _Spot:
+    """A hunk as placement sees it: its changed lines (``core``, from its first change to its last) at ``at`` in
+    the text it was recorded on, the lines that replace them, and the unchanged lines next to them there (up to
+    CONTEXT_LINES a side; fewer only where that text starts or ends: ``lead_edge``, ``trail_edge``)."""
+
+    hunk: Hunk
+    at: int
+    core: tuple[str, ...]
+    replacement: tuple[str, ...]
+    lead: tuple[str, ...]
+    trail: tuple[str, ...]
+    lead_edge: bool
+    trail_edge: bool
 
 
 def _context_sizes(before: Sequence[str], after: Sequence[str]) -> tuple[int, int]:
@@ -189,38 +187,154 @@ def _context_sizes(before: Sequence[str], after: Sequence[str]) -> tuple[int, in
     return lead, trail
 
 
-def apply_hunks(lines: Sequence[str], hunks: Iterable[Hunk], *, reverse: bool = False) -> list[str]:
-    """``lines`` with ``hunks`` applied (backwards when ``reverse``). Raises HunkConflict on the first hunk
-    whose changed lines are no longer there.
+def _spot(hunk: Hunk, reverse: bool, recorded: Sequence[str] | None) -> _Spot:
+    before, after = (hunk.new_lines, hunk.old_lines) if reverse else (hunk.old_lines, hunk.new_lines)
+    nominal = hunk.new_start if reverse else hunk.old_start
+    lead_n, trail_n = _context_sizes(before, after)
+    core = tuple(before[lead_n : len(before) - trail_n])
+    replacement = tuple(after[lead_n : len(after) - trail_n])
+    at = nominal + lead_n
+    if recorded is None:
+        # Only the hunk's own context is known; it has CONTEXT_LINES a side unless the file ended there.
+        lead = tuple(before[:lead_n][-CONTEXT_LINES:])
+        trail = tuple(before[len(before) - trail_n :][:CONTEXT_LINES])
+    else:
+        if tuple(recorded[at : at + len(core)]) != core:
+            raise HunkConflict(hunk)  # not the text this hunk was recorded on: nothing to place it by
+        lead = tuple(recorded[max(0, at - CONTEXT_LINES) : at])
+        trail = tuple(recorded[at + len(core) : at + len(core) + CONTEXT_LINES])
+    edge = (len(lead) < CONTEXT_LINES, len(trail) < CONTEXT_LINES)
+    return _Spot(hunk, at, core, replacement, lead, trail, *edge)
 
-    A hunk is found with all its context at its recorded place (shifted by the hunks before it), or at its
-    only fitting place elsewhere. Failing that, with its context cut to one line and then none, but then only
-    where those lines occur exactly once: an edit of another session right next to ours does not block an
-    undo, and a hunk is never put on a look-alike place on the strength of a line or two."""
-    result = list(lines)
-    shift = 0
+
+def _occurs_once(lines: Sequence[str], window: Sequence[str]) -> bool:
+    n = len(window)
+    first = window[0]
+    found = 0
+    for start in range(len(lines) - n + 1):
+        if lines[start] == first and list(lines[start : start + n]) == list(window):
+            found += 1
+            if found > 1:
+                return False
+    return found == 1
+
+
+def _pinned(lines: Sequence[str], spot: _Spot, at: int, *, alone: bool) -> bool:
+    """Whether ``spot`` may go at ``at`` in ``lines``: its changed lines are there, with its unchanged neighbours
+    on both sides as recorded (a file edge counting as the edge it was); or, where a neighbour was changed since,
+    with at least one unchanged neighbour and a window (changed lines plus the unchanged neighbours) that occurs
+    only there in the file. ``alone`` (nothing but the hunk to go by) asks for all the neighbours and the single
+    occurrence both."""
+    n = len(spot.core)
+    if at < 0 or at + n > len(lines) or tuple(lines[at : at + n]) != spot.core:
+        return False
+    lead = 0
+    while lead < len(spot.lead) and at - lead > 0 and lines[at - lead - 1] == spot.lead[-1 - lead]:
+        lead += 1
+    trail = 0
+    end = at + n
+    while trail < len(spot.trail) and end + trail < len(lines) and lines[end + trail] == spot.trail[trail]:
+        trail += 1
+    lead_full = lead == len(spot.lead) and (not spot.lead_edge or at - lead == 0)
+    trail_full = trail == len(spot.trail) and (not spot.trail_edge or end + trail == len(lines))
+    window = lines[at - lead : end + trail]
+    if lead_full and trail_full and (not alone or not window):
+        return True  # (an empty window with both edges in place: an empty file, then and now)
+    if alone and not (lead_full and trail_full):
+        return False  # a partial window on the recorded line may be a look-alike the lines above moved there
+    if not (lead or trail or (lead_full and trail_full)):
+        return False  # every neighbour changed: the lines alone may be a look-alike's
+    return bool(window) and _occurs_once(lines, window)
+
+
+class _Alignment:
+    """Which lines of the recorded text are still there in the current one, and where.
+
+    difflib settles ties (a line that could pair with either of two look-alikes) by taking the earliest
+    candidate; read backwards it takes the latest. A place both readings agree on does not depend on how a tie
+    fell, so a copy of our lines that someone put next to where they were (or a rewrite of them next to such a
+    copy) cannot pass for them."""
+
+    def __init__(self, recorded: Sequence[str], current: Sequence[str]) -> None:
+        self.recorded_length, self.current_length = len(recorded), len(current)
+        self.forward = self._runs(_opcodes(recorded, current))
+        self.backward = self._runs(_opcodes(recorded[::-1], current[::-1]))
+
+    def _runs(self, codes: list[_Opcode]) -> list[tuple[int, int, int]]:
+        # The file's edges count as shared (zero lines long): an insertion at the start or end stays there.
+        runs = [(a1, a2, b1) for tag, a1, a2, b1, _b2 in codes if tag == "equal"]
+        return [(0, 0, 0), *runs, (self.recorded_length, self.recorded_length, self.current_length)]
+
+    def images(self, start: int, end: int) -> list[int]:
+        """Where recorded lines [start, end) (an insertion point when empty) sit in the current text, as both
+        readings see them: they lie inside a run of shared lines (an insertion point at its edge)."""
+        forward = {b1 + start - a1 for a1, a2, b1 in self.forward if a1 <= start and end <= a2}
+        r_start, r_end = self.recorded_length - end, self.recorded_length - start
+        backward = {
+            self.current_length - (b1 + r_start - a1) - (end - start)
+            for a1, a2, b1 in self.backward
+            if a1 <= r_start and r_end <= a2
+        }
+        return sorted(forward & backward)
+
+
+def _place_hunks(
+    lines: Sequence[str],
+    hunks: Iterable[Hunk],
+    *,
+    reverse: bool = False,
+    recorded: Sequence[str] | None = None,
+) -> list[tuple[int, _Spot]]:
+    """Where each hunk goes in ``lines`` (in order): the rule :func:`apply_hunks` describes."""
+    spots = sorted((_spot(h, reverse, recorded) for h in hunks), key=lambda s: (s.at, len(s.core)))
+    alignment = _Alignment(recorded, lines) if recorded is not None else None
+    placed: list[tuple[int, _Spot]] = []
     floor = 0
-    ordered = sorted(hunks, key=lambda h: h.new_start if reverse else h.old_start)
-    for hunk in ordered:
-        before, after = (hunk.new_lines, hunk.old_lines) if reverse else (hunk.old_lines, hunk.new_lines)
-        nominal = hunk.new_start if reverse else hunk.old_start
-        lead, trail = _context_sizes(before, after)
-        position = None
-        for keep in sorted({max(lead, trail), 1, 0}, reverse=True):
-            cut_lead, cut_trail = max(0, lead - keep), max(0, trail - keep)
-            wanted = before[cut_lead : len(before) - cut_trail]
-            if before and not wanted:
-                continue  # nothing left to recognise the place by
-            full = cut_lead == 0 and cut_trail == 0
-            position = _locate(result, wanted, nominal + cut_lead + shift, floor, full)
-            if position is not None:
-                break
-        if position is None:
-            raise HunkConflict(hunk)
-        replacement = after[cut_lead : len(after) - cut_trail]
-        result[position : position + len(wanted)] = replacement
-        shift = position - nominal - cut_lead + len(replacement) - len(wanted)
-        floor = position + len(replacement)
+    offset = 0
+    for spot in spots:
+        if alignment is not None:
+            candidates = alignment.images(spot.at, spot.at + len(spot.core))
+            fits = [at for at in candidates if at >= floor and _pinned(lines, spot, at, alone=False)]
+        else:
+            at = spot.at + offset
+            fits = [at] if at >= floor and _pinned(lines, spot, at, alone=True) else []
+        if len(fits) != 1:
+            raise HunkConflict(spot.hunk)
+        at = fits[0]
+        placed.append((at, spot))
+        floor = at + len(spot.core)
+        offset = at - spot.at
+    return placed
+
+
+def apply_hunks(
+    lines: Sequence[str],
+    hunks: Iterable[Hunk],
+    *,
+    reverse: bool = False,
+    recorded: Sequence[str] | None = None,
+) -> list[str]:
+    """``lines`` with ``hunks`` applied (backwards when ``reverse``); HunkConflict names the first hunk that has
+    no place. ``recorded``: the whole text the hunks were made on (backwards: the text after them), when known.
+
+    The one placement rule of the edit engine (apply, re-match, undo, commit of ai's lines): a hunk goes
+    only where its own lines and enough unchanged context identify the place it was recorded for.
+
+    With ``recorded``, that place is where the alignment of ``recorded`` with ``lines`` takes the hunk's
+    changed lines: they must be among the lines both texts share, with their recorded neighbours on both
+    sides, or else with at least one unchanged neighbour and a window that occurs once in the file (so an
+    edit of another session right next to ours does not block an undo, and an insertion between two edits of
+    the user's still finds its line). Without it (an undo whose backup is gone), the place is the hunk's
+    recorded line (moved by the hunks before it), with all of its context, and that window must occur
+    nowhere else. Never "the only other place these lines occur": once the lines at the hunk's own place
+    were rewritten, a look-alike elsewhere is no evidence."""
+    result: list[str] = []
+    taken = 0
+    for at, spot in _place_hunks(lines, hunks, reverse=reverse, recorded=recorded):
+        result.extend(lines[taken:at])
+        result.extend(spot.replacement)
+        taken = at + len(spot.core)
+    result.extend(lines[taken:])
     return result
 
 
@@ -229,27 +343,13 @@ def reverse_hunks(hunks: Iterable[Hunk]) -> list[Hunk]:
 
 
 def carry_changes(base: Sequence[str], before: Sequence[str], after: Sequence[str]) -> list[str] | None:
-    """``base`` with the changes that turn ``before`` into ``after``, at zero context, each placed by where
-    its lines sit in ``before`` (aligned with ``base``). None when a change touches lines where ``base`` and
-    ``before`` differ: it cannot be told apart from those differences then.
+    """``base`` with the changes that turn ``before`` into ``after``, each at zero context, placed by the rule
+    of :func:`apply_hunks` with ``before`` as the recorded text. None when one has no place there: it touches
+    lines where ``base`` and ``before`` differ, or its unchanged neighbours do not pin it.
 
     The commit of an applied change is HEAD's version (``base``) with only our change: the user's
     uncommitted edits (``base`` -> ``before``) may sit right next to our lines without being swept in."""
-    shared = [(a1, b1, b2) for tag, a1, _a2, b1, b2 in _opcodes(base, before) if tag == "equal"]
-    result: list[str] = []
-    taken = 0  # lines of base already copied into result
-    for tag, i1, i2, j1, j2 in _opcodes(before, after):
-        if tag == "equal":
-            continue
-        start = None
-        for a1, b1, b2 in shared:
-            if b1 <= i1 and i2 <= b2:
-                start = a1 + (i1 - b1)
-                break
-        if start is None or start < taken:
-            return None
-        result.extend(base[taken:start])
-        result.extend(after[j1:j2])
-        taken = start + (i2 - i1)
-    result.extend(base[taken:])
-    return result
+    try:
+        return apply_hunks(base, compute_hunks(before, after, context=0), recorded=before)
+    except HunkConflict:
+        return None

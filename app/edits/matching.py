@@ -37,6 +37,22 @@ class AnchorMatch:
     pairs: tuple[tuple[str, str], ...] = field(default=())
     delta: int | None = None
     tab_size: int = 4
+    # Blank lines at the anchor's start and end that the match left out (the tiers after the whitespace
+    # ones match the anchor without them).
+    blank_edges: tuple[int, int] = (0, 0)
+
+    def replacement(self, new_lines: Sequence[str]) -> list[str]:
+        """The model's replacement as it goes into the file: the blank edge lines the match left out of the
+        anchor left out of it too (they stood for lines the file does not have there), then re-indented."""
+        lines = list(new_lines)
+        lead, trail = self.blank_edges
+        while lead and lines and not lines[0].strip():
+            lines.pop(0)
+            lead -= 1
+        while trail and lines and not lines[-1].strip():
+            lines.pop()
+            trail -= 1
+        return self.reindent(lines)
 
     def reindent(self, new_lines: Sequence[str]) -> list[str]:
         """The model's new lines shifted to the file's indentation, as the anchor was."""
@@ -141,11 +157,18 @@ def find_anchor(file_lines: Sequence[str], anchor: Sequence[str]) -> AnchorMatch
     tiers: list[tuple[str, Callable[[], list[AnchorMatch]]]] = []
     anchor = list(anchor)
 
+    trimmed = _trim_blank_edges(anchor)
+    lead_blanks = next((i for i, line in enumerate(anchor) if line.strip()), 0)
+    edges = (lead_blanks, len(anchor) - lead_blanks - len(trimmed)) if trimmed else (0, 0)
+
     def plain(tier: str, lines: list[str], key: Callable[[str], str]) -> Callable[[], list[AnchorMatch]]:
+        left_out = edges if lines is trimmed else (0, 0)
+
         def run() -> list[AnchorMatch]:
             keys = [key(line) for line in file_lines]
             return [
-                AnchorMatch(s, s + len(lines), tier) for s in _equal_windows(keys, [key(a) for a in lines])
+                AnchorMatch(s, s + len(lines), tier, blank_edges=left_out)
+                for s in _equal_windows(keys, [key(a) for a in lines])
             ]
 
         return run
@@ -165,12 +188,11 @@ def find_anchor(file_lines: Sequence[str], anchor: Sequence[str]) -> AnchorMatch
                 pairs = tuple(
                     (a, file_lines[i]) for a, i in zip(lines_used, window, strict=True) if a.strip()
                 )
-                matches.append(AnchorMatch(window[0], window[-1] + 1, tier, pairs, delta, tab_size))
+                matches.append(AnchorMatch(window[0], window[-1] + 1, tier, pairs, delta, tab_size, edges))
             return matches
 
         return run
 
-    trimmed = _trim_blank_edges(anchor)
     tiers.append(("exact", plain("exact", anchor, lambda s: s)))
     tiers.append(("trailing whitespace", plain("trailing whitespace", anchor, str.rstrip)))
     if not trimmed:

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from app.edits.containment import real_root, resolve_in_root
+from app.edits.containment import link_in_root, real_root, resolve_in_root
 from app.edits.diffs import Hunk, HunkConflict, apply_hunks, compute_hunks, unified_diff
 from app.edits.errors import EditError, RefusedError
 from app.edits.matching import AnchorAmbiguous, AnchorMatch, AnchorNotFound, find_anchor, first_difference
@@ -28,6 +28,7 @@ from app.edits.textfile import (
     split_lines,
 )
 from app.llm.blocks import EditBlock
+from app.project.secrets import holds_private_key, is_secret
 
 _NEW_FILE_FORM = FileText("")
 
@@ -43,6 +44,7 @@ class FileChange:
     form: FileText = _NEW_FILE_FORM  # encoding, BOM, line endings of the file
     mode: int | None = None  # permission bits of the existing file
     notes: tuple[str, ...] = ()
+    link: bool = False  # the removal of a symlink itself; ``old_hash`` is of its target
 
     @property
     def action(self) -> str:
@@ -114,7 +116,8 @@ class Proposal:
                 continue
             chosen = [h for h in change.hunks if h.index in wanted]
             assert change.old_text is not None
-            new_text = "".join(apply_hunks(split_lines(change.old_text), chosen))
+            old_lines = split_lines(change.old_text)
+            new_text = "".join(apply_hunks(old_lines, chosen, recorded=old_lines))
             if new_text != change.old_text:
                 kept.append(_rebuilt(change, new_text))
         return self._validated(kept)
@@ -127,6 +130,8 @@ class Proposal:
             if position is None:
                 raise EditError(f"{path} is not part of this change")
             change = files[position]
+            if change.link:
+                raise EditError(f"{path} is the removal of a symlink: there is no text to edit")
             if change.form.eol == "\r\n" and "\r\n" not in text:
                 text = text.replace("\n", "\r\n")
             files[position] = _rebuilt(change, text)
@@ -164,6 +169,11 @@ class _Working:
     # Why the file cannot be edited as text (binary, too large, an encoding we cannot round-trip): it may
     # still be removed whole, its bytes backed up like any removed file's.
     unreadable: str | None = None
+    link: bool = False  # a symlink named by a REMOVE block: ``raw`` is its target
+    # The blocks apply to the file as the model was shown it (``raw``), which is no longer what is on disk:
+    # the result is carried onto ``on_disk`` (None: deleted since) by the hunk placement rule.
+    shown_only: bool = False
+    on_disk: bytes | None = None
 
     @property
     def original_text(self) -> str | None:
@@ -191,6 +201,20 @@ def _load(path: str, real: Path, what: str, *, removing: bool = False) -> _Worki
             return _Working(path, real, raw, _NEW_FILE_FORM, mode, [], unreadable=exc.message)
         raise EditError(f"{what}: {exc.message}") from None
     return _Working(path, real, raw, form, mode, split_lines(form.text))
+
+
+def _as_shown(state: _Working, shown: bytes) -> _Working:
+    """The file as the model was shown it, when that is not what is on disk now (and is text)."""
+    if state.raw == shown:
+        return state
+    try:
+        form = decode_bytes(shown, state.path)
+    except EditError:
+        return state  # not text as the engine reads it: the blocks go by the file as it is now
+    lines = split_lines(form.text)
+    return _Working(
+        state.path, state.real, shown, form, state.mode, lines, shown_only=True, on_disk=state.raw
+    )
 
 
 def _model_lines(text: str) -> list[str]:
@@ -288,7 +312,13 @@ def _changed_since_read(state: _Working, read_hashes: Mapping[str, str] | None) 
     return known not in (content_hash(state.raw), content_hash(state.form.text))
 
 
+def _is_secret_file(state: _Working) -> bool:
+    return is_secret(state.path) or (state.raw is not None and holds_private_key(state.raw))
+
+
 def _apply_block(state: _Working, block: EditBlock, what: str, read_hashes: Mapping[str, str] | None) -> None:
+    if state.link and block.kind != "REMOVE":
+        raise EditError(f"{what}: {state.path} is a symlink being removed by this answer")
     if state.unreadable is not None and block.kind != "REMOVE":
         raise EditError(f"{what}: {state.unreadable}")
     if block.kind == "CREATE":
@@ -319,7 +349,10 @@ def _apply_block(state: _Working, block: EditBlock, what: str, read_hashes: Mapp
                 f"{what}: {state.path} changed since it was read and the anchor no longer fits; "
                 "nothing was written; ask again"
             ) from None
-        if exc.nearest:
+        if exc.nearest and _is_secret_file(state):
+            # The message goes back to the model: no line of a secrets file or a private key may ride along.
+            hint = "its lines are not quoted: it is a secrets file"
+        elif exc.nearest:
             near = "; ".join(f"line {n}: {text.strip()[:80]!r}" for n, text in exc.nearest)
             hint = f"nearest lines: {near}"
             anchor_lines = _model_lines(block.anchor)
@@ -339,14 +372,23 @@ def _apply_block(state: _Working, block: EditBlock, what: str, read_hashes: Mapp
             f"{what}: the anchor matches {len(exc.lines)} places in {state.path} (lines {places}); "
             "include more surrounding lines so it matches exactly once"
         ) from None
-    if _changed_since_read(state, read_hashes) and not any("since it was read" in n for n in state.notes):
-        state.notes.append(
-            f"{state.path} changed since it was read; its edits were matched against it as it is now"
-        )
+    if _changed_since_read(state, read_hashes):
+        if match.tier != "exact":
+            # Only the hash of what the model saw is known: a looser match in the changed file may be a
+            # look-alike of the lines it meant, which the exact anchor fitted before the change.
+            raise RefusedError(
+                f"{what}: {state.path} changed since it was read and the anchor now fits only ignoring "
+                f"{match.tier}, maybe at another place; nothing was written; ask again"
+            )
+        if not any("since it was read" in n for n in state.notes):
+            state.notes.append(
+                f"{state.path} changed since it was read; its edits were matched against it as it is now"
+            )
     if match.tier != "exact":
         state.notes.append(f"{what} matched at line {match.start + 1} ignoring {match.tier}")
     eol = state.form.eol
-    new_lines = [line + eol for line in match.reindent(content)]
+    fitted = match.replacement(content) if block.kind == "REPLACE" else match.reindent(content)
+    new_lines = [line + eol for line in fitted]
     lines = state.lines
     if block.kind == "REPLACE":
         lines[match.start : match.end] = new_lines
@@ -365,20 +407,42 @@ def _apply_block(state: _Working, block: EditBlock, what: str, read_hashes: Mapp
 
 
 def build_proposal(
-    root: Path, blocks: Sequence[EditBlock], *, read_hashes: Mapping[str, str] | None = None
+    root: Path,
+    blocks: Sequence[EditBlock],
+    *,
+    read_hashes: Mapping[str, str] | None = None,
+    read: Mapping[str, bytes] | None = None,
 ) -> Proposal:
     """Apply every block in memory, in order (READ blocks are skipped). Raises EditError (the whole answer
-    is rejected) or RefusedError (a file changed since it was read and no longer fits)."""
+    is rejected) or RefusedError (a file changed since it was read and no longer fits).
+
+    ``read``: the bytes of files as the model was shown them. A file that changed since gets the blocks
+    applied to that text, where the model's anchors were written, and the result carried onto the file as
+    it is now like any re-applied change (rebase_change): the edit lands where the model meant or is refused.
+    ``read_hashes`` (only the hashes known): the blocks match the file as it is now, exactly."""
     root = real_root(root)
     states: dict[str, _Working] = {}
     for number, block in enumerate(blocks, start=1):
         if block.kind == "READ":
             continue
         what = f"block {number} ({block.kind} {block.path})"
-        path, real = resolve_in_root(root, block.path, what=what)
-        state = states.get(path)
-        if state is None:
-            state = states[path] = _load(path, real, what, removing=block.kind == "REMOVE")
+        link = link_in_root(root, block.path, what=what) if block.kind == "REMOVE" else None
+        if link is not None:
+            # The link goes, never the file it points to (which may not even be in the project).
+            path, location = link
+            target = os.fsencode(os.readlink(location))
+            state = states.setdefault(
+                path, _Working(path, location, target, _NEW_FILE_FORM, None, [], link=True)
+            )
+        else:
+            path, real = resolve_in_root(root, block.path, what=what)
+            found = states.get(path)
+            if found is None:
+                found = _load(path, real, what, removing=block.kind == "REMOVE")
+                if read is not None and path in read:
+                    found = _as_shown(found, read[path])
+                states[path] = found
+            state = found
         _apply_block(state, block, what, read_hashes)
     files = []
     for state in states.values():
@@ -388,20 +452,28 @@ def build_proposal(
             continue
         if old_text is None and new_text is None:
             continue  # created and removed again within the answer
+        if state.link and state.raw is not None:
+            files.append(_removed_link(state.path, state.raw))
+            continue
         if state.unreadable is not None and state.raw is not None:
             files.append(_removed_whole(state.path, state.raw, state.mode))
             continue
-        files.append(
-            make_change(
-                state.path,
-                old_text,
-                new_text,
-                old_hash=None if state.raw is None else content_hash(state.raw),
-                form=state.form,
-                mode=state.mode,
-                notes=tuple(state.notes),
-            )
+        change = make_change(
+            state.path,
+            old_text,
+            new_text,
+            old_hash=None if state.raw is None else content_hash(state.raw),
+            form=state.form,
+            mode=state.mode,
+            notes=tuple(state.notes),
         )
+        if state.shown_only:
+            if state.on_disk is None:
+                raise RefusedError(
+                    f"{state.path} was deleted since it was read; nothing was written; ask again"
+                )
+            change = rebase_change(change, state.on_disk, since="it was read")
+        files.append(change)
     proposal = Proposal(root, files, tuple(n for f in files for n in f.notes))
     return proposal._validated(files)
 
@@ -415,24 +487,34 @@ def _removed_whole(path: str, raw: bytes, mode: int | None) -> FileChange:
     return FileChange(path, "", None, diff, [hunk], content_hash(raw), _NEW_FILE_FORM, mode)
 
 
-def rebase_change(change: FileChange, current_raw: bytes) -> FileChange:
-    """The change re-applied to a file that changed on disk since the proposal (its hunks re-located by
-    content). Raises RefusedError naming the hunk that no longer fits."""
+def _removed_link(path: str, target: bytes) -> FileChange:
+    """The removal of a symlink: one hunk standing for the link, the file it points to untouched."""
+    text = f"{path} is a symlink to {os.fsdecode(target)}: the link is removed, what it points to stays\n"
+    hunk = Hunk(0, 0, (), 0, (), text)
+    diff = unified_diff(path, [hunk], removed=True)
+    return FileChange(path, "", None, diff, [hunk], content_hash(target), _NEW_FILE_FORM, None, link=True)
+
+
+def rebase_change(change: FileChange, current_raw: bytes, *, since: str = "the proposal") -> FileChange:
+    """The change re-applied to a file that changed on disk since the proposal (or since it was read: the
+    ``since`` of the messages), its hunks placed by the rule of apply_hunks. Raises RefusedError naming the
+    hunk that no longer fits."""
     try:
         form = decode_bytes(current_raw, change.path)
     except EditError as exc:
         raise RefusedError(
-            f"{change.path} changed since the proposal: {exc.message}; nothing was written"
+            f"{change.path} changed since {since}: {exc.message}; nothing was written"
         ) from None
     if change.new_text is None:
-        raise RefusedError(
-            f"{change.path} changed since the proposal; refusing to remove it; nothing was written"
-        )
+        raise RefusedError(f"{change.path} changed since {since}; refusing to remove it; nothing was written")
     try:
-        new_lines = apply_hunks(split_lines(form.text), change.hunks)
+        # Placed through the alignment of the text the proposal was built on with the file as it is now: a
+        # change of someone else's at our lines is a conflict, never a reason to look for them elsewhere.
+        recorded = split_lines(change.old_text or "")
+        new_lines = apply_hunks(split_lines(form.text), change.hunks, recorded=recorded)
     except HunkConflict as exc:
         raise RefusedError(
-            f"{change.path} changed since the proposal and {exc.hunk.describe(before=True)} no longer fits; "
+            f"{change.path} changed since {since} and {exc.hunk.describe(before=True)} no longer fits; "
             "nothing was written; ask again"
         ) from None
     mode = change.mode
@@ -443,7 +525,7 @@ def rebase_change(change: FileChange, current_raw: bytes) -> FileChange:
         old_hash=content_hash(current_raw),
         form=form,
         mode=mode,
-        notes=(*change.notes, "re-applied to the file as it changed since the proposal"),
+        notes=(*change.notes, f"re-applied to the file as it changed since {since}"),
     )
 
 

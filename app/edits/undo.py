@@ -3,21 +3,33 @@
 Each file goes back by its reverse hunks applied to its current content, so another session's later edits
 elsewhere in the file stay. A file untouched since the change comes back byte for byte from the backup.
 If the changed lines were edited since, the undo is refused naming the file and hunk, and nothing is written.
+An undo is the same journaled sequence as an apply (``app.edits.apply.JournaledChange``): files, then the record
+(the change marked undone, the undo entry and an ``undone`` event for the session's story, in one write), then
+the commit.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.edits.apply import commit_writes, edits_lock, new_change_id, now_iso, recover
-from app.edits.containment import real_root, resolve_in_root
+from app.edits.apply import (
+    Committed,
+    JournaledChange,
+    describe_commit,
+    edits_lock,
+    new_change_id,
+    now_iso,
+    recover,
+)
+from app.edits.containment import link_in_root, real_root, resolve_in_root
 from app.edits.diffs import Hunk, HunkConflict, apply_hunks
 from app.edits.errors import EditError, RefusedError
 from app.edits.proposal import current_bytes, default_file_mode, make_change
 from app.edits.textfile import content_hash, decode_bytes, encode_text, split_lines
-from app.edits.transaction import FileWrite, backup_bytes, finish_files, write_files
+from app.edits.transaction import FileWrite, backup_bytes, on_disk
 
 if TYPE_CHECKING:
     from app.session.store import Session
@@ -107,13 +119,33 @@ def _target(
         ) from None
     hunks = [Hunk.from_dict(h) for h in entry["hunks"]]
     try:
-        lines = apply_hunks(split_lines(form.text), hunks, reverse=True)
+        lines = split_lines(form.text)
+        # Untouched since the change (its backup gone): the file itself is the text the hunks were made on.
+        recorded = lines if content_hash(current) == entry["post_hash"] else _text_after(entry, hunks, backup)
+        lines = apply_hunks(lines, hunks, reverse=True, recorded=recorded)
     except HunkConflict as exc:
         raise _refuse(change, path, f"{exc.hunk.describe()} was changed since") from None
     try:
         return encode_text("".join(lines), form, path)
     except EditError as exc:
         raise _refuse(change, path, exc.message, BY_HAND.removeprefix("or ")) from None
+
+
+def _text_after(entry: dict[str, Any], hunks: list[Hunk], backup: Path) -> list[str] | None:
+    """The file's lines just after the change (the backup with the change's hunks), when the backup is there and
+    gives exactly the bytes the change wrote: what the reverse hunks are placed by. None without it."""
+    path = entry["path"]
+    old = backup_bytes(backup, path)
+    if old is None or content_hash(old) != entry.get("pre_hash"):
+        return None
+    try:
+        form = decode_bytes(old, path)
+        before = split_lines(form.text)
+        after = apply_hunks(before, hunks, recorded=before)
+        written = encode_text("".join(after), form, path)
+    except (EditError, HunkConflict):
+        return None
+    return after if content_hash(written) == entry.get("post_hash") else None
 
 
 def _as_text(data: bytes | None, path: str) -> str | None:
@@ -150,16 +182,26 @@ def plan_undo(session: Session, change: dict[str, Any] | None = None) -> UndoPla
     writes, diffs = [], {}
     backup = _backup_dir(session, change)
     for entry in change.get("changes", []):
-        path, real = resolve_in_root(root, entry["path"])
-        current = current_bytes(real)
+        link = bool(entry.get("symlink"))
+        if link:  # a removed symlink comes back as the link, never as a copy of what it points to
+            path, real = link_in_root(root, entry["path"], must_exist=False) or (entry["path"], root)
+            current = on_disk(real, link=True)
+        else:
+            path, real = resolve_in_root(root, entry["path"])
+            current = current_bytes(real)
         target = _target(change, entry, current, backup)
         if target == current:
             continue
         mode = entry.get("mode") or default_file_mode()
-        if current is not None:
+        if current is not None and not link:
             mode = real.stat().st_mode & 0o7777
-        writes.append(FileWrite(path, real, current, target, mode))
-        diffs[path] = _reverse_diff(path, current, target)
+        writes.append(FileWrite(path, real, current, target, mode, link))
+        if link and target is not None:
+            diffs[path] = (
+                f"--- /dev/null\n+++ b/{path}\n{path} comes back as a symlink to {os.fsdecode(target)}\n"
+            )
+        else:
+            diffs[path] = _reverse_diff(path, current, target)
     return UndoPlan(change, writes, diffs)
 
 
@@ -171,7 +213,7 @@ def undo_last(session: Session, *, use_git: bool = True) -> dict[str, Any] | Non
 
 
 def _undo_locked(session: Session, use_git: bool) -> dict[str, Any] | None:
-    recover(session)
+    recovered = recover(session)
     plan = plan_undo(session)
     if plan is None:
         return None
@@ -179,33 +221,71 @@ def _undo_locked(session: Session, use_git: bool) -> dict[str, Any] | None:
     undo_id = new_change_id()
     root = real_root(session.store.root)
     backup_dir = session.store.backups_dir(session.name) / f"undo-{undo_id}"
-    if plan.writes:
-        write_files(plan.writes, backup_dir, tag=undo_id)
     stamp = now_iso()
-    session.update_change(change["_id"], undone=True, undone_at=stamp, undo_id=undo_id)
-    finish_files(backup_dir, undo_id)
-    from app.vcs import commit_message
+    from app.vcs import commit_message, head_commit
 
     summary = f"undo {change.get('summary') or change['id']}"
     message = commit_message(session.name, summary, {"AI-Session": session.name, "AI-Undo": change["id"]})
-    commit, warning, mixed_note = (
-        commit_writes(root, plan.writes, message, use_git) if plan.writes else (None, None, None)
-    )
-    if commit:
-        session.update_change(change["_id"], undo_commit=commit)
     entry: dict[str, Any] = {
         "id": undo_id,
         "undone": change["id"],
         "summary": change.get("summary", ""),
         "files": plan.files,
         "diffs": plan.diffs,
-        "commit": commit,
+        "commit": None,
         "undone_at": stamp,
         "backup": str(backup_dir),
     }
-    if warning:
-        entry["warning"] = warning
-    if mixed_note:
-        entry["commit_note"] = mixed_note
-    session.record_undo(entry)
+    about = f"change {change['id']} ({change.get('summary', '')})"
+    story = (
+        f"undid {about}: reverted {', '.join(plan.files)}"
+        if plan.files
+        else f"{about} was already undone (its files are as before it); recorded it as undone"
+    )
+
+    def record() -> None:
+        session.record_undo(
+            entry,
+            change=change["_id"],
+            change_fields={"undone": True, "undone_at": stamp, "undo_id": undo_id},
+            event={
+                "role": "event",
+                "content": story,
+                "kind": "undo",
+                "outcome": "undone",
+                "change": change["id"],
+                "undo_id": undo_id,
+            },
+        )
+
+    def note_commit(result: Committed) -> None:
+        fields = result.fields()
+        session.update_undo(undo_id, fields)
+        entry.update(fields)
+
+    def finished(result: Committed) -> str:
+        return f"the undo of {about} was done: {len(plan.files)} file(s) reverted, {describe_commit(result)}"
+
+    JournaledChange(
+        what=f"the undo of change {change['id']}",
+        root=root,
+        writes=plan.writes,
+        backup_dir=backup_dir,
+        tag=undo_id,
+        journal={
+            "kind": "undo",
+            "session": session.name,
+            "change": change["id"],
+            "summary": summary,
+            "message": message,
+            "use_git": use_git,
+            "head": head_commit(root) if use_git else None,
+        },
+        record=record,
+        unrecord=lambda: session.unrecord_undo(undo_id),
+        note_commit=note_commit,
+        finished=finished,
+    ).run()
+    if recovered:
+        entry["recovered"] = recovered
     return entry

@@ -21,12 +21,13 @@ def _emit(args: argparse.Namespace, event: dict[str, Any], text: str) -> None:
         print(text)
 
 
-def _commit_note(commit: str | None, use_git: bool, warning: str | None) -> str:
-    if warning:
-        return f"  no commit: {safe_text(warning)}"
-    if commit:
-        return f"  commit: {commit[:12]}"
-    return "  no commit (--no-git)" if not use_git else "  no commit (not a git repository)"
+def _commit_note(entry: dict[str, Any], use_git: bool) -> str:
+    if entry.get("warning"):
+        return f"  no commit: {safe_text(entry['warning'])}"
+    if entry.get("commit"):
+        return f"  commit: {entry['commit'][:12]}"
+    why = entry.get("no_commit") or ("--no-git" if not use_git else "not a git repository")
+    return f"  no commit ({safe_text(why)})"
 
 
 def _already_undone(change: dict[str, Any]) -> str:
@@ -84,11 +85,13 @@ def cmd_undo(args: argparse.Namespace, store: ProjectStore) -> int:
     if entry is None:
         _emit(args, {"event": "nothing_to_undo", "session": name}, f"nothing to undo in session {name!r}")
         return EXIT_OK
+    for line in entry.get("recovered", []):  # another `ai` was killed since this one started
+        _emit(args, {"event": "recovered", "message": line}, line)
     files = entry["files"]
     lines = [
         f"undid change {entry['undone']} ({safe_text(entry['summary'])}) of session {name!r}",
         f"  reverted: {', '.join(safe_text(path) for path in files)}",
-        _commit_note(entry["commit"], use_git, entry.get("warning")),
+        _commit_note(entry, use_git),
     ]
     if not files:
         # Recorded as undone all the same, so the next --undo walks back to the change before it.

@@ -178,8 +178,20 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     name = args.session or DEFAULT_SESSION
     session = store.session(name, create=False) if store.exists(name) else None
     config = load_config(root, build_overrides(args))
-    report = asyncio.run(suggest(root, session=session, config=config, test_cmd=config.test_cmd))
+
+    announced: list[str] = []
+
+    def announce(line: str) -> None:
+        # Said before the tests run (they may take a while); with --json stdout is one JSON document, so the
+        # line goes to stderr, and into the document's notes.
+        announced.append(line)
+        print(f"note: {line}", file=sys.stderr if args.json else sys.stdout, flush=True)
+
+    report = asyncio.run(
+        suggest(root, session=session, config=config, test_cmd=config.test_cmd, announce=announce)
+    )
     if args.json:
+        report.notes[:0] = announced
         print(json_text(report.to_json(root), indent=2))
         return EXIT_OK
     for note in report.notes:

@@ -38,10 +38,19 @@ from app.events import (
     Retrying,
     TestsRun,
     Usage,
+    Waiting,
 )
 from app.fix.errors import ParsedError, ProjectPaths
 from app.fix.prompt import AttemptRecord, fix_message, is_test_file
-from app.fix.testrun import TestOutcome, detect_command, failure_id, run_tests, targeted_command
+from app.fix.testrun import (
+    TestOutcome,
+    command_origin,
+    detect_command,
+    failure_id,
+    run_tests,
+    targeted_command,
+    test_run_line,
+)
 from app.session.store import Session
 
 Decider = Callable[[DiffReady], Awaitable[Decision]]
@@ -113,13 +122,24 @@ class _Fix:
     async def run(self) -> AsyncIterator[Event]:
         from app.fix.scratch import ScratchCopy
 
-        command = detect_command(self.root, self.request.test_cmd or self.config.test_cmd)
+        given = self.request.test_cmd or self.config.test_cmd
+        command = detect_command(self.root, given)
         if command is None:
             raise TaskFailed(
                 NO_COMMAND
                 if not self.request.errors
                 else NO_COMMAND.replace("no test command", "no test command to verify a fix with")
             )
+        # The project's code runs now (its tests, in the copy): the user asked for it, and is told what runs.
+        origin = await asyncio.to_thread(
+            command_origin,
+            command,
+            self.root,
+            given,
+            self.config.test_cmd,
+            self.config.sources.get("test_cmd"),
+        )
+        yield Info(test_run_line(command, self.root, origin))
         began = time.monotonic()
         if self.config.has_model:
             # The model client's library takes ~0.4 s to import: do it while the copy is made and tests run.
@@ -238,13 +258,16 @@ class _Fix:
         target_ids: set[str],
     ) -> AsyncIterator[Event]:
         from app.edits import build_proposal
-        from app.edits.errors import EditError
+        from app.edits.errors import EditError, RefusedError
         from app.llm.prompts import system_prompt
 
         started = time.monotonic()
         n, of = record.number, self.max_attempts
         yield FixAttempt(n, of, "started")
-        # Until the copy is made it is the user's tree as it is now: the prompt reads the same files.
+        # Until the copy is made it is the user's tree as it is now: the prompt reads the same files. The bytes
+        # shown are kept: the user may save again before the copy has that file (or after), and the model's
+        # blocks belong to what it saw.
+        shown: dict[str, bytes] = {}
         text, sent, left_out = await asyncio.to_thread(
             fix_message,
             self.scratch.root if self.scratch is not None else self.root,
@@ -254,6 +277,7 @@ class _Fix:
             self.attempts[:-1],
             self.config.context_tokens,
             self.config.send_secrets,
+            shown,
         )
         if record.number == 1:
             yield FilesRead(paths=tuple(sent), reason="in the failure's stack")
@@ -262,7 +286,7 @@ class _Fix:
         prompt, _version = system_prompt()
         messages = [{"role": "system", "content": prompt}, {"role": "user", "content": text}]
         reply = _Reply()
-        async for event in self._ask(messages, reply, record):
+        async for event in self._ask(messages, reply, record, shown):
             yield event
         edits = [item for item in reply.items if getattr(item, "kind", None) not in (None, "READ")]
         if reply.parse_error or not edits:
@@ -271,8 +295,9 @@ class _Fix:
         else:
             scratch = await self._scratch_ready()
             try:
-                record.proposal = await asyncio.to_thread(build_proposal, scratch.root, edits)
-            except EditError as exc:
+                # Made on the text the model was shown, carried onto the copy (the hunk placement rule).
+                record.proposal = await asyncio.to_thread(build_proposal, scratch.root, edits, read=shown)
+            except (EditError, RefusedError) as exc:
                 record.outcome, record.reason = "invalid", exc.message
         if record.outcome in ("invalid", "no_edit"):
             self.note(record.line(), kind="fix_attempt", outcome=record.outcome, attempt=n)
@@ -333,7 +358,7 @@ class _Fix:
         )
 
     async def _ask(
-        self, messages: list[dict[str, str]], reply: _Reply, record: AttemptRecord
+        self, messages: list[dict[str, str]], reply: _Reply, record: AttemptRecord, shown: dict[str, bytes]
     ) -> AsyncIterator[Event]:
         """One model turn plus the READ rounds it asks for (served from the scratch copy)."""
         for round_number in range(self.config.read_rounds + 1):
@@ -344,7 +369,7 @@ class _Fix:
                 return
             await self._scratch_ready()
             messages.append({"role": "assistant", "content": reply.text})
-            messages.append({"role": "user", "content": self._serve_reads(reads)})
+            messages.append({"role": "user", "content": self._serve_reads(reads, shown)})
             reply.items, reply.text = [], ""
 
     async def _stream(
@@ -353,15 +378,22 @@ class _Fix:
         from app.llm.blocks import BlockParseError, BlockParser, Prose
         from app.llm.client import Retrying as ClientRetrying
         from app.llm.client import StreamDone, TextDelta
+        from app.llm.client import Waiting as ClientWaiting
 
         parser = BlockParser()
         began = time.monotonic()
         usage: dict[str, int] | None = None
         try:
             async for piece in self.client.stream(messages):
-                if isinstance(piece, ClientRetrying):
+                if isinstance(piece, ClientWaiting):
+                    yield Waiting(
+                        piece.what, piece.waited, piece.limit, piece.attempt, piece.attempts, piece.over
+                    )
+                elif isinstance(piece, ClientRetrying):
                     parser, reply.items, reply.parse_error = BlockParser(), [], None
-                    yield Retrying(piece.attempt, piece.attempts, piece.delay, piece.reason)
+                    yield Retrying(
+                        piece.attempt, piece.attempts, piece.delay, piece.reason, piece.short, piece.what
+                    )
                 elif isinstance(piece, TextDelta) and reply.parse_error is None:
                     try:
                         for item in parser.feed(piece.text):
@@ -392,24 +424,22 @@ class _Fix:
                 usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0), usage.get("total_tokens", 0)
             )
 
-    def _serve_reads(self, reads: list[Any]) -> str:
-        from app.context.mentions import is_secret
+    def _serve_reads(self, reads: list[Any], shown: dict[str, bytes]) -> str:
+        """The files asked for, from the scratch copy, through the guarded reader (as the build serves them): no
+        goal names files here, so a secrets file goes only with ``send_secrets``. ``shown`` receives their bytes."""
         from app.llm.prompts import FileContext, read_reply_message
+        from app.pipeline.reader import ReadRefused, read_for_model
 
         served: list[FileContext] = []
         refused: list[str] = []
         for block in reads:
-            path = block.path.strip().replace("\\", "/").removeprefix("./")
-            if is_secret(path) and not self.config.send_secrets:
-                refused.append(f"{path}: a secrets file")
-                continue
             try:
-                target = self.scratch._inside(path)
-                content = target.read_text(encoding="utf-8")
-            except Exception:
-                refused.append(f"{path}: no such text file inside the project")
+                read = read_for_model(self.scratch.root, block.path, send_secrets=self.config.send_secrets)
+            except ReadRefused as exc:
+                refused.append(f"{exc.path}: {exc.reason}")
                 continue
-            served.append(FileContext(path=path, content=content, reason="asked with READ", rank=5))
+            shown[read.real_path] = read.raw
+            served.append(FileContext(path=read.path, content=read.text, reason="asked with READ", rank=5))
         return read_reply_message(served, refused)
 
     async def _tests(self, command: str, scope: str, attempt: int) -> TestOutcome:

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from app.fix.errors import ParsedError
+from app.pipeline.reader import ReadRefused, read_for_model
+from app.project.secrets import is_secret
 
 MAX_RAW_CHARS = 4_000  # of one error's printed text
 MAX_ERRORS = 8  # shown in detail; the rest by one line each
@@ -99,8 +101,9 @@ def companion_files(root: Path, files: list[str]) -> list[str]:
         if not _TEST_NAME.search(name):
             continue
         try:
-            text = (root / name).read_text(encoding="utf-8", errors="replace")
-        except OSError:
+            # Through the guarded reader: a test file reached by a link out of the project names nothing here.
+            text = read_for_model(root, name).text
+        except ReadRefused:
             continue
         folder = name.rsplit("/", 1)[0] if "/" in name else ""
         if name.endswith(".py"):
@@ -125,10 +128,17 @@ def companion_files(root: Path, files: list[str]) -> list[str]:
 
 
 def files_section(
-    root: Path, paths: list[str], budget_tokens: int, send_secrets: bool, stack: tuple[str, ...] = ()
+    root: Path,
+    paths: list[str],
+    budget_tokens: int,
+    send_secrets: bool,
+    stack: tuple[str, ...] = (),
+    shown: dict[str, bytes] | None = None,
 ) -> tuple[str, list[str], list[str]]:
-    """The files rendered in full within the budget: (text, sent paths, paths left out with why)."""
-    from app.context.mentions import is_secret
+    """The files rendered in full within the budget: (text, sent paths, paths left out with why). Read through
+    the guarded reader, as everything sent to the model: a frame's file behind a link out of the project, a
+    secrets file or a private key stays out (no goal names files here: secrets go only with ``send_secrets``).
+    ``shown`` receives the bytes of each file sent: what the model's edits will be made on."""
     from app.llm.prompts import FileContext, estimate_tokens
 
     rendered: list[str] = []
@@ -136,16 +146,13 @@ def files_section(
     left_out: list[str] = []
     used = 0
     for path in paths:
-        if is_secret(path) and not send_secrets:
-            left_out.append(f"{path} (a secrets file)")
-            continue
         try:
-            content = (root / path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            left_out.append(f"{path} (not a readable text file)")
+            read = read_for_model(root, path, send_secrets=send_secrets)
+        except ReadRefused as refused:
+            left_out.append(f"{path} ({refused.reason})")
             continue
         reason = "in the failure's stack" if path in stack else "code the failing test uses"
-        text = FileContext(path=path, content=content, reason=reason).render()
+        text = FileContext(path=path, content=read.text, reason=reason).render()
         cost = estimate_tokens(text)
         if sent and used + cost > budget_tokens:
             left_out.append(f"{path} (over the context budget: ask with READ)")
@@ -153,21 +160,28 @@ def files_section(
         rendered.append(text)
         sent.append(path)
         used += cost
+        if shown is not None:
+            shown[read.real_path] = read.raw
     if not rendered:
         return "", sent, left_out
     head = "# Files of the failure (full, current content)\n"
     return head + "\n".join(rendered), sent, left_out
 
 
-def recent_changes_section(changes: list[dict[str, Any]], limit_chars: int = MAX_CHANGE_CHARS) -> str:
-    """This session's latest applied changes (newest first), as diffs: the fix often undoes one of them."""
+def recent_changes_section(
+    changes: list[dict[str, Any]], limit_chars: int = MAX_CHANGE_CHARS, send_secrets: bool = False
+) -> str:
+    """This session's latest applied changes (newest first), as diffs: the fix often undoes one of them. A
+    diff of a secrets file (a build the user named it in may have changed it) is its lines: left out, like
+    the file itself, unless ``send_secrets`` is on."""
     parts: list[str] = []
     used = 0
     for change in reversed(changes[-5:]):
         if change.get("undone"):
             continue
         diffs = change.get("diffs") or {}
-        text = "".join(d if d.endswith("\n") else d + "\n" for d in diffs.values())
+        shown = [d for path, d in diffs.items() if send_secrets or not is_secret(str(path))]
+        text = "".join(d if d.endswith("\n") else d + "\n" for d in shown)
         if not text:
             continue
         header = f"## {change.get('id', '?')}: {change.get('summary') or change.get('goal', '')}"
@@ -214,13 +228,15 @@ def fix_message(
     attempts: list[AttemptRecord],
     budget_tokens: int,
     send_secrets: bool = False,
+    shown: dict[str, bytes] | None = None,
 ) -> tuple[str, list[str], list[str]]:
-    """The user message for one attempt: (text, files sent in full, files left out)."""
+    """The user message for one attempt: (text, files sent in full, files left out); ``shown`` receives the
+    bytes of the files sent."""
     from app.llm.prompts import estimate_tokens
 
     failure = failure_section(errors, command)
     earlier = attempts_section(attempts)
-    recent = recent_changes_section(changes)
+    recent = recent_changes_section(changes, send_secrets=send_secrets)
     fixed_cost = estimate_tokens(failure + earlier + INSTRUCTIONS)
     stack_files = frame_files(errors)
     files_text, sent, left_out = files_section(
@@ -229,6 +245,7 @@ def fix_message(
         max(1_000, budget_tokens - fixed_cost - estimate_tokens(recent)),
         send_secrets,
         tuple(stack_files),
+        shown,
     )
     parts = [failure, files_text]
     if left_out:

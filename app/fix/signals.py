@@ -277,6 +277,7 @@ def function_suggestions(
 ) -> tuple[list[Suggestion], str]:
     """Long or complex functions in the project's source files; and a note when the time budget cut the scan."""
     from app.context.languages import language_of
+    from app.pipeline.reader import ReadRefused, read_for_model
 
     began = time.monotonic()
     found: list[Suggestion] = []
@@ -287,10 +288,12 @@ def function_suggestions(
             break
         scanned += 1
         try:
-            data = (root / relpath).read_bytes()
-        except OSError:
+            # The guarded reader: the names and sizes of these functions go to the model for ranking, so a
+            # link out of the project or a secrets file gives none (binaries and huge files are refused too).
+            data = read_for_model(root, relpath).raw
+        except ReadRefused:
             continue
-        if len(data) > MAX_SOURCE_BYTES or b"\0" in data[:4096]:
+        if len(data) > MAX_SOURCE_BYTES:
             continue
         try:
             stats = function_stats(relpath, data, language)

@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from app.config import Config
 from app.fix.signals import (
@@ -29,6 +30,8 @@ from app.fix.signals import (
 
 MAX_RANKED_BY_MODEL = 40
 TEST_TIMEOUT = 120.0  # a suite slower than this leaves the failing tests unknown, said in a note
+MAX_DAMAGED_SESSIONS = 20  # reads that find one more damaged session file before the rest is left out
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -58,9 +61,11 @@ async def suggest(
     run_tests: bool = True,
     test_cmd: str | None = None,
     function_budget: float | None = None,
+    announce: Callable[[str], None] | None = None,
 ) -> SuggestionReport:
     """Collect and rank. ``session`` gives the background snapshot (failing tests, diagnostics) when it has
-    one; without failing tests known, the test command runs once in a scratch copy (``run_tests``)."""
+    one; without failing tests known, the test command runs once in a scratch copy (``run_tests``).
+    ``announce`` gets the line naming the test command before it runs (else it is one of the notes)."""
     from app.fix.scratch import list_project_files
     from app.session.store import ProjectStore
 
@@ -69,13 +74,13 @@ async def suggest(
     notes: list[str] = []
     found: list[Suggestion] = []
     store = ProjectStore(root)
-    snapshot, where = await asyncio.to_thread(_latest_snapshot, store, session)
+    snapshot, where = await asyncio.to_thread(_latest_snapshot, store, session, notes)
     tests = (snapshot or {}).get("tests")
     if tests:
         found += failing_test_suggestions(tests.get("failures") or [])
         notes.append(f"failing tests: from the last background test run of session {where}")
     elif run_tests:
-        found += await _failing_tests_now(root, test_cmd or config.test_cmd, notes)
+        found += await _failing_tests_now(root, test_cmd or config.test_cmd, notes, config, announce)
     found += diagnostic_suggestions((snapshot or {}).get("diagnostics") or {})
     found += await asyncio.to_thread(todo_suggestions, root)
     files = await asyncio.to_thread(list_project_files, root)
@@ -84,7 +89,7 @@ async def suggest(
     found += functions
     if note:
         notes.append(note)
-    found += await asyncio.to_thread(session_pattern_suggestions, store)
+    found += await asyncio.to_thread(_kept_going, lambda: session_pattern_suggestions(store), notes, [])
     ranked = rank_heuristically(found)
     if config.has_model and len(ranked) > 1:
         try:
@@ -94,33 +99,62 @@ async def suggest(
     return SuggestionReport(ranked, "heuristic", notes)
 
 
-def _latest_snapshot(store: Any, session: Any) -> tuple[dict[str, Any], str]:
+def _kept_going(read: Callable[[], _T], notes: list[str], fallback: _T) -> _T:
+    """``read()``, where a damaged session file is a note, not the end of the suggestions: the store has
+    moved it aside (StoreCorruptError names it), so reading again goes on without it."""
+    from app.errors import StoreCorruptError
+
+    for _ in range(MAX_DAMAGED_SESSIONS):
+        try:
+            return read()
+        except StoreCorruptError as exc:
+            notes.append(f"skipped: {exc.message}")
+    return fallback
+
+
+def _latest_snapshot(store: Any, session: Any, notes: list[str]) -> tuple[dict[str, Any], str]:
     """The background snapshot of ``session`` when it has test results, else the newest one of any session of
-    the project (what the workspace last knew), else an empty one."""
-    if session is not None:
-        own = session.background() or {}
-        if own.get("tests"):
-            return own, session.name
-    best: tuple[float, dict[str, Any], str] = (-1.0, {}, "")
-    for meta in store.list_sessions():
-        snapshot = store.session(meta.name, create=False).background() or {}
-        saved = float(snapshot.get("saved_at") or 0.0)
-        if snapshot.get("tests") and saved > best[0]:
-            best = (saved, snapshot, meta.name)
-    if best[1]:
-        return best[1], best[2]
-    return (session.background() or {}) if session is not None else {}, ""
+    the project (what the workspace last knew), else an empty one. A damaged session is skipped with a note."""
+    empty: tuple[dict[str, Any], str] = ({}, "")
+    own: dict[str, Any] = (
+        _kept_going(lambda: session.background() or {}, notes, {}) if session is not None else {}
+    )
+    if own.get("tests"):
+        return own, session.name
+
+    def newest() -> tuple[dict[str, Any], str]:
+        best: tuple[float, dict[str, Any], str] = (-1.0, {}, "")
+        for meta in store.list_sessions():
+            snapshot = store.session(meta.name, create=False).background() or {}
+            saved = float(snapshot.get("saved_at") or 0.0)
+            if snapshot.get("tests") and saved > best[0]:
+                best = (saved, snapshot, meta.name)
+        return (best[1], best[2]) if best[1] else empty
+
+    found = _kept_going(newest, notes, empty)
+    return found if found[1] else (own, "")
 
 
-async def _failing_tests_now(root: Path, configured: str | None, notes: list[str]) -> list[Suggestion]:
+async def _failing_tests_now(
+    root: Path,
+    configured: str | None,
+    notes: list[str],
+    config: Config,
+    announce: Callable[[str], None] | None,
+) -> list[Suggestion]:
     from app.fix.errors import ProjectPaths
     from app.fix.scratch import ScratchCopy
-    from app.fix.testrun import detect_command, run_tests
+    from app.fix.testrun import command_origin, detect_command, run_tests, test_run_line
 
     command = detect_command(root, configured)
     if command is None:
         notes.append("failing tests: no test command configured or detected")
         return []
+    origin = await asyncio.to_thread(
+        command_origin, command, root, configured, config.test_cmd, config.sources.get("test_cmd")
+    )
+    # The project's code runs now: say which command before it does.
+    (announce or notes.append)(test_run_line(command, root, origin))
     scratch = await asyncio.to_thread(ScratchCopy.create, root)
     try:
         outcome = await run_tests(

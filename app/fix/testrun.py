@@ -82,6 +82,35 @@ def detect_command(root: Path, configured: str | None = None) -> str | None:
     return detect_test_command(root)
 
 
+def command_origin(
+    command: str, root: Path, given: str | None, configured: str | None, source: str | None
+) -> str:
+    """Where a test command comes from, for the line that names it. ``given``: the command the caller named
+    (None: ``command`` was detected); ``configured`` the configuration's test_cmd and ``source`` its
+    ``Config.sources`` entry ("flag", "project", "user", ...)."""
+    if not given:
+        return "detected"
+    if given == configured:
+        return {
+            "flag": "--test-cmd",
+            "project": "test_cmd of .ai-agent.toml",
+            "user": "test_cmd of config.toml",
+        }.get(source or "", "test_cmd")
+    # The test watcher's own command (a fix of its failing run): configured or detected, as it ran it.
+    return "detected" if command == detect_test_command(root) else "as the test watcher ran it"
+
+
+def shown_command(command: str, root: Path) -> str:
+    """A test command as the user is shown it: paths inside the project relative to it."""
+    return command.replace(f"{root.resolve()}/", "")
+
+
+def test_run_line(command: str, root: Path, origin: str) -> str:
+    """The one line a run the user asked for (``ai --fix``, ``ai --suggest``, a fix in the workspace) says
+    before the project's tests run: which command, from where, and where it runs (never in the user's tree)."""
+    return f"running tests: {shown_command(command, root)} ({origin}) in a scratch copy"
+
+
 def detect_test_command(root: Path, environ: Mapping[str, str] | None = None) -> str | None:
     """The test command this project most likely uses, or None."""
     if (root / "Cargo.toml").is_file() and shutil.which("cargo"):

@@ -1,10 +1,20 @@
 """The model client: any OpenAI-compatible chat-completions endpoint, always streamed.
 
 ``openai`` is imported here, lazily (it costs ~400 ms), with its own retries off: this module retries timeouts,
-refused or dropped connections, 429 (honouring Retry-After) and 5xx a bounded number of times with exponential
-backoff, telling the caller about each retry (``Retrying``) so a face can reset the half-streamed reply. When the
-retries run out it raises ``ModelUnavailable`` with one line saying what failed. The API key goes to the
-``openai`` client and nowhere else: it is never part of an error, a log line or a stored message.
+refused or dropped connections, a stream that stalls or sends a chunk that is not a completion chunk (invalid
+JSON, invalid UTF-8, the wrong shape: a broken stream, like a dropped one), 429 (honouring Retry-After) and 5xx a
+bounded number of times with exponential backoff, telling the caller about each retry (``Retrying``) so a face can
+reset the half-streamed reply. When the retries run out it raises ``ModelUnavailable`` with one line saying what
+failed. The API key goes to the ``openai`` client and nowhere else: it is never part of an error, a log line or a
+stored message.
+
+Two waits of an attempt are bounded apart, because they differ by orders of magnitude: the first token
+(``first_token_timeout``: the server reads the whole prompt first, which takes a local model minutes on a small
+machine) and every gap after it (``stream_idle_timeout``: a model that streams sends chunks many times a second,
+so a long silence is a stalled stream, retried at once rather than after the first token's allowance). Each
+wait the caller should know of is told as ``Waiting``: the first token at every attempt, an idle gap once it has
+lasted ``WAIT_NOTICE`` seconds, again at ``WAIT_NOTICE`` for the first token, and ``over`` when it ended.
+``request_timeout`` bounds connecting and sending the request.
 """
 
 from __future__ import annotations
@@ -89,14 +99,37 @@ class TextDelta:
     text: str
 
 
+# What an attempt waits for (``Waiting.what``, ``Retrying.what``).
+FIRST_TOKEN = "first_token"
+STREAM_IDLE = "stream_idle"
+# A wait is told again once it has lasted this long (at most half its limit): a fast answer stays quiet.
+WAIT_NOTICE = 3.0
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Attempt ``attempt`` of ``attempts`` has waited ``waited`` seconds for ``what`` (FIRST_TOKEN or
+    STREAM_IDLE) and gives up after ``limit``; ``over``: it came, after ``waited`` seconds."""
+
+    what: str
+    waited: float
+    limit: float
+    attempt: int
+    attempts: int
+    over: bool = False
+
+
 @dataclass(frozen=True)
 class Retrying:
-    """The attempt failed (``reason``); the next starts after ``delay`` seconds, from scratch."""
+    """The attempt failed (``reason``; ``short`` says it in a few words, ``what`` is FIRST_TOKEN or
+    STREAM_IDLE for a timeout of those waits); the next starts after ``delay`` seconds, from scratch."""
 
     attempt: int
     attempts: int
     delay: float
     reason: str
+    short: str = ""
+    what: str = ""
 
 
 @dataclass(frozen=True)
@@ -107,14 +140,82 @@ class StreamDone:
     seconds: float
 
 
-StreamPiece = TextDelta | Retrying | StreamDone
+StreamPiece = TextDelta | Waiting | Retrying | StreamDone
 
 
 class _Retryable(Exception):
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    def __init__(self, reason: str, short: str, retry_after: float | None = None, what: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.short = short
         self.retry_after = retry_after
+        self.what = what
+
+
+class _Malformed(Exception):
+    """A chunk that is not a chat-completion chunk (``reason`` says how)."""
+
+
+_JSON_KINDS: dict[type, str] = {
+    list: "a JSON array",
+    str: "a JSON string",
+    int: "a number",
+    float: "a number",
+    bool: "true or false",
+    type(None): "null",
+}
+
+
+def _read_chunk(chunk: Any) -> tuple[list[str], str | None, dict[str, int] | None]:
+    """The texts, finish reason and usage of one streamed chunk, or ``_Malformed``. The openai client builds
+    chunks without validating them, so whatever JSON the server sent arrives here: it is checked, never trusted
+    to have the shape."""
+    if not hasattr(chunk, "choices"):
+        raise _Malformed(f"{_JSON_KINDS.get(type(chunk), 'a value')} where a completion chunk belongs")
+    usage: dict[str, int] | None = None
+    raw_usage = getattr(chunk, "usage", None)
+    if raw_usage is not None:
+        try:
+            usage = {
+                "prompt_tokens": int(getattr(raw_usage, "prompt_tokens", 0) or 0),
+                "completion_tokens": int(getattr(raw_usage, "completion_tokens", 0) or 0),
+                "total_tokens": int(getattr(raw_usage, "total_tokens", 0) or 0),
+            }
+        except (TypeError, ValueError):
+            raise _Malformed("token usage that is not a number") from None
+    choices = chunk.choices or []
+    if not isinstance(choices, list):
+        raise _Malformed("choices that are not a list")
+    texts: list[str] = []
+    finish: str | None = None
+    for choice in choices:
+        delta = getattr(choice, "delta", None)
+        if not hasattr(choice, "delta") or (delta is not None and not hasattr(delta, "content")):
+            raise _Malformed("a choice without a delta")
+        text = getattr(delta, "content", None)
+        if text is not None and not isinstance(text, str):
+            raise _Malformed("content that is not text")
+        if text:
+            texts.append(text)
+        reason = getattr(choice, "finish_reason", None)
+        if reason:
+            finish = str(reason)
+    return texts, finish, usage
+
+
+def _is_progress(chunk: Any, texts: list[str], finish: str | None) -> bool:
+    """Whether a chunk is the answer coming (a first token), not only its envelope (the role chunk servers
+    send before the prefill is done). Reasoning models stream their thinking in fields of their own."""
+    if texts or finish:
+        return True
+    for choice in chunk.choices or []:
+        delta = choice.delta
+        extra = getattr(delta, "model_extra", None) or {}
+        if any(extra.get(key) for key in ("reasoning_content", "reasoning")) or getattr(
+            delta, "tool_calls", None
+        ):
+            return True
+    return False
 
 
 class _AskAgain(Exception):
@@ -185,7 +286,9 @@ class ModelClient:
                     base_url=self.config.base_url or None,
                     api_key=_key_for_endpoint(self.config),
                     max_retries=0,
-                    timeout=self.config.request_timeout,
+                    # Connecting and sending only: the reads are bounded by _attempt's two waits, which no
+                    # single read timeout can express (minutes for the first token, seconds between chunks).
+                    timeout=openai.Timeout(self.config.request_timeout, read=None),
                 )
             return self._client
 
@@ -207,14 +310,15 @@ class ModelClient:
         return max(backoff, retry_after) if retry_after is not None else backoff
 
     async def stream(self, messages: list[dict[str, str]]) -> AsyncIterator[StreamPiece]:
-        """Stream one reply. Yields ``TextDelta`` pieces, a ``Retrying`` before each retry (the text so far is
-        void), and one ``StreamDone``. Raises ``ModelUnavailable`` or ``TaskFailed`` with one clear line."""
+        """Stream one reply. Yields ``TextDelta`` pieces, ``Waiting`` notes, a ``Retrying`` before each retry
+        (the text so far is void), and one ``StreamDone``. Raises ``ModelUnavailable`` or ``TaskFailed`` with
+        one clear line."""
         attempts = max(1, self.config.max_retries + 1)
         attempt = 0
         while attempt < attempts:
             attempt += 1
             try:
-                async for piece in self._attempt(messages):
+                async for piece in self._attempt(messages, attempt, attempts):
                     yield piece
                 return
             except _AskAgain:  # the request itself was adjusted: not a failed attempt
@@ -230,10 +334,33 @@ class ModelClient:
                     tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
                     raise ModelUnavailable(f"model endpoint failed after {tries}: {failure.reason}") from None
                 delay = self._delay(attempt, failure.retry_after)
-                yield Retrying(attempt=attempt, attempts=attempts, delay=delay, reason=failure.reason)
+                yield Retrying(
+                    attempt=attempt,
+                    attempts=attempts,
+                    delay=delay,
+                    reason=failure.reason,
+                    short=failure.short,
+                    what=failure.what,
+                )
                 await asyncio.sleep(delay)
 
-    async def _attempt(self, messages: list[dict[str, str]]) -> AsyncIterator[StreamPiece]:
+    def _timeout_failure(self, what: str, limit: float) -> _Retryable:
+        if what == FIRST_TOKEN:
+            return _Retryable(
+                f"no first token from {self.url} within {limit:g} s (first_token_timeout; a local model may "
+                "need more to read a long prompt)",
+                f"no first token in {limit:g} s",
+                what=FIRST_TOKEN,
+            )
+        return _Retryable(
+            f"the answer from {self.url} stalled: nothing for {limit:g} s after it began (stream_idle_timeout)",
+            f"stream idle {limit:g} s",
+            what=STREAM_IDLE,
+        )
+
+    async def _attempt(
+        self, messages: list[dict[str, str]], attempt: int, attempts: int
+    ) -> AsyncIterator[StreamPiece]:
         import openai
 
         loop = asyncio.get_running_loop()
@@ -244,39 +371,95 @@ class ModelClient:
         parts: list[str] = []
         usage: dict[str, int] | None = None
         finish: str | None = None
-        try:
-            stream = await self._openai().chat.completions.create(**kwargs)
+        # The request and its chunks are read by a task of their own, into a queue this loop waits on with the
+        # deadline of the wait at hand: the HTTP stream is only ever touched by that one task (the transport's
+        # cancel scopes are per task), and stopping it when a wait runs out is one cancellation.
+        chunks: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+
+        async def read_stream() -> None:
             try:
-                async for chunk in stream:
-                    if getattr(chunk, "usage", None) is not None:
-                        u = chunk.usage
-                        usage = {
-                            "prompt_tokens": int(u.prompt_tokens or 0),
-                            "completion_tokens": int(u.completion_tokens or 0),
-                            "total_tokens": int(u.total_tokens or 0),
-                        }
-                    for choice in chunk.choices or []:
-                        text = getattr(choice.delta, "content", None) if choice.delta else None
-                        if text:
-                            parts.append(text)
-                            yield TextDelta(text)
-                        if choice.finish_reason:
-                            finish = choice.finish_reason
-            finally:
-                await stream.close()
+                stream = await self._openai().chat.completions.create(**kwargs)
+                try:
+                    async for chunk in stream:
+                        chunks.put_nowait(("chunk", chunk))
+                finally:
+                    await stream.close()
+            except Exception as exc:  # handed over to be classified below, with the waits' own failures
+                chunks.put_nowait(("error", exc))
+            else:
+                chunks.put_nowait(("end", None))
+
+        reader = asyncio.ensure_future(read_stream())
+        what, limit = FIRST_TOKEN, self.config.first_token_timeout
+        since = loop.time()
+        # How long the current wait had lasted when it was told (0: not told, or only its start).
+        told = 0.0
+        try:
+            yield Waiting(FIRST_TOKEN, 0.0, limit, attempt, attempts)
+            while True:
+                try:
+                    kind, value = chunks.get_nowait()
+                except asyncio.QueueEmpty:
+                    waited = loop.time() - since
+                    if waited >= limit:
+                        raise self._timeout_failure(what, limit) from None
+                    notice = min(WAIT_NOTICE, limit / 2)
+                    if not told and waited >= notice:
+                        told = waited
+                        yield Waiting(what, round(waited, 3), limit, attempt, attempts)
+                    until = since + (limit if told else notice)
+                    try:
+                        kind, value = await asyncio.wait_for(chunks.get(), max(0.0, until - loop.time()))
+                    except TimeoutError:
+                        continue
+                if kind == "error":
+                    raise value
+                if kind == "end":
+                    break
+                try:
+                    texts, chunk_finish, chunk_usage = _read_chunk(value)
+                    progress = what == STREAM_IDLE or _is_progress(value, texts, chunk_finish)
+                except _Malformed as exc:
+                    raise _Retryable(
+                        f"the answer from {self.url} broke off: it sent {exc} (a broken stream)",
+                        "broken stream",
+                    ) from None
+                if progress:
+                    if what == FIRST_TOKEN or told:
+                        yield Waiting(
+                            what, round(loop.time() - since, 3), limit, attempt, attempts, over=True
+                        )
+                    what, limit = STREAM_IDLE, self.config.stream_idle_timeout
+                    since, told = loop.time(), 0.0
+                if chunk_usage is not None:
+                    usage = chunk_usage
+                if chunk_finish:
+                    finish = chunk_finish
+                for text in texts:
+                    parts.append(text)
+                    yield TextDelta(text)
         except openai.APITimeoutError:
-            raise _Retryable(f"no answer from {self.url} within {self.config.request_timeout:g} s") from None
+            raise _Retryable(
+                f"could not reach {self.url} within {self.config.request_timeout:g} s (request_timeout)",
+                "connect timeout",
+            ) from None
         except openai.APIConnectionError as exc:
             cause = repr(exc.__cause__ or exc)
             if parts or "RemoteProtocol" in cause or "ReadError" in cause:
-                raise _Retryable(f"the connection to {self.url} dropped mid-answer") from None
-            raise _Retryable(f"cannot connect to {self.url}") from None
+                raise _Retryable(
+                    f"the connection to {self.url} dropped mid-answer", "connection dropped"
+                ) from None
+            raise _Retryable(f"cannot connect to {self.url}", "cannot connect") from None
         except openai.RateLimitError as exc:
-            raise _Retryable(f"rate limited by {self.url} (HTTP 429)", _retry_after(exc.response)) from None
+            raise _Retryable(
+                f"rate limited by {self.url} (HTTP 429)", "rate limited", _retry_after(exc.response)
+            ) from None
         except openai.APIStatusError as exc:
             status = exc.status_code
             if status >= 500 or status == 408:
-                raise _Retryable(f"{self.url} answered HTTP {status}", _retry_after(exc.response)) from None
+                raise _Retryable(
+                    f"{self.url} answered HTTP {status}", f"HTTP {status}", _retry_after(exc.response)
+                ) from None
             detail = str(getattr(exc, "message", "") or exc)
             if status in (400, 422) and "stream_options" in detail and self._send_stream_options:
                 # An older server that does not know stream_options: ask again without (usage unknown).
@@ -284,10 +467,29 @@ class ModelClient:
                 raise _AskAgain from None
             raise TaskFailed(_status_message(status, detail, self.model, self.url)) from None
         except openai.APIError as exc:  # an error event inside the stream
-            raise _Retryable(f"the endpoint reported an error mid-answer: {str(exc)[:200]}") from None
+            raise _Retryable(
+                f"the endpoint reported an error mid-answer: {str(exc)[:200]}", "error mid-answer"
+            ) from None
+        except ValueError as exc:
+            # A chunk the openai client cannot decode: not JSON (JSONDecodeError) or not UTF-8
+            # (UnicodeDecodeError), both ValueErrors raised from inside its stream. A broken stream, like a
+            # dropped one: retried, never an internal error.
+            what_broke = (
+                "text that is not UTF-8"
+                if isinstance(exc, UnicodeDecodeError)
+                else "a chunk that is not JSON"
+            )
+            raise _Retryable(
+                f"the answer from {self.url} broke off: it sent {what_broke} (a broken stream)",
+                "broken stream",
+            ) from None
+        finally:
+            if not reader.done():
+                reader.cancel()
+            await asyncio.wait({reader})
         if finish is None:
             # The body ended without a finish reason: a proxy or server that cut the answer short.
-            raise _Retryable(f"the answer from {self.url} ended before it was complete")
+            raise _Retryable(f"the answer from {self.url} ended before it was complete", "answer cut short")
         yield StreamDone(
             text="".join(parts), usage=usage, finish_reason=finish, seconds=loop.time() - started
         )

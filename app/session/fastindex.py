@@ -1,7 +1,8 @@
 """Read the session index with the standard library only (no TinyDB, orjson or locks).
 
-The index is replaced atomically, so an unlocked read sees a whole file. When it is missing, damaged or out of
-step with the session files, this returns None and the caller falls back to the store, which rebuilds it.
+The index is replaced atomically, so an unlocked read sees a whole file. When it is missing, damaged (it does
+not parse, or has the wrong shape: ``schema.INDEX``) or out of step with the session files, this returns None
+and the caller falls back to the store, which moves a damaged one aside, says so and rebuilds it.
 """
 
 from __future__ import annotations
@@ -11,17 +12,22 @@ import os
 from pathlib import Path
 from typing import Any
 
+from app.session.schema import check_index
+
+INDEX_VERSION = 2  # the store's (app/session/store.py), repeated: importing the store would load TinyDB
+
 
 def read_index(data_dir: Path) -> dict[str, Any] | None:
     if not data_dir.exists():
-        return {"version": 1, "active": None, "sessions": {}}
+        return {"version": INDEX_VERSION, "active": None, "sessions": {}}
     try:
         with open(data_dir / "index.json", "rb") as handle:
             index = json.loads(handle.read())
         names = {e[:-5] for e in os.listdir(data_dir / "sessions") if e.endswith(".json")}
-    except (OSError, ValueError):
+        check_index(index)
+    except (OSError, ValueError, RecursionError):  # ShapeError is a ValueError; json recurses on nesting
         return None
-    if not isinstance(index, dict) or not isinstance(index.get("sessions"), dict):
+    if index.get("version") != INDEX_VERSION:  # an older index (its counts mean less): the store rebuilds it
         return None
     if set(index["sessions"]) != names:
         return None

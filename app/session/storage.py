@@ -11,14 +11,14 @@ import contextlib
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 from tinydb.storages import Storage
 
-from app.errors import StoreCorruptError
+from app.errors import AgentError, StorageError, StoreCorruptError, write_failure
 
 # Parsed content of files this process read or wrote, keyed by path, valid while the file's identity holds.
 _Signature = tuple[int, int, int]
@@ -30,8 +30,33 @@ def _signature(st: os.stat_result) -> _Signature:
     return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
+def _data_root_of(path: Path) -> Path | None:
+    """The data root when ``path`` lies under it (a failed write there can go to another AI_AGENT_HOME)."""
+    from app.paths import agent_home
+
+    try:
+        home = agent_home()
+    except AgentError:
+        return None
+    return home if path.absolute().is_relative_to(home.absolute()) else None
+
+
+def write_error(path: Path, exc: OSError) -> StorageError:
+    """A failed write as the one line the user sees (PROTOCOL.md: what, where, what to do)."""
+    return StorageError(write_failure(path, exc, _data_root_of(path)))
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data``: write a temp file beside it, fsync, rename, fsync the folder."""
+    """Replace ``path`` with ``data``: write a temp file beside it, fsync, rename, fsync the folder.
+    A failure (device full, read-only, a file where a folder should be) leaves ``path`` as it was and is
+    raised as :class:`StorageError`."""
+    try:
+        _atomic_write(path, data)
+    except OSError as exc:
+        raise write_error(path, exc) from None
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -63,9 +88,13 @@ def quarantine(path: Path) -> Path:
     return target
 
 
-def read_json_file(path: Path, *, what: str) -> dict[str, Any] | None:
-    """The parsed object in ``path`` (None when absent). A file that does not parse is moved aside and
-    reported with :class:`StoreCorruptError`; the cache spares a re-parse when the file has not changed."""
+def read_json_file(
+    path: Path, *, what: str, check: Callable[[Any], None] | None = None
+) -> dict[str, Any] | None:
+    """The parsed object in ``path`` (None when absent). A file that does not parse, or whose content
+    ``check`` refuses (a ValueError: the wrong shape), is moved aside and reported with
+    :class:`StoreCorruptError`, so every reader gets well-formed data or that one clear error; the cache
+    spares a re-parse (and a re-check) when the file has not changed."""
     key = str(path)
     try:
         st = path.stat()
@@ -75,14 +104,29 @@ def read_json_file(path: Path, *, what: str) -> dict[str, Any] | None:
     cached = _cache.get(key)
     if cached is not None and cached[0] == _signature(st):
         return cached[1]
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise StorageError(
+            f"cannot read {what} {path}: {exc.strerror or exc}; move it away or fix its permissions"
+        ) from None
     try:
         data = orjson.loads(raw)
         if not isinstance(data, dict):
             raise ValueError("top level is not an object")
+        if check is not None:
+            check(data)
     except (orjson.JSONDecodeError, ValueError) as exc:
         _cache.pop(key, None)
-        kept = quarantine(path)
+        try:
+            kept = quarantine(path)
+        except OSError as move:
+            raise StoreCorruptError(
+                f"{what} {path} is damaged ({exc}) and could not be moved aside ({move.strerror}); "
+                "move it away by hand",
+                path=str(path),
+                kept_at=None,
+            ) from None
         raise StoreCorruptError(
             f"{what} {path} is damaged ({exc}); it was kept aside as {kept.name}",
             path=str(path),
@@ -110,15 +154,26 @@ def forget(path: Path) -> None:
 @contextlib.contextmanager
 def locked(path: Path) -> Iterator[None]:
     """Hold the cross-process lock that guards ``path`` (re-entrant within this process)."""
-    from filelock import FileLock
+    from filelock import FileLock, Timeout
 
     lock_path = str(path) + ".lock"
     lock = _locks.get(lock_path)
-    if lock is None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lock = _locks[lock_path] = FileLock(lock_path, timeout=30)
-    with lock:
+    try:
+        if lock is None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            lock = _locks[lock_path] = FileLock(lock_path, timeout=30)
+        lock.acquire()
+    except Timeout:
+        raise StorageError(
+            f"another ai process has held {lock_path} for 30 s; nothing was written: try again when it "
+            "is done"
+        ) from None
+    except OSError as exc:
+        raise write_error(Path(lock_path), exc) from None
+    try:
         yield
+    finally:
+        lock.release()
 
 
 # Paths inside a batch: TinyDB's writes are held here and reach the disk once, when the batch ends.
@@ -150,10 +205,12 @@ class AtomicJSONStorage(Storage):
         self.what = what
 
     def read(self) -> dict[str, dict[str, Any]] | None:
+        from app.session.schema import check_session_file
+
         pending = _pending.get(str(self.path))
         if pending is not None:
             return pending
-        return read_json_file(self.path, what=self.what)
+        return read_json_file(self.path, what=self.what, check=check_session_file)
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         key = str(self.path)

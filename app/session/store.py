@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -34,12 +34,11 @@ from app.paths import (
     project_hash,
     session_name_error,
 )
-from app.session import storage
+from app.session import schema, storage
+from app.session.schema import EXPORT_FORMAT, EXPORT_VERSION, MESSAGE_ROLES
 
-EXPORT_FORMAT = "ai-agent-session"
-EXPORT_VERSION = 1
-MESSAGE_ROLES = ("user", "assistant", "system", "event")
-INDEX_VERSION = 1
+# 2: change_count counts the changes applied and not undone (an index of version 1 is rebuilt).
+INDEX_VERSION = 2
 
 
 def now_iso() -> str:
@@ -86,6 +85,7 @@ class ProjectStore:
         self.data_dir = self.home / "data" / self.project_hash
         self.sessions_dir = self.data_dir / "sessions"
         self.index_path = self.data_dir / "index.json"
+        # What the last index read found damaged (each file named, kept aside): the caller says it once.
         self.index_warning: str | None = None
 
     @classmethod
@@ -99,7 +99,12 @@ class ProjectStore:
 
     def backups_dir(self, name: str) -> Path:
         """Where the edit engine keeps this session's backups of project files."""
-        return self.home / "backups" / self.project_hash / check_session_name(name)
+        return self.project_backups_dir / check_session_name(name)
+
+    @property
+    def project_backups_dir(self) -> Path:
+        """Every session's backups of this project, and the journals of changes still in flight."""
+        return self.home / "backups" / self.project_hash
 
     # -- the index -----------------------------------------------------------------------------------------
 
@@ -114,22 +119,29 @@ class ProjectStore:
         """The index, rebuilt from the session files when it is absent, damaged or out of step with them.
         A damaged index is kept aside and the rebuild goes on; the error is remembered for the caller."""
         self.index_warning = None
+        warnings: list[str] = []
         try:
-            index = storage.read_json_file(self.index_path, what="session index")
+            index = storage.read_json_file(self.index_path, what="session index", check=schema.check_index)
         except StoreCorruptError as exc:
-            self.index_warning = f"{exc.message}; rebuilt it from the session files"
+            warnings.append(f"{exc.message}; rebuilt it from the session files")
             index = None
-        if index is not None and set(index.get("sessions", {})) == self._names_on_disk():
-            return index
-        return self._rebuild_index(index)
+        if (
+            index is None
+            or index.get("version") != INDEX_VERSION
+            or set(index["sessions"]) != self._names_on_disk()
+        ):
+            index = self._rebuild_index(index, warnings)
+        self.index_warning = "\n".join(warnings) or None
+        return index
 
-    def _rebuild_index(self, old: dict[str, Any] | None) -> dict[str, Any]:
+    def _rebuild_index(self, old: dict[str, Any] | None, warnings: list[str]) -> dict[str, Any]:
         sessions: dict[str, Any] = {}
         for name in sorted(self._names_on_disk()):
             try:
                 meta = self._read_meta_from_file(name)
-            except StoreCorruptError:
-                continue  # kept aside by the read; the other sessions go on
+            except StoreCorruptError as exc:
+                warnings.append(exc.message)  # kept aside by the read; the other sessions go on
+                continue
             if meta is not None:
                 sessions[name] = meta
         active = (old or {}).get("active") or self._read_active_file()
@@ -155,12 +167,14 @@ class ProjectStore:
         return name if is_valid_session_name(name) else None
 
     def _read_meta_from_file(self, name: str) -> dict[str, Any] | None:
-        data = storage.read_json_file(self.session_path(name), what="session file")
+        data = storage.read_json_file(
+            self.session_path(name), what="session file", check=schema.check_session_file
+        )
         if data is None:
             return None
         docs = data.get("meta") or {}
         for doc in docs.values():
-            return dict(doc)
+            return {**doc, "change_count": _applied_count((data.get("changes") or {}).values())}
         return None
 
     @contextmanager
@@ -271,8 +285,9 @@ class ProjectStore:
         }
 
     def import_session(self, document: Any, name: str | None = None) -> SessionMeta:
-        """Load an exported session under ``name`` (default: its own). Refuses an existing name."""
-        problem = export_shape_problem(document)
+        """Load an exported session under ``name`` (default: its own). Refuses an existing name, and a
+        document of the wrong shape (its first bad field named) before anything is written."""
+        problem = schema.export_problem(document)
         if problem:
             raise UsageError(f"not an ai session export: {problem}")
         target = check_session_name(name or document["metadata"]["name"])
@@ -284,6 +299,7 @@ class ProjectStore:
                 )
             meta = {k: v for k, v in document["metadata"].items() if k != "is_active"}
             meta["name"] = target
+            meta["change_count"] = _applied_count(document["changes"])
             data: dict[str, Any] = {
                 "meta": {"1": meta},
                 "messages": _as_table(document["messages"]),
@@ -299,35 +315,6 @@ class ProjectStore:
 
 def _as_table(items: list[dict[str, Any]]) -> dict[str, Any]:
     return {str(i): dict(item) for i, item in enumerate(items, start=1)}
-
-
-def export_shape_problem(document: Any) -> str | None:
-    """What is wrong with an export document's shape, or None when it has the shape of PROTOCOL.md 4."""
-    if not isinstance(document, dict):
-        return "the top level is not a JSON object"
-    if document.get("format") != EXPORT_FORMAT:
-        return f"'format' is not {EXPORT_FORMAT!r}"
-    if document.get("version") != EXPORT_VERSION:
-        return f"unsupported 'version' {document.get('version')!r} (this ai reads {EXPORT_VERSION})"
-    meta = document.get("metadata")
-    if not isinstance(meta, dict):
-        return "'metadata' is missing or not an object"
-    for key in ("name", "created_at", "last_used"):
-        if not isinstance(meta.get(key), str):
-            return f"'metadata.{key}' is missing or not a string"
-    if not is_valid_session_name(meta["name"]):
-        return session_name_error(meta["name"])
-    for key in ("messages", "changes", "undo"):
-        items = document.get(key)
-        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-            return f"'{key}' is missing or not a list of objects"
-    for i, message in enumerate(document["messages"]):
-        if message.get("role") not in MESSAGE_ROLES or not isinstance(message.get("content"), str):
-            return f"message {i} needs a role ({', '.join(MESSAGE_ROLES)}) and a string content"
-    background = document.get("background", {})
-    if not isinstance(background, dict):
-        return "'background' is not an object"
-    return None
 
 
 class Session:
@@ -372,9 +359,11 @@ class Session:
     def meta(self) -> SessionMeta:
         with self._db() as db:
             docs = db.table("meta").all()
+            count = _applied_count(db.table("changes").all())
         if not docs:
             raise UsageError(f"no session named {self.name!r} in this project; see `ai --list-sessions`")
-        return SessionMeta.from_dict({**docs[0], "is_active": self.store.active_name() == self.name})
+        active = self.store.active_name() == self.name
+        return SessionMeta.from_dict({**docs[0], "change_count": count, "is_active": active})
 
     # -- messages ------------------------------------------------------------------------------------------
 
@@ -383,6 +372,7 @@ class Session:
         if role not in MESSAGE_ROLES:
             raise ValueError(f"unknown message role {role!r}")
         message = {"role": role, "content": content, "ts": now_iso(), **extra}
+        schema.check_record(schema.MESSAGE, message, "message")
         with self._write() as db:
             db.table("messages").insert(message)
             self._update_meta(db, last_used=message["ts"])
@@ -404,13 +394,19 @@ class Session:
             self._update_meta(db, goal_summary=summary.strip()[:200], last_used=now_iso())
 
     # -- applied changes and undo --------------------------------------------------------------------------
+    # ``change_count`` (what --list-sessions and the session list show) counts the changes that are applied
+    # and not undone: every write of the changes table recounts it.
+
+    def _recount(self, db: TinyDB) -> None:
+        self._update_meta(db, change_count=_applied_count(db.table("changes").all()), last_used=now_iso())
 
     def record_change(self, change: dict[str, Any]) -> int:
-        """Store an applied change (its schema belongs to the edit engine); returns its position id."""
+        """Store an applied change (its fields are the edit engine's; ``schema.CHANGE`` is what its readers
+        rely on); returns its position id."""
+        schema.check_record(schema.CHANGE, change, "change record")
         with self._write() as db:
             doc_id = db.table("changes").insert(dict(change))
-            count = len(db.table("changes"))
-            self._update_meta(db, change_count=count, last_used=now_iso())
+            self._recount(db)
         return doc_id
 
     def changes(self) -> list[dict[str, Any]]:
@@ -419,13 +415,62 @@ class Session:
 
     def update_change(self, doc_id: int, **fields: Any) -> None:
         with self._write() as db:
-            db.table("changes").update(fields, doc_ids=[doc_id])
+            table = db.table("changes")
+            current = table.get(doc_id=doc_id)
+            if current is not None:
+                schema.check_record(schema.CHANGE, {**current, **fields}, "change record")
+            table.update(fields, doc_ids=[doc_id])
+            self._recount(db)
 
-    def record_undo(self, entry: dict[str, Any]) -> int:
+    def remove_change(self, doc_id: int) -> None:
+        """Take back the record of a change whose files were put back (its commit could not be made)."""
+        with self._write() as db:
+            db.table("changes").remove(doc_ids=[doc_id])
+            self._recount(db)
+
+    def record_undo(
+        self,
+        entry: dict[str, Any],
+        *,
+        change: int | None = None,
+        change_fields: dict[str, Any] | None = None,
+        event: dict[str, Any] | None = None,
+    ) -> int:
+        """Store an undo entry. With ``change`` (its position id), that change gets ``change_fields`` (undone,
+        ...) and ``event`` (a message) is appended, in the same atomic write: a crash never leaves a change
+        marked undone without its undo entry, or an undo the session's story does not tell."""
+        schema.check_record(schema.UNDO, entry, "undo entry")
         with self._write() as db:
             doc_id = db.table("undo").insert(dict(entry))
-            self._update_meta(db, last_used=now_iso())
+            if change is not None:
+                db.table("changes").update(dict(change_fields or {}), doc_ids=[change])
+            if event is not None:
+                db.table("messages").insert({"ts": now_iso(), **event})
+            self._recount(db)
         return doc_id
+
+    def unrecord_undo(self, undo_id: str) -> None:
+        """Take back an undo whose files were put back (its commit could not be made): its entry, its event,
+        and the change's undone mark."""
+        from tinydb import where
+
+        with self._write() as db:
+            db.table("undo").remove(where("id") == undo_id)
+            db.table("messages").remove(where("undo_id") == undo_id)
+            db.table("changes").update(_not_undone, where("undo_id") == undo_id)
+            self._recount(db)
+
+    def update_undo(self, undo_id: str, fields: dict[str, Any]) -> None:
+        """The commit (or why there is none) of an undo: on its entry, and as ``undo_commit`` on the change."""
+        from tinydb import where
+
+        with self._write() as db:
+            db.table("undo").update(fields, where("id") == undo_id)
+            if fields.get("commit"):
+                db.table("changes").update({"undo_commit": fields["commit"]}, where("undo_id") == undo_id)
+            db.table("messages").update(
+                {"commit": fields.get("commit")}, (where("undo_id") == undo_id) & (where("role") == "event")
+            )
 
     def undo_entries(self) -> list[dict[str, Any]]:
         with self._db() as db:
@@ -439,10 +484,23 @@ class Session:
         return dict(docs[0]) if docs else {}
 
     def save_background(self, snapshot: dict[str, Any]) -> None:
+        schema.check_record(schema.BACKGROUND, snapshot, "background snapshot")
         with self._write() as db:
             table = db.table("background")
             table.truncate()
             table.insert(dict(snapshot))
+
+
+def _applied_count(changes: Iterable[Mapping[str, Any]]) -> int:
+    """What ``change_count`` says: the changes that are applied and not undone. Derived from the changes
+    whenever metadata is read from a session file, so a count stored by an older ai is never shown."""
+    return sum(1 for change in changes if not change.get("undone"))
+
+
+def _not_undone(change: MutableMapping[Any, Any]) -> None:
+    for key in ("undone_at", "undo_id", "undo_commit"):
+        change.pop(key, None)
+    change["undone"] = False
 
 
 def _with_id(doc: Document) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The command palette's workspace commands: new session, switch session, undo, export session, rerun tests."""
+"""The command palette's workspace commands: new session, switch session, undo, export session, rerun tests,
+suggestions, fix newest error, and "Trust this project" while it is not trusted."""
 
 from __future__ import annotations
 
@@ -25,9 +26,11 @@ class WorkspaceCommands(Provider):
         main = self._main()
         # Session names are read once per palette opening, off the UI thread.
         self.session_names: list[str] = []
+        self.trusted = True
         if main is not None:
             metas = await self.app.run_in_thread_safe(main.app.store.list_sessions)  # type: ignore[attr-defined]
             self.session_names = [m.name for m in metas]
+            self.trusted = await main.project_is_trusted()
 
     def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         main = self._main()
@@ -45,6 +48,14 @@ class WorkspaceCommands(Provider):
             ),
             ("Fix newest error", "start a fix of the newest error in the feed", main.fix_newest_error),
         ]
+        if not self.trusted:
+            commands.append(
+                (
+                    "Trust this project",
+                    "let its tests and the language servers that run its code run in the background",
+                    main.action_trust,
+                )
+            )
         for name in self.session_names:
             if name != main.session_name:
                 commands.append(

@@ -200,7 +200,8 @@ class FixingScreen(SessionScreen):
         app = self.app
         self.events.add("collecting suggestions (tests, diagnostics, TODOs, complex functions, history)…")
         session = app.store.session(self.session_name)
-        report = await suggest(app.root, session=session, config=app.config)
+        # The line naming the test command comes before it runs (the suggestions may run the tests once).
+        report = await suggest(app.root, session=session, config=app.config, announce=self.events.add)
         for note in report.notes:
             self.events.add(f"suggestions: {note}")
         if not report.suggestions:

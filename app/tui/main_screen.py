@@ -7,6 +7,7 @@ Widgets render and post messages; this screen owns the session store calls, the 
 from __future__ import annotations
 
 import concurrent.futures
+import time
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -14,12 +15,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from app.errors import AgentError
-from app.tui.fixes import FixingScreen
 from app.tui.messages import BackgroundNotice, BuildEnded, DecisionWanted, PipelineEvent
+from app.tui.trust import TrustingScreen
 from widgets.chat_view import ChatView
 from widgets.diff_preview import DiffPreview
 from widgets.event_log import EventLog
@@ -62,7 +64,7 @@ def proposed_contents(diff: DiffReady) -> dict[str, str]:
     return {change.path: change.new_text for change in files if change.new_text is not None}
 
 
-class MainScreen(FixingScreen):
+class MainScreen(TrustingScreen):
     BINDINGS = [
         Binding("y", "apply", "Apply", id="apply"),
         Binding("n", "reject", "Reject", id="reject"),
@@ -78,6 +80,8 @@ class MainScreen(FixingScreen):
 
     stage: reactive[Stage | None] = reactive(None)
     pending: reactive[DiffReady | None] = reactive(None, bindings=True)
+    # What the model call waits for, as the status line says it ("waiting for the model's first token (12 s)").
+    waiting: reactive[str] = reactive("")
 
     def __init__(
         self, session_name: str, initial_goal: str | None = None, continue_session: bool = False
@@ -94,6 +98,8 @@ class MainScreen(FixingScreen):
         self._last_decision: DecisionKind | None = None
         self._outcome_shown = False
         self.fixing_run = False
+        self._wait: tuple[str, float] | None = None  # the status label of a model wait and when it began
+        self._wait_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         app = self.app
@@ -105,6 +111,7 @@ class MainScreen(FixingScreen):
             tokens=MainScreen.tokens,
             stage=MainScreen.stage,
             busy=MainScreen.busy,
+            waiting=MainScreen.waiting,
         )
         with Horizontal(id="body"):
             yield SessionList(id="sessions")
@@ -157,6 +164,7 @@ class MainScreen(FixingScreen):
             await services.start()
             for event in services.restored_events():
                 self.events.add(f"(last time) {event.summary()}", event.level)
+            await self.offer_trust(services)
             await asyncio.Event().wait()  # until the session changes or the app ends
         finally:
             remove()
@@ -335,9 +343,14 @@ class MainScreen(FixingScreen):
             StageFinished,
             StageStarted,
             Usage,
+            Waiting,
         )
 
         chat, events = self.chat, self.events
+        if isinstance(event, Waiting | Retrying | Finished) or (
+            isinstance(event, ErrorEvent) and event.fatal
+        ):
+            self.show_wait(event)
         if isinstance(event, ProseDelta):
             await chat.stream_prose(event.text)
         elif await self.show_fix_event(event):
@@ -386,9 +399,16 @@ class MainScreen(FixingScreen):
             await chat.discard_reply()
             await self.diff.clear("waiting for the model…")
             events.add(
-                f"model call failed ({event.reason}); retry {event.attempt}/{event.attempts} in {event.delay:.0f}s",
+                f"model call failed ({event.reason}); attempt {event.attempt + 1}/{event.attempts} "
+                f"in {event.delay:.0f}s",
                 "warning",
             )
+        elif isinstance(event, Waiting):
+            if event.waited > 0 and not event.over:  # a wait that lasts: said once in the feed too
+                events.add(
+                    f"{event.label}: {event.waited:.0f} s so far, at most {event.limit:g} s "
+                    f"(attempt {event.attempt}/{event.attempts})"
+                )
         elif isinstance(event, ErrorEvent):
             await chat.add_note(f"error: {event.message}", "error")
             events.add(event.message, "error")
@@ -400,6 +420,34 @@ class MainScreen(FixingScreen):
             # Applied / Rejected already said how it ended; otherwise the summary does.
             if event.summary and not self._outcome_shown:
                 events.add(event.summary, "ok" if event.ok else "error")
+
+    def show_wait(self, event: object) -> None:
+        """The status line's account of the model call's wait: what it waits for and for how long (ticking each
+        second), what failed and which attempt comes next, or nothing once the answer streams."""
+        from app.events import Retrying, Waiting
+
+        if isinstance(event, Waiting) and not event.over:
+            label = "waiting for the model's first token" if event.what == "first_token" else "stream idle"
+            self._wait = (label, time.monotonic() - event.waited)
+            if self._wait_timer is None:
+                self._wait_timer = self.set_interval(1.0, self._tick_wait)
+            self._tick_wait()
+            return
+        self._wait = None
+        if self._wait_timer is not None:
+            self._wait_timer.stop()
+            self._wait_timer = None
+        if isinstance(event, Retrying):
+            self.waiting = (
+                f"{event.short or 'model call failed'}, retrying {event.attempt + 1}/{event.attempts}"
+            )
+        else:
+            self.waiting = ""
+
+    def _tick_wait(self) -> None:
+        if self._wait is not None:
+            label, since = self._wait
+            self.waiting = f"{label} ({time.monotonic() - since:.0f} s)"
 
     async def show_new_diagnostics(self, diagnostics: dict[str, list[dict[str, Any]]]) -> None:
         """The language server's new errors in the proposal (stage 7): in the conversation and the feed."""
@@ -448,6 +496,7 @@ class MainScreen(FixingScreen):
     async def build_ended(self, message: BuildEnded) -> None:
         self.bridge = None
         self.busy = False
+        self.show_wait(message)  # a stopped build waits for nothing
         self.pending = None
         self.stage = None
         await self.chat.end_reply()
@@ -475,10 +524,19 @@ class MainScreen(FixingScreen):
     async def rerun_tests(self) -> None:
         import asyncio
 
-        if self.services is not None and getattr(self.services, "tests", None) is not None:
-            self.services.run_tests("from the command palette")
-            return
+        services = self.services
         command = self.app.config.test_cmd
+        if services is not None and getattr(services, "tests", None) is not None:
+            command = services.tests.command
+        if command and not await self.project_is_trusted():
+            # The tests are the project's code: this run, like the watcher's, waits for the trust.
+            self.ask_trust(
+                [f"Rerun tests runs `{command}`, and the test watcher after each change"], self.rerun_tests
+            )
+            return
+        if services is not None and getattr(services, "tests", None) is not None:
+            services.run_tests("from the command palette")
+            return
         if not command:
             self.events.add(
                 "no test command configured (--test-cmd or test_cmd in .ai-agent.toml)", "warning"

@@ -18,6 +18,7 @@ from app.background.bus import DiagnosticsUpdated, EventBus, ServiceStatus
 from app.background.lsp import LanguageServers, pyright_binary
 from app.background.supervisor import Supervisor
 from tests.background.conftest import next_event
+from tests.conftest import trusted
 
 pytestmark = [
     pytest.mark.asyncio(loop_scope="module"),
@@ -190,6 +191,7 @@ async def test_stopping_during_the_handshake_leaves_no_server_running(tmp_path: 
 
 
 async def test_jedi_the_fallback_reports_a_syntax_error(tmp_path: Path) -> None:
+    trusted(tmp_path)  # jedi imports compiled modules of the project: it waits for trust
     bus = EventBus()
     supervisor = Supervisor(bus)
     lsp = LanguageServers(
@@ -210,6 +212,7 @@ async def test_jedi_the_fallback_reports_a_syntax_error(tmp_path: Path) -> None:
 
 
 async def test_typescript_reports_an_undefined_name(tmp_path: Path) -> None:
+    trusted(tmp_path)  # typescript-language-server runs the project's TypeScript: it waits for trust
     bus = EventBus()
     supervisor = Supervisor(bus)
     lsp = LanguageServers(tmp_path, bus, supervisor.add)
@@ -230,5 +233,67 @@ async def test_typescript_reports_an_undefined_name(tmp_path: Path) -> None:
         event = await next_event(subscription, lambda e: bool(getattr(e, "diagnostics", ())), BOUND)
         assert isinstance(event, DiagnosticsUpdated)
         assert any(d.line == 2 and "totl" in d.message for d in event.errors)
+    finally:
+        await supervisor.stop()
+
+
+async def test_a_server_that_runs_project_code_waits_for_trust_and_starts_once_given(tmp_path: Path) -> None:
+    bus = EventBus()
+    supervisor = Supervisor(bus)
+    lsp = LanguageServers(tmp_path, bus, lambda name, run: supervisor.add(name, run, reports_running=True))
+    statuses = bus.subscribe(kinds=[ServiceStatus])
+    lsp.start_detected(["ruby"])
+    await supervisor.start()
+    try:
+        waiting = await next_event(statuses, lambda e: getattr(e, "state", "") == "skipped", BOUND)
+        assert isinstance(waiting, ServiceStatus) and waiting.name == "lsp:ruby"
+        assert (
+            "solargraph loads the project's Gemfile" in waiting.message and "`ai --trust`" in waiting.message
+        )
+        assert lsp.waiting_for_trust() == [waiting.message.split(": it starts")[0]]
+        began = time.monotonic()
+        assert await lsp.diagnose_text("app.rb", "puts 1\n", timeout=20) == []
+        assert time.monotonic() - began < 1.0, "a server waiting for trust must not be waited for"
+
+        lsp.project_trusted()
+        # Now it really starts: here it finds no solargraph (or runs one that is installed).
+        after = await next_event(
+            statuses,
+            lambda e: getattr(e, "name", "") == "lsp:ruby" and e.state in ("running", "skipped"),
+            BOUND,
+        )
+        assert isinstance(after, ServiceStatus) and "trust" not in after.message, after
+        assert lsp.waiting_for_trust() == []
+    finally:
+        await supervisor.stop()
+
+
+async def test_basedpyright_runs_the_projects_interpreter_only_once_trusted_and_without_a_restart(
+    tmp_path: Path,
+) -> None:
+    from tests.config.project_code import cloned_repository
+
+    root, marker = cloned_repository(tmp_path)
+    bus = EventBus()
+    supervisor = Supervisor(bus)
+    lsp = LanguageServers(root, bus, lambda name, run: supervisor.add(name, run, reports_running=True))
+    lsp.start_detected(["python"])
+    await supervisor.start()
+    try:
+        client = lsp.clients["python"]
+        await asyncio.wait_for(client.ready.wait(), BOUND)
+        pid = client.process_pid
+        # A report on a file means its imports were resolved: by then the interpreter it was given ran.
+        found = await lsp.diagnose_text("calc.py", "import missing_module_xyz\n", BOUND)
+        assert any("missing_module_xyz" in d.message for d in found)
+        assert not marker.exists(), f"basedpyright ran the untrusted project's Python: {marker.read_text()}"
+
+        lsp.project_trusted()
+        for _ in range(int(BOUND / 0.05)):
+            if marker.exists():
+                break
+            await asyncio.sleep(0.05)
+        assert ".venv/bin/python ran" in marker.read_text(), "the trusted project's interpreter was not used"
+        assert client.process_pid == pid, "trusting restarted the server"
     finally:
         await supervisor.stop()

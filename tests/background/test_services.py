@@ -21,6 +21,7 @@ from app.config import Config
 from app.session.store import ProjectStore
 from tests.background.conftest import next_event
 from tests.background.test_testwatch import make_pytest_project
+from tests.conftest import trusted
 
 
 def _descendants() -> set[int]:
@@ -32,7 +33,7 @@ async def test_services_watch_a_project_and_the_snapshot_survives_a_resume(
 ) -> None:
     from app.context.index import SymbolIndex
 
-    root = git_project
+    root = trusted(git_project)  # its tests run in the background only when trusted (app/trust.py)
     make_pytest_project(root)
     (root / "logs").mkdir()
     (root / "logs" / "app.log").write_text("INFO booted\n")

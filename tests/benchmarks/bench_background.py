@@ -31,6 +31,7 @@ sys.path.insert(0, str(REPO))
 
 from app.background import BackgroundServices, DiagnosticsUpdated, FileChanged, TestRunFinished  # noqa: E402
 from app.config import Config  # noqa: E402
+from app.trust import record_project_trust  # noqa: E402
 
 WORK = Path(tempfile.gettempdir()) / "ai-bench-background"
 
@@ -142,6 +143,10 @@ async def bench(files: int, idle: float, saves: int) -> None:
         test_cmd=f"{sys.executable} -c \"print('1 passed, 0 failed')\"",
         log_paths=("logs/*.log",),
     )
+    # The test watcher runs the tree's code only in a trusted project (app/trust.py): trusted in a data root
+    # of the benchmark's own, never the user's.
+    os.environ["AI_AGENT_HOME"] = str(WORK / "home")
+    record_project_trust(root)
     services = BackgroundServices(root, config)
     subscription = services.bus.subscribe(maxsize=10_000)
     started = time.monotonic()

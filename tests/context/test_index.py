@@ -257,3 +257,23 @@ def test_queries_answer_from_the_last_state_while_a_refresh_runs(project: Path) 
         index.refresh(progress=query_from_another_thread)
         assert seen == [["validate"]]  # the state before the refresh committed
         assert [s.name for s in index.outline("app/checks.py")] == ["verify"]
+
+
+def test_the_watcher_never_indexes_a_file_behind_a_link_out_or_a_secret(
+    project: Path, tmp_path: Path
+) -> None:
+    from app.context.search import search
+
+    small_project(project)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "leak.py").write_text("def outside_only():\n    return 'from elsewhere'\n")
+    (project / "lib").symlink_to(outside)
+    with SymbolIndex.open(project) as index:
+        # What the file watcher does for a save: one path at a time.
+        index.update_file("lib/leak.py")
+        write(project, "config/credentials.json", '{"outside_only": "fake_secret_value"}\n')
+        index.update_file("config/credentials.json")
+        assert index.definitions("outside_only") == []
+        assert search(project, "outside_only", index=index) == []
+        assert "config/credentials.json" in index.paths()  # listed, so a goal can name it; never read

@@ -134,6 +134,52 @@ def test_secrets_files_are_neither_indexed_nor_searched(billing: Path) -> None:
     assert search(billing, r"fake_secret_\w+", mode="regex") == []
 
 
+# Secrets files by the names the one rule knows (app/project/secrets.py), and a plain text file that holds a
+# private key: none of their lines may be printed, whichever way the search goes.
+SECRETS = {
+    ".docker/config.json": '{"auths": {"r.example.com": {"registry_token": "fake_secret_docker"}}}\n',
+    ".htpasswd": "registry_token:fake_secret_htpasswd\n",
+    ".pgpass": "db:5432:shop:registry_token:fake_secret_pgpass\n",
+    ".netrc": "machine r.example.com login registry_token password fake_secret_netrc\n",
+    ".aws/credentials": "[default]\nregistry_token = fake_secret_aws\n",
+    ".env.local": "registry_token=fake_secret_envlocal\n",
+    "deploy/prod.env": "registry_token=fake_secret_prodenv\n",
+    "config/credentials.json": '{"registry_token": "fake_secret_credentials"}\n',
+    "config/secrets.yaml": "registry_token: fake_secret_yaml\n",
+    "settings/secrets.py": 'registry_token = "fake_secret_py"\n',
+    "certs/server.key": "registry_token fake_secret_keyfile\n",
+    "ops/notes.txt": (
+        "registry_token: fake_secret_notes\n-----BEGIN OPENSSH PRIVATE KEY-----\n"
+        + "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n" * 3
+        + "-----END OPENSSH PRIVATE KEY-----\n"
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("query", "mode"),
+    [("registry_token", "auto"), ("fake_secret_docker", "auto"), (r"fake_secret_\w+", "regex")],
+)
+def test_no_line_of_a_secret_is_printed(billing: Path, query: str, mode: str) -> None:
+    for relpath, text in SECRETS.items():
+        (billing / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (billing / relpath).write_text(text)
+    (billing / "billing" / "registry.py").write_text("def registry_token():\n    return None\n")
+    git(billing, "add", "-f", ".")
+    git(billing, "commit", "-q", "-m", "with secrets")
+    args = ["--search", query] + (["--json"] if mode == "regex" else [])
+    result = run_ai(*args, cwd=billing)
+    assert result.returncode == 0, result.stderr
+    assert "fake_secret" not in result.stdout
+    if query == "registry_token":
+        assert result.stdout.splitlines() == ["billing/registry.py:1: def registry_token():"]
+    # The same through the library, in every mode that can reach a line.
+    for each in ("auto", "identifier", "regex"):
+        if each == "identifier" and not query.isidentifier():
+            continue
+        assert all("fake_secret" not in hit.snippet for hit in search(billing, query, mode=each)), each
+
+
 def test_several_words_rank_the_lines_holding_all_of_them_first(billing: Path) -> None:
     hits = search(billing, "apply_tax invoice")
     assert (hits[0].path, hits[0].line) == ("docs/guide.md", 1)

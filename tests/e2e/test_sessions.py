@@ -118,7 +118,8 @@ def test_export_has_the_protocol_shape_and_import_elsewhere_reproduces_it(
     assert doc["format"] == "ai-agent-session" and doc["version"] == 1
     assert set(doc) >= {"metadata", "messages", "changes", "undo"}
     meta = doc["metadata"]
-    assert meta["name"] == "exp" and meta["change_count"] == 1 and isinstance(meta["is_active"], bool)
+    # The one change was undone: the count is of the changes still applied.
+    assert meta["name"] == "exp" and meta["change_count"] == 0 and isinstance(meta["is_active"], bool)
     assert meta["goal_summary"] and meta["created_at"] and meta["last_used"]
     assert doc["messages"] and all({"role", "content", "ts"} <= set(m) for m in doc["messages"])
     assert {m["role"] for m in doc["messages"]} <= {"user", "assistant", "system", "event"}
@@ -165,3 +166,22 @@ def test_import_rejects_a_document_of_another_shape(ai: AI, calc: Path, tmp_path
     assert result.returncode == 2, result.stdout
     one_line(result.stderr)
     assert sorted(os.listdir(calc)) == [".git", "README.md", "calc"]
+
+
+def test_a_goal_that_is_not_utf8_is_refused_before_a_session_exists_or_the_model_hears_of_it(
+    ai: AI, calc: Path, agent_home: Path
+) -> None:
+    assert ai("--session", "keep", cwd=calc, with_model=False).returncode == 0
+    index = next(agent_home.glob("data/*/index.json")).read_bytes()
+    goal = os.fsdecode(b"fix-sub \xff\xfe")  # argv bytes that are not UTF-8, as Python hands them over
+    for args in (["--build", goal, "--yes"], ["--session", "new", "--build", goal, "--dry-run", "--json"]):
+        result = ai(*args, cwd=calc)
+        assert result.returncode == 2, result.stderr
+        line = one_line(result.stderr)
+        assert line.startswith("ai: --build ") and "is not valid UTF-8" in line
+        assert result.stdout == ""
+    assert set(sessions(ai, calc)) == {"keep"} and sessions(ai, calc)["keep"]["is_active"] is True
+    assert next(agent_home.glob("data/*/index.json")).read_bytes() == index
+    assert not ai.model.log.exists() or not ai.model.requests_for(goal)  # nothing was sent
+    assert "return a + b" in (calc / "calc" / "ops.py").read_text()
+    assert git(calc, "status", "--porcelain") == ""

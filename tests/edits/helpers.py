@@ -34,3 +34,38 @@ def snapshot(root: Path) -> dict[str, bytes]:
         for p in sorted(root.rglob("*"))
         if p.is_file() and ".git" not in p.relative_to(root).parts
     }
+
+
+# Two functions whose bodies look alike: three lines either side of `size = round(size)` are the same in both,
+# so a hunk there (with its context) fits either one.
+_BODY = (
+    "    check(w)\n    check(h)\n    size = w * h\n    log(size)\n    size = round(size)\n    log(size)\n"
+    "    return size\n\n\n"
+)
+LOOK_ALIKE = "def area(w, h):\n" + _BODY + "def volume(w, h):\n" + _BODY + "def main():\n    pass\n"
+AREA_ROUND = "def area(w, h):\n" + _BODY[: _BODY.index("    log(size)\n    return")]  # up to area's line
+
+
+def in_area(text: str, old: str, new: str) -> str:
+    """``text`` with ``old`` replaced by ``new`` inside area only (the first function)."""
+    cut = text.index("def volume")
+    assert old in text[:cut]
+    return text[:cut].replace(old, new, 1) + text[cut:]
+
+
+def in_volume(text: str, old: str, new: str) -> str:
+    cut = text.index("def volume")
+    assert old in text[cut:]
+    return text[:cut] + text[cut:].replace(old, new, 1)
+
+
+# area's body again as a method's (indented one level more): an anchor copied from area fits only area exactly,
+# and only volume once its indentation is ignored.
+SHIFTED_LOOK_ALIKE = (
+    "def area(w, h):\n"
+    + _BODY
+    + "class Box:\n    def volume(self, w, h):\n"
+    + "".join("    " + line if line.strip() else line for line in _BODY.splitlines(keepends=True))
+    + "def main():\n    pass\n"
+)
+AREA_ANCHOR = "    log(size)\n    size = round(size)\n    log(size)\n"

@@ -9,7 +9,8 @@ import pytest
 from app.edits import RefusedError, apply_proposal, content_hash, restore_backup
 from app.errors import TaskFailed
 from app.session.store import ProjectStore, Session
-from tests.edits.helpers import propose, replace, snapshot
+from tests.conftest import git
+from tests.edits.helpers import AREA_ROUND, LOOK_ALIKE, in_area, in_volume, propose, replace, snapshot
 
 
 @pytest.fixture
@@ -121,7 +122,80 @@ def test_the_next_apply_rolls_back_what_a_killed_apply_had_written(project: Path
     assert (project / "a.py").read_text() == "a\n"
     assert (project / "b.py").read_text() == "edited by the user since\n"
     assert record["recovered"] == [
-        "put back a.py as it was before an interrupted apply",
-        "b.py was changed after an interrupted apply; left as it is",
+        "recovered: change dead (session main) was interrupted before it was recorded in the session; put back "
+        "1 file(s) as they were: a.py; left b.py as it is now (changed since)"
     ]
     assert not list((backups.parent / "in-flight").iterdir())
+
+
+def test_a_journal_an_older_ai_left_after_writing_is_still_rolled_back(
+    project: Path, session: Session
+) -> None:
+    import json
+
+    from app.edits.transaction import FileWrite, write_files
+
+    (project / "a.py").write_text("a\n")
+    backups = session.store.backups_dir("main")
+    write_files([FileWrite("a.py", project / "a.py", b"a\n", b"A\n", 0o644)], backups / "old", tag="old")
+    # The journal as the previous version wrote it: no version, "done" once the files were written.
+    manifest = backups / "old" / "manifest.json"
+    journal = json.loads(manifest.read_text())
+    journal.pop("version")
+    manifest.write_text(json.dumps({**journal, "state": "done"}))
+    record = apply_proposal(
+        propose(project, "<<<<<<< CREATE n.py\nn\n>>>>>>> END\n"), session=session, goal="x", use_git=False
+    )
+    assert (project / "a.py").read_text() == "a\n"
+    assert "put back 1 file(s) as they were: a.py" in record["recovered"][0]
+
+
+ROUND_2 = replace("geometry.py", AREA_ROUND, AREA_ROUND.replace("round(size)", "round(size, 2)"))
+
+
+@pytest.fixture
+def two_sessions(git_project: Path) -> tuple[Session, Session]:
+    (git_project / "geometry.py").write_text(LOOK_ALIKE)
+    git(git_project, "add", ".")
+    git(git_project, "commit", "-q", "-m", "geometry")
+    store = ProjectStore(git_project)
+    return store.session("a"), store.session("b")
+
+
+def test_a_change_rebased_onto_a_file_another_session_changed_at_its_lines_is_refused(
+    git_project: Path, two_sessions: tuple[Session, Session]
+) -> None:
+    # Two builds on the same function at once: b's proposal was made on the file before a's change, which
+    # rewrote the very line b changes. b's hunk with its context still fits volume: it must not go there.
+    a, b = two_sessions
+    theirs = propose(git_project, ROUND_2)
+    apply_proposal(
+        propose(git_project, ROUND_2.replace("round(size, 2)", "round(size, 1)")), session=a, goal="a"
+    )
+    before, log = snapshot(git_project), git(git_project, "log", "--format=%H")
+    with pytest.raises(
+        RefusedError, match=r"geometry.py changed since the proposal and hunk 1 \(lines 3-9\)"
+    ) as info:
+        apply_proposal(theirs, session=b, goal="b")
+    assert info.value.exit_code == 3
+    assert snapshot(git_project) == before and git(git_project, "log", "--format=%H") == log
+    assert git(git_project, "status", "--porcelain") == ""
+    assert b.changes() == []
+
+
+def test_a_change_rebased_onto_a_file_another_session_changed_elsewhere_lands_on_its_own_function(
+    git_project: Path, two_sessions: tuple[Session, Session]
+) -> None:
+    a, b = two_sessions
+    theirs = propose(git_project, ROUND_2)
+    volume = in_volume(LOOK_ALIKE, "    check(h)\n", "    check(h)\n    check(w * h)\n")
+    apply_proposal(
+        propose(git_project, replace("geometry.py", LOOK_ALIKE, "import math\n\n" + volume)),
+        session=a,
+        goal="a",
+    )
+    record = apply_proposal(theirs, session=b, goal="b")
+    expected = "import math\n\n" + in_area(volume, "round(size)", "round(size, 2)")
+    assert (git_project / "geometry.py").read_text() == expected
+    assert git(git_project, "show", f"{record['commit']}:geometry.py") == expected
+    assert git(git_project, "status", "--porcelain") == ""

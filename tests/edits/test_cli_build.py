@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import git, run_ai
+from tests.conftest import AI_BIN, git, run_ai
+from tests.edits.helpers import AREA_ANCHOR, SHIFTED_LOOK_ALIKE, in_area, replace
 from tests.model_server import ScriptedModelServer
 from tests.pipeline.conftest import write_user_config
 
@@ -183,4 +188,58 @@ def test_a_binary_file_can_be_removed_and_undo_brings_it_back_byte_for_byte(
     undone = run_ai("--undo", cwd=git_project)
     assert undone.returncode == 0, undone.stderr
     assert (git_project / "blob.bin").read_bytes() == blob
+    assert git(git_project, "status", "--porcelain") == ""
+
+
+def test_two_builds_on_the_same_function_at_once_never_land_on_its_look_alike(
+    git_project: Path, agent_home: Path, tmp_path: Path
+) -> None:
+    # Session b's build reads geometry.py and asks the model; while its answer is held back, session a's
+    # build changes the same line of area. b's anchor then fits only volume (a method, indented deeper),
+    # once indentation is ignored: b must be refused, not applied there.
+    write_user_config(agent_home, request_timeout=120.0)  # b's answer waits for a's build
+    commit_file(git_project, "geometry.py", SHIFTED_LOOK_ALIKE)
+    release = tmp_path / "release-b"
+    a_goal, b_goal = "round area to one place in geometry.py", "round area to two places in geometry.py"
+
+    def answer(digits: int) -> str:
+        rounded = AREA_ANCHOR.replace("round(size)", f"round(size, {digits})")
+        return f"Round it.\n\n{replace('geometry.py', AREA_ANCHOR, rounded)}"
+
+    rules = [
+        {"when": {"contains": b_goal}, "reply": answer(2), "hold_until": str(release), "times": 1},
+        {"when": {"contains": a_goal}, "reply": answer(1), "times": 1},
+    ]
+    server = ScriptedModelServer({"rules": rules}).start()
+    env = {**os.environ, "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k"}
+    b = subprocess.Popen(
+        [str(AI_BIN), "--session", "b", "--build", b_goal, "--yes"],
+        cwd=git_project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not any(b_goal in json.dumps(r["body"]) for r in server.chat_requests()):
+            assert b.poll() is None and time.monotonic() < deadline, "b's build never asked the model"
+            time.sleep(0.05)
+        a = build(git_project, server, "--session", "a", "--build", a_goal, "--yes")
+        assert a.returncode == 0, a.stderr
+        after_a = (git_project / "geometry.py").read_text()
+        assert after_a == in_area(SHIFTED_LOOK_ALIKE, "round(size)", "round(size, 1)")
+        log = git(git_project, "log", "--format=%H %s")
+        release.touch()
+        _out, err = b.communicate(timeout=120)
+    finally:
+        if b.poll() is None:
+            b.kill()
+            b.communicate()
+        server.stop()
+    assert b.returncode == 3, err
+    (line,) = err.strip().splitlines()
+    assert "geometry.py changed since it was read and hunk 1" in line and "nothing was written" in line
+    assert (git_project / "geometry.py").read_text() == after_a
+    assert git(git_project, "log", "--format=%H %s") == log
     assert git(git_project, "status", "--porcelain") == ""

@@ -10,7 +10,7 @@ import pytest
 from app.edits import apply_proposal
 from app.session.store import ProjectStore
 from tests.conftest import git, run_ai
-from tests.edits.helpers import propose, replace
+from tests.edits.helpers import AREA_ROUND, LOOK_ALIKE, in_area, in_volume, propose, replace
 
 BODY = "".join(f"line {n}\n" for n in range(1, 21))
 
@@ -172,3 +172,67 @@ def test_undo_of_a_change_already_undone_through_an_imported_copy(repo: Path, tm
     assert event["change"] == change["id"] and event["already_undone"] is True
     nothing = run_ai("--session", "orig", "--undo", cwd=repo)
     assert nothing.stdout.strip() == "nothing to undo in session 'orig'"
+
+
+def test_an_undo_is_in_the_session_story_the_listing_and_the_models_next_request(repo: Path) -> None:
+    from tests.model_server import ScriptedModelServer
+
+    answer = replace("f.py", "line 4\n", "four\n")
+    with ScriptedModelServer({"rules": [{"reply": answer}]}) as server:
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k"}
+        built = run_ai("--build", "rename line 4 in f.py", "--yes", cwd=repo, env=env)
+        assert built.returncode == 0, built.stderr
+        (change,) = ProjectStore(repo).session("main").changes()
+        listed = json.loads(run_ai("--list-sessions", "--json", cwd=repo).stdout)
+        assert [row["change_count"] for row in listed] == [1]
+        assert run_ai("--undo", cwd=repo).returncode == 0
+        # Counted as applied only while it is not undone.
+        listed = json.loads(run_ai("--list-sessions", "--json", cwd=repo).stdout)
+        assert [row["change_count"] for row in listed] == [0]
+        assert " 0 changes " in run_ai("--list-sessions", cwd=repo).stdout
+        # `--continue` shows the undo, after the apply.
+        history = run_ai("--continue", cwd=repo).stdout
+        assert history.index(f"applied change {change['id']}") < history.index(f"undid change {change['id']}")
+        events = [json.loads(line) for line in run_ai("--continue", "--json", cwd=repo).stdout.splitlines()]
+        assert events[-1]["role"] == "event" and events[-1]["outcome"] == "undone"
+        assert events[-1]["change"] == change["id"]
+        # The model is told the earlier goal's change is undone, not that it is applied.
+        again = run_ai("--continue", "--build", "now rename line 5 in f.py", "--yes", cwd=repo, env=env)
+        assert again.returncode == 0, again.stderr
+        sent = "\n".join(str(m["content"]) for m in server.requests[-1]["body"]["messages"])
+    assert f"UNDONE: undid change {change['id']}" in sent
+
+
+def test_an_undo_with_nothing_to_commit_does_not_claim_there_is_no_repository(repo: Path) -> None:
+    (repo / ".git" / "index.lock").write_text("")  # git busy: the change is applied without a commit
+    change = apply(repo, replace("f.py", "line 4\n", "four\n"))
+    (repo / ".git" / "index.lock").unlink()
+    assert change["commit"] is None
+    result = run_ai("--undo", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert "not a git repository" not in result.stdout
+    assert "no commit (git already has the files as they are now)" in result.stdout
+    assert (repo / "f.py").read_text() == BODY and git(repo, "status", "--porcelain") == ""
+
+
+def test_undo_refuses_when_the_changed_line_was_rewritten_and_a_look_alike_was_added_elsewhere(
+    git_project: Path,
+) -> None:
+    (git_project / "geometry.py").write_text(LOOK_ALIKE)
+    git(git_project, "add", ".")
+    git(git_project, "commit", "-q", "-m", "geometry")
+    rounded = "    size = round(size, 2)\n"
+    apply(
+        git_project, replace("geometry.py", AREA_ROUND, AREA_ROUND.replace("round(size)", "round(size, 2)"))
+    )
+    text = in_area((git_project / "geometry.py").read_text(), rounded, "    size = round(size, 3)\n")
+    text = in_volume(text, "    size = round(size)\n", "    size = round(size)\n" + rounded)
+    (git_project / "geometry.py").write_text(text)
+    log, status = git(git_project, "log", "--format=%H %s"), git(git_project, "status", "--porcelain")
+    result = run_ai("--undo", cwd=git_project)
+    assert result.returncode == 3, result.stdout
+    (line,) = result.stderr.strip().splitlines()
+    assert "geometry.py hunk 1 (lines 3-9) was changed since; nothing was written" in line
+    assert (git_project / "geometry.py").read_text() == text
+    assert git(git_project, "log", "--format=%H %s") == log
+    assert git(git_project, "status", "--porcelain") == status

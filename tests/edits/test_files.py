@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.edits import MAX_FILE_BYTES, EditError, apply_proposal
+from app.edits import MAX_FILE_BYTES, EditError, apply_proposal, undo_last
 from app.session.store import ProjectStore
 from tests.edits.helpers import propose, replace
 
@@ -115,6 +115,36 @@ def test_edit_through_an_in_project_symlink_changes_the_target(project: Path) ->
     assert (project / "link.py").is_symlink()
     assert (project / "real.py").read_text() == "a = 2\n"
     assert record["files"] == ["real.py"]
+
+
+@pytest.mark.parametrize("points_outside", [False, True], ids=["to-a-project-file", "out-of-the-project"])
+def test_remove_of_a_symlink_removes_the_link_and_undo_brings_the_link_back(
+    tmp_path: Path, points_outside: bool
+) -> None:
+    project = tmp_path / "proj"
+    project.mkdir()
+    target = tmp_path / "outside.txt" if points_outside else project / "real.py"
+    target.write_text("keep me\n")
+    (project / "link.py").symlink_to(target if points_outside else "real.py")
+    record = apply(project, "<<<<<<< REMOVE link.py\n>>>>>>> END\n")
+    assert not os.path.lexists(project / "link.py")
+    assert target.read_text() == "keep me\n"  # the file it pointed to is never touched
+    assert record["files"] == ["link.py"] and "symlink" in record["diffs"]["link.py"]
+    undo_last(ProjectStore(project).session("main"), use_git=False)
+    assert (project / "link.py").is_symlink()
+    assert os.readlink(project / "link.py") == (str(target) if points_outside else "real.py")
+    assert target.read_text() == "keep me\n"
+
+
+def test_remove_through_a_linked_folder_that_leaves_the_project_is_refused(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    project.mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "link.py").symlink_to(tmp_path / "elsewhere")
+    (project / "out").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(EditError, match="outside the project root through a symlink"):
+        propose(project, "<<<<<<< REMOVE out/link.py\n>>>>>>> END\n")
+    assert (tmp_path / "elsewhere" / "link.py").is_symlink()
 
 
 def test_form_feeds_and_unicode_line_separators_are_not_line_breaks(project: Path) -> None:

@@ -3,12 +3,13 @@ work untouched, first commits, --no-git and no repository."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from app.edits import apply_proposal
+from app.edits import apply_proposal, undo_last
 from app.session.store import ProjectStore
 from tests.conftest import git
 from tests.edits.helpers import propose, replace
@@ -247,4 +248,39 @@ def test_files_inside_a_submodule_stay_out_of_the_outer_commit(repo: Path, tmp_p
     assert record["commit"], record.get("warning")
     assert git(repo, "show", "--name-only", "--format=", record["commit"]).split() == ["a.py"]
     assert git(repo, "ls-tree", "HEAD", "sub").startswith("160000 commit ")
+    fsck_ok(repo)
+
+
+def test_remove_of_a_tracked_symlink_commits_the_link_removal_and_undo_commits_it_back(repo: Path) -> None:
+    (repo / "link.py").symlink_to("a.py")
+    git(repo, "add", "link.py")
+    git(repo, "commit", "-q", "-m", "link")
+    record = apply(repo, "<<<<<<< REMOVE link.py\n>>>>>>> END\n")
+    assert (repo / "a.py").read_text() == BODY
+    assert git(repo, "show", "--name-status", "--format=", record["commit"]).split() == ["D", "link.py"]
+    assert git(repo, "status", "--porcelain") == ""
+    undo_last(ProjectStore(repo).session("main"))
+    assert os.readlink(repo / "link.py") == "a.py"
+    assert git(repo, "ls-tree", "HEAD", "link.py").startswith("120000 blob ")
+    assert git(repo, "status", "--porcelain") == ""
+    fsck_ok(repo)
+
+
+def test_our_change_on_a_line_the_user_moved_goes_in_whole_not_onto_its_look_alike_in_head(
+    repo: Path,
+) -> None:
+    # HEAD has `timeout = 5` above log() and `timeout = 10` below; the user (uncommitted) deleted the first and
+    # made the second `timeout = 5`. ai's change of that line belongs to the user's edited line, which HEAD
+    # does not have: the commit must not put it on HEAD's deleted look-alike.
+    head = "def f():\n    retries = 3\n    timeout = 5\n    log()\n    timeout = 10\n    return\n"
+    (repo / "t.py").write_text(head)
+    git(repo, "add", "t.py")
+    git(repo, "commit", "-q", "-m", "t")
+    (repo / "t.py").write_text("def f():\n    retries = 3\n    log()\n    timeout = 5\n    return\n")
+    record = apply(repo, replace("t.py", "    timeout = 5\n", "    timeout = 30\n"))
+    after = "def f():\n    retries = 3\n    log()\n    timeout = 30\n    return\n"
+    assert (repo / "t.py").read_text() == after
+    assert git(repo, "show", "HEAD:t.py") == after
+    assert git(repo, "diff") == ""
+    assert "t.py" in record["commit_note"]
     fsck_ok(repo)

@@ -72,6 +72,33 @@ def test_stray_blank_line_at_the_anchor_edges(project: Path) -> None:
     assert new_text(project, replace("c.py", "\ny = 2\n\n", "y = 3\n"), "c.py") == "x = 1\ny = 3\n"
 
 
+@pytest.mark.parametrize(
+    ("anchor", "content"),
+    [
+        # Found with its blank edge lines left out: the replacement's blank edges go the same way.
+        ("\ndef foo():\n    pass\n\n", "\ndef foo():\n    return 1\n\n"),
+        # Also when the indentation was shifted too (a tier that matches the trimmed anchor).
+        ("\n    def foo():\n        pass\n\n", "\n    def foo():\n        return 1\n\n"),
+        # ... and when blank lines inside were ignored as well.
+        ("\n\ndef foo():\n\n    pass\n", "\n\ndef foo():\n    return 1\n"),
+    ],
+)
+def test_blank_edge_lines_left_out_of_the_match_are_left_out_of_the_replacement(
+    project: Path, anchor: str, content: str
+) -> None:
+    (project / "m.py").write_text("x = 1\ndef foo():\n    pass\ny = 2\n")
+    assert (
+        new_text(project, replace("m.py", anchor, content), "m.py")
+        == "x = 1\ndef foo():\n    return 1\ny = 2\n"
+    )
+
+
+def test_a_blank_line_the_model_adds_beyond_the_anchors_edges_stays(project: Path) -> None:
+    (project / "m.py").write_text("x = 1\ndef foo():\n    pass\ny = 2\n")
+    answer = replace("m.py", "\ndef foo():\n    pass\n", "\n\ndef foo():\n    return 1\n")
+    assert new_text(project, answer, "m.py") == "x = 1\n\ndef foo():\n    return 1\ny = 2\n"
+
+
 def test_crlf_file_stays_crlf(project: Path) -> None:
     (project / "w.txt").write_bytes(b"one\r\ntwo\r\nthree\r\n")
     text = replace("w.txt", "two\n", "TWO\n2\n")

@@ -7,7 +7,16 @@ from pathlib import Path
 import pytest
 
 from app.edits import EditError, RefusedError, build_proposal, content_hash
-from tests.edits.helpers import blocks, propose, replace
+from tests.edits.helpers import (
+    AREA_ANCHOR,
+    LOOK_ALIKE,
+    SHIFTED_LOOK_ALIKE,
+    blocks,
+    in_area,
+    in_volume,
+    propose,
+    replace,
+)
 
 LINES = "".join(f"line {n}\n" for n in range(1, 41))
 
@@ -103,3 +112,50 @@ def test_a_one_line_change_in_a_long_file_is_one_small_hunk(project: Path) -> No
     proposal = propose(project, replace("long.txt", "5000\n", "five thousand\n"))
     (hunk,) = proposal.file("long.txt").hunks
     assert hunk.header == "@@ -4998,7 +4998,7 @@"
+
+
+@pytest.mark.parametrize("known", ["bytes", "hash"])
+def test_a_file_changed_since_read_never_gets_the_edit_on_a_look_alike(project: Path, known: str) -> None:
+    # The model's anchor fitted area exactly in the file it was shown; then area's line was changed (another
+    # session's build). Ignoring indentation, the anchor now fits volume: that is not where it was meant.
+    path = project / "geometry.py"
+    path.write_text(SHIFTED_LOOK_ALIKE)
+    shown = path.read_bytes()
+    read = (
+        {"read": {"geometry.py": shown}}
+        if known == "bytes"
+        else {"read_hashes": {"geometry.py": content_hash(shown)}}
+    )
+    path.write_text(in_area(SHIFTED_LOOK_ALIKE, "round(size)", "round(size, 1)"))
+    answer = replace("geometry.py", AREA_ANCHOR, AREA_ANCHOR.replace("round(size)", "round(size, 2)"))
+    with pytest.raises(RefusedError, match=r"geometry.py changed since it was read") as info:
+        build_proposal(project, blocks(answer), **read)
+    assert info.value.exit_code == 3
+
+
+def test_a_file_changed_since_read_elsewhere_gets_the_edit_where_the_model_meant(project: Path) -> None:
+    path = project / "geometry.py"
+    path.write_text(SHIFTED_LOOK_ALIKE)
+    shown = path.read_bytes()
+    now = "import math\n\n" + in_volume(SHIFTED_LOOK_ALIKE, "check(h)\n", "check(h)\n        check(w * h)\n")
+    path.write_text(now)
+    answer = replace("geometry.py", AREA_ANCHOR, AREA_ANCHOR.replace("round(size)", "round(size, 2)"))
+    proposal = build_proposal(project, blocks(answer), read={"geometry.py": shown})
+    change = proposal.file("geometry.py")
+    assert change.old_text == now and change.old_hash == content_hash(path.read_bytes())
+    assert change.new_text == in_area(now, "round(size)", "round(size, 2)")
+    assert any("changed since it was read" in note for note in proposal.notes)
+
+
+def test_an_anchor_that_fitted_twice_in_the_file_as_shown_is_rejected_though_it_fits_once_now(
+    project: Path,
+) -> None:
+    # The model could not have meant one place: what it saw had two. The user's later edit of one of them
+    # does not make the answer unambiguous.
+    path = project / "geometry.py"
+    path.write_text(LOOK_ALIKE)
+    shown = path.read_bytes()
+    path.write_text(in_area(LOOK_ALIKE, "round(size)", "round(size, 1)"))
+    answer = replace("geometry.py", AREA_ANCHOR, AREA_ANCHOR.replace("round(size)", "round(size, 2)"))
+    with pytest.raises(EditError, match=r"the anchor matches 2 places in geometry.py"):
+        build_proposal(project, blocks(answer), read={"geometry.py": shown})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from app.edits import RefusedError, apply_proposal, plan_undo, undo_last
 from app.session.store import ProjectStore
 from tests.conftest import git
-from tests.edits.helpers import propose, replace, snapshot
+from tests.edits.helpers import AREA_ROUND, LOOK_ALIKE, in_area, in_volume, propose, replace, snapshot
 
 BODY = "".join(f"line {n}\n" for n in range(1, 41))
 
@@ -171,3 +172,68 @@ def test_undo_after_the_session_was_renamed_still_finds_its_backups(project: Pat
     ProjectStore(project).rename_session("old", "new")
     assert undo(project, session="new", use_git=False) is not None
     assert (project / "gone.py").read_text() == "bye\n"
+
+
+@pytest.fixture
+def look_alike(git_project: Path) -> Path:
+    (git_project / "geometry.py").write_text(LOOK_ALIKE)
+    git(git_project, "add", ".")
+    git(git_project, "commit", "-q", "-m", "geometry")
+    return git_project
+
+
+ROUNDED = "    size = round(size, 2)\n"
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        # The user rewrote ai's line and added, in volume, a line like it: alone it occurs once.
+        lambda text: in_volume(text, "    size = round(size)\n", "    size = round(size)\n" + ROUNDED),
+        # ... or made volume's line like it: then ai's line and all its context occur once, in volume.
+        lambda text: in_volume(text, "    size = round(size)\n", ROUNDED),
+    ],
+)
+def test_undo_never_takes_back_a_look_alike_of_the_changed_lines(look_alike: Path, where) -> None:
+    apply(look_alike, replace("geometry.py", AREA_ROUND, AREA_ROUND.replace("round(size)", "round(size, 2)")))
+    text = (look_alike / "geometry.py").read_text()
+    (look_alike / "geometry.py").write_text(where(in_area(text, ROUNDED, "    size = round(size, 3)\n")))
+    before, head = snapshot(look_alike), git(look_alike, "rev-parse", "HEAD")
+    with pytest.raises(RefusedError, match=r"geometry.py hunk 1 \(lines \d+-\d+\) was changed since") as info:
+        undo(look_alike)
+    assert info.value.exit_code == 3
+    assert snapshot(look_alike) == before and git(look_alike, "rev-parse", "HEAD") == head
+
+
+def test_undo_of_a_change_in_one_of_two_look_alike_functions_keeps_the_other_and_later_edits(
+    look_alike: Path,
+) -> None:
+    # The hunk fits both functions; undo goes by where it was made, also after lines were added above it.
+    apply(look_alike, replace("geometry.py", AREA_ROUND, AREA_ROUND.replace("round(size)", "round(size, 2)")))
+    text = (look_alike / "geometry.py").read_text()
+    edited = "import math\n\n" + in_volume(text, "    check(w)\n", "    check(w)  # mine\n")
+    (look_alike / "geometry.py").write_text(edited)
+    assert undo(look_alike) is not None
+    assert (look_alike / "geometry.py").read_text() == edited.replace(ROUNDED, "    size = round(size)\n")
+
+
+def test_without_its_backup_undo_still_works_on_an_untouched_file_and_refuses_a_look_alike(
+    look_alike: Path,
+) -> None:
+    # An imported session on another machine has no backups: the hunks alone must do, and then only where
+    # they were made. Here ai makes area like volume: its hunk, context and all, fits both functions.
+    volume_rounded = in_volume(LOOK_ALIKE, "    size = round(size)\n", ROUNDED)
+    (look_alike / "geometry.py").write_text(volume_rounded)
+    git(look_alike, "commit", "-q", "-am", "volume rounds")
+    make_area_like_volume = replace(
+        "geometry.py", AREA_ROUND, AREA_ROUND.replace("round(size)", "round(size, 2)")
+    )
+    shutil.rmtree(apply(look_alike, make_area_like_volume)["backup"])
+    assert undo(look_alike) is not None
+    assert (look_alike / "geometry.py").read_text() == volume_rounded
+    shutil.rmtree(apply(look_alike, make_area_like_volume)["backup"])
+    rewritten = in_area((look_alike / "geometry.py").read_text(), ROUNDED, "    size = round(size, 3)\n")
+    (look_alike / "geometry.py").write_text(rewritten)
+    with pytest.raises(RefusedError, match=r"geometry.py hunk 1 \(lines 3-9\) was changed since"):
+        undo(look_alike)
+    assert (look_alike / "geometry.py").read_text() == rewritten

@@ -322,3 +322,34 @@ async def test_a_fix_that_edits_the_test_says_so_in_its_evidence(broken: Path, m
     assert (
         verified.evidence[-1] == "note: this fix changes test file(s) tests/test_ops.py; check what they test"
     )
+
+
+async def test_an_answer_that_stalls_in_the_fix_loop_is_retried_after_the_idle_gap(
+    broken: Path, model
+) -> None:
+    from dataclasses import replace
+
+    from app.events import Retrying, Waiting
+
+    server = model([{"reply": RIGHT, "stall": 60, "stall_after": 10, "times": 1}, {"reply": RIGHT}])
+    config = replace(
+        load_config(broken, {"base_url": server.base_url, "model": "scripted-model"}),
+        first_token_timeout=60.0,
+        stream_idle_timeout=0.5,
+        retry_base_delay=0.01,
+    )
+    session = ProjectStore(broken).session("main")
+
+    async def reject(_ready: DiffReady) -> Decision:
+        return Decision(DecisionKind.REJECT)
+
+    events = [event async for event in run_fix(FixRequest(broken, session, config), reject)]
+    retries = [e for e in events if isinstance(e, Retrying)]
+    assert [(r.what, r.short) for r in retries] == [("stream_idle", "stream idle 0.5 s")]
+    waits = [e for e in events if isinstance(e, Waiting) and e.what == "first_token" and not e.over]
+    assert [(w.attempt, w.limit) for w in waits] == [
+        (1, 60.0),
+        (2, 60.0),
+    ]  # each attempt says what it waits for
+    assert any(isinstance(e, FixVerified) for e in events)
+    assert len(server.chat_requests()) == 2

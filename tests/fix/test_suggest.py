@@ -167,6 +167,8 @@ async def test_patterns_across_sessions_and_the_background_snapshot(shop: Path) 
                         "path": "shop/cart.py",
                         "line": 2,
                         "column": 1,
+                        "end_line": 2,  # as BackgroundState writes it (and needs it to read it back)
+                        "end_column": 5,
                         "severity": "error",
                         "message": "undefined name",
                         "source": "pyright",

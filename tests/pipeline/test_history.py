@@ -91,3 +91,46 @@ def test_history_within_a_small_budget_still_starts_with_a_user_turn() -> None:
     assert [m["role"] for m in history] == ["user", "assistant"]
     assert history[0]["content"].startswith("(ai: the goal above ended with nothing applied")
     assert history[0]["content"].endswith("goal two")
+
+
+async def test_a_non_ascii_history_counts_against_the_budget_as_it_is_estimated(
+    calc_project: Path, model_server
+) -> None:
+    """The history is budgeted in estimated tokens (4 bytes each); the rest of the context must get what is
+    left of the budget by the same measure, or a history in Chinese (3 bytes a character) left room for a
+    third of itself only and the request went over ``context_tokens``."""
+    from dataclasses import replace
+
+    from app.agent import BuildRequest, run_build
+    from app.config import load_config
+    from app.events import Decision, DecisionKind
+    from app.llm.prompts import estimate_tokens
+    from app.session.store import ProjectStore
+
+    budget = 4000
+    big = "".join(f"def helper_{i}(a, b):\n    return a * b + {i}\n\n\n" for i in range(270))
+    (calc_project / "calc" / "big.py").write_text(
+        big
+    )  # ~3,100 tokens: whole only if the history is under-counted
+    session = ProjectStore(calc_project).session("main", activate=True)
+    for i in range(8):
+        session.append_message("user", f"目标 {i}: " + "解析器丢掉了最后一个记号" * 12, kind="goal")
+        session.append_message("assistant", f"回答 {i}: " + "已经修好了解析器" * 12)
+    server = model_server([{"reply": NEW_FILE}])
+    config = replace(load_config(calc_project, {"base_url": server.base_url}), context_tokens=budget)
+    request = BuildRequest(
+        root=calc_project,
+        session=session,
+        goal="tidy calc/big.py",
+        config=config,
+        dry_run=True,
+        with_history=True,
+    )
+
+    async def reject(_diff: object) -> Decision:
+        return Decision(DecisionKind.REJECT)
+
+    _ = [event async for event in run_build(request, reject)]
+    sent = server.chat_requests()[0]["body"]["messages"][1:]  # all but the system prompt
+    assert any("目标 7" in m["content"] for m in sent)  # the newest history is there
+    assert sum(estimate_tokens(m["content"]) for m in sent) <= budget

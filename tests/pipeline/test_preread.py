@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app.context.mentions import extract_mentions, is_secret
+from app.context.mentions import extract_mentions
+from app.project.secrets import is_secret
 from tests.conftest import git
 from tests.pipeline.conftest import ai_build, build_in_process, first_user_message, write_user_config
 
@@ -189,7 +190,7 @@ async def test_health_and_recent_changes_ride_along(shop: Path, model_server) ->
         }
     )
     session.record_change(
-        {"goal": "an earlier goal CHANGE-MARKER", "files": ["shop/users.py"], "commit": "abc"}
+        {"id": "c1", "goal": "an earlier goal CHANGE-MARKER", "files": ["shop/users.py"], "commit": "abc"}
     )
     text = await _planning_request(shop, model_server, "fix the failing test of shop/users.py")
     assert "FAILURE-MARKER" in text and "tests/test_users.py::test_label" in text

@@ -152,12 +152,12 @@ def test_export_then_import_into_another_project_reproduces_the_session(
     ("content", "problem"),
     [
         ("not json", "not JSON"),
-        ("[]", "not a JSON object"),
-        ('{"format": "other"}', "'format'"),
+        ("[]", "the document must be a JSON object (got a list)"),
+        ('{"format": "other"}', 'format must be "ai-agent-session" (got "other")'),
         (
             '{"format": "ai-agent-session", "version": 1, "metadata": {"name": "x", "created_at": "t",'
             ' "last_used": "t"}, "messages": [{"role": "robot", "content": "hi"}], "changes": [], "undo": []}',
-            "role",
+            'messages[0].role must be one of "user", "assistant", "system", "event" (got "robot")',
         ),
     ],
 )
@@ -192,3 +192,25 @@ def test_git_repo_without_commits_is_a_project(tmp_path: Path) -> None:
     git(root, "init", "-q")
     assert run_ai("--session", "s1", cwd=root).returncode == 0
     assert "s1" in run_ai("--list-sessions", cwd=root).stdout
+
+
+def test_counts_an_older_ai_stored_are_not_shown_an_undone_change_is_not_counted(project: Path) -> None:
+    session = ProjectStore(project).session("old")
+    doc_id = session.record_change({"id": "c1", "files": ["a.py"]})
+    session.update_change(doc_id, undone=True)
+    # As an older ai left them: the undone change still counted in the session file and in the index.
+    data_dir = ProjectStore(project).data_dir
+    for path in (data_dir / "sessions" / "old.json", data_dir / "index.json"):
+        text = path.read_text()
+        assert '"change_count":0' in text
+        path.write_text(
+            text.replace('"change_count":0', '"change_count":1').replace('"version":2', '"version":1')
+        )
+    listed = json.loads(run_ai("--list-sessions", "--json", cwd=project).stdout)
+    assert [row["change_count"] for row in listed] == [0]
+    assert "0 applied changes" in run_ai("--session", "old", cwd=project).stdout
+    exported = run_ai("--export-session", "old", cwd=project).stdout
+    imported = ProjectStore(project).import_session(
+        json.loads(exported.replace('"change_count": 0', '"change_count": 1')), "copy"
+    )
+    assert imported.change_count == 0

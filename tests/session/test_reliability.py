@@ -114,3 +114,78 @@ def test_store_raises_a_clear_error_for_a_damaged_session(project: Path) -> None
     with pytest.raises(StoreCorruptError) as info:
         store.session("s").messages()
     assert info.value.kept_at is not None and os.path.exists(info.value.kept_at)
+
+
+def _spoil_json(path: Path, spoil) -> bytes:
+    data = json.loads(path.read_bytes())
+    spoil(data)
+    raw = json.dumps(data).encode()
+    path.write_bytes(raw)
+    return raw
+
+
+@pytest.mark.parametrize(
+    ("which", "spoil", "problem"),
+    [
+        (
+            "index",
+            lambda d: d.update(sessions={k: "x" for k in d["sessions"]}),
+            'sessions.one must be an object (got "x")',
+        ),
+        (
+            "index",
+            lambda d: d.update(sessions=list(d["sessions"])),
+            "sessions must be an object (got a list)",
+        ),
+        (
+            "index",
+            lambda d: d["sessions"]["one"].update(change_count="2"),
+            "sessions.one.change_count must be an integer",
+        ),
+        (
+            "session",
+            lambda d: d.update(messages=[{"role": "user", "content": "x"}]),
+            "messages must be a table",
+        ),
+        (
+            "session",
+            lambda d: d["messages"]["1"].update(content=None),
+            'messages["1"].content must be a string (got null)',
+        ),
+        (
+            "session",
+            lambda d: d["meta"]["1"].update(last_used=17),
+            'meta["1"].last_used must be a string (got 17)',
+        ),
+        (
+            "session",
+            lambda d: d.update(background={"1": []}),
+            'background["1"] must be an object (got a list)',
+        ),
+    ],
+)
+def test_store_files_of_the_wrong_shape_are_moved_aside_like_damaged_ones(
+    which: str, spoil, problem: str, project: Path
+) -> None:
+    store = ProjectStore(project)
+    for name in ("one", "two"):
+        store.session(name).append_message("user", f"hello from {name}")
+    path = store.index_path if which == "index" else store.session_path("one")
+    damaged = _spoil_json(path, spoil)
+    if which == "session":
+        store.index_path.unlink()  # the listing then reads every session file to rebuild it
+
+    result = run_ai("--list-sessions", "--json", cwd=project)
+    assert result.returncode == 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr and "internal error" not in result.stderr
+    what = "session index" if which == "index" else "session file"
+    assert lines[0].startswith(f"ai: {what} {path} is damaged (") and problem in lines[0]
+    assert "kept aside as" in lines[0]
+    (kept,) = path.parent.glob(f"{path.name}.corrupt-*")
+    assert kept.read_bytes() == damaged
+    survivors = {"one", "two"} if which == "index" else {"two"}
+    assert {row["name"] for row in json.loads(result.stdout)} == survivors
+    # The index is whole and right again: the next listing has nothing to say.
+    again = run_ai("--list-sessions", "--json", cwd=project)
+    assert again.stderr == "" and {row["name"] for row in json.loads(again.stdout)} == survivors

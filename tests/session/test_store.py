@@ -14,14 +14,19 @@ def test_changes_undo_and_background_are_kept_per_session(project: Path) -> None
     store = ProjectStore(project)
     a, b = store.session("a"), store.session("b")
     doc_id = a.record_change({"id": "c1", "files": ["x.py"]})
+    a.record_change({"id": "c2", "files": ["y.py"]})
     a.update_change(doc_id, undone=True)
     a.record_undo({"change_id": "c1", "commit": None})
     a.save_background({"tests": {"failed": 1}})
     a.save_background({"tests": {"failed": 0}})
-    assert [(c["id"], c["undone"], c["_id"]) for c in a.changes()] == [("c1", True, doc_id)]
+    assert [(c["id"], c.get("undone"), c["_id"]) for c in a.changes()] == [
+        ("c1", True, doc_id),
+        ("c2", None, 2),
+    ]
     assert [u["change_id"] for u in a.undo_entries()] == ["c1"]
     assert a.background() == {"tests": {"failed": 0}}
     assert b.changes() == [] and b.undo_entries() == [] and b.background() == {}
+    # Counted: the changes applied and not undone.
     assert a.meta().change_count == 1 and b.meta().change_count == 0
     assert [m.change_count for m in store.list_sessions() if m.name == "a"] == [1]
 

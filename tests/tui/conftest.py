@@ -10,6 +10,7 @@ import pytest
 from app.config import Config
 from app.session.store import ProjectStore
 from app.tui import WorkspaceApp, make_app
+from tests.conftest import trusted
 
 SIZE = (120, 36)
 FROZEN_TIME = 1_790_000_000.0  # a fixed clock for the event log in snapshots
@@ -22,12 +23,20 @@ def store(project: Path) -> ProjectStore:
 
 @pytest.fixture
 def workspace(project: Path) -> Callable[..., WorkspaceApp]:
-    """``workspace(session="main", config=Config(), goal=None, background=False)``: a fresh App on the test
-    project (background services off unless a test is about them: they start language servers)."""
+    """``workspace(session="main", config=Config(), goal=None, background=False, trust=False)``: a fresh App on
+    the test project (background services off unless a test is about them: they start language servers).
+    ``trust``: the project is trusted first (tests.conftest.trusted), so its code may run in the background and
+    the workspace does not ask."""
 
     def build(
-        session: str = "main", config: Config | None = None, goal: str | None = None, background: bool = False
+        session: str = "main",
+        config: Config | None = None,
+        goal: str | None = None,
+        background: bool = False,
+        trust: bool = False,
     ) -> WorkspaceApp:
+        if trust:
+            trusted(project)
         return make_app(
             project,
             session,

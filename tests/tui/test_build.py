@@ -325,7 +325,7 @@ async def test_model_failure_shows_in_the_error_feed(build_app, calc: Path) -> N
 
 async def test_ctrl_g_stops_a_stalled_build(build_app, calc: Path) -> None:
     app, _ = build_app(
-        {"default": {"reply": TWO_HUNKS, "stall": 30, "stall_after": 20}}, request_timeout=60.0
+        {"default": {"reply": TWO_HUNKS, "stall": 30, "stall_after": 20}}, stream_idle_timeout=60.0
     )
     async with app.run_test(size=SIZE) as pilot:
         await submit_goal(pilot, "fix subtract")
@@ -339,6 +339,65 @@ async def test_ctrl_g_stops_a_stalled_build(build_app, calc: Path) -> None:
         await pilot.press("ctrl+g")
         await wait_idle(pilot)
     assert ops(calc) == OPS
+
+
+def status_text(app: WorkspaceApp) -> str:
+    return str(app.main_screen.query_one("#status").render())
+
+
+async def test_the_status_line_counts_the_wait_for_the_first_token(build_app, calc: Path) -> None:
+    """A model still reading the prompt: the workspace says what it waits for, and for how long."""
+    app, _ = build_app(
+        {"default": {"reply": TWO_HUNKS, "stall": 60, "stall_after": 0}},
+        first_token_timeout=60.0,
+        stream_idle_timeout=0.5,
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await submit_goal(pilot, "fix subtract")
+        screen = app.main_screen
+        await wait_until(
+            pilot,
+            lambda: "waiting for the model's first token (3 s)" in status_text(app),
+            timeout=60,
+            what="the status line to count the wait",
+        )
+        # Past the idle gap (0.5 s): the first token has its own, longer allowance. The feed says it too.
+        assert not any("retry" in text for _, text in screen.events.entries)
+        await wait_until(
+            pilot,
+            lambda: any("first token: 3 s so far, at most 60 s" in text for _, text in screen.events.entries),
+            timeout=30,
+            what="the feed line",
+        )
+        await pilot.press("ctrl+g")
+        await wait_idle(pilot)
+        assert "waiting" not in status_text(app)
+    assert ops(calc) == OPS
+
+
+async def test_the_status_line_says_which_retry_follows_a_stalled_stream(build_app, calc: Path) -> None:
+    app, model = build_app(
+        {
+            "rules": [{"reply": TWO_HUNKS, "stall": 60, "stall_after": 20, "times": 1}],
+            "default": {"reply": TWO_HUNKS},
+        },
+        stream_idle_timeout=0.5,
+        retry_base_delay=3.0,  # long enough for the retry's line to be seen
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await submit_goal(pilot, "fix subtract")
+        await wait_until(
+            pilot,
+            lambda: "stream idle 0.5 s, retrying 2/2" in status_text(app),
+            timeout=60,
+            what="the retry in the status line",
+        )
+        await wait_for_approval(pilot)
+        assert "retrying" not in status_text(app) and "waiting" not in status_text(app)
+        assert any("attempt 2/2" in text for _, text in app.main_screen.events.entries)
+        await pilot.press("n")
+        await wait_idle(pilot)
+    assert len(model.chat_requests()) == 2
 
 
 async def test_initial_goal_starts_on_open(build_app, calc: Path) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from app.config import Config
 from app.tui import WorkspaceApp, make_app
-from tests.conftest import git
+from tests.conftest import git, trusted
 from tests.fix.conftest import MEAN, OPS, RIGHT, TEST_CMD, TESTS, replace_block
 from tests.model_server import ScriptedModelServer
 from tests.tui.conftest import FROZEN_TIME, SIZE, wait_for_session, wait_until
@@ -66,6 +66,7 @@ def workspace_for(root: Path, url: str, **extra: Any) -> WorkspaceApp:
         "test_debounce_ms": 100,
     }
     settings.update(extra)
+    trusted(root)  # the test watcher runs the project's code: only in a trusted project (app/trust.py)
     return make_app(root, "main", config=Config(**settings), clock=lambda: FROZEN_TIME, label="~/calc")
 
 

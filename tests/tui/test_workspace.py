@@ -194,7 +194,7 @@ async def test_palette_offers_the_workspace_commands(workspace, store, agent_hom
 
 async def test_rerun_tests_reports_in_the_event_log(workspace, project: Path) -> None:
     (project / "check.sh").write_text("echo '3 passed'\n")
-    app = workspace(config=Config(test_cmd="sh check.sh"))
+    app = workspace(config=Config(test_cmd="sh check.sh"), trust=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_session(pilot, "main")
         await pilot.press("ctrl+p", *"rerun tests")
