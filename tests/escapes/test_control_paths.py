@@ -99,11 +99,12 @@ def test_a_read_block_with_such_a_path_is_refused_not_served(calc: Path, model) 
 
 def test_a_goal_or_read_naming_such_a_path_reads_nothing_and_does_not_crash(calc: Path) -> None:
     from app.context.mentions import resolve_mentions
-    from app.context.preread import read_for_model
+    from app.pipeline.reader import ReadRefused, read_for_model
 
     (calc / "calc" / "ops.py").write_text("x = 1\n")
     for rel in ("calc/ops\x00.py", "calc/ops.py\x1b", "calc\t/ops.py"):
-        assert read_for_model(calc, rel) is None, repr(rel)
+        with pytest.raises(ReadRefused, match="has a control character"):
+            read_for_model(calc, rel)
     found = resolve_mentions(calc, "fix calc/ops\x00.py and calc/\x1b]0;t\x07ops.py", ["calc/ops.py"])
     assert all(not any(ch in f.path for ch in "\x00\x1b\x07") for f in found.files)
     assert sorted(os.listdir(calc / "calc")) == ["ops.py"]
