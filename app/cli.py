@@ -23,8 +23,8 @@ from app.paths import (
     is_valid_session_name,
     project_data_dir,
     session_name_error,
-    shown,
 )
+from app.terminal_text import guarded_std_streams, json_text, safe_text, unguarded_std_streams
 
 if TYPE_CHECKING:
     from app.session.store import ProjectStore
@@ -196,7 +196,7 @@ def _check_values(args: argparse.Namespace) -> None:
                 continue
             if dest in PATH_OPTIONS or (dest == "export_session" and i == 1):
                 continue
-            sample = shown(text)
+            sample = safe_text(text)
             sample = sample if len(sample) <= 40 else sample[:37] + "..."
             raise UsageError(
                 f'{_flag(dest)} "{sample}" is not valid UTF-8: ai stores it in the session or sends it on; '
@@ -287,12 +287,13 @@ def _modified_command(args: argparse.Namespace) -> bool:
 
 
 def _format_row(meta: dict[str, Any]) -> str:
+    # One row a session: a goal with a newline (or a terminal control) in it is shown escaped.
     marker = "*" if meta.get("is_active") else " "
-    last_used = str(meta.get("last_used", ""))[:16].replace("T", " ")
+    last_used = safe_text(str(meta.get("last_used", ""))[:16].replace("T", " "))
     count = int(meta.get("change_count") or 0)
     changes = f"{count} change{'s' if count != 1 else ''}"
-    summary = meta.get("goal_summary") or "-"
-    return f"{marker} {meta['name']:<20} {last_used:<16}  {changes:<11} {summary}"
+    summary = safe_text(str(meta.get("goal_summary") or "-"))
+    return f"{marker} {safe_text(str(meta['name'])):<20} {last_used:<16}  {changes:<11} {summary}"
 
 
 def cmd_list_sessions(args: argparse.Namespace) -> int:
@@ -307,9 +308,7 @@ def cmd_list_sessions(args: argparse.Namespace) -> int:
         for warning in (store.index_warning or "").splitlines():  # one line per file kept aside
             print(f"ai: {warning}", file=sys.stderr)
     if args.json:
-        import json
-
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        print(json_text(rows, indent=2))
     elif not rows:
         print("no sessions yet in this project; `ai` or `ai --session NAME` starts one")
     else:
@@ -327,13 +326,11 @@ def cmd_delete_session(args: argparse.Namespace) -> int:
 
 
 def cmd_export_session(args: argparse.Namespace) -> int:
-    import json
-
     from app.session.storage import atomic_write_bytes
 
     name, *rest = args.export_session
     document = _store(args).export_session(name)
-    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    text = json_text(document, indent=2) + "\n"
     if not rest or rest[0] == "-":
         sys.stdout.write(text)
         return EXIT_OK
@@ -384,7 +381,7 @@ def cmd_import_session(args: argparse.Namespace) -> int:
     from app.session.schema import MAX_DEPTH, MAX_DOCUMENT_BYTES, export_problem
 
     source = args.import_session
-    where = f"import: {shown(source)}"
+    where = f"import: {safe_text(source)}"
     try:
         raw = _read_bounded(source, MAX_DOCUMENT_BYTES, where)
     except FileNotFoundError:
@@ -416,13 +413,13 @@ def _summary(store: ProjectStore, name: str) -> str:
     meta = session.meta()
     count = session.message_count()
     lines = [
-        f"session {meta.name}{' (active)' if meta.is_active else ''} · project {store.root}",
+        f"session {meta.name}{' (active)' if meta.is_active else ''} · project {safe_text(str(store.root))}",
         f"  {count} message{'s' if count != 1 else ''} · {meta.change_count} applied change"
-        f"{'s' if meta.change_count != 1 else ''} · created {meta.created_at[:16].replace('T', ' ')}"
-        f" · last used {meta.last_used[:16].replace('T', ' ')}",
+        f"{'s' if meta.change_count != 1 else ''} · created {safe_text(meta.created_at[:16].replace('T', ' '))}"
+        f" · last used {safe_text(meta.last_used[:16].replace('T', ' '))}",
     ]
     if meta.goal_summary:
-        lines.append(f"  goal: {meta.goal_summary}")
+        lines.append(f"  goal: {safe_text(meta.goal_summary)}")
     return "\n".join(lines)
 
 
@@ -430,16 +427,14 @@ def cmd_continue_headless(args: argparse.Namespace, store: ProjectStore, name: s
     session = store.session(name, create=False, activate=True)
     messages = session.messages()
     if args.json:
-        import json
-
         for message in messages:
-            print(json.dumps(message, ensure_ascii=False))
+            print(json_text(message))
         return EXIT_OK
     print(_summary(store, name))
     for message in messages:
-        stamp = str(message.get("ts", ""))[:19].replace("T", " ")
-        print(f"\n[{stamp}] {message['role']}:")
-        print(message["content"])
+        stamp = safe_text(str(message.get("ts", ""))[:19].replace("T", " "))
+        print(f"\n[{stamp}] {safe_text(str(message['role']))}:")
+        print(safe_text(str(message["content"]), multiline=True))
     return EXIT_OK
 
 
@@ -472,7 +467,8 @@ def _open_workspace(args: argparse.Namespace, name: str, *, continue_session: bo
     from app.tui import make_app
 
     root = _project_root(args)
-    make_app(root, name, config=load_config(root), continue_session=continue_session).run()
+    with unguarded_std_streams():
+        make_app(root, name, config=load_config(root), continue_session=continue_session).run()
     return EXIT_OK
 
 
@@ -538,7 +534,10 @@ def cmd_build(args: argparse.Namespace) -> int:
         name = args.session or DEFAULT_SESSION
         store.session(name, activate=True)
         config = load_config(root, build_overrides(args))
-        make_app(root, name, config=config, initial_goal=args.build, continue_session=args.continue_).run()
+        with unguarded_std_streams():
+            make_app(
+                root, name, config=config, initial_goal=args.build, continue_session=args.continue_
+            ).run()
         return EXIT_OK
     return build_headless(args)
 
@@ -647,6 +646,15 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     # Not on a terminal only: the workspace owns a terminal's output, and a full device is never a terminal.
     if not sys.stdout.isatty():
         sys.stdout = _GuardedOutput(sys.stdout)
+    # Every printer writes through the guarded streams: stored replies, the model's prose, goals and
+    # repository text never reach the terminal with their controls raw (app/terminal_text.py). The
+    # workspace takes the real streams back (unguarded_std_streams): Textual draws the terminal itself.
+    with guarded_std_streams():
+        code = _main(argv)
+    sys.exit(code)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         try:
             code = run(argv)
@@ -656,7 +664,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     except OutputError as exc:
         code = _output_failed(exc)
     except AgentError as exc:
-        print(f"ai: {exc.message}", file=sys.stderr)
+        print(f"ai: {safe_text(exc.message)}", file=sys.stderr)
         code = exc.exit_code
     except KeyboardInterrupt:
         print(f"ai: {_interrupted_line()}", file=sys.stderr)
@@ -670,13 +678,13 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
 
         if isinstance(exc, OSError) and is_write_failure(exc):
             # A write outside the store (backups, caches, the symbol index) on a full or read-only device.
-            print(f"ai: {write_failure(exc.filename or 'a file', exc)}", file=sys.stderr)
+            print(f"ai: {safe_text(write_failure(exc.filename or 'a file', exc))}", file=sys.stderr)
         else:
             log = _log_internal_error(exc)
             where = f"; details in {log}" if log else ""
-            print(f"ai: internal error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+            print(f"ai: internal error: {type(exc).__name__}: {safe_text(str(exc))}{where}", file=sys.stderr)
         code = EXIT_FAILED
-    sys.exit(code)
+    return code
 
 
 __all__ = ["DEFAULT_SESSION", "EXIT_USAGE", "build_parser", "main", "run"]

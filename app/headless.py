@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import threading
 from dataclasses import replace
@@ -41,6 +40,7 @@ from app.events import (
     Waiting,
 )
 from app.paths import DEFAULT_SESSION
+from app.terminal_text import json_text, safe_text
 
 if TYPE_CHECKING:
     from app.agent import BuildRequest
@@ -64,7 +64,10 @@ class Transcript:
     """The plain transcript: stage lines, the model's prose as it streams, the diff, the outcome.
 
     Stderr gets exactly one line, and only when the run fails (PROTOCOL.md "one clear line"): progress such
-    as retry notes goes to stdout with everything else."""
+    as retry notes goes to stdout with everything else.
+
+    What came from outside (the model's prose and paths, the goal, file contents in the diff) is shown through
+    ``safe_text``: its terminal controls escaped, and a line's fields kept on their line."""
 
     def __init__(self, out: TextIO, err: TextIO) -> None:
         self.out = out
@@ -86,25 +89,25 @@ class Transcript:
             if event.stage in (Stage.PLAN, Stage.EDIT) and not event.detail:
                 self._line(f"[{int(event.stage)}/8] {event.stage.label} ...")
         elif isinstance(event, StageFinished):
-            detail = f": {event.detail}" if event.detail else ""
+            detail = f": {safe_text(event.detail)}" if event.detail else ""
             self._line(f"[{int(event.stage)}/8] {event.stage.label}{detail} ({event.seconds:.2f} s)")
         elif isinstance(event, ProseDelta):
-            self.out.write(event.text)
+            self.out.write(safe_text(event.text, multiline=True))
             self.out.flush()
             self.mid_line = not event.text.endswith("\n")
         elif isinstance(event, BlockCompleted):
-            self._line(f"  [{event.block_kind} {event.path}]")
+            self._line(f"  [{event.block_kind} {safe_text(event.path)}]")
         elif isinstance(event, FilesRead):
             if event.paths:
-                partial = f" (outline and regions: {', '.join(event.partial)})" if event.partial else ""
-                self._line(f"read {', '.join(event.paths)}{partial}")
+                partial = f" (outline and regions: {_paths(event.partial)})" if event.partial else ""
+                self._line(f"read {_paths(event.paths)}{partial}")
         elif isinstance(event, ContextReady):
             self._line(f"context: {event.bytes} bytes, ~{event.tokens} tokens")
         elif isinstance(event, Info):
-            self._line(f"note: {event.message}")
+            self._line(f"note: {safe_text(event.message)}")
         elif isinstance(event, Retrying):
             self._line(
-                f"note: {event.reason}; retrying in {event.delay:.1f} s ({event.attempt + 1}/{event.attempts})"
+                f"note: {safe_text(event.reason)}; retrying in {event.delay:.1f} s ({event.attempt + 1}/{event.attempts})"
             )
         elif isinstance(event, Waiting):
             # The start of every first-token wait is no news; a wait that lasts is, and so is how long it took.
@@ -124,29 +127,33 @@ class Transcript:
         elif isinstance(event, DiffReady):
             self._line("")
             for diff in event.diffs.values():
-                self.out.write(diff if diff.endswith("\n") else diff + "\n")
+                self.out.write(safe_text(diff if diff.endswith("\n") else diff + "\n", multiline=True))
             self.out.flush()
             if event.diagnostics:
                 from app.validate_lsp import diagnostic_lines
 
                 self._line("new problems the language server sees in the proposal:")
                 for line in diagnostic_lines(event.diagnostics):
-                    self._line(f"  {line}")
+                    self._line(f"  {safe_text(line)}")
         elif isinstance(event, Applied):
             commit = f" (commit {event.commit[:12]})" if event.commit else ""
-            self._line(f"applied change {event.change_id} to {', '.join(event.files)}{commit}")
+            self._line(f"applied change {event.change_id} to {_paths(event.files)}{commit}")
             self.applied = event.change_id
         elif isinstance(event, Rejected):
             pass  # the Finished line that follows says it
         elif isinstance(event, ErrorEvent):
-            self._line(f"ai: {event.message}", self.err)
+            self._line(f"ai: {safe_text(event.message)}", self.err)
         elif isinstance(event, Finished):
             if event.ok:
                 # The build's "applied change N to k file(s)" repeats the Applied line: said once is enough.
                 if not (self.applied and event.summary.startswith(f"applied change {self.applied} ")):
-                    self._line(event.summary)
+                    self._line(safe_text(event.summary))
             else:
                 self._line(f"failed (exit {event.exit_code})")
+
+
+def _paths(paths: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(safe_text(path) for path in paths)
 
 
 class JsonLines:
@@ -155,10 +162,10 @@ class JsonLines:
         self.err = err
 
     def show(self, event: Event) -> None:
-        self.out.write(json.dumps(event.to_json(), ensure_ascii=False) + "\n")
+        self.out.write(json_text(event.to_json()) + "\n")
         self.out.flush()
         if isinstance(event, ErrorEvent):
-            self.err.write(f"ai: {event.message}\n")
+            self.err.write(f"ai: {safe_text(event.message)}\n")
             self.err.flush()
 
 

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from app.errors import StorageError, UsageError
+from app.terminal_text import safe_text
 
 SESSION_NAME_MAX = 64
 DEFAULT_SESSION = "main"
@@ -17,7 +18,7 @@ def agent_home() -> Path:
     env = os.environ.get("AI_AGENT_HOME")
     if env and not is_utf8(env):
         raise UsageError(
-            f"AI_AGENT_HOME {shown(env)} is not valid UTF-8: ai stores paths under it in its sessions; "
+            f"AI_AGENT_HOME {safe_text(env)} is not valid UTF-8: ai stores paths under it in its sessions; "
             "point it at a folder whose path is UTF-8"
         )
     home = Path(env).expanduser() if env else Path.home() / ".ai-agent"
@@ -40,11 +41,6 @@ def is_utf8(text: str) -> bool:
     return True
 
 
-def shown(text: str) -> str:
-    """``text`` printable whatever it holds: undecodable bytes as ``\\xNN``."""
-    return os.fsencode(text).decode("utf-8", "backslashreplace") if not is_utf8(text) else text
-
-
 def find_project_root(start: Path | None = None) -> Path:
     """The git top level containing ``start`` when inside a repository, else ``start`` itself (resolved)."""
     here = (start or Path.cwd()).resolve()
@@ -61,7 +57,7 @@ def project_hash(root: Path) -> str:
     path = str(root.resolve())
     if not is_utf8(path):
         raise UsageError(
-            f"the project folder {shown(path)} is not valid UTF-8: ai keys and stores sessions by that "
+            f"the project folder {safe_text(path)} is not valid UTF-8: ai keys and stores sessions by that "
             "path; rename the folder so its path is UTF-8"
         )
     return blake3(path.encode()).hexdigest()[:16]

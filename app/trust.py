@@ -214,8 +214,9 @@ def tell_untrusted(config: Config, *, output: str = "text") -> None:
         return
     if output == "jsonl":
         from app.events import Info
+        from app.terminal_text import json_text
 
-        print(json.dumps(Info(note).to_json(), ensure_ascii=False), flush=True)
+        print(json_text(Info(note).to_json()), flush=True)
     else:
         print(f"note: {note}", file=sys.stderr if output == "json" else sys.stdout, flush=True)
 

@@ -432,6 +432,9 @@ def find_commit(root: Path, trailer: str, since: str | None, limit: int = 200) -
 
 
 def commit_message(session: str, summary: str, trailers: dict[str, str]) -> str:
-    lines = [f"ai({session}): {summary}", ""]
+    from app.terminal_text import safe_text
+
+    # The goal is the subject: `git log` shows it on a terminal, and a newline would split the subject.
+    lines = [f"ai({session}): {safe_text(summary)}", ""]
     lines.extend(f"{key}: {value}" for key, value in trailers.items())
     return "\n".join(lines) + "\n"

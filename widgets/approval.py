@@ -21,6 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from app.events import Decision, DecisionKind
+from app.terminal_text import safe_text
 from widgets.diff_preview import DiffPreview
 
 
@@ -85,7 +86,7 @@ class ApprovalScreen(ModalScreen[Decision | None]):
         if self.evidence:
             title = Text.assemble(("Verified fix", "bold green"), " · ", title)
             for line in self.evidence:
-                title.append(f"\n  ✓ {line}", style="green")
+                title.append(f"\n  ✓ {safe_text(line)}", style="green")
         return title
 
     async def on_mount(self) -> None:

@@ -15,6 +15,8 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
+from app.terminal_text import safe_text
+
 if TYPE_CHECKING:
     from textual.widgets import Markdown
     from textual.widgets.markdown import MarkdownStream
@@ -67,9 +69,12 @@ def prose_for_history(content: str) -> str:
 
 
 class MessageView(Static):
-    """A stored message or a note; ``source`` keeps its text (what a transcript shows)."""
+    """A stored message or a note; ``source`` keeps its text (what a transcript shows). Text is shown through
+    ``safe_text``: Textual would write its ESC, C1 and bidi controls to the terminal raw."""
 
     def __init__(self, renderable: Any, source: str, classes: str) -> None:
+        if isinstance(renderable, str):
+            renderable = safe_text(renderable, multiline=True)
         super().__init__(renderable, classes=classes, markup=False)
         self.source = source
 
@@ -83,12 +88,13 @@ def message_widget(message: dict[str, Any]) -> Widget:
     if role == "assistant":
         from rich.markdown import Markdown as RichMarkdown
 
-        widget: Widget = MessageView(RichMarkdown(prose_for_history(content)), content, "message assistant")
+        shown = safe_text(prose_for_history(content), multiline=True)
+        widget: Widget = MessageView(RichMarkdown(shown), content, "message assistant")
     elif role == "user":
         widget = MessageView(content, content, "message user")
     else:  # system and event lines read as notes, not as turns of the conversation
         widget = MessageView(content, content, f"note {role}")
-    widget.border_title = ROLE_LABELS.get(role, role)
+    widget.border_title = safe_text(ROLE_LABELS.get(role, role))
     return widget
 
 
@@ -188,7 +194,7 @@ class ChatView(VerticalScroll):
             await self.mount(self._reply)
             self.anchor()
             self._stream = Markdown.get_stream(self._reply)
-        await self._stream.write(text)
+        await self._stream.write(safe_text(text, multiline=True))
 
     async def end_reply(self) -> None:
         """Close the streaming reply (the model call ended): flush what is pending."""

@@ -7,8 +7,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, TabbedContent, TabPane, TextArea
+from textual.widgets import Button, Label, TabbedContent, TabPane
+
+from app.terminal_text import safe_text
+from widgets.terminal_safe import SafeInput, SafeTextArea
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -25,7 +29,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog-box"):
-            yield Label(self.question, id="question")
+            yield Label(safe_text(self.question, multiline=True), id="question", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Yes (y)", id="yes", variant="error")
                 yield Button("No (n)", id="no", variant="primary")
@@ -95,11 +99,11 @@ class PromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog-box"):
-            yield Label(self.question, id="question")
-            yield Input(self.value, placeholder=self.placeholder, id="answer")
+            yield Label(safe_text(self.question, multiline=True), id="question", markup=False)
+            yield SafeInput(self.value, placeholder=self.placeholder, id="answer")
 
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
+    @on(SafeInput.Submitted)
+    def _submitted(self, event: SafeInput.Submitted) -> None:
         event.stop()
         self.dismiss(event.value.strip() or None)
 
@@ -124,15 +128,16 @@ class EditorScreen(ModalScreen[dict[str, str] | None]):
             yield Label("Edit the proposed result · ctrl+s use it · escape back", id="question")
             with TabbedContent():
                 for number, (path, text) in enumerate(self.contents.items()):
-                    with TabPane(path, id=f"file-{number}"):
-                        yield TextArea(text, id=f"text-{number}", show_line_numbers=True)
+                    # Content, not a str: a path is the model's text, never markup.
+                    with TabPane(Content(safe_text(path)), id=f"file-{number}"):
+                        yield SafeTextArea(text, id=f"text-{number}", show_line_numbers=True)
 
     def on_mount(self) -> None:
-        self.query(TextArea).first().focus()
+        self.query(SafeTextArea).first().focus()
 
     def action_save(self) -> None:
         edited = {
-            path: self.query_one(f"#text-{number}", TextArea).text
+            path: self.query_one(f"#text-{number}", SafeTextArea).text
             for number, path in enumerate(self.contents)
         }
         self.dismiss(edited)

@@ -17,6 +17,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from app.terminal_text import safe_text
+
 
 @dataclass
 class FileDiff:
@@ -55,7 +57,9 @@ class HunkView(Static, can_focus=False):
         )
         from rich.syntax import Syntax  # pygments: loaded with the first diff, not at start-up
 
-        syntax = Syntax(self.text, "diff", theme="ansi_dark", word_wrap=True, background_color="default")
+        # The model's lines and the file's: shown escaped (Syntax writes an ESC in them raw).
+        shown = safe_text(self.text, multiline=True)
+        syntax = Syntax(shown, "diff", theme="ansi_dark", word_wrap=True, background_color="default")
         self.update(Group(mark, syntax))
         self.set_class(rejected, "-rejected")
 
@@ -91,7 +95,7 @@ class DiffPreview(VerticalScroll, can_focus=True):
         self.remove_class("-empty")
         self.pending_blocks.append(f"{kind} {path}")
         await self.mount(
-            Static(Text(f"⋯ block {index + 1}: {kind} {path}", style="italic"), classes="pending")
+            Static(Text(f"⋯ block {index + 1}: {kind} {safe_text(path)}", style="italic"), classes="pending")
         )
         self.border_title = f"Diff ({len(self.pending_blocks)} block{'s' * (len(self.pending_blocks) != 1)}…)"
 
@@ -103,7 +107,7 @@ class DiffPreview(VerticalScroll, can_focus=True):
         await self.remove_children()
         widgets: list[Static] = []
         for file in files:
-            widgets.append(Static(Text(file.path, style="bold"), classes="file-title"))
+            widgets.append(Static(Text(safe_text(file.path), style="bold"), classes="file-title"))
             for index, hunk in enumerate(file.hunks):
                 view = HunkView(file.path, index, hunk)
                 view.render_hunk((file.path, index) in self.rejected)
@@ -126,7 +130,7 @@ class DiffPreview(VerticalScroll, can_focus=True):
         self.add_class("-empty")
         await self.remove_children()
         if note:
-            await self.mount(Static(Text(note, style="dim"), classes="empty"))
+            await self.mount(Static(Text(safe_text(note, multiline=True), style="dim"), classes="empty"))
         self.border_title = "Diff"
 
     # -- selection -----------------------------------------------------------------------------------------

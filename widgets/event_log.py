@@ -18,6 +18,8 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
+from app.terminal_text import safe_text
+
 LEVEL_STYLES = {"info": "", "ok": "green", "warning": "yellow", "error": "bold red"}
 MAX_LINES = 300
 
@@ -62,7 +64,9 @@ class EventLog(VerticalScroll, can_focus=True):
     def add(self, message: str, level: str = "info", payload: Any = None) -> None:
         stamp = time.strftime("%H:%M:%S", time.localtime(self.clock()))
         self.entries.append((level, message))
-        line = Text.assemble((stamp + " ", "dim"), (message, LEVEL_STYLES.get(level, "")))
+        # A log line's colours, a test's output, a model's error: shown escaped, never acted on.
+        shown = safe_text(message, multiline=True)
+        line = Text.assemble((stamp + " ", "dim"), (shown, LEVEL_STYLES.get(level, "")))
         if payload is not None:
             line.append("  · ctrl+f f: fix", style="dim")
         del self.entries[:-MAX_LINES]

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from textual.binding import Binding
-from textual.widgets import Input
+
+from widgets.terminal_safe import SafeInput
 
 
-class GoalInput(Input):
+class GoalInput(SafeInput):
     BINDINGS = [
         Binding("up", "history(-1)", "Previous goal", id="goal-history-previous", show=False),
         Binding("down", "history(1)", "Next goal", id="goal-history-next", show=False),

@@ -12,20 +12,22 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from app.terminal_text import safe_text
+
 
 def session_label(meta: dict[str, Any], active: str) -> Text:
     name = str(meta["name"])
     marker = "▶ " if name == active else "  "
     count = int(meta.get("change_count") or 0)
-    last_used = str(meta.get("last_used", ""))[5:16].replace("T", " ")
+    last_used = safe_text(str(meta.get("last_used", ""))[5:16].replace("T", " "))
     text = Text.assemble(
         (marker, "bold" if name == active else ""),
-        (name, "bold" if name == active else ""),
+        (safe_text(name), "bold" if name == active else ""),
     )
     if count:
         text.append(f"  {count}Δ", style="dim")
     text.append(f"\n  {last_used}", style="dim")
-    summary = str(meta.get("goal_summary") or "")
+    summary = safe_text(str(meta.get("goal_summary") or ""))  # the goal: outside text
     if summary:
         text.append(f"\n  {summary[:60]}", style="italic dim")
     return text

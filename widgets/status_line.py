@@ -9,6 +9,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from app.terminal_text import safe_text
+
 if TYPE_CHECKING:
     from app.events import Stage
 
@@ -42,15 +44,15 @@ class StatusLine(Widget):
             right = Text.assemble((self.waiting, "yellow"), " ", right)
         tail = Text.assemble(
             " · session ",
-            (self.session, "bold"),
+            (safe_text(self.session), "bold"),
             " · ",
-            (self.model or "no model", "" if self.model else "dim"),
+            (safe_text(self.model) or "no model", "" if self.model else "dim"),
             " · ",
             format_tokens(self.tokens),
         )
         # The project path gives way first (from its left end): session, model and stage stay readable.
         room = self.size.width - len("ai · ") - tail.cell_len - right.cell_len - 1
-        project = self.project
+        project = safe_text(self.project)  # a folder name can hold an ESC too
         if len(project) > room:
             project = "…" + project[-max(room - 1, 0) :] if room > 1 else ""
         line = Text.assemble(("ai", "bold"), " · ", (project, "italic"))

@@ -16,12 +16,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
+from app.terminal_text import safe_text
+
 
 def suggestion_label(rank: int, suggestion: Any) -> Text:
-    text = Text.assemble((f"{rank}. ", "bold"), (suggestion.title, "bold"))
+    # A TODO's text, a function's name, a test's message: the repository's, shown escaped.
+    text = Text.assemble((f"{rank}. ", "bold"), (safe_text(suggestion.title), "bold"))
     if suggestion.place:
-        text.append(f"  {suggestion.place}", style="italic")
-    text.append(f"\n   {suggestion.reason}", style="dim")
+        text.append(f"  {safe_text(suggestion.place)}", style="italic")
+    text.append(f"\n   {safe_text(suggestion.reason)}", style="dim")
     return text
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import sys
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ from app.background.services import BackgroundServices
 from app.config import load_config
 from app.errors import AgentError
 from app.paths import find_project_root
+from app.terminal_text import guarded_std_streams, json_text, safe_text
 
 
 async def watch(root: Path, as_json: bool) -> None:
@@ -30,13 +30,19 @@ async def watch(root: Path, as_json: bool) -> None:
     async with services:
         async for event in events:
             if as_json:
-                print(json.dumps(event.to_json()), flush=True)
+                print(json_text(event.to_json()), flush=True)
             else:
                 stamp = time.strftime("%H:%M:%S", time.localtime(event.at))
-                print(f"{stamp} {event.level:<7} {event.summary()}", flush=True)
+                # A log line's colours, a test's output: shown escaped, never acted on.
+                print(f"{stamp} {event.level:<7} {safe_text(event.summary())}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
+    with guarded_std_streams():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.background", description=__doc__)
     parser.add_argument("directory", nargs="?", default=".", help="a folder of the project (default: here)")
     parser.add_argument("--json", action="store_true", help="one JSON object per event")
@@ -49,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(watch(find_project_root(directory), args.json))
     except AgentError as exc:
-        print(f"ai: {exc}", file=sys.stderr)
+        print(f"ai: {safe_text(str(exc))}", file=sys.stderr)
         return exc.exit_code
     return 0
 

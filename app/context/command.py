@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from app.errors import EXIT_OK
+from app.terminal_text import json_safe, safe_text, unguarded
 
 SEARCH_LIMIT = 50
 PROGRESS_AFTER_S = 1.0
@@ -37,13 +38,14 @@ def run_search(root: Path, query: str, *, as_json: bool, limit: int = SEARCH_LIM
                 "score": round(hit.score, 4),
                 "snippet": hit.snippet,
             }
-            sys.stdout.write(orjson.dumps(record).decode() + "\n")
+            # orjson escapes C0 but leaves DEL, C1 and the bidi controls of a snippet raw.
+            sys.stdout.write(json_safe(orjson.dumps(record).decode()) + "\n")
         return EXIT_OK
     if not hits:
         print(f"no match for {query!r}", file=sys.stderr)
         return EXIT_OK
     for hit in hits:
-        print(f"{hit.path}:{hit.line}: {hit.snippet}")
+        print(f"{safe_text(hit.path)}:{hit.line}: {safe_text(hit.snippet)}")
     return EXIT_OK
 
 
@@ -65,7 +67,8 @@ class _StderrProgress:
         if total == 0:  # still listing the files (a directory walk outside git)
             if interactive and now - self.last >= 0.2:
                 self.last = now
-                print(f"\rlisting files: {done} so far", end="", file=sys.stderr, flush=True)
+                # Its own CR (the line redrawn in place): past the guard that escapes outside text.
+                print(f"\rlisting files: {done} so far", end="", file=unguarded(sys.stderr), flush=True)
                 self.shown = True
             elif not interactive and now - self.last >= PIPE_PROGRESS_EVERY_S:
                 self.last = now
@@ -77,7 +80,7 @@ class _StderrProgress:
         if interactive and (now - self.last >= 0.2 or done == total):
             self.last = now
             end = "\n" if done == total else ""
-            print(f"\rindexing {done}/{total} files", end=end, file=sys.stderr, flush=True)
+            print(f"\rindexing {done}/{total} files", end=end, file=unguarded(sys.stderr), flush=True)
             self.shown = True
         elif not interactive and done == total and total:
             print(f"indexed {total} files in {now - self.started:.1f}s", file=sys.stderr)

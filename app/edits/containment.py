@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from app.edits.errors import EditError
+from app.terminal_text import has_control, safe_text
 
 _DRIVE_RE = re.compile(r"^[A-Za-z]:")
 
@@ -66,8 +67,17 @@ def _invalid(prefix: str, raw: str, reason: str) -> OutsideProject:
 
 def _checked_parts(raw: str, prefix: str) -> list[str]:
     path = raw.strip().replace("\\", "/")
-    if not path or "\x00" in path:
-        raise _invalid(prefix, raw, "is empty or invalid")
+    if not path:
+        raise _invalid(prefix, raw, "is empty")
+    if has_control(path):
+        # The gate of every write (apply, undo, the fix loop) and of the guarded reader: a name with ESC, TAB,
+        # NUL, CR, DEL, C1 or a bidi override is never created or read, whoever wrote it (the parser refuses
+        # it first for model answers).
+        raise OutsideProject(
+            f"{prefix}refused: the file path '{safe_text(path)}' has a control character; "
+            "paths have printable characters only",
+            "has a control character",
+        )
     if path.startswith(("/", "~")) or _DRIVE_RE.match(path):
         raise _refused(prefix, raw, "is an absolute path", "; paths are relative to the project root")
     parts = [part for part in path.split("/") if part not in ("", ".")]

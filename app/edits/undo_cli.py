@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import TYPE_CHECKING, Any
 
 from app.errors import EXIT_OK, AgentError, UsageError
 from app.paths import DEFAULT_SESSION
+from app.terminal_text import json_text, safe_text
 
 if TYPE_CHECKING:
     from app.session.store import ProjectStore
@@ -16,22 +16,22 @@ if TYPE_CHECKING:
 
 def _emit(args: argparse.Namespace, event: dict[str, Any], text: str) -> None:
     if args.json:
-        print(json.dumps(event, ensure_ascii=False))
+        print(json_text(event))
     else:
         print(text)
 
 
 def _commit_note(entry: dict[str, Any], use_git: bool) -> str:
     if entry.get("warning"):
-        return f"  no commit: {entry['warning']}"
+        return f"  no commit: {safe_text(entry['warning'])}"
     if entry.get("commit"):
         return f"  commit: {entry['commit'][:12]}"
     why = entry.get("no_commit") or ("--no-git" if not use_git else "not a git repository")
-    return f"  no commit ({why})"
+    return f"  no commit ({safe_text(why)})"
 
 
 def _already_undone(change: dict[str, Any]) -> str:
-    summary = f" ({change['summary']})" if change.get("summary") else ""
+    summary = f" ({safe_text(change['summary'])})" if change.get("summary") else ""
     return f"change {change['id']}{summary} is already undone (the files are as before it)"
 
 
@@ -63,7 +63,7 @@ def cmd_undo(args: argparse.Namespace, store: ProjectStore) -> int:
                 _emit(args, {**event, "already_undone": True}, text)
                 return EXIT_OK
             header = (
-                f"would undo change {change['id']} ({change.get('summary', '')}) of session {name!r}; "
+                f"would undo change {change['id']} ({safe_text(change.get('summary', ''))}) of session {name!r}; "
                 "nothing was changed"
             )
             event = {
@@ -74,12 +74,13 @@ def cmd_undo(args: argparse.Namespace, store: ProjectStore) -> int:
                 "files": plan.files,
                 "diffs": plan.diffs,
             }
-            _emit(args, event, header + "\n" + "".join(plan.diffs.values()).rstrip("\n"))
+            diffs = safe_text("".join(plan.diffs.values()).rstrip("\n"), multiline=True)
+            _emit(args, event, header + "\n" + diffs)
             return EXIT_OK
         entry = undo_last(session, use_git=use_git)
     except AgentError as exc:
         if args.json:
-            print(json.dumps({"event": "error", "message": exc.message, "exit_code": exc.exit_code}))
+            print(json_text({"event": "error", "message": exc.message, "exit_code": exc.exit_code}))
         raise
     if entry is None:
         _emit(args, {"event": "nothing_to_undo", "session": name}, f"nothing to undo in session {name!r}")
@@ -88,15 +89,15 @@ def cmd_undo(args: argparse.Namespace, store: ProjectStore) -> int:
         _emit(args, {"event": "recovered", "message": line}, line)
     files = entry["files"]
     lines = [
-        f"undid change {entry['undone']} ({entry['summary']}) of session {name!r}",
-        f"  reverted: {', '.join(files)}",
+        f"undid change {entry['undone']} ({safe_text(entry['summary'])}) of session {name!r}",
+        f"  reverted: {', '.join(safe_text(path) for path in files)}",
         _commit_note(entry, use_git),
     ]
     if not files:
         # Recorded as undone all the same, so the next --undo walks back to the change before it.
         lines = [_already_undone({"id": entry["undone"], "summary": entry["summary"]})]
     if entry.get("commit_note"):
-        lines.append(f"  warning: {entry['commit_note']}")
+        lines.append(f"  warning: {safe_text(entry['commit_note'])}")
     event = {
         "event": "undo",
         "session": name,

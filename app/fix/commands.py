@@ -27,6 +27,7 @@ from app.events import (
 from app.fix.loop import FixRequest, run_fix
 from app.headless import JsonLines, Transcript
 from app.paths import DEFAULT_SESSION
+from app.terminal_text import json_text, safe_text
 
 HOW_TO_APPLY_FIX = "run `ai --fix --yes` to apply the verified fix, or --dry-run to only show it"
 
@@ -41,9 +42,11 @@ class FixTranscript:
     def show(self, event: Event) -> None:
         line = describe(event)
         if line is not None:
-            self.base._line(line)
+            # Test names and failure messages come from the project's test output.
+            self.base._line(safe_text(line, multiline=True))
             if isinstance(event, FixSummary) and event.diff:
-                self.out.write(event.diff if event.diff.endswith("\n") else event.diff + "\n")
+                diff = event.diff if event.diff.endswith("\n") else event.diff + "\n"
+                self.out.write(safe_text(diff, multiline=True))
                 self.out.flush()
             return
         self.base.show(event)
@@ -165,8 +168,6 @@ SHOWN_SUGGESTIONS = 20
 
 def cmd_suggest(args: argparse.Namespace) -> int:
     """`ai [--session NAME] --suggest [--json]`: ranked suggestions, each with the command that builds it."""
-    import json
-
     from app.config import load_config
     from app.fix.suggest import build_command, start_build, suggest
     from app.headless import build_overrides, build_root
@@ -191,10 +192,10 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     )
     if args.json:
         report.notes[:0] = announced
-        print(json.dumps(report.to_json(root), ensure_ascii=False, indent=2))
+        print(json_text(report.to_json(root), indent=2))
         return EXIT_OK
     for note in report.notes:
-        print(f"note: {note}")
+        print(f"note: {safe_text(note)}")
     if not report.suggestions:
         print("no suggestions: tests pass, no TODO/FIXME, no long or complex functions found")
         return EXIT_OK
@@ -204,9 +205,10 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     for rank, item in enumerate(report.suggestions[:SHOWN_SUGGESTIONS], start=1):
         goal, session_name = start_build(root, item, store)
         kind = item.kind.replace("_", " ")
-        print(f"{rank:>2}. [{kind}] {item.place or '(project)'}: {item.title}")
-        print(f"    why: {item.reason}")
-        print(f"    start: {build_command(goal, session_name)}")
+        # A TODO's text, a function's name, a test's message: the repository's, shown escaped on its line.
+        print(f"{rank:>2}. [{kind}] {safe_text(item.place or '(project)')}: {safe_text(item.title)}")
+        print(f"    why: {safe_text(item.reason)}")
+        print(f"    start: {safe_text(build_command(goal, session_name))}")
     hidden = len(report.suggestions) - SHOWN_SUGGESTIONS
     if hidden > 0:
         print(f"... and {hidden} more (`ai --suggest --json` lists them all)")

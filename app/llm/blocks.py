@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from app.errors import AgentError
+from app.terminal_text import has_control, safe_text
 
 KINDS = ("REPLACE", "INSERT AFTER", "INSERT BEFORE", "DELETE", "CREATE", "REMOVE", "READ")
 # Kinds whose body is "anchor ======= content"; DELETE's body is the anchor, CREATE's the content.
@@ -93,6 +94,7 @@ class BlockParser:
         self._block: tuple[str, str, int] | None = None  # kind, path, line of an open block
         self._body: list[str] = []
         self._pending_cr = False
+        self._opened = 0  # blocks opened so far: the error of a bad one names it by number
 
     # -- public API --------------------------------------------------------------------------------------
 
@@ -171,9 +173,18 @@ class BlockParser:
 
     def _open_block(self, opening: re.Match[str], out: list[Prose | EditBlock]) -> None:
         kind = " ".join(opening.group("kind").upper().split())
-        path = _clean_path(opening.group("path"))
+        raw_path = opening.group("path")
+        path = _clean_path(raw_path)
+        self._opened += 1
         if not path:
             raise BlockParseError(f"line {self._line_no}: the {kind} block names no file path")
+        if has_control(raw_path):
+            # ESC, TAB, NUL, CR, DEL, C1, a bidi override: such a name is a file nobody can see or type, or a
+            # path that shows as another; the whole answer is refused (and goes back to the model once).
+            raise BlockParseError(
+                f"line {self._line_no}: the {kind} block (block {self._opened}) has a control character in "
+                f"its path `{safe_text(path)}`; write the path with printable characters only"
+            )
         if self._pending_fence is not None:
             self._pending_fence = None
             self._in_dropped_fence = True

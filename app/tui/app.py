@@ -11,9 +11,11 @@ from typing import Any, TypeVar
 from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
+from textual.notifications import SeverityLevel
 
 from app.config import Config
 from app.session.store import ProjectStore
+from app.terminal_text import safe_text
 from app.tui.commands import WorkspaceCommands
 from app.tui.main_screen import MainScreen
 
@@ -71,6 +73,26 @@ class WorkspaceApp(App[int]):
 
     def on_mount(self) -> None:
         self.push_screen(MainScreen(self.session_name, self.initial_goal, self.continue_session))
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast of the workspace (widgets' ``notify`` lands here): its text often quotes an error, a
+        path or a model's words, so it is shown escaped and never read as markup (a ``[`` in an error would
+        break it, a ``[@click=...]`` would be an action)."""
+        super().notify(
+            safe_text(message, multiline=True),
+            title=safe_text(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     @property
     def main_screen(self) -> MainScreen:
