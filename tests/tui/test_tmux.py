@@ -19,6 +19,7 @@ import pytest
 
 from app.session.store import ProjectStore
 from tests.conftest import AI_BIN, REPO, git, requires_tmux
+from tests.tui.conftest import BOUND
 
 pytestmark = requires_tmux
 
@@ -50,7 +51,7 @@ class Terminal:
             capture_output=True,
             text=True,
             check=True,
-            timeout=10,
+            timeout=BOUND,
             env=env,
         ).stdout
 
@@ -60,7 +61,7 @@ class Terminal:
     def keys(self, *keys: str, literal: bool = False) -> None:
         self._tmux("send-keys", "-t", "ai", *(["-l"] if literal else []), *keys)
 
-    def wait_for(self, text: str, timeout: float = 20.0) -> str:
+    def wait_for(self, text: str, timeout: float = BOUND) -> str:
         deadline = time.monotonic() + timeout
         screen = ""
         while time.monotonic() < deadline:
@@ -99,8 +100,9 @@ def model_url(tmp_path: Path) -> Iterator[str]:
         cwd=REPO,
     )
     try:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + BOUND
         while not (port_file.exists() and port_file.read_text().strip()):
+            assert server.poll() is None, "the model server exited"
             assert time.monotonic() < deadline, "the model server did not start"
             time.sleep(0.05)
         yield f"http://127.0.0.1:{port_file.read_text().strip()}/v1"
