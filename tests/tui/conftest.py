@@ -14,6 +14,7 @@ from textual.pilot import Pilot
 from app.config import Config
 from app.session.store import ProjectStore
 from app.tui import WorkspaceApp, make_app
+from tests.waiting import BOUND  # the one generous bound of every wait (tests/waiting.py)
 
 SIZE = (120, 36)
 FROZEN_TIME = 1_790_000_000.0  # a fixed clock for the event log in snapshots
@@ -69,17 +70,11 @@ def history_document(name: str, count: int) -> dict:
     }
 
 
-# The bound for anything a Pilot test waits for: generous, because the suite runs on a shared 2-core machine
-# under load (a pytest run in a scratch copy, a model round trip and a git commit can each take seconds there).
-# A test that passes never waits this long: every wait below returns as soon as its condition holds.
-BOUND = 60.0
-
-
 async def wait_until(
     pilot: Pilot[Any], condition: Callable[[], object], timeout: float = BOUND, what: str = ""
 ) -> None:
     """Poll ``condition`` after each round of the app's message processing until it is true; after
-    ``timeout`` seconds of wall-clock time, fail saying what was waited for."""
+    ``timeout`` seconds of wall-clock time, fail saying what was waited for (tests/waiting.py's rule)."""
     began = time.monotonic()
     while True:
         await pilot.pause()
