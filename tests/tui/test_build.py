@@ -325,7 +325,7 @@ async def test_model_failure_shows_in_the_error_feed(build_app, calc: Path) -> N
 
 async def test_ctrl_g_stops_a_stalled_build(build_app, calc: Path) -> None:
     app, _ = build_app(
-        {"default": {"reply": TWO_HUNKS, "stall": 30, "stall_after": 20}}, request_timeout=60.0
+        {"default": {"reply": TWO_HUNKS, "stall": 300, "stall_after": 20}}, request_timeout=600.0
     )
     async with app.run_test(size=SIZE) as pilot:
         await submit_goal(pilot, "fix subtract")
