@@ -88,7 +88,9 @@ class FixingScreen(SessionScreen):
         """A build applied ``change_id``: the test watcher's run after it tells whether it broke tests."""
         self._applied_change = change_id
         held, self._run_before_applied = self._run_before_applied, None
-        if held is not None:
+        # A run that started after the held one ended is the newer evidence: its end is judged instead.
+        newer = held is not None and self._run_started_at is not None and self._run_started_at > held.at
+        if held is not None and not newer:
             self._judge_test_run(held, after_apply=True)
 
     def forget_unapplied(self) -> None:
