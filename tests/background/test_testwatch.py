@@ -115,6 +115,8 @@ async def test_a_newer_run_cancels_the_older_and_ends_its_whole_process_group(pr
         second = await next_event(subscription, lambda e: isinstance(e, TestRunStarted))
         assert isinstance(second, TestRunStarted) and second.reason == "second"
         await until(lambda: not (first_run & _descendants()), what="the cancelled run's processes to end")
+        # The second run's shell has begun its command (a stop before that would leave one mark, not two).
+        await until(lambda: marker.read_text().count("run") == 2, what="the second run's command to start")
         assert not any(isinstance(e, TestRunFinished) for e in bus.history)
     finally:
         service.cancel()
