@@ -105,7 +105,7 @@ def run_ai(*args: str, cwd: Path, input: str | None = None, env: dict[str, str] 
         capture_output=True,
         text=True,
         env={**os.environ, **(env or {})},
-        timeout=120,
+        timeout=300,  # a bound, not a wait: `ai --fix` runs the tests several times, slow on a loaded machine
     )
 
 

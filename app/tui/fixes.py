@@ -9,6 +9,7 @@ applied only on approval unless ``auto_fix`` is on in the config (the fix loop d
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import TYPE_CHECKING, Any
 
 from textual import work
@@ -48,9 +49,14 @@ class FixingScreen(SessionScreen):
         # keep_diff: the diff pane holds something to keep after the run ends (a failed fix's closest attempt).
         self.keep_diff = False
         self.fix_evidence: tuple[str, ...] = ()
-        # A change applied by a build whose test run (by the test watcher) has not been seen yet.
+        # The change a build is applying, from the user's decision on, until the test watcher's run after it is
+        # judged. The pipeline writes the files before it records and commits the change and says "applied", so
+        # the watcher can start that run, and even finish it, before Applied arrives: runs are matched to the
+        # change by when they started, not by the order their messages come in.
+        self._applying_since: float | None = None
         self._applied_change: str | None = None
-        self._run_after_apply = False
+        self._run_started_at: float | None = None
+        self._run_before_applied: Any = None
         self._tests_ok: bool | None = None
         self._failing: set[str] = set()
         # A fix asked for while a build ran: started when it ends.
@@ -66,24 +72,49 @@ class FixingScreen(SessionScreen):
         from app.background.bus import TestRunFinished, TestRunStarted
 
         self.events.add(event.summary(), event.level, event if fixable(event) else None)
-        if isinstance(event, TestRunStarted) and self._applied_change is not None:
-            self._run_after_apply = True
+        if isinstance(event, TestRunStarted):
+            self._run_started_at = event.at
         elif isinstance(event, TestRunFinished):
             self._after_test_run(event)
 
+    def expect_apply(self) -> None:
+        """The user decided to apply a build's proposal: a test run that starts from now on sees its files."""
+        # The same clock as the background events' ``at`` (time.time): compared with TestRunStarted.at.
+        self._applying_since = time.time()
+        self._applied_change = None
+        self._run_before_applied = None
+
     def remember_applied(self, change_id: str) -> None:
-        """A build applied ``change_id``: the test watcher's next run tells whether it broke tests."""
+        """A build applied ``change_id``: the test watcher's run after it tells whether it broke tests."""
         self._applied_change = change_id
-        self._run_after_apply = False
+        held, self._run_before_applied = self._run_before_applied, None
+        # A run that started after the held one ended is the newer evidence: its end is judged instead.
+        newer = held is not None and self._run_started_at is not None and self._run_started_at > held.at
+        if held is not None and not newer:
+            self._judge_test_run(held, after_apply=True)
+
+    def forget_unapplied(self) -> None:
+        """The build ended: if it applied nothing (rejected, refused, stopped), no run is waited for."""
+        if self._applied_change is None:
+            self._applying_since = None
+            self._run_before_applied = None
 
     def _after_test_run(self, event: Any) -> None:
+        started, since = self._run_started_at, self._applying_since
+        after_apply = since is not None and started is not None and started >= since
+        if after_apply and self._applied_change is None:
+            self._run_before_applied = event  # judged when Applied arrives (the newest such run)
+            return
+        self._judge_test_run(event, after_apply)
+
+    def _judge_test_run(self, event: Any, after_apply: bool) -> None:
         failing = {failure.test_id for failure in event.failures}
         was_ok, failing_before = self._tests_ok, self._failing
         self._tests_ok, self._failing = event.ok, failing
         change = self._applied_change
-        if change is None or not self._run_after_apply:
+        if change is None or not after_apply:
             return
-        self._applied_change, self._run_after_apply = None, False
+        self._applied_change = self._applying_since = None
         # Only failures the change brought: a suite that failed the same way before is not its doing.
         if event.ok or (was_ok is False and failing and failing <= failing_before):
             return

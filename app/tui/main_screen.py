@@ -490,6 +490,8 @@ class MainScreen(TrustingScreen):
             note += f": {decision.feedback}"
         self.run_worker(self.chat.add_note(note, "decision"), group="notes")
         self._last_decision = decision.kind
+        if decision.kind in ("apply", "edit") and not self.fixing_run:
+            self.expect_apply()  # before the pipeline's thread can write a file
         answer.set_result(decision)
 
     @on(BuildEnded)
@@ -508,6 +510,7 @@ class MainScreen(TrustingScreen):
             # A proposal still shown when the run ended was neither applied nor rejected (a refused apply,
             # a stop): it is dead, so it goes, and with it the y/n keys (QA.md).
             await self.diff.clear("nothing was applied")
+        self.forget_unapplied()
         self.start_queued_fix()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

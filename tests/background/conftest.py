@@ -9,10 +9,11 @@ from collections.abc import Callable
 import pytest
 
 from app.background.bus import BackgroundEvent, Subscription
+from tests.waiting import BOUND
 
 
 async def next_event(
-    subscription: Subscription, match: Callable[[BackgroundEvent], bool], timeout: float = 10.0
+    subscription: Subscription, match: Callable[[BackgroundEvent], bool], timeout: float = BOUND
 ) -> BackgroundEvent:
     """The first event that ``match`` accepts, or a test failure after ``timeout`` seconds."""
 

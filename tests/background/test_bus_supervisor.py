@@ -8,6 +8,7 @@ import pytest
 
 from app.background.bus import EventBus, FileChanged, LogError, ServiceStatus, TestRunFinished
 from app.background.supervisor import ServiceUnavailable, Supervisor
+from tests.waiting import BOUND, until
 
 
 async def test_subscribers_get_events_in_order_and_listeners_are_called() -> None:
@@ -17,8 +18,8 @@ async def test_subscribers_get_events_in_order_and_listeners_are_called() -> Non
     async with bus.subscribe() as subscription:
         bus.publish(TestRunFinished(passed=3, failed=1))
         bus.publish(LogError("app.log", "ERROR boom", "error"))
-        first = await asyncio.wait_for(subscription.get(), 1)
-        second = await asyncio.wait_for(subscription.get(), 1)
+        first = await asyncio.wait_for(subscription.get(), BOUND)
+        second = await asyncio.wait_for(subscription.get(), BOUND)
     assert isinstance(first, TestRunFinished) and first.failed == 1
     assert isinstance(second, LogError) and second.level == "error"
     assert seen == ["test_run_finished", "log_error"]
@@ -34,7 +35,7 @@ async def test_a_slow_subscriber_gets_merged_file_events_and_never_blocks_the_pu
     for index in range(1000):
         bus.publish(FileChanged((f"f{index}.py",)))
     bus.publish(FileChanged(("f1.py",), removed=("gone.py",)))
-    event = await asyncio.wait_for(subscription.get(), 1)
+    event = await asyncio.wait_for(subscription.get(), BOUND)
     assert isinstance(event, FileChanged)
     assert len(event.paths) == 1000 and event.removed == ("gone.py",)
     assert subscription.pending() == 0
@@ -77,7 +78,7 @@ async def test_a_crashing_service_is_restarted_with_backoff_and_reported() -> No
 
     supervisor.add("flaky", flaky)
     await supervisor.start()
-    await asyncio.wait_for(healthy.wait(), 5)
+    await asyncio.wait_for(healthy.wait(), BOUND)
     assert supervisor.restarts("flaky") == 2
     states = [(e.state, e.message) for e in bus.history if isinstance(e, ServiceStatus)]
     crashed = [message for state, message in states if state == "crashed"]
@@ -103,10 +104,10 @@ async def test_restarts_are_bounded_and_an_unavailable_service_is_not_retried() 
     supervisor.add("always", always_fails)
     supervisor.add("missing", not_installed)
     await supervisor.start()
-    for _ in range(200):
-        if supervisor.state("always") == "failed" and supervisor.state("missing") == "skipped":
-            break
-        await asyncio.sleep(0.01)
+    await until(
+        lambda: supervisor.state("always") == "failed" and supervisor.state("missing") == "skipped",
+        what="both services to give up",
+    )
     assert attempts == {"always": 3, "missing": 1}
     failed = [e for e in bus.history if isinstance(e, ServiceStatus) and e.state == "failed"]
     assert "gave up after 2 restarts" in failed[0].message
@@ -129,7 +130,7 @@ async def test_stop_cancels_running_services_and_waits_for_their_cleanup() -> No
 
     supervisor.add("sleeper", service)
     await supervisor.start()
-    await asyncio.wait_for(started.wait(), 1)
+    await asyncio.wait_for(started.wait(), BOUND)
     await supervisor.stop()
     assert cleaned.is_set()
     assert supervisor.states() == {"sleeper": "stopped"}

@@ -14,6 +14,7 @@ from typing import Any
 
 from app.trust import trust_current
 from tests.conftest import REPO, default_sigint
+from tests.waiting import BOUND
 
 
 class _Lines:
@@ -21,21 +22,37 @@ class _Lines:
 
     def __init__(self, process: subprocess.Popen[str]) -> None:
         self.queue: queue.Queue[str] = queue.Queue()
+        self.seen: list[dict[str, Any]] = []
+        self._returned: set[int] = set()
         assert process.stdout is not None
         stdout = process.stdout
         threading.Thread(target=lambda: [self.queue.put(line) for line in stdout], daemon=True).start()
 
-    def until(self, kind: str, timeout: float) -> dict[str, Any]:
+    def until(self, kind: str, timeout: float = BOUND, **fields: Any) -> dict[str, Any]:
+        """The first event of ``kind`` (with these field values) not returned before, in the order printed:
+        one printed before an earlier call's event counts too."""
+
+        def matches(index: int) -> bool:
+            event = self.seen[index]
+            wanted = event["event"] == kind and all(event.get(k) == v for k, v in fields.items())
+            return wanted and index not in self._returned
+
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        index = 0
+        while True:
+            while index < len(self.seen):
+                if matches(index):
+                    self._returned.add(index)
+                    return self.seen[index]
+                index += 1
             try:
-                line = self.queue.get(timeout=max(0.01, deadline - time.monotonic()))
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise queue.Empty
+                line = self.queue.get(timeout=remaining)
             except queue.Empty:
-                break
-            event = json.loads(line)
-            if event["event"] == kind:
-                return event
-        raise AssertionError(f"no {kind} event within {timeout} s")
+                raise AssertionError(f"no {kind} event {fields or ''} within {timeout:.0f} s") from None
+            self.seen.append(json.loads(line))
 
 
 def test_watching_a_project_headless_prints_its_events_and_stops_on_ctrl_c(project: Path) -> None:
@@ -55,18 +72,20 @@ def test_watching_a_project_headless_prints_its_events_and_stops_on_ctrl_c(proje
     )
     try:
         lines = _Lines(process)
-        finished = lines.until("test_run_finished", 30)
+        # The tailer follows the log from its end once it runs (its first poll is in the step that says so).
+        lines.until("service_status", name="logs", state="running")
+        finished = lines.until("test_run_finished")
         assert (finished["passed"], finished["failed"]) == (4, 1)
         with open(project / "logs" / "worker.log", "a") as handle:
             handle.write("FATAL out of memory\n")
-        error = lines.until("log_error", 10)
+        error = lines.until("log_error")
         assert (error["path"], error["error_kind"], error["entry"]) == (
             "logs/worker.log",
             "fatal",
             "FATAL out of memory",
         )
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=15) == 0
+        assert process.wait(timeout=BOUND) == 0
     finally:
         if process.poll() is None:
             process.kill()

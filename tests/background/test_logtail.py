@@ -11,6 +11,7 @@ import pytest
 
 from app.background.bus import EventBus, LogError
 from app.background.logtail import LogTailer, classify_entry
+from tests.waiting import BOUND, until
 
 TRACEBACK = """2026-11-24 10:00:01 ERROR request failed
 Traceback (most recent call last):
@@ -143,9 +144,9 @@ async def test_the_service_loop_follows_a_file_and_stops_cleanly(
     tailer = LogTailer(project, bus, ["app.log"], poll_interval=0.05)
     tailers.append(tailer)
     task = asyncio.create_task(tailer.run())
-    await asyncio.sleep(0.1)
+    await until(lambda: tailer.follows("app.log"), what="the tailer to follow app.log")
     append(log_file, "ERROR payment declined\n")
-    event = await asyncio.wait_for(subscription.get(), 5)
+    event = await asyncio.wait_for(subscription.get(), BOUND)
     assert isinstance(event, LogError) and event.entry == "ERROR payment declined"
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)

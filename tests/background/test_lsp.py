@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -19,13 +20,14 @@ from app.background.lsp import LanguageServers, pyright_binary
 from app.background.supervisor import Supervisor
 from tests.background.conftest import next_event
 from tests.conftest import trusted
+from tests.waiting import BOUND, until
 
 pytestmark = [
     pytest.mark.asyncio(loop_scope="module"),
     pytest.mark.skipif(pyright_binary() is None, reason="basedpyright is not installed (pip install -e .)"),
 ]
 
-BOUND = 30.0  # seconds a diagnostic may take on a loaded 2-core machine (typically under 2 s)
+# BOUND (tests/waiting.py): what a server start or a diagnostic may take on a loaded machine (typically 2 s).
 
 
 @dataclass
@@ -60,6 +62,21 @@ async def _diagnostics_for(servers: Servers, relpath: str, text: str) -> Diagnos
     return event
 
 
+async def reports_until(subscription: Any, path: str, version: int) -> list[DiagnosticsUpdated]:
+    """Every diagnostics event published until the one for ``path`` at ``version`` (included)."""
+    reports: list[DiagnosticsUpdated] = []
+
+    async def collect() -> list[DiagnosticsUpdated]:
+        async for event in subscription:
+            assert isinstance(event, DiagnosticsUpdated)
+            reports.append(event)
+            if event.path == path and event.version == version:
+                return reports
+        raise AssertionError("the bus closed")
+
+    return await asyncio.wait_for(collect(), BOUND)
+
+
 async def test_an_undefined_name_is_reported_with_its_line(servers: Servers) -> None:
     began = time.monotonic()
     event = await _diagnostics_for(
@@ -92,15 +109,18 @@ async def test_a_stale_report_is_never_published(servers: Servers) -> None:
     final_version = client.documents["flip.py"].version
     assert final_version > first_version
     clean = await next_event(subscription, lambda e: getattr(e, "path", None) == "flip.py", BOUND)
-    await asyncio.sleep(1.5)  # room for a late report on the first text
-    later = []
-    while subscription.pending():
-        later.append(await subscription.get())
-    for event in [clean, *later]:
+    assert "flip.py" not in servers.lsp.open_diagnostics()
+    # A third text as a barrier: the server reports on a document's versions in order, so a late report on
+    # the first text would come before the report on this one.
+    path.write_text("print(missing_three)\n")
+    await servers.lsp.on_files_changed(["flip.py"], [])
+    third_version = client.documents["flip.py"].version
+    reports = [clean, *await reports_until(subscription, "flip.py", third_version)]
+    for event in reports[:-1]:
         assert isinstance(event, DiagnosticsUpdated)
         if event.path == "flip.py":
             assert event.version == final_version and event.diagnostics == ()
-    assert "flip.py" not in servers.lsp.open_diagnostics()
+    assert [d.message for d in reports[-1].errors] == ['"missing_three" is not defined']
 
 
 async def test_proposed_content_is_diagnosed_without_touching_disk_or_the_shown_diagnostics(
@@ -117,10 +137,11 @@ async def test_proposed_content_is_diagnosed_without_touching_disk_or_the_shown_
     fresh = await servers.lsp.diagnose_text("new_module.py", "import helpers\nhelpers.tripple(1)\n", BOUND)
     assert any("tripple" in d.message for d in fresh)
     assert not (servers.root / "new_module.py").exists()
-    await asyncio.sleep(1.0)
-    while subscription.pending():
-        event = await subscription.get()
-        assert isinstance(event, DiagnosticsUpdated)
+    # A new clean text on disk as a barrier: a probe's late report would come before the report on it.
+    (servers.root / "clean.py").write_text("value = 1\n\n")
+    await servers.lsp.on_files_changed(["clean.py"], [])
+    barrier = servers.lsp.clients["python"].documents["clean.py"].version
+    for event in await reports_until(subscription, "clean.py", barrier):
         assert event.diagnostics == (), f"a probe leaked into the shown diagnostics: {event.summary()}"
     assert "clean.py" not in servers.lsp.open_diagnostics()
 
@@ -158,15 +179,12 @@ async def test_a_server_that_would_be_downloaded_is_skipped_with_one_clear_event
     lsp = LanguageServers(tmp_path, bus, supervisor.add)
     lsp.start_detected(["java"])
     await supervisor.start()
-    for _ in range(200):
-        if supervisor.state("lsp:java") == "skipped":
-            break
-        await asyncio.sleep(0.02)
+    await until(lambda: supervisor.state("lsp:java") == "skipped", what="the java server to be skipped")
     statuses = [e for e in bus.history if isinstance(e, ServiceStatus) and e.name == "lsp:java"]
     assert statuses[-1].state == "skipped"
     assert "would download" in statuses[-1].message
     began = time.monotonic()
-    assert await lsp.diagnose_text("Main.java", "class Main {}", timeout=20) == []
+    assert await lsp.diagnose_text("Main.java", "class Main {}", timeout=BOUND) == []
     assert time.monotonic() - began < 1.0, "asking a skipped server must not wait for it"
     await supervisor.stop()
 
@@ -181,13 +199,10 @@ async def test_stopping_during_the_handshake_leaves_no_server_running(tmp_path: 
     lsp = LanguageServers(tmp_path, bus, lambda name, run: supervisor.add(name, run, reports_running=True))
     lsp.start_detected(["python"])
     await supervisor.start()
-    for _ in range(200):  # until the server process exists, before its handshake is done
-        if {p.pid for p in me.children(recursive=True)} - before:
-            break
-        await asyncio.sleep(0.01)
+    # Until the server process exists, before its handshake is done.
+    await until(lambda: {p.pid for p in me.children(recursive=True)} - before, what="the server process")
     await supervisor.stop()
-    await asyncio.sleep(0.2)
-    assert not ({p.pid for p in me.children(recursive=True)} - before)
+    await until(lambda: not ({p.pid for p in me.children(recursive=True)} - before), what="it to end")
 
 
 async def test_jedi_the_fallback_reports_a_syntax_error(tmp_path: Path) -> None:

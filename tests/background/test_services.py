@@ -22,6 +22,7 @@ from app.session.store import ProjectStore
 from tests.background.conftest import next_event
 from tests.background.test_testwatch import make_pytest_project
 from tests.conftest import trusted
+from tests.waiting import BOUND, until
 
 
 def _descendants() -> set[int]:
@@ -45,13 +46,17 @@ async def test_services_watch_a_project_and_the_snapshot_survives_a_resume(
     services = BackgroundServices(root, config, session, symbol_index=index)
     subscription = services.bus.subscribe()
     async with services:
-        first = await next_event(subscription, lambda e: isinstance(e, TestRunFinished), 60)
+        first = await next_event(subscription, lambda e: isinstance(e, TestRunFinished))
         assert isinstance(first, TestRunFinished) and (first.passed, first.failed) == (1, 2)
-        await asyncio.wait_for(services.lsp.clients["python"].ready.wait(), 30)  # type: ignore[union-attr]
+        await asyncio.wait_for(services.lsp.clients["python"].ready.wait(), BOUND)  # type: ignore[union-attr]
+        await until(services.watcher.ready.is_set, what="the watcher's watches")
+        logs = services.logs
+        assert logs is not None
+        await until(lambda: logs.follows("logs/app.log"), what="the tailer to follow logs/app.log")
 
         with open(root / "logs" / "app.log", "a") as handle:
             handle.write("ERROR payment service unreachable\n")
-        log_error = await next_event(subscription, lambda e: isinstance(e, LogError), 10)
+        log_error = await next_event(subscription, lambda e: isinstance(e, LogError))
         assert isinstance(log_error, LogError) and log_error.path == "logs/app.log"
         # The followed log is the tailer's: its appends are not reported as file changes.
         assert not any(isinstance(e, FileChanged) and "logs/app.log" in e.paths for e in services.bus.history)
@@ -60,30 +65,29 @@ async def test_services_watch_a_project_and_the_snapshot_survives_a_resume(
             "def add(a, b):\n    return a + b + offset\n\n\ndef brand_new_helper():\n    pass\n"
         )
         diagnostics = await next_event(
-            subscription, lambda e: isinstance(e, DiagnosticsUpdated) and e.path == "calc.py", 30
+            subscription, lambda e: isinstance(e, DiagnosticsUpdated) and e.path == "calc.py"
         )
         assert isinstance(diagnostics, DiagnosticsUpdated)
         assert [(d.line, d.severity) for d in diagnostics.errors] == [(2, "error")]
-        rerun = await next_event(subscription, lambda e: isinstance(e, TestRunFinished), 60)
+        rerun = await next_event(subscription, lambda e: isinstance(e, TestRunFinished))
         assert isinstance(rerun, TestRunFinished) and rerun.failed == 3  # `offset` is undefined at run time
-        for _ in range(50):
-            if index.definitions("brand_new_helper"):
-                break
-            await asyncio.sleep(0.1)
+        await until(lambda: index.definitions("brand_new_helper"), what="the index to learn the new function")
         assert [s.path for s in index.definitions("brand_new_helper")] == ["calc.py"]
 
         proposed = await services.diagnose_text(str(root / "calc.py"), "def add(a, b):\n    return a + b\n")
         assert [d for d in proposed if d.severity == "error"] == []
         # The pipeline runs on a worker thread: the same question from there.
         from_thread = await asyncio.to_thread(
-            services.diagnose_text_from_thread, "calc.py", "def add(a, b):\n    return a + b + offest\n", 30.0
+            services.diagnose_text_from_thread,
+            "calc.py",
+            "def add(a, b):\n    return a + b + offest\n",
+            BOUND,
         )
         assert any('"offest" is not defined' in d.message for d in from_thread)
         assert services.open_diagnostics()["calc.py"][0].line == 2
     index.close()
 
-    await asyncio.sleep(0.2)
-    assert not (_descendants() - before), "background services left processes running"
+    await until(lambda: not (_descendants() - before), what="the services' processes to end")
     states = {e.name: e.state for e in services.bus.history if isinstance(e, ServiceStatus)}
     assert set(states.values()) == {"stopped"}
 
@@ -108,7 +112,7 @@ async def test_services_watch_a_project_and_the_snapshot_survives_a_resume(
 async def test_with_everything_off_only_the_watcher_runs(project: Path) -> None:
     services = BackgroundServices(project, Config(lsp=False, watch_tests=False))
     async with services:
-        await asyncio.wait_for(services.watcher.ready.wait(), 5)
+        await asyncio.wait_for(services.watcher.ready.wait(), BOUND)
         assert services.supervisor.states() == {"watcher": "running"}
         assert await services.diagnose_text("a.py", "print(x)\n") == []
     assert services.supervisor.states() == {"watcher": "stopped"}

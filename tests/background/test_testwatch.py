@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import time
 from pathlib import Path
 
 import psutil
@@ -14,6 +13,7 @@ from app.background.bus import EventBus, TestRunFinished, TestRunStarted
 from app.background.testwatch import TestWatcher, detect_test_command, triggers_tests
 from app.fix.parse import parse_test_output
 from tests.background.conftest import next_event
+from tests.waiting import BOUND, until
 
 CALC = "def add(a, b):\n    return a + b\n"
 TESTS = """from calc import add
@@ -81,9 +81,9 @@ async def test_a_change_runs_the_tests_after_the_quiet_period_and_a_fix_turns_th
             TESTS.replace("== 5", "== 4").replace("== -3", "== -2")
         )
         await watcher.on_files_changed(["tests/test_calc.py"], [])
-        started = await next_event(subscription, lambda e: isinstance(e, TestRunStarted), 10)
+        started = await next_event(subscription, lambda e: isinstance(e, TestRunStarted))
         assert isinstance(started, TestRunStarted) and started.reason == "tests/test_calc.py changed"
-        finished = await next_event(subscription, lambda e: isinstance(e, TestRunFinished), 60)
+        finished = await next_event(subscription, lambda e: isinstance(e, TestRunFinished))
         assert isinstance(finished, TestRunFinished)
         assert (finished.passed, finished.failed, finished.ok) == (3, 0, True)
     finally:
@@ -106,24 +106,22 @@ async def test_a_newer_run_cancels_the_older_and_ends_its_whole_process_group(pr
     service = asyncio.create_task(watcher.run())
     try:
         watcher.request_run("first")
-        await next_event(subscription, lambda e: isinstance(e, TestRunStarted), 5)
-        for _ in range(50):
-            if marker.exists() and len(_descendants() - before) >= 2:
-                break
-            await asyncio.sleep(0.05)
+        await next_event(subscription, lambda e: isinstance(e, TestRunStarted))
+        await until(
+            lambda: marker.exists() and len(_descendants() - before) >= 2, what="the first run's processes"
+        )
         first_run = _descendants() - before
-        assert first_run, "the first run did not start its processes"
         watcher.request_run("second")
-        second = await next_event(subscription, lambda e: isinstance(e, TestRunStarted), 5)
+        second = await next_event(subscription, lambda e: isinstance(e, TestRunStarted))
         assert isinstance(second, TestRunStarted) and second.reason == "second"
-        time.sleep(0.2)
-        assert not (first_run & _descendants()), "the cancelled run left processes behind"
+        await until(lambda: not (first_run & _descendants()), what="the cancelled run's processes to end")
+        # The second run's shell has begun its command (a stop before that would leave one mark, not two).
+        await until(lambda: marker.read_text().count("run") == 2, what="the second run's command to start")
         assert not any(isinstance(e, TestRunFinished) for e in bus.history)
     finally:
         service.cancel()
         await asyncio.gather(service, return_exceptions=True)
-    await asyncio.sleep(0.1)
-    assert not (_descendants() - before), "stopping the watcher left processes behind"
+    await until(lambda: not (_descendants() - before), what="stopping the watcher to end its processes")
     assert marker.read_text().count("run") == 2
 
 
@@ -140,11 +138,10 @@ async def test_a_run_that_never_ends_is_stopped_and_reported_as_a_failure(projec
     before = _descendants()
     command = f"echo collecting; {sys.executable} -c 'import time; time.sleep(60)'"
     watcher = TestWatcher(project, EventBus(), command, run_on_start=False, timeout=1.0)
-    result = await asyncio.wait_for(watcher.run_once("start"), 20)
+    result = await asyncio.wait_for(watcher.run_once("start"), BOUND)
     assert result is not None and result.exit_code is None and result.failed == 1 and not result.ok
     assert "collecting" in result.output_tail and "stopped after 1 s" in result.output_tail
-    await asyncio.sleep(0.1)
-    assert not (_descendants() - before)
+    await until(lambda: not (_descendants() - before), what="the stopped run's processes to end")
 
 
 def test_the_test_command_is_detected_per_kind_of_project(tmp_path: Path) -> None:
@@ -171,11 +168,7 @@ async def test_no_test_command_is_one_clear_status_not_a_crash(project: Path) ->
     supervisor = Supervisor(bus)
     supervisor.add("tests", TestWatcher(project, bus).run)
     await supervisor.start()
-    for _ in range(100):
-        if supervisor.state("tests") == "skipped":
-            break
-        await asyncio.sleep(0.01)
-    assert supervisor.state("tests") == "skipped"
+    await until(lambda: supervisor.state("tests") == "skipped", what="the tests service to be skipped")
     assert "no test command" in bus.history[-1].summary()
     await supervisor.stop()
 
@@ -212,10 +205,7 @@ async def test_a_test_command_that_is_not_installed_is_an_error_status_not_a_fai
     supervisor = Supervisor(bus, backoff_initial=0.01)
     supervisor.add("tests", TestWatcher(project, bus, "no-such-test-runner-xyz -q", debounce=0.01).run)
     await supervisor.start()
-    for _ in range(500):
-        if supervisor.state("tests") == "failed":
-            break
-        await asyncio.sleep(0.01)
+    await until(lambda: supervisor.state("tests") == "failed", what="the tests service to fail")
     await supervisor.stop()
     assert supervisor.state("tests") == "failed"
     status = [e for e in bus.history if isinstance(e, ServiceStatus) and e.state == "failed"]

@@ -11,6 +11,7 @@ from app.background.bus import EventBus, FileChanged
 from app.background.watcher import FileWatcher
 from tests.background.conftest import next_event
 from tests.conftest import git
+from tests.waiting import BOUND, until
 
 
 async def _watching(root: Path, sink_calls: list[tuple[list[str], list[str]]]):
@@ -21,14 +22,14 @@ async def _watching(root: Path, sink_calls: list[tuple[list[str], list[str]]]):
 
     watcher = FileWatcher(root, bus, [sink])
     task = asyncio.create_task(watcher.run())
-    await asyncio.wait_for(watcher.ready.wait(), 5)
-    await asyncio.sleep(0.2)  # the notify thread is watching once its first wait began
+    # Set in the step that makes watchfiles' watches (its generator's first step): a change from now is seen.
+    await asyncio.wait_for(watcher.ready.wait(), BOUND)
     return bus, watcher, task
 
 
 async def _stop(watcher: FileWatcher, task: asyncio.Task[None]) -> None:
     watcher.request_stop()
-    await asyncio.wait_for(task, 5)
+    await asyncio.wait_for(task, BOUND)
 
 
 async def test_saves_creations_and_deletions_become_file_events(git_project: Path) -> None:
@@ -39,7 +40,7 @@ async def test_saves_creations_and_deletions_become_file_events(git_project: Pat
     try:
         began = time.monotonic()
         (git_project / "app.py").write_text("x = 2\n")
-        event = await next_event(subscription, lambda e: isinstance(e, FileChanged), 5)
+        event = await next_event(subscription, lambda e: isinstance(e, FileChanged))
         latency = time.monotonic() - began
         assert isinstance(event, FileChanged) and event.paths == ("app.py",)
         assert latency < 2.0, f"a save took {latency:.2f} s to become an event"
@@ -47,11 +48,11 @@ async def test_saves_creations_and_deletions_become_file_events(git_project: Pat
 
         (git_project / "pkg").mkdir()
         (git_project / "pkg" / "new.py").write_text("y = 1\n")
-        event = await next_event(subscription, lambda e: isinstance(e, FileChanged) and bool(e.paths), 5)
+        event = await next_event(subscription, lambda e: isinstance(e, FileChanged) and bool(e.paths))
         assert isinstance(event, FileChanged) and event.paths == ("pkg/new.py",)
 
         (git_project / "app.py").unlink()
-        event = await next_event(subscription, lambda e: isinstance(e, FileChanged) and bool(e.removed), 5)
+        event = await next_event(subscription, lambda e: isinstance(e, FileChanged) and bool(e.removed))
         assert isinstance(event, FileChanged) and event.removed == ("app.py",) and event.paths == ()
     finally:
         await _stop(watcher, task)
@@ -68,10 +69,10 @@ async def test_gitignored_files_produce_no_event(git_project: Path) -> None:
     try:
         (git_project / "server.log").write_text("noise\n")
         (git_project / "build" / "out.js").write_text("generated\n")
-        await asyncio.sleep(0.5)
-        # A tracked-style file afterwards proves the watcher was awake during the ignored writes.
+        # A tracked-style file afterwards proves the watcher was awake during the ignored writes: their
+        # notifications come first, so once its event is out every earlier write was judged.
         (git_project / "main.py").write_text("print('hi')\n")
-        event = await next_event(subscription, lambda e: isinstance(e, FileChanged), 5)
+        event = await next_event(subscription, lambda e: isinstance(e, FileChanged))
         assert isinstance(event, FileChanged) and event.paths == ("main.py",)
         every_path = [p for changed, removed in calls for p in [*changed, *removed]]
         assert every_path == ["main.py"]
@@ -85,9 +86,12 @@ async def test_a_burst_of_saves_is_grouped(project: Path) -> None:
     try:
         for index in range(30):
             (project / f"m{index}.py").write_text(f"v = {index}\n")
-        await asyncio.sleep(1.0)
+        expected = {f"m{index}.py" for index in range(30)}
+        await until(
+            lambda: {p for changed, _removed in calls for p in changed} >= expected, what="every save"
+        )
         seen = {p for changed, _removed in calls for p in changed}
-        assert seen == {f"m{index}.py" for index in range(30)}
+        assert seen == expected
         # Grouped, not one call per save (a loaded machine may split the burst a few times).
         assert len(calls) <= 10, f"30 quick saves gave {len(calls)} batches"
     finally:
@@ -110,9 +114,8 @@ async def test_outside_git_the_root_gitignore_is_applied(project: Path) -> None:
     try:
         (project / "scratch.tmp").write_text("x")
         (project / "cache" / "blob.bin").write_text("x")
-        await asyncio.sleep(0.5)
-        (project / "kept.py").write_text("x = 1\n")
-        event = await next_event(subscription, lambda e: isinstance(e, FileChanged), 5)
+        (project / "kept.py").write_text("x = 1\n")  # after the ignored writes: its event comes last
+        event = await next_event(subscription, lambda e: isinstance(e, FileChanged))
         assert isinstance(event, FileChanged) and event.paths == ("kept.py",)
         assert [p for changed, removed in calls for p in [*changed, *removed]] == ["kept.py"]
     finally:
@@ -131,10 +134,9 @@ async def test_a_folder_copied_in_at_once_reports_every_file(project: Path, tmp_
     _bus, watcher, task = await _watching(project, calls)
     try:
         shutil.copytree(source, project / "lib")
-        for _ in range(50):
-            if {p for changed, _removed in calls for p in changed} >= expected:
-                break
-            await asyncio.sleep(0.1)
+        await until(
+            lambda: {p for changed, _removed in calls for p in changed} >= expected, what="every copied file"
+        )
         assert {p for changed, _removed in calls for p in changed} == expected
     finally:
         await _stop(watcher, task)
@@ -153,10 +155,12 @@ async def test_ais_own_atomic_write_reports_the_file_not_its_temporary_name(git_
         temp = git_project / "calc" / ".ops.py.ai-20261124T065804-77705c.tmp"
         temp.write_text("x = 2\n")
         os.replace(temp, git_project / "calc" / "ops.py")
-        event = await next_event(subscription, lambda e: isinstance(e, FileChanged), 5)
+        event = await next_event(subscription, lambda e: isinstance(e, FileChanged))
         assert isinstance(event, FileChanged) and event.paths == ("calc/ops.py",) and event.removed == ()
-        await asyncio.sleep(0.3)
+        # A later save elsewhere: once its event is out, nothing about the temporary name can follow.
+        (git_project / "later.py").write_text("y = 1\n")
+        await next_event(subscription, lambda e: isinstance(e, FileChanged) and "later.py" in e.paths)
         every_path = {p for changed, removed in calls for p in [*changed, *removed]}
-        assert every_path == {"calc/ops.py"}
+        assert every_path == {"calc/ops.py", "later.py"}
     finally:
         await _stop(watcher, task)

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from app.context import preread
-from app.context.index import SymbolIndex
+from app.context.index import WORKERS, SymbolIndex
 from app.context.inventory import list_project_files
 from tests.conftest import AI_BIN, default_sigint, run_ai
+from tests.waiting import wait_for
 
 
 def write(root: Path, relpath: str, text: str) -> None:
@@ -133,15 +134,12 @@ def test_a_signal_during_a_parallel_build_ends_the_workers_cleanly(project: Path
         text=True,
         preexec_fn=_own_group_with_default_sigint,
     )
-    workers: list[int] = []
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and process.poll() is None:
-        workers = [c for c in _children(process.pid)]
-        if len(workers) >= 2:  # the resource tracker and at least one worker
-            break
-        time.sleep(0.05)
+    # Until the resource tracker and both workers run (spawned as the batches are handed out).
+    wait_for(
+        lambda: len(_children(process.pid)) >= 1 + WORKERS or process.poll() is not None,
+        what="the parallel build's workers",
+    )
     assert process.poll() is None, "the build ended before the test could interrupt it"
-    time.sleep(0.3)
     workers = _children(process.pid)
     if how.startswith("SIGTERM"):
         process.send_signal(signal.SIGTERM)
@@ -150,8 +148,10 @@ def test_a_signal_during_a_parallel_build_ends_the_workers_cleanly(project: Path
     _out, err = process.communicate(timeout=60)
     assert process.returncode != 0
     assert "leaked" not in err and "Traceback" not in err, err
-    time.sleep(0.5)
-    assert [w for w in workers if Path(f"/proc/{w}").exists() and _alive(w)] == []
+    wait_for(
+        lambda: not [w for w in workers if Path(f"/proc/{w}").exists() and _alive(w)],
+        what="the workers to end",
+    )
 
 
 def _alive(pid: int) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 
 from tests.conftest import REPO, git, run_ai
 from tests.e2e import script
+from tests.waiting import BOUND, wait_for
 
 IDENTITY = {
     "GIT_AUTHOR_NAME": "Test",
@@ -65,15 +65,15 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Model]:
         cwd=REPO, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 15
-        while not (port_file.exists() and port_file.read_text().strip()):
-            assert server.poll() is None, "the scripted model server exited"
-            assert time.monotonic() < deadline, "the scripted model server did not start"
-            time.sleep(0.05)
+        wait_for(
+            lambda: (port_file.exists() and port_file.read_text().strip()) or server.poll() is not None,
+            what="the scripted model server to start",
+        )
+        assert server.poll() is None, "the scripted model server exited"
         yield Model(f"http://127.0.0.1:{port_file.read_text().strip()}/v1", log)
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        server.wait(timeout=BOUND)
 
 
 @pytest.fixture(autouse=True)

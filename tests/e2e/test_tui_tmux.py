@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from tests.conftest import AI_BIN, git, requires_tmux
 from tests.e2e import script
 from tests.e2e.conftest import IDENTITY, Model
 from tests.e2e.helpers import head, subjects
+from tests.waiting import BOUND, wait_for
 
 pytestmark = requires_tmux
 
@@ -29,36 +29,41 @@ class Tmux:
     def __call__(self, *args: str) -> str:
         env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "TMUX")}
         done = subprocess.run(
-            ["tmux", "-S", self.socket, *args], capture_output=True, text=True, env=env, timeout=10
+            ["tmux", "-S", self.socket, *args], capture_output=True, text=True, env=env, timeout=BOUND
         )
         return done.stdout
 
-    def wait_for(self, text: str, timeout: float = 25.0) -> str:
-        deadline, screen = time.monotonic() + timeout, ""
-        while time.monotonic() < deadline:
-            screen = self("capture-pane", "-p", "-t", "ai")
-            if text in screen:
-                return screen
-            time.sleep(0.1)
-        raise AssertionError(f"{text!r} never appeared; the terminal shows:\n{screen}")
+    def screen(self) -> str:
+        return self("capture-pane", "-p", "-t", "ai")
+
+    def wait_for(self, text: str, timeout: float = BOUND) -> str:
+        """Until ``text`` is on the terminal; returns what it shows."""
+
+        def showing() -> str | None:
+            screen = self.screen()
+            return screen if text in screen else None
+
+        return wait_for(
+            showing,
+            timeout,
+            f"{text!r} on the terminal",
+            detail=lambda: f"the terminal shows:\n{self.screen()}",
+        )
 
 
 def send_goal(tmux: Tmux, goal: str) -> None:
-    """Type GOAL, wait until the input shows it, press enter until the proposal is on screen. On a loaded
-    machine the first enter can arrive before the input takes keys; it is pressed again only while the goal is
-    still sitting in the input (an extra enter on the proposal would reject it)."""
+    """Type GOAL, wait until the input shows it, press enter, wait until the input took it (it empties) and
+    for the proposal."""
     in_input = f"▊  {goal}"
     tmux("send-keys", "-t", "ai", "-l", goal)
     tmux.wait_for(in_input)
-    for _ in range(3):
-        tmux("send-keys", "-t", "ai", "Enter")
-        try:
-            tmux.wait_for("Apply? [y/N/e/r/s]", timeout=15)
-            return
-        except AssertionError:
-            if in_input not in tmux("capture-pane", "-p", "-t", "ai"):
-                break  # submitted and still working: only wait
-    tmux.wait_for("Apply? [y/N/e/r/s]", timeout=30)
+    tmux("send-keys", "-t", "ai", "Enter")
+    wait_for(
+        lambda: in_input not in tmux.screen(),
+        what="the goal to leave the input (enter sends it)",
+        detail=lambda: f"the terminal shows:\n{tmux.screen()}",
+    )
+    tmux.wait_for("Apply? [y/N/e/r/s]")
 
 
 @pytest.fixture

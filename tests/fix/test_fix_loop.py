@@ -15,6 +15,7 @@ from app.fix.loop import FixRequest, run_fix
 from app.session.store import ProjectStore
 from tests.conftest import git, run_ai
 from tests.fix.conftest import OPS, RIGHT, WRONG_FLOOR, WRONG_NONE, WRONG_ZERO_ALWAYS, env_for, snapshot
+from tests.waiting import BOUND, until
 
 FIXED_OPS = OPS.replace(
     "def mean(values):\n    return", "def mean(values):\n    if not values:\n        return 0\n    return"
@@ -165,7 +166,7 @@ def test_headless_without_yes_applies_nothing_unless_auto_fix_is_on(broken: Path
 async def test_cancelling_mid_attempt_leaves_no_copy_and_no_change(
     broken: Path, model, tmp_path: Path
 ) -> None:
-    server = model([{"reply": RIGHT, "stall": 30.0, "stall_after": 5}])
+    server = model([{"reply": RIGHT, "stall": 300.0, "stall_after": 5}])
     before = snapshot(broken)
     session = ProjectStore(broken).session("main")
     config = load_config(broken, {"base_url": server.base_url, "model": "scripted-model"})
@@ -180,9 +181,12 @@ async def test_cancelling_mid_attempt_leaves_no_copy_and_no_change(
                 streaming.set()
 
     task = asyncio.create_task(consume())
-    await asyncio.wait_for(streaming.wait(), 30)
-    await asyncio.sleep(0.3)  # the model has started answering, then stalls
-    assert len(list(scratch_parent.iterdir())) == 1  # the copy exists while the attempt runs
+    await asyncio.wait_for(streaming.wait(), BOUND)
+    # The model has started answering (then stalls) and the copy exists while the attempt runs.
+    await until(
+        lambda: server.chat_requests() and len(list(scratch_parent.iterdir())) == 1,
+        what="the model asked with the scratch copy made",
+    )
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

@@ -18,6 +18,7 @@ from app.session.store import ProjectStore
 from app.trust import trust_current
 from tests.conftest import git
 from tests.fix.conftest import RIGHT, TEST_CMD, replace_block
+from tests.waiting import until
 
 
 async def never_asked(_ready: DiffReady) -> Decision:
@@ -185,7 +186,7 @@ async def test_after_a_watcher_run_the_model_is_asked_while_the_copy_is_made_and
 
     from app.events import FixStarted
 
-    server = model([{"reply": RIGHT, "stall": 30.0, "stall_after": 5}])
+    server = model([{"reply": RIGHT, "stall": 300.0, "stall_after": 5}])
     finished = await TestWatcher(broken, EventBus(), TEST_CMD, run_on_start=False).run_once("change")
     assert finished is not None
     session = ProjectStore(broken).session("main")
@@ -201,18 +202,11 @@ async def test_after_a_watcher_run_the_model_is_asked_while_the_copy_is_made_and
                 started.append(event)
 
     task = asyncio.create_task(consume())
-    for _ in range(300):
-        if server.chat_requests():
-            break
-        await asyncio.sleep(0.05)
-    assert server.chat_requests(), "the model was not asked"
+    await until(server.chat_requests, what="the model to be asked")
     # The fix started without waiting for the copy (nothing runs in it before the model's answer).
     assert started and started[0].scratch_seconds == 0.0
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
-    for _ in range(100):  # a copy still being made is removed as soon as it is done
-        if not list(scratch_parent.iterdir()):
-            break
-        await asyncio.sleep(0.05)
-    assert list(scratch_parent.iterdir()) == []
+    # A copy still being made is removed as soon as it is done.
+    await until(lambda: not list(scratch_parent.iterdir()), what="the scratch copy to be removed")
     assert "return 0" not in (broken / "calc/ops.py").read_text()

@@ -187,11 +187,12 @@ def test_ctrl_c_mid_stream_leaves_nothing_written(calc_project: Path, model_serv
     import os
     import signal
     import subprocess
-    import time
 
     from tests.conftest import AI_BIN
+    from tests.waiting import BOUND, wait_for
 
-    server = model_server([{"reply": FIX_SUBTRACT, "chunk_size": 2, "chunk_delay": 0.1}])
+    # The answer starts, then stalls: Ctrl-C lands mid-stream however slowly the machine runs.
+    server = model_server([{"reply": FIX_SUBTRACT, "chunk_size": 2, "stall": 120, "stall_after": 20}])
     proc = subprocess.Popen(
         [str(AI_BIN), "--build", GOAL, "--yes"],
         cwd=calc_project,
@@ -201,12 +202,9 @@ def test_ctrl_c_mid_stream_leaves_nothing_written(calc_project: Path, model_serv
         text=True,
         preexec_fn=default_sigint,
     )
-    deadline = time.monotonic() + 30
-    while not server.chat_requests() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.3)  # some of the answer has streamed
+    wait_for(server.chat_requests, what="the model to be asked")
     proc.send_signal(signal.SIGINT)
-    _out, err = proc.communicate(timeout=30)
+    _out, err = proc.communicate(timeout=BOUND)
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1, err  # one clear line

@@ -6,7 +6,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 from tests.conftest import REPO
 from tests.model_server import ScriptedModelServer, read_log
 from tests.pipeline.conftest import FIX_SUBTRACT, ai_build
+from tests.waiting import BOUND, wait_for
 
 
 def _post(url: str, body: dict) -> tuple[int, dict]:
@@ -23,7 +23,7 @@ def _post(url: str, body: dict) -> tuple[int, dict]:
         headers={"Content-Type": "application/json", "Authorization": "Bearer sk-secret-in-header"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=BOUND) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
@@ -49,9 +49,7 @@ def test_subprocess_server_serves_ai_and_logs_requests(calc_project: Path, tmp_p
         stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + 20
-        while not port_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(lambda: port_file.exists() and port_file.read_text(), what="the server's port file")
         url = f"http://127.0.0.1:{port_file.read_text()}/v1"
         result = ai_build(
             calc_project,
@@ -103,7 +101,7 @@ def test_no_matching_rule_is_a_400_and_status_rules_send_retry_after() -> None:
             data=json.dumps({"messages": [{"role": "user", "content": "x"}]}).encode(),
         )
         try:
-            urllib.request.urlopen(request, timeout=10)
+            urllib.request.urlopen(request, timeout=BOUND)
             raise AssertionError("expected HTTP 429")
         except urllib.error.HTTPError as exc:
             assert exc.code == 429 and exc.headers["Retry-After"] == "7"

@@ -32,6 +32,7 @@ from app.events import (
 from app.session.store import ProjectStore
 from tests.conftest import git
 from tests.pipeline.conftest import FIX_SUBTRACT, OPS, first_user_message
+from tests.waiting import BOUND, until
 
 GOAL = "fix subtract in calc/ops.py"
 
@@ -151,7 +152,8 @@ async def test_server_without_usage_still_works(calc_project: Path, model_server
 
 
 async def test_cancel_mid_stream_leaves_nothing_applied(calc_project: Path, model_server) -> None:
-    server = model_server([{"reply": FIX_SUBTRACT, "chunk_size": 3, "chunk_delay": 0.05}])
+    # The answer starts, then stalls: the cancel lands mid-stream however slowly the machine runs.
+    server = model_server([{"reply": FIX_SUBTRACT, "chunk_size": 3, "stall": 120, "stall_after": 12}])
     request = _request(calc_project, server.base_url)
     seen: list[Event] = []
 
@@ -160,8 +162,7 @@ async def test_cancel_mid_stream_leaves_nothing_applied(calc_project: Path, mode
             seen.append(event)
 
     task = asyncio.create_task(consume())
-    while not any(isinstance(e, ProseDelta) for e in seen):
-        await asyncio.sleep(0.01)
+    await until(lambda: any(isinstance(e, ProseDelta) for e in seen), what="the answer to start streaming")
     task.cancel()
     try:
         await task
@@ -184,7 +185,7 @@ async def test_cancel_while_awaiting_decision(calc_project: Path, model_server) 
         return Decision(DecisionKind.APPLY)
 
     task = asyncio.create_task(_collect(_request(calc_project, server.base_url), never))
-    await asyncio.wait_for(asked.wait(), 10)
+    await asyncio.wait_for(asked.wait(), BOUND)
     task.cancel()
     try:
         await task

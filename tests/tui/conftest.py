@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 
 from app.config import Config
 from app.session.store import ProjectStore
 from app.tui import WorkspaceApp, make_app
 from tests.conftest import trusted
+from tests.waiting import BOUND  # the one generous bound of every wait (tests/waiting.py)
 
 SIZE = (120, 36)
 FROZEN_TIME = 1_790_000_000.0  # a fixed clock for the event log in snapshots
@@ -74,31 +79,79 @@ def history_document(name: str, count: int) -> dict:
     }
 
 
-async def wait_for_session(pilot, name: str, timeout: float = 5.0) -> None:
-    """Wait until the workspace shows session ``name`` (its loading runs on a worker thread)."""
-    import asyncio
-
-    app = pilot.app
-    for _ in range(int(timeout / 0.02)):
-        await pilot.pause()
-        try:
-            screen = app.main_screen
-        except LookupError:
-            await asyncio.sleep(0.02)
-            continue
-        if screen.shown_session == name:
-            await pilot.pause()
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"session {name!r} did not open")
-
-
-async def wait_until(pilot, condition: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:
-    import asyncio
-
-    for _ in range(int(timeout / 0.02)):
+async def wait_until(
+    pilot: Pilot[Any], condition: Callable[[], object], timeout: float = BOUND, what: str = ""
+) -> None:
+    """Poll ``condition`` after each round of the app's message processing until it is true; after
+    ``timeout`` seconds of wall-clock time, fail saying what was waited for (tests/waiting.py's rule)."""
+    began = time.monotonic()
+    while True:
         await pilot.pause()
         if condition():
             return
+        if time.monotonic() - began > timeout:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what or condition}")
         await asyncio.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what or condition}")
+
+
+async def wait_for_session(pilot: Pilot[Any], name: str, timeout: float = BOUND) -> None:
+    """Wait until the workspace shows session ``name`` (its loading runs on a worker)."""
+
+    def shown() -> bool:
+        try:
+            return pilot.app.main_screen.shown_session == name
+        except LookupError:  # the workspace screen is not pushed yet
+            return False
+
+    await wait_until(pilot, shown, timeout, f"session {name!r} to open")
+    await pilot.pause()
+
+
+async def run_command(pilot: Pilot[Any], title: str) -> None:
+    """Run a command from the palette as a user does: ctrl+p, type ``title``, enter once the palette lists it
+    highlighted. Its search runs in a worker per keystroke: an enter before the last one has answered would
+    run nothing, or another command."""
+    from textual.command import CommandList, CommandPalette
+
+    await pilot.press("ctrl+p")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, CommandPalette), what="the command palette")
+    palette = pilot.app.screen
+    await pilot.press(*title)
+
+    def listed() -> bool:
+        if any(worker.node is palette and not worker.is_finished for worker in pilot.app.workers):
+            return False
+        commands = palette.query_one(CommandList)
+        if commands.highlighted is None:
+            return False
+        hit = getattr(commands.get_option_at_index(commands.highlighted), "hit", None)
+        return hit is not None and str(hit.text).lower() == title.lower()
+
+    await wait_until(pilot, listed, what=f"the palette to offer {title!r}")
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: pilot.app.screen is not palette, what=f"{title!r} to run")
+
+
+def feed_messages(pilot: Pilot[Any]) -> list[str]:
+    return [message for _, message in pilot.app.main_screen.events.entries]
+
+
+async def wait_until_watching(pilot: Pilot[Any]) -> None:
+    """Until the session's file watcher has its watches in place: a change made before that is never seen."""
+
+    def watching() -> bool:
+        services = pilot.app.main_screen.services
+        return services is not None and services.watcher.ready.is_set()
+
+    await wait_until(pilot, watching, what="the file watcher to watch the project")
+
+
+async def wait_until_following(pilot: Pilot[Any], relpath: str) -> None:
+    """Until the session's log tailer follows ``relpath``: from then on every line appended to it is read (a
+    log that is there when the tailer starts is followed from its end, so an earlier line is never seen)."""
+
+    def following() -> bool:
+        services = pilot.app.main_screen.services
+        return services is not None and services.logs is not None and services.logs.follows(relpath)
+
+    await wait_until(pilot, following, what=f"the log tailer to follow {relpath}")

@@ -16,7 +16,7 @@ from app.session.store import ProjectStore
 from app.tui import WorkspaceApp, make_app
 from tests.conftest import git
 from tests.model_server import ScriptedModelServer
-from tests.tui.conftest import FROZEN_TIME, SIZE, wait_for_session, wait_until
+from tests.tui.conftest import BOUND, FROZEN_TIME, SIZE, wait_for_session, wait_until
 from widgets.approval import ApprovalScreen
 from widgets.dialogs import EditorScreen, PromptScreen
 from widgets.diff_preview import DiffPreview
@@ -85,7 +85,7 @@ def model_config(url: str, **extra: Any) -> Config:
         "model": "scripted-model",
         "max_retries": 1,
         "retry_base_delay": 0.01,
-        "request_timeout": 5.0,
+        "request_timeout": BOUND,
         "lsp": False,
         "watch_tests": False,
     }
@@ -325,7 +325,7 @@ async def test_model_failure_shows_in_the_error_feed(build_app, calc: Path) -> N
 
 async def test_ctrl_g_stops_a_stalled_build(build_app, calc: Path) -> None:
     app, _ = build_app(
-        {"default": {"reply": TWO_HUNKS, "stall": 30, "stall_after": 20}}, stream_idle_timeout=60.0
+        {"default": {"reply": TWO_HUNKS, "stall": 300, "stall_after": 20}}, stream_idle_timeout=600.0
     )
     async with app.run_test(size=SIZE) as pilot:
         await submit_goal(pilot, "fix subtract")

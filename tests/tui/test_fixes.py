@@ -8,6 +8,9 @@ with plugins off), so these take a few seconds apiece.
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,17 +18,29 @@ from typing import Any
 import pytest
 
 from app.config import Config
+from app.session.store import ProjectStore
 from app.tui import WorkspaceApp, make_app
 from tests.conftest import git, trusted
 from tests.fix.conftest import MEAN, OPS, RIGHT, TEST_CMD, TESTS, replace_block
 from tests.model_server import ScriptedModelServer
-from tests.tui.conftest import FROZEN_TIME, SIZE, wait_for_session, wait_until
+from tests.tui.conftest import (
+    BOUND,
+    FROZEN_TIME,
+    SIZE,
+    feed_messages,
+    run_command,
+    wait_for_session,
+    wait_until,
+    wait_until_following,
+)
 from widgets.approval import ApprovalScreen
 from widgets.suggestions import SuggestionsScreen
 
 BROKEN_MEAN = "def mean(values):\n    return sum(values) // len(values) + 1\n"
 BREAK_MEAN = replace_block(MEAN, BROKEN_MEAN, prose="Make mean faster.")
 RESTORE_MEAN = replace_block(BROKEN_MEAN, MEAN, prose="Undo the off-by-one.")
+# A fix runs the tests in a scratch copy several times (failing test, whole suite) on top of a model call.
+FIX_BOUND = 2 * BOUND
 
 
 @pytest.fixture
@@ -59,7 +74,7 @@ def workspace_for(root: Path, url: str, **extra: Any) -> WorkspaceApp:
         "api_key": "test-key",
         "model": "scripted-model",
         "max_retries": 0,
-        "request_timeout": 10.0,
+        "request_timeout": BOUND,
         "lsp": False,
         "watch_tests": True,
         "test_cmd": TEST_CMD,
@@ -82,11 +97,13 @@ async def wait_for_green_tests(pilot) -> None:
         runs = [m for _, m in pilot.app.main_screen.events.entries if m.startswith("tests ")]
         return bool(runs) and not runs[-1].startswith("tests running") and " 0 failed" in runs[-1]
 
-    await wait_until(pilot, green, timeout=30, what="the test watcher's run after the fix")
+    await wait_until(pilot, green, timeout=FIX_BOUND, what="the test watcher's run after the fix")
 
 
 async def wait_for_approval(pilot) -> ApprovalScreen:
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ApprovalScreen), timeout=30, what="approval")
+    await wait_until(
+        pilot, lambda: isinstance(pilot.app.screen, ApprovalScreen), timeout=FIX_BOUND, what="the approval"
+    )
     return pilot.app.screen
 
 
@@ -100,7 +117,7 @@ async def test_a_failing_test_in_the_feed_is_fixed_with_one_key_after_approval(
         await wait_for_session(pilot, "main")
         screen = app.main_screen
         feed = screen.events
-        await wait_until(pilot, lambda: bool(feed.fixable), timeout=30, what="the failing run in the feed")
+        await wait_until(pilot, lambda: bool(feed.fixable), what="the failing run in the feed")
         assert "test_mean_empty" in feed.fixable[-1].message
         assert not model.chat_requests()  # a failure in the feed asks nothing by itself
         await pilot.press("ctrl+f")
@@ -111,7 +128,7 @@ async def test_a_failing_test_in_the_feed_is_fixed_with_one_key_after_approval(
         assert "Verified fix" in title and "test_mean_empty" in title
         assert ops(root) == OPS  # verified in a scratch copy; nothing written before the decision
         await pilot.press("y")
-        await wait_until(pilot, lambda: not screen.busy, timeout=30, what="the fix to end")
+        await wait_until(pilot, lambda: not screen.busy, timeout=FIX_BOUND, what="the fix to end")
         assert any("fix verified" in str(n.render()) for n in screen.chat.query(".note"))
         await wait_for_green_tests(pilot)
     assert "if not values:\n        return 0" in ops(root)
@@ -126,11 +143,9 @@ async def test_auto_fix_applies_the_verified_fix_without_asking(git_project: Pat
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_session(pilot, "main")
         feed = app.main_screen.events
-        await wait_until(pilot, lambda: bool(feed.fixable), timeout=30, what="the failing run in the feed")
-        await pilot.press("ctrl+p", *"fix newest error")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: "return 0" in ops(root), timeout=30, what="the fix applied")
+        await wait_until(pilot, lambda: bool(feed.fixable), what="the failing run in the feed")
+        await run_command(pilot, "Fix newest error")
+        await wait_until(pilot, lambda: "return 0" in ops(root), timeout=FIX_BOUND, what="the fix applied")
         assert not isinstance(app.screen, ApprovalScreen)
         await wait_for_green_tests(pilot)
 
@@ -143,54 +158,114 @@ async def test_a_log_error_appears_in_the_feed_and_is_selectable(git_project: Pa
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_session(pilot, "main")
         feed = app.main_screen.events
-        await wait_until(pilot, lambda: app.main_screen.services is not None, what="services")
-        for _ in range(200):  # the tailer may still be starting (a loaded machine): append until seen
-            with (root / "app.log").open("a") as log:
-                log.write("ERROR payment failed: card declined\n")
-            await pilot.pause(0.1)
-            if feed.fixable:
-                break
-        assert "payment failed" in feed.fixable[-1].message
+        await wait_until_following(pilot, "app.log")
+        # One error line, written once: a line written before the tailer followed the file would never be
+        # read, and writing again until one shows leaves more entries on their way after the first.
+        with (root / "app.log").open("a") as log:
+            log.write("ERROR payment failed: card declined\n")
+        await wait_until(pilot, lambda: bool(feed.fixable), what="the log error in the feed")
+        assert [line.message for line in feed.fixable] == [
+            "app.log: error: ERROR payment failed: card declined"
+        ]
         assert "ctrl+f f: fix" in str(feed.fixable[-1].render())
         await pilot.press("ctrl+f")
-        assert feed.selected is feed.fixable[-1]
+        assert feed.has_focus and feed.selected is feed.fixable[-1]
+
+
+PASSING = TESTS.replace("def test_mean_empty():\n    assert mean([]) == 0\n\n\n", "")
+AFTER_APPLY_SCRIPT = {
+    "rules": [{"when": {"last_user_contains": "The failure to fix"}, "reply": RESTORE_MEAN}],
+    "default": {"reply": BREAK_MEAN},
+}
+
+
+async def build_a_breaking_change(pilot) -> None:
+    """Once the first test run passed: ask for the change that breaks test_mean and wait for its approval."""
+    screen = pilot.app.main_screen
+    await wait_until(
+        pilot, lambda: "tests 2 passed, 0 failed" in feed_messages(pilot), what="the first, passing, run"
+    )
+    box = screen.query_one("#goal")
+    box.focus()
+    box.value = "make mean faster"
+    await pilot.press("enter")
+    await wait_for_approval(pilot)
+
+
+async def the_fix_is_proposed_and_applied(pilot, root: Path, model: ScriptedModelServer) -> None:
+    """The test watcher's run after the apply fails: the fix loop proposes, nothing is applied before y."""
+    approval = await wait_for_approval(pilot)
+    assert "Verified fix" in str(approval.query_one("#approval-title").render())
+    assert any("tests fail after change" in m for m in feed_messages(pilot))
+    assert "// len(values) + 1" in ops(root)
+    await pilot.press("y")
+    await wait_until(pilot, lambda: ops(root) == OPS, timeout=FIX_BOUND, what="the fix applied")
+    await wait_for_green_tests(pilot)
+    fix_request = model.chat_requests()[-1]["body"]["messages"][-1]["content"]
+    assert "test_mean" in fix_request
 
 
 async def test_tests_failing_after_an_applied_change_bring_a_fix_proposal(git_project: Path, server) -> None:
-    passing = TESTS.replace("def test_mean_empty():\n    assert mean([]) == 0\n\n\n", "")
-    root = calc_project(git_project, passing)
-    model = server(
-        {
-            "rules": [{"when": {"last_user_contains": "The failure to fix"}, "reply": RESTORE_MEAN}],
-            "default": {"reply": BREAK_MEAN},
-        }
-    )
+    root = calc_project(git_project, PASSING)
+    model = server(AFTER_APPLY_SCRIPT)
     app = workspace_for(root, model.base_url)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_session(pilot, "main")
-        screen = app.main_screen
-        await wait_until(
-            pilot,
-            lambda: any("1 passed" in m or "2 passed" in m for _, m in screen.events.entries),
-            timeout=30,
-        )
-        box = screen.query_one("#goal")
-        box.focus()
-        box.value = "make mean faster"
-        await pilot.press("enter")
-        await wait_for_approval(pilot)
+        await build_a_breaking_change(pilot)
         await pilot.press("y")
         await wait_until(pilot, lambda: "// len(values) + 1" in ops(root), what="the build applied")
-        # The test watcher's run after the apply fails: the fix loop proposes, nothing is applied yet.
-        approval = await wait_for_approval(pilot)
-        assert "Verified fix" in str(approval.query_one("#approval-title").render())
-        assert any("tests fail after change" in m for _, m in screen.events.entries)
-        assert "// len(values) + 1" in ops(root)
-        await pilot.press("y")
-        await wait_until(pilot, lambda: ops(root) == OPS, timeout=30, what="the fix applied")
-        await wait_for_green_tests(pilot)
-    fix_request = model.chat_requests()[-1]["body"]["messages"][-1]["content"]
-    assert "test_mean" in fix_request
+        await the_fix_is_proposed_and_applied(pilot, root, model)
+
+
+@contextlib.contextmanager
+def another_process_holding(lock: Path) -> Iterator[Callable[[], None]]:
+    """A second process holds ``lock`` (as another `ai` writing the same session does) until the returned
+    function is called."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(lock)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdin is not None and holder.stdout is not None
+    try:
+        assert holder.stdout.readline().strip() == "held"
+
+        def release() -> None:
+            if holder.poll() is None:
+                holder.stdin.close()  # type: ignore[union-attr]
+                holder.wait(timeout=BOUND)
+
+        yield release
+    finally:
+        holder.kill()
+        holder.wait(timeout=BOUND)
+
+
+HOLD_LOCK = "import sys\nfrom filelock import FileLock\nwith FileLock(sys.argv[1]):\n    print('held', flush=True)\n    sys.stdin.read()\n"
+
+
+async def test_a_test_run_that_ends_before_the_change_is_recorded_still_brings_the_fix(
+    git_project: Path, server
+) -> None:
+    """The files are written first, the change recorded and committed after: the test watcher can see the
+    new file and finish its run before the workspace hears that the change was applied (a busy machine, a
+    slow disk, another `ai` writing the session). That run is still the run after the change."""
+    root = calc_project(git_project, PASSING)
+    model = server(AFTER_APPLY_SCRIPT)
+    app = workspace_for(root, model.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_session(pilot, "main")
+        await build_a_breaking_change(pilot)
+        session_file = ProjectStore(root).session_path("main")
+        with another_process_holding(Path(f"{session_file}.lock")) as release:
+            await pilot.press("y")
+            await wait_until(
+                pilot,
+                lambda: "tests 1 passed, 1 failed" in " ".join(feed_messages(pilot)),
+                timeout=FIX_BOUND,
+                what="the test watcher's failing run on the written file",
+            )
+            assert not any(m.startswith("applied change") for m in feed_messages(pilot))
+            release()
+        await the_fix_is_proposed_and_applied(pilot, root, model)
 
 
 async def test_suggestions_palette_builds_the_picked_one_in_a_new_session(project: Path, server) -> None:
@@ -201,22 +276,18 @@ async def test_suggestions_palette_builds_the_picked_one_in_a_new_session(projec
     app = workspace_for(project, model.base_url, watch_tests=False, test_cmd=None)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_session(pilot, "main")
-        await pilot.press("ctrl+p", *"suggestions")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, SuggestionsScreen), timeout=30, what="picker")
+        await run_command(pilot, "Suggestions")
+        await wait_until(pilot, lambda: isinstance(app.screen, SuggestionsScreen), what="the suggestions")
         picker = app.screen
         assert any(s.kind == "todo" and s.path == "report.py" for s in picker.suggestions)
         picker.query_one("#suggestion-list").highlighted = next(
             i for i, s in enumerate(picker.suggestions) if s.kind == "todo"
         )
         await pilot.press("enter")
-        await wait_until(
-            pilot, lambda: app.main_screen.session_name != "main", timeout=30, what="a new session"
-        )
+        await wait_until(pilot, lambda: app.main_screen.session_name != "main", what="a new session")
         name = app.main_screen.session_name
         await wait_for_session(pilot, name)
-        await wait_until(pilot, lambda: bool(model.chat_requests()), timeout=30, what="the build's request")
+        await wait_until(pilot, lambda: bool(model.chat_requests()), what="the build's request")
     request = model.chat_requests()[-1]["body"]["messages"][-1]["content"]
     assert "skip rows without an amount" in request
     assert name.startswith("todo-")

@@ -26,6 +26,7 @@ from tests.conftest import git
 from tests.model_server import ScriptedModelServer
 from tests.tui.conftest import FROZEN_TIME, history_document, wait_for_session, wait_until
 from widgets.approval import ApprovalScreen
+from widgets.diff_preview import DiffPreview
 
 STAMP = "2026-01-02T03:04:05+00:00"
 SIZE = (120, 36)
@@ -69,7 +70,18 @@ def freeze_cursor(app) -> None:
 async def open_main(pilot) -> None:
     await wait_for_session(pilot, "main")
     freeze_cursor(pilot.app)
-    await pilot.pause(0.2)
+    # Background services are off here, so every worker ends: the session's token usage is read by then.
+    await pilot.app.workers.wait_for_complete()
+    await pilot.wait_for_scheduled_animations()
+
+
+def rendered_reply(pilot) -> str:
+    """The streaming reply as its paragraphs show it (the stream renders in its own task)."""
+    from textual.widgets import Markdown
+    from textual.widgets._markdown import MarkdownParagraph
+
+    replies = pilot.app.main_screen.chat.query(Markdown)
+    return " ".join(str(p.render()) for p in replies.last().query(MarkdownParagraph)) if replies else ""
 
 
 def test_empty_workspace(snap_compare, project: Path) -> None:
@@ -98,7 +110,10 @@ def test_streaming_plan(snap_compare, project: Path) -> None:
         await screen.show_event(StageFinished(Stage.PLAN))
         await screen.show_event(StageStarted(Stage.EDIT))
         await screen.show_event(BlockCompleted(0, "REPLACE", "calc/ops.py"))
-        await pilot.pause(0.3)
+        await wait_until(
+            pilot, lambda: rendered_reply(pilot).endswith("keep add as it is"), what="the whole plan shown"
+        )
+        await pilot.wait_for_scheduled_animations()
 
     assert snap_compare(app_for(project, config=config), terminal_size=SIZE, run_before=streaming)
 
@@ -122,7 +137,7 @@ def test_error_feed(snap_compare, project: Path) -> None:
                 fatal=True,
             )
         )
-        await pilot.pause(0.2)
+        await pilot.wait_for_scheduled_animations()
 
     assert snap_compare(app_for(project, config=config), terminal_size=SIZE, run_before=failing)
 
@@ -153,6 +168,8 @@ def test_diff_approval(snap_compare, git_project: Path) -> None:
         async def approval(pilot) -> None:
             await wait_until(pilot, lambda: isinstance(pilot.app.screen, ApprovalScreen), what="approval")
             # The input lost its focus to the approval: its cursor is hidden, not blinking.
-            await pilot.pause(0.3)
+            diff = pilot.app.screen.query_one(DiffPreview)
+            await wait_until(pilot, lambda: bool(diff.hunk_views), what="the proposal's hunks")
+            await pilot.wait_for_scheduled_animations()
 
         assert snap_compare(app, terminal_size=SIZE, run_before=approval)

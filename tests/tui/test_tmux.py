@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pytest
 
 from app.session.store import ProjectStore
 from tests.conftest import AI_BIN, REPO, git, requires_tmux
+from tests.waiting import BOUND, wait_for
 
 pytestmark = requires_tmux
 
@@ -50,7 +50,7 @@ class Terminal:
             capture_output=True,
             text=True,
             check=True,
-            timeout=10,
+            timeout=BOUND,
             env=env,
         ).stdout
 
@@ -60,18 +60,22 @@ class Terminal:
     def keys(self, *keys: str, literal: bool = False) -> None:
         self._tmux("send-keys", "-t", "ai", *(["-l"] if literal else []), *keys)
 
-    def wait_for(self, text: str, timeout: float = 20.0) -> str:
-        deadline = time.monotonic() + timeout
-        screen = ""
-        while time.monotonic() < deadline:
+    def wait_for(self, text: str, timeout: float = BOUND) -> str:
+        """Until ``text`` is on the terminal; returns what it shows."""
+
+        def showing() -> str | None:
             screen = self.screen()
-            if text in screen:
-                return screen
-            time.sleep(0.1)
-        raise AssertionError(f"{text!r} never appeared; the terminal shows:\n{screen}")
+            return screen if text in screen else None
+
+        return wait_for(
+            showing,
+            timeout,
+            f"{text!r} on the terminal",
+            detail=lambda: f"the terminal shows:\n{self.screen()}",
+        )
 
     def close(self) -> None:
-        subprocess.run(["tmux", "-S", self.socket, "kill-server"], capture_output=True, timeout=10)
+        subprocess.run(["tmux", "-S", self.socket, "kill-server"], capture_output=True, timeout=BOUND)
 
 
 def _quote(value: str) -> str:
@@ -99,14 +103,15 @@ def model_url(tmp_path: Path) -> Iterator[str]:
         cwd=REPO,
     )
     try:
-        deadline = time.monotonic() + 10
-        while not (port_file.exists() and port_file.read_text().strip()):
-            assert time.monotonic() < deadline, "the model server did not start"
-            time.sleep(0.05)
+        wait_for(
+            lambda: (port_file.exists() and port_file.read_text().strip()) or server.poll() is not None,
+            what="the model server to start",
+        )
+        assert server.poll() is None, "the model server exited"
         yield f"http://127.0.0.1:{port_file.read_text().strip()}/v1"
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        server.wait(timeout=BOUND)
 
 
 @pytest.fixture

@@ -10,7 +10,15 @@ from app.config import Config
 from app.session.store import ProjectStore
 from app.tui.main_screen import MainScreen
 from app.tui.sessions import PAGE
-from tests.tui.conftest import SIZE, history_document, wait_for_session, wait_until
+from tests.tui.conftest import (
+    SIZE,
+    feed_messages,
+    history_document,
+    run_command,
+    wait_for_session,
+    wait_until,
+    wait_until_watching,
+)
 from widgets.chat_view import ChatView
 from widgets.dialogs import ConfirmScreen, PromptScreen
 from widgets.session_list import SessionList
@@ -175,20 +183,13 @@ async def test_palette_offers_the_workspace_commands(workspace, store, agent_hom
     app = workspace()
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_session(pilot, "main")
-        await pilot.press("ctrl+p")
-        await pilot.press(*"switch session: other")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await run_command(pilot, "Switch session: other")
         await wait_for_session(pilot, "other")
 
-        await pilot.press("ctrl+p", *"export session")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await run_command(pilot, "Export session")
         await wait_until(pilot, lambda: list((agent_home / "exports").glob("other-*.json")), what="export")
 
-        await pilot.press("ctrl+p", *"new session")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await run_command(pilot, "New session")
         await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen), what="prompt")
 
 
@@ -197,9 +198,7 @@ async def test_rerun_tests_reports_in_the_event_log(workspace, project: Path) ->
     app = workspace(config=Config(test_cmd="sh check.sh"), trust=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_session(pilot, "main")
-        await pilot.press("ctrl+p", *"rerun tests")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await run_command(pilot, "Rerun tests")
         log = app.main_screen.events
         await wait_until(pilot, lambda: ("ok", "tests passed · 3 passed") in log.entries, what="test run")
 
@@ -208,14 +207,11 @@ async def test_background_file_changes_reach_the_event_log(workspace, project: P
     app = workspace(config=Config(lsp=False, watch_tests=False), background=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_session(pilot, "main")
-        await wait_until(pilot, lambda: app.main_screen.services is not None, what="services")
-        log = app.main_screen.events
-        for attempt in range(50):  # the watcher may still be starting: touch the file until it is seen
-            (project / "notes.md").write_text(f"draft {attempt}\n")
-            await pilot.pause(0.1)
-            if any("notes.md" in message for _, message in log.entries):
-                break
-        assert any("notes.md" in message for _, message in log.entries), log.entries
+        await wait_until_watching(pilot)
+        (project / "notes.md").write_text("draft\n")
+        await wait_until(
+            pilot, lambda: "notes.md changed" in feed_messages(pilot), what="the saved file in the event log"
+        )
 
 
 TWO_FILE_DIFFS = {
