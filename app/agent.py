@@ -403,7 +403,7 @@ class _Build:
     def _validate(self) -> tuple[Any, str | None]:
         """(proposal, None), (None, error) or (None, None) when the answer proposes no change."""
         from app.edits import build_proposal
-        from app.edits.errors import EditError
+        from app.errors import EditError
 
         if self.reply.parse_error:
             return None, self.reply.parse_error

@@ -24,7 +24,7 @@ from app.paths import (
     project_data_dir,
     session_name_error,
 )
-from app.terminal_text import guarded_std_streams, json_text, safe_text, unguarded_std_streams
+from app.text.terminal import guarded_std_streams, json_text, safe_text, unguarded_std_streams
 
 if TYPE_CHECKING:
     from app.session.store import ProjectStore
@@ -647,7 +647,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     if not sys.stdout.isatty():
         sys.stdout = _GuardedOutput(sys.stdout)
     # Every printer writes through the guarded streams: stored replies, the model's prose, goals and
-    # repository text never reach the terminal with their controls raw (app/terminal_text.py). The
+    # repository text never reach the terminal with their controls raw (app/text/terminal.py). The
     # workspace takes the real streams back (unguarded_std_streams): Textual draws the terminal itself.
     with guarded_std_streams():
         code = _main(argv)

@@ -39,6 +39,13 @@ class RefusedError(AgentError):
     exit_code = EXIT_REFUSED
 
 
+class EditError(AgentError):
+    """The model's edit cannot be applied as written: no unique anchor, a path outside the project, a binary
+    or oversized file. The whole answer is rejected; the message names the block, the file and what was found."""
+
+    exit_code = EXIT_FAILED
+
+
 class StoreCorruptError(AgentError):
     """A stored file did not parse. It was moved aside (``kept_at``), never overwritten."""
 

@@ -40,7 +40,7 @@ from app.events import (
     Waiting,
 )
 from app.paths import DEFAULT_SESSION
-from app.terminal_text import json_text, safe_text
+from app.text.terminal import json_text, safe_text
 
 if TYPE_CHECKING:
     from app.agent import BuildRequest

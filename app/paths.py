@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from app.errors import StorageError, UsageError
-from app.terminal_text import safe_text
+from app.text.terminal import safe_text
 
 SESSION_NAME_MAX = 64
 DEFAULT_SESSION = "main"

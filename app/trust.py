@@ -214,7 +214,7 @@ def tell_untrusted(config: Config, *, output: str = "text") -> None:
         return
     if output == "jsonl":
         from app.events import Info
-        from app.terminal_text import json_text
+        from app.text.terminal import json_text
 
         print(json_text(Info(note).to_json()), flush=True)
     else:

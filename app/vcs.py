@@ -73,8 +73,8 @@ def head_commit(root: Path) -> str | None:
 def _patched(base: bytes, before: bytes, after: bytes) -> bytes | None:
     """``base`` with the before->after changes (zero context, placed by the pre-change content), or None when
     they touch lines where ``base`` and ``before`` differ."""
-    from app.edits.diffs import carry_changes
-    from app.edits.textfile import split_lines
+    from app.text.diffs import carry_changes
+    from app.text.textfile import split_lines
 
     # latin-1 maps every byte to one character and back, so any encoding survives untouched.
     def lines(data: bytes) -> list[str]:
@@ -432,7 +432,7 @@ def find_commit(root: Path, trailer: str, since: str | None, limit: int = 200) -
 
 
 def commit_message(session: str, summary: str, trailers: dict[str, str]) -> str:
-    from app.terminal_text import safe_text
+    from app.text.terminal import safe_text
 
     # The goal is the subject: `git log` shows it on a terminal, and a newline would split the subject.
     lines = [f"ai({session}): {safe_text(summary)}", ""]

@@ -21,7 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from app.events import Decision, DecisionKind
-from app.terminal_text import safe_text
+from app.text.terminal import safe_text
 from widgets.diff_preview import DiffPreview
 
 

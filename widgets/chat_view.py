@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
-from app.terminal_text import safe_text
+from app.text.terminal import safe_text
 
 if TYPE_CHECKING:
     from textual.widgets import Markdown

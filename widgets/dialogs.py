@@ -11,7 +11,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, TabbedContent, TabPane
 
-from app.terminal_text import safe_text
+from app.text.terminal import safe_text
 from widgets.terminal_safe import SafeInput, SafeTextArea
 
 

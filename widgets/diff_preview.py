@@ -17,7 +17,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from app.terminal_text import safe_text
+from app.text.terminal import safe_text
 
 
 @dataclass

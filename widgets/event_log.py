@@ -18,7 +18,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
-from app.terminal_text import safe_text
+from app.text.terminal import safe_text
 
 LEVEL_STYLES = {"info": "", "ok": "green", "warning": "yellow", "error": "bold red"}
 MAX_LINES = 300

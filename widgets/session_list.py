@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from app.terminal_text import safe_text
+from app.text.terminal import safe_text
 
 
 def session_label(meta: dict[str, Any], active: str) -> Text:

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from app.terminal_text import safe_text
+from app.text.terminal import safe_text
 
 if TYPE_CHECKING:
     from app.events import Stage

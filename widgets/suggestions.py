@@ -16,7 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from app.terminal_text import safe_text
+from app.text.terminal import safe_text
 
 
 def suggestion_label(rank: int, suggestion: Any) -> Text:

@@ -3,7 +3,7 @@
 Textual and Rich write the text of a widget to the terminal as it is: an ESC in it starts a real escape
 sequence (OSC 52 sets the clipboard, OSC 0 the window title), C1 and bidi controls likewise (checked under
 tmux, tests/escapes/test_tui_escapes.py). Widgets that show outside text pass it through
-``app.terminal_text.safe_text`` before they render it. An editable widget cannot: its value is the data
+``app.text.terminal.safe_text`` before they render it. An editable widget cannot: its value is the data
 (a goal the user pasted, a file's proposed content in the built-in editor), so these escape what they draw,
 line by line, and leave the value alone.
 """
@@ -14,7 +14,7 @@ from rich.segment import Segment
 from textual.strip import Strip
 from textual.widgets import Input, TextArea
 
-from app.terminal_text import has_control, safe_text
+from app.text.terminal import has_control, safe_text
 
 
 def safe_strip(strip: Strip) -> Strip:

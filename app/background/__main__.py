@@ -18,7 +18,7 @@ from app.background.services import BackgroundServices
 from app.config import load_config
 from app.errors import AgentError
 from app.paths import find_project_root
-from app.terminal_text import guarded_std_streams, json_text, safe_text
+from app.text.terminal import guarded_std_streams, json_text, safe_text
 
 
 async def watch(root: Path, as_json: bool) -> None:

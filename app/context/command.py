@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from app.errors import EXIT_OK
-from app.terminal_text import json_safe, safe_text, unguarded
+from app.text.terminal import json_safe, safe_text, unguarded
 
 SEARCH_LIMIT = 50
 PROGRESS_AFTER_S = 1.0

@@ -282,8 +282,8 @@ class SymbolIndex:
 
     def _plain_file(self, relpath: str) -> bool:
         """A regular file reached without following a link, as the scan lists them: a path through a linked
-        folder may lead out of the project (the guard the edits and the reader use: app/edits/containment.py)."""
-        from app.edits.containment import OutsideProject, real_root, resolve_in_root
+        folder may lead out of the project (the guard the edits and the reader use: app/project/guard.py)."""
+        from app.project.guard import OutsideProject, real_root, resolve_in_root
 
         try:
             relative, real = resolve_in_root(real_root(self.root), relpath)

@@ -98,7 +98,7 @@ def open_index(root: Path, refresh_wait: float = REFRESH_WAIT_S, cold_budget: fl
 
 
 def content_hash(raw: bytes) -> str:
-    from app.edits.textfile import content_hash as engine_hash
+    from app.text.textfile import content_hash as engine_hash
 
     return engine_hash(raw)
 

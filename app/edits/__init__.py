@@ -6,12 +6,12 @@ change back.
 """
 
 from app.edits.apply import apply_proposal, summarize_goal
-from app.edits.diffs import Hunk
-from app.edits.errors import EditError, RefusedError
 from app.edits.proposal import FileChange, Proposal, build_proposal
-from app.edits.textfile import MAX_FILE_BYTES, content_hash
 from app.edits.transaction import restore_backup
 from app.edits.undo import UndoPlan, latest_undoable, plan_undo, undo_last
+from app.errors import EditError, RefusedError
+from app.text.diffs import Hunk
+from app.text.textfile import MAX_FILE_BYTES, content_hash
 
 __all__ = [
     "MAX_FILE_BYTES",

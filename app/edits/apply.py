@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from app.edits.containment import link_in_root, real_root, resolve_in_root
-from app.edits.errors import EditError, RefusedError
 from app.edits.proposal import FileChange, Proposal, current_bytes, default_file_mode, rebase_change
-from app.edits.textfile import content_hash
 from app.edits.transaction import FileWrite, deferred_interrupts, finish_files, on_disk, put_back, write_files
-from app.errors import AgentError, TaskFailed
+from app.errors import AgentError, EditError, RefusedError, TaskFailed
 from app.paths import DEFAULT_SESSION
+from app.project.guard import link_in_root, real_root, resolve_in_root
+from app.text.textfile import content_hash
 from app.vcs import GitWriteFailed
 
 if TYPE_CHECKING:

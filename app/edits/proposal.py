@@ -14,11 +14,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from app.edits.containment import link_in_root, real_root, resolve_in_root
-from app.edits.diffs import Hunk, HunkConflict, apply_hunks, compute_hunks, unified_diff
-from app.edits.errors import EditError, RefusedError
-from app.edits.matching import AnchorAmbiguous, AnchorMatch, AnchorNotFound, find_anchor, first_difference
-from app.edits.textfile import (
+from app.errors import EditError, RefusedError
+from app.llm.blocks import EditBlock
+from app.project.guard import link_in_root, real_root, resolve_in_root
+from app.project.secrets import holds_private_key, is_secret
+from app.text.diffs import Hunk, HunkConflict, apply_hunks, compute_hunks, unified_diff
+from app.text.matching import AnchorAmbiguous, AnchorMatch, AnchorNotFound, find_anchor, first_difference
+from app.text.textfile import (
     FileText,
     body,
     content_hash,
@@ -27,8 +29,6 @@ from app.edits.textfile import (
     fix_line_endings,
     split_lines,
 )
-from app.llm.blocks import EditBlock
-from app.project.secrets import holds_private_key, is_secret
 
 _NEW_FILE_FORM = FileText("")
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
-from app.edits.containment import real_root
 from app.edits.transaction import (
     FileWrite,
     OpenJournal,
@@ -26,6 +25,7 @@ from app.edits.transaction import (
     put_back,
 )
 from app.errors import TaskFailed
+from app.project.guard import real_root
 
 if TYPE_CHECKING:
     from app.edits.apply import Committed

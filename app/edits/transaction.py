@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.edits.textfile import content_hash
 from app.errors import TaskFailed
+from app.text.textfile import content_hash
 
 MANIFEST = "manifest.json"
 BACKUP_DATA = "old-content.bin"

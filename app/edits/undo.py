@@ -24,12 +24,12 @@ from app.edits.apply import (
     now_iso,
     recover,
 )
-from app.edits.containment import link_in_root, real_root, resolve_in_root
-from app.edits.diffs import Hunk, HunkConflict, apply_hunks
-from app.edits.errors import EditError, RefusedError
 from app.edits.proposal import current_bytes, default_file_mode, make_change
-from app.edits.textfile import content_hash, decode_bytes, encode_text, split_lines
 from app.edits.transaction import FileWrite, backup_bytes, on_disk
+from app.errors import EditError, RefusedError
+from app.project.guard import link_in_root, real_root, resolve_in_root
+from app.text.diffs import Hunk, HunkConflict, apply_hunks
+from app.text.textfile import content_hash, decode_bytes, encode_text, split_lines
 
 if TYPE_CHECKING:
     from app.session.store import Session

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.errors import EXIT_OK, AgentError, UsageError
 from app.paths import DEFAULT_SESSION
-from app.terminal_text import json_text, safe_text
+from app.text.terminal import json_text, safe_text
 
 if TYPE_CHECKING:
     from app.session.store import ProjectStore

@@ -203,9 +203,9 @@ async def _run_around_change(request: Any, command: str, change_id: str) -> _Run
 def _pre_change_files(session: Any, change_id: str) -> dict[str, bytes | None] | None:
     """Every file of the recorded change as it was before it (None: the change created it), from the change's
     backup and checked against the record's ``pre_hash``; None when any of them cannot be had."""
-    from app.edits.textfile import content_hash
     from app.edits.transaction import backup_bytes
     from app.edits.undo import _backup_dir
+    from app.text.textfile import content_hash
 
     change = next((c for c in session.changes() if c.get("id") == change_id), None)
     if change is None:

@@ -27,7 +27,7 @@ from app.events import (
 from app.fix.loop import FixRequest, run_fix
 from app.headless import JsonLines, Transcript
 from app.paths import DEFAULT_SESSION
-from app.terminal_text import json_text, safe_text
+from app.text.terminal import json_text, safe_text
 
 HOW_TO_APPLY_FIX = "run `ai --fix --yes` to apply the verified fix, or --dry-run to only show it"
 

@@ -258,7 +258,7 @@ class _Fix:
         target_ids: set[str],
     ) -> AsyncIterator[Event]:
         from app.edits import build_proposal
-        from app.edits.errors import EditError, RefusedError
+        from app.errors import EditError, RefusedError
         from app.llm.prompts import system_prompt
 
         started = time.monotonic()

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from app.errors import AgentError
-from app.terminal_text import has_control, safe_text
+from app.text.terminal import has_control, safe_text
 
 KINDS = ("REPLACE", "INSERT AFTER", "INSERT BEFORE", "DELETE", "CREATE", "REMOVE", "READ")
 # Kinds whose body is "anchor ======= content"; DELETE's body is the anchor, CREATE's the content.

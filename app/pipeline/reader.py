@@ -3,7 +3,7 @@ a READ block, a failure's stack frame, the index), so one place decides what may
 
 ``read_for_model`` refuses, with a reason the model or the user is told:
 - a path that leaves the project root (``..``, absolute, or through a symlink anywhere along it) or goes into
-  ``.git``: the guard the edits pass too (app/edits/containment.py);
+  ``.git``: the guard the edits pass too (app/project/guard.py);
 - a secrets file (app/project/secrets.py), a link inside the project that leads to one, and a file that holds
   a private key: unless the user named that file, or turned ``send_secrets`` on;
 - a folder, a missing file, a binary file, a file over MAX_READ_BYTES.
@@ -18,7 +18,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.edits.containment import OutsideProject, real_root, resolve_in_root
+from app.project.guard import OutsideProject, real_root, resolve_in_root
 from app.project.secrets import holds_private_key, is_secret
 
 MAX_READ_BYTES = 2_000_000  # the edit engine's limit too: a file it could not edit is not worth the tokens

@@ -15,7 +15,7 @@ from textual.notifications import SeverityLevel
 
 from app.config import Config
 from app.session.store import ProjectStore
-from app.terminal_text import safe_text
+from app.text.terminal import safe_text
 from app.tui.commands import WorkspaceCommands
 from app.tui.main_screen import MainScreen
 

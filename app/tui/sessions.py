@@ -281,7 +281,7 @@ class SessionScreen(Screen[None]):
     def export_session(self) -> None:
         from app.paths import agent_home
         from app.session.storage import atomic_write_bytes
-        from app.terminal_text import json_text
+        from app.text.terminal import json_text
 
         name = self.session_name
         document = self.app.store.export_session(name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.edits.diffs import apply_hunks, compute_hunks
+from app.text.diffs import apply_hunks, compute_hunks
 
 
 @st.composite

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.edits.diffs import CONTEXT_LINES, Hunk, HunkConflict, apply_hunks, carry_changes, compute_hunks
+from app.text.diffs import CONTEXT_LINES, Hunk, HunkConflict, apply_hunks, carry_changes, compute_hunks
 
 FILE_LINES = ["def f(x):\n", "    a = x\n", "    b = a\n", "    return b\n", "\n", "    x = 1\n"]
 AI_LINES = [*FILE_LINES, "    a = x + 1\n"]

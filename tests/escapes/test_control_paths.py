@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from app.edits import EditError
-from app.edits.containment import resolve_in_root
 from app.llm.blocks import KINDS, BlockParseError, BlockParser, parse_blocks
+from app.project.guard import resolve_in_root
 from tests.escapes.conftest import TITLE, ai_bytes, assert_no_raw_controls
 
 CONTROLS = {

@@ -1,4 +1,4 @@
-"""The one rule for showing outside text on a terminal (app/terminal_text.py)."""
+"""The one rule for showing outside text on a terminal (app/text/terminal.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from app.terminal_text import SafeStream, has_control, json_safe, json_text, safe_text
+from app.text.terminal import SafeStream, has_control, json_safe, json_text, safe_text
 
 OSC52 = "\x1b]52;c;aGVsbG8=\x07"  # put "hello" on the clipboard
 TITLE = "\x1b]0;owned\x07"  # set the window title
@@ -84,7 +84,7 @@ def test_a_safe_stream_writes_only_safe_text_and_reports_what_it_took() -> None:
 def test_the_module_is_standard_library_only() -> None:
     # `ai --list-sessions` imports it on its fast path.
     code = (
-        "import sys, app.terminal_text; "
+        "import sys, app.text.terminal; "
         "heavy = {'textual', 'rich', 'openai', 'dulwich', 'orjson', 'tinydb'} & set(sys.modules); "
         "print(sorted(heavy))"
     )

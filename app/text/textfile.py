@@ -11,7 +11,7 @@ import codecs
 import re
 from dataclasses import dataclass
 
-from app.edits.errors import EditError
+from app.errors import EditError
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 _SNIFF_BYTES = 8192

@@ -10,8 +10,8 @@ import os
 import re
 from pathlib import Path
 
-from app.edits.errors import EditError
-from app.terminal_text import has_control, safe_text
+from app.errors import EditError
+from app.text.terminal import has_control, safe_text
 
 _DRIVE_RE = re.compile(r"^[A-Za-z]:")
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
-from app.edits.textfile import body
+from app.text.textfile import body
 
 CONTEXT_LINES = 3
 _Opcode = tuple[str, int, int, int, int]
