@@ -15,8 +15,9 @@ import time
 from pathlib import Path
 from typing import ClassVar
 
-from app.background.bus import EventBus, TestRunFinished, TestRunStarted
+from app.background.bus import EventBus
 from app.background.supervisor import ServiceFailed, ServiceUnavailable
+from app.events import TestRunFinished, TestRunStarted
 from app.fix.parse import parse_test_output
 from app.fix.testrun import detect_test_command, plain_output_env, run_command, runner_missing
 

@@ -40,7 +40,7 @@ from app.fix.parse_tools import (
 )
 
 if TYPE_CHECKING:
-    from app.background.bus import TestFailure
+    from app.events import TestFailure
 
 TOOLS = (
     "pytest",
@@ -170,7 +170,7 @@ def parse_test_output(output: str, root: Path | ProjectPaths | None = None) -> T
 def test_failure(error: ParsedError) -> TestFailure:
     """A failing test as the watcher reports it: where it failed in the test's own file when the stack passes
     through it (else the error's place), and the first line of why."""
-    from app.background.bus import TestFailure
+    from app.events import TestFailure
 
     test_file = error.test_id.partition("::")[0]
     own = [frame for frame in error.frames if test_file and frame.file == test_file]
