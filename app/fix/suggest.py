@@ -142,7 +142,7 @@ async def _failing_tests_now(
     config: Config,
     announce: Callable[[str], None] | None,
 ) -> list[Suggestion]:
-    from app.fix.errors import ProjectPaths
+    from app.fix.parsers import ProjectPaths
     from app.fix.scratch import ScratchCopy
     from app.fix.testrun import command_origin, detect_command, run_tests, test_run_line
 
@@ -178,7 +178,7 @@ async def _failing_tests_now(
         return []
     failures = outcome.errors or []
     if not failures:
-        from app.fix.errors import ParsedError
+        from app.fix.parsers import ParsedError
 
         failures = [ParsedError("", 0, 0, outcome.tail(1), "failure", (), "tests", outcome.tail())]
     return failing_test_suggestions(failures)

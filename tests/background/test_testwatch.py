@@ -12,7 +12,7 @@ import psutil
 from app.background.bus import EventBus
 from app.background.testwatch import TestWatcher, detect_test_command, triggers_tests
 from app.events import TestRunFinished, TestRunStarted
-from app.fix.parse import parse_test_output
+from app.fix.parsers import parse_test_output
 from tests.background.conftest import next_event
 from tests.waiting import BOUND, until
 

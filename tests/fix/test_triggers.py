@@ -122,8 +122,8 @@ async def test_a_log_error_starts_a_fix_verified_by_the_suite(git_project: Path,
 
 async def test_a_reported_test_failure_that_passes_now_needs_no_fix(broken: Path, model) -> None:
     from app.events import Finished
-    from app.fix.errors import ParsedError
     from app.fix.loop import FixRequest
+    from app.fix.parsers import ParsedError
 
     server = model([{"reply": RIGHT}])
     (broken / "calc/ops.py").write_text(
