@@ -225,7 +225,7 @@ class FixingScreen(SessionScreen):
 
     @work(group="suggest", exclusive=True, exit_on_error=False, description="suggestions")
     async def show_suggestions(self) -> None:
-        from app.fix.suggest import suggest
+        from app.suggest import suggest
         from widgets.suggestions import SuggestionsScreen
 
         app = self.app
@@ -246,8 +246,8 @@ class FixingScreen(SessionScreen):
         app.push_screen(SuggestionsScreen(report.suggestions, report.ranked_by), picked)
 
     def build_suggestion(self, suggestion: Any) -> None:
-        """Start the suggestion's build in a new session (app/fix's ``start_build`` names it)."""
-        from app.fix.suggest import start_build
+        """Start the suggestion's build in a new session (app.suggest's ``start_build`` names it)."""
+        from app.suggest import start_build
 
         if self.busy:
             self.notify("a build is running: pick the suggestion again when it ends", severity="warning")
