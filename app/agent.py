@@ -15,7 +15,7 @@ recommends as a new DiffReady). With ``dry_run`` the pipeline stops after DiffRe
 Validate (stage 7) checks a proposal with the language server when ``BuildRequest.diagnose`` is given: the NEW
 diagnostics each changed file would get (bounded by DIAGNOSE_SECONDS; a server that cannot answer is an Info
 note). New errors go back to the model once, like a syntax error; whatever remains is shown, not a failure:
-``DiffReady.diagnostics`` (path -> JSON diagnostics) carries it to the diff preview, ``--json`` and the
+``DiffReady.diagnostics`` (path -> ``Diagnostic`` records) carries it to the diff preview, ``--json`` and the
 transcript, and ``--yes`` still applies.
 
 Cancellation (the consuming task cancelled, Ctrl-C) never leaves a change half-applied: the apply itself runs
@@ -40,6 +40,7 @@ from app.events import (
     ContextReady,
     Decision,
     DecisionKind,
+    Diagnostic,
     DiffReady,
     ErrorEvent,
     Event,
@@ -82,9 +83,9 @@ class BuildRequest:
     # exit 1, "no valid edit"). The TUI leaves it off: there a prose answer to a question is a fine outcome.
     require_edits: bool = False
     # Stage 7's language-server check: ``await diagnose(path, proposed_text)`` gives the diagnostics the
-    # proposed text ADDS to the file (``app.background.bus.Diagnostic``); None: no check. A provider with a
+    # proposed text ADDS to the file (``app.events.Diagnostic``); None: no check. A provider with a
     # ``prepare(path)`` coroutine is told of each edited file as its block completes, to start its server early.
-    diagnose: Callable[[str, str], Awaitable[list[Any]]] | None = field(default=None, repr=False)
+    diagnose: Callable[[str, str], Awaitable[list[Diagnostic]]] | None = field(default=None, repr=False)
 
 
 def goal_summary(goal: str) -> str:
@@ -424,7 +425,7 @@ class _Build:
         if prepare is not None and path:
             self.warming.append(asyncio.ensure_future(prepare(path)))
 
-    async def _diagnose(self, proposal: Any, into: dict[str, list[dict[str, Any]]]) -> AsyncIterator[Event]:
+    async def _diagnose(self, proposal: Any, into: dict[str, list[Diagnostic]]) -> AsyncIterator[Event]:
         """Stage 7's language-server check (``validate_lsp.check_proposal``): new diagnostics go ``into``."""
         from app.validate_lsp import check_proposal
 
@@ -488,7 +489,7 @@ class _Build:
                 self.note("the model proposed no changes", outcome="no_change")
                 yield Finished(ok=True, exit_code=0, summary="the model proposed no changes")
                 return
-            diagnostics: dict[str, list[dict[str, Any]]] = {}
+            diagnostics: dict[str, list[Diagnostic]] = {}
             async for event in self._diagnose(proposal, diagnostics):
                 yield event
             if has_errors(diagnostics) and not self.sent_back_diagnostics:

@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from app.events import Diagnostic
+
 SERVED_LANGUAGES = ("python",)  # others would download or npm-install a server: not on a headless build
 SHOWN_SEVERITIES = ("error", "warning")
 
@@ -52,7 +54,7 @@ class ProposalDiagnostics:
                 self._supervisor, self._servers = supervisor, servers
         return True
 
-    async def __call__(self, path: str, text: str) -> list[Any]:
+    async def __call__(self, path: str, text: str) -> list[Diagnostic]:
         if not await self.prepare(path):
             return []
         # The file is opened as it is on disk first, so the probe of the proposed text is a didChange (and the
@@ -73,15 +75,15 @@ class ProposalDiagnostics:
 
 
 async def check_proposal(
-    diagnose: Callable[[str, str], Awaitable[list[Any]]], proposal: Any, seconds: float
-) -> tuple[dict[str, list[dict[str, Any]]], str | None]:
-    """(path -> the new diagnostics as JSON dicts, a note for the user or None) for each file the proposal
-    changes. Bounded by ``seconds`` in all; a server that cannot answer is a note, never a failure."""
+    diagnose: Callable[[str, str], Awaitable[list[Diagnostic]]], proposal: Any, seconds: float
+) -> tuple[dict[str, list[Diagnostic]], str | None]:
+    """(path -> the new diagnostics, a note for the user or None) for each file the proposal changes.
+    Bounded by ``seconds`` in all; a server that cannot answer is a note, never a failure."""
     changes = [c for c in getattr(proposal, "files", []) if c.new_text is not None]
     if not changes:
         return {}, None
 
-    async def one(change: Any) -> tuple[str, list[Any]]:
+    async def one(change: Any) -> tuple[str, list[Diagnostic]]:
         return change.path, await diagnose(change.path, change.new_text)
 
     try:
@@ -90,33 +92,29 @@ async def check_proposal(
         return {}, f"the language server did not answer within {seconds:.0f} s; the proposal was not checked"
     except Exception as exc:  # the check is a help: a server problem must not stop the build
         return {}, f"the language server could not check the proposal: {exc or type(exc).__name__}"
-    return {
-        path: [d.to_json() if hasattr(d, "to_json") else dict(d) for d in diagnostics]
-        for path, diagnostics in found
-        if diagnostics
-    }, None
+    return {path: list(diagnostics) for path, diagnostics in found if diagnostics}, None
 
 
-def has_errors(diagnostics: dict[str, list[dict[str, Any]]]) -> bool:
-    return any(d.get("severity") == "error" for found in diagnostics.values() for d in found)
+def has_errors(diagnostics: dict[str, list[Diagnostic]]) -> bool:
+    return any(d.severity == "error" for found in diagnostics.values() for d in found)
 
 
-def diagnostic_lines(diagnostics: dict[str, list[dict[str, Any]]]) -> list[str]:
+def diagnostic_lines(diagnostics: dict[str, list[Diagnostic]]) -> list[str]:
     """``path:line: message`` per diagnostic (warnings marked), in path order: the transcript's and the
     model's form."""
     lines = []
     for path in sorted(diagnostics):
         for d in diagnostics[path]:
-            mark = "" if d.get("severity") == "error" else f"{d.get('severity')}: "
-            lines.append(f"{path}:{d.get('line')}: {mark}{d.get('message')}")
+            mark = "" if d.severity == "error" else f"{d.severity}: "
+            lines.append(f"{path}:{d.line}: {mark}{d.message}")
     return lines
 
 
-def diagnostic_listing(diagnostics: dict[str, list[dict[str, Any]]]) -> str:
+def diagnostic_listing(diagnostics: dict[str, list[Diagnostic]]) -> str:
     return "; ".join(diagnostic_lines(diagnostics))
 
 
-def diagnostics_message(diagnostics: dict[str, list[dict[str, Any]]]) -> str:
+def diagnostics_message(diagnostics: dict[str, list[Diagnostic]]) -> str:
     listing = "\n".join(diagnostic_lines(diagnostics))
     return (
         "Nothing was applied yet. The language server sees new problems in your proposal:\n\n"

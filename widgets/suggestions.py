@@ -1,4 +1,4 @@
-"""The suggestions picker: what to improve next (app/fix's suggest), each with its place and reason.
+"""The suggestions picker: what to improve next (app.suggest), each with its place and reason.
 
 enter builds the highlighted one in a new session; escape closes. Returns the picked ``Suggestion`` or None.
 """

@@ -2,7 +2,8 @@
 
 Everything here is headless asyncio (no Textual). One ``BackgroundServices`` per open project and session::
 
-    from app.background import BackgroundServices, FileChanged, TestRunFinished
+    from app.background import BackgroundServices
+    from app.events import FileChanged, TestRunFinished
 
     async with BackgroundServices(root, config, session=session) as services:
         async for event in services.bus.subscribe():          # an async iterator per subscriber
@@ -25,8 +26,9 @@ thread use ``bus.publish_threadsafe``. Subscriptions (``bus.subscribe(maxsize, k
 queue: file events merge, and past the bound the oldest are dropped (``subscription.dropped``); publishing
 never blocks. ``bus.history`` keeps the last 200 events for a late viewer.
 
-Events (frozen dataclasses; ``summary()`` is one line for the event log, ``level`` is "info", "ok",
-"warning" or "error", ``to_json()`` a plain dict, ``at`` the wall-clock time):
+Events (``app.events.BackgroundEvent`` and its kinds, frozen dataclasses like the pipeline's events;
+``summary()`` is one line for the event log, ``level`` is "info", "ok", "warning" or "error", ``to_json()`` the
+JSON Lines form every event has, ``at`` the wall-clock time):
 
 - ``FileChanged(paths, removed)``: relative paths, after ``.gitignore`` filtering.
 - ``DiagnosticsUpdated(path, version, diagnostics, server)``: the current diagnostics of one document, for
@@ -56,37 +58,16 @@ Other entry points:
 
 from __future__ import annotations
 
-from app.background.bus import (
-    BackgroundEvent,
-    Diagnostic,
-    DiagnosticsUpdated,
-    EventBus,
-    FileChanged,
-    LogError,
-    ServiceStatus,
-    Subscription,
-    TestFailure,
-    TestRunFinished,
-    TestRunStarted,
-)
+from app.background.bus import EventBus, Subscription
 from app.background.services import BackgroundServices
 from app.background.snapshot import BackgroundState
 from app.background.supervisor import ServiceUnavailable, Supervisor
 
 __all__ = [
-    "BackgroundEvent",
     "BackgroundServices",
     "BackgroundState",
-    "Diagnostic",
-    "DiagnosticsUpdated",
     "EventBus",
-    "FileChanged",
-    "LogError",
-    "ServiceStatus",
     "ServiceUnavailable",
     "Subscription",
     "Supervisor",
-    "TestFailure",
-    "TestRunFinished",
-    "TestRunStarted",
 ]

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from app.background.bus import EventBus, LogError
+from app.background.bus import EventBus
+from app.events import LogError
 
 log = logging.getLogger(__name__)
 

@@ -35,8 +35,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from app.background.bus import Diagnostic, DiagnosticsUpdated, EventBus, ServiceStatus
+from app.background.bus import EventBus
 from app.background.supervisor import ServiceUnavailable
+from app.events import Diagnostic, DiagnosticsUpdated, ServiceStatus
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from app.background.bus import BackgroundEvent, Diagnostic, EventBus, ServiceStatus, TestRunFinished
+from app.background.bus import EventBus
 from app.background.logtail import LogTailer
 from app.background.lsp import LanguageServers, main_languages
 from app.background.snapshot import BackgroundState
@@ -30,6 +30,7 @@ from app.background.supervisor import Supervisor
 from app.background.testwatch import TestWatcher
 from app.background.watcher import ChangeSink, FileWatcher
 from app.config import Config
+from app.events import BackgroundEvent, Diagnostic, ServiceStatus, TestRunFinished
 from app.fix.testrun import shown_command
 
 log = logging.getLogger(__name__)

@@ -10,14 +10,7 @@ import time
 from collections import deque
 from typing import Any
 
-from app.background.bus import (
-    BackgroundEvent,
-    Diagnostic,
-    DiagnosticsUpdated,
-    LogError,
-    TestFailure,
-    TestRunFinished,
-)
+from app.events import BackgroundEvent, Diagnostic, DiagnosticsUpdated, LogError, TestFailure, TestRunFinished
 
 SNAPSHOT_VERSION = 1
 MAX_LOG_ERRORS = 50
@@ -62,7 +55,7 @@ class BackgroundState:
                 "exit_code": test.exit_code,
                 "duration": test.duration,
                 "at": test.at,
-                "failures": [f._asdict() for f in test.failures],
+                "failures": [f.to_json() for f in test.failures],
             },
             "diagnostics": {
                 path: [d.to_json() for d in diagnostics]
@@ -85,10 +78,7 @@ class BackgroundState:
             state.last_test = TestRunFinished(
                 passed=int(tests.get("passed", 0)),
                 failed=int(tests.get("failed", 0)),
-                failures=tuple(
-                    TestFailure(str(f["test_id"]), str(f["file"]), int(f["line"]), str(f["message"]))
-                    for f in tests.get("failures", [])
-                ),
+                failures=tuple(TestFailure.from_json(f) for f in tests.get("failures", [])),
                 command=str(tests.get("command", "")),
                 exit_code=tests.get("exit_code"),
                 duration=float(tests.get("duration", 0.0)),

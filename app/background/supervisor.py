@@ -15,7 +15,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from app.background.bus import EventBus, ServiceStatus
+from app.background.bus import EventBus
+from app.events import ServiceStatus
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 The command is ``Config.test_cmd`` or detected (pytest, npm test, cargo test, go test). Changes are debounced;
 a change during a run cancels it (its whole process group is ended) and a new run starts. Running and reading a
-run is ``app.fix.testrun`` and ``app.fix.parse`` (the same code the fix loop uses): counts and failing tests,
+run is ``app.fix.testrun`` and ``app.fix.parsers`` (the same code the fix loop uses): counts and failing tests,
 published as ``TestRunFinished``.
 """
 
@@ -15,9 +15,10 @@ import time
 from pathlib import Path
 from typing import ClassVar
 
-from app.background.bus import EventBus, TestRunFinished, TestRunStarted
+from app.background.bus import EventBus
 from app.background.supervisor import ServiceFailed, ServiceUnavailable
-from app.fix.parse import parse_test_output
+from app.events import TestRunFinished, TestRunStarted
+from app.fix.parsers import parse_test_output
 from app.fix.testrun import detect_test_command, plain_output_env, run_command, runner_missing
 
 __all__ = ["TestWatcher", "detect_test_command", "triggers_tests"]

@@ -13,8 +13,9 @@ import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from app.background.bus import EventBus, FileChanged
+from app.background.bus import EventBus
 from app.background.ignore import ALWAYS_IGNORED_PARTS, IgnoreFilter
+from app.events import FileChanged
 
 log = logging.getLogger(__name__)
 

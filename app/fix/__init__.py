@@ -1,12 +1,13 @@
-"""Self-correction: error parsers, the auto-fix loop and proactive suggestions.
+"""Self-correction: error parsers, test runs and the auto-fix loop.
 
-Nothing is imported here (the test watcher imports ``app.fix.testrun`` and ``app.fix.parse`` on a fast path);
+Nothing is imported here (the test watcher imports ``app.fix.testrun`` and ``app.fix.parsers`` on a fast path);
 import from the modules.
 
-Parsers (``app.fix.parse.parse_errors(text, root)``) read the output of Python, pytest, unittest, tsc, rustc and
-cargo, Rust panics, go test, Node.js, generic ``file:line:col: message`` tools and log entries into one form,
-``app.fix.errors.ParsedError(file, line, column, message, kind, frames, tool, raw, test_id)``;
-``app.fix.parse.parse_test_output(text)`` adds a test run's counts for the test watcher. Running a test command
+Parsers (``app.fix.parsers.parse_errors(text, root)``, one module per tool under ``app/fix/parsers/``) read the
+output of Python, pytest, unittest, tsc, rustc and cargo, Rust panics, go test, Node.js, jest, generic
+``file:line:col: message`` tools and log entries into one form,
+``app.fix.parsers.ParsedError(file, line, column, message, kind, frames, tool, raw, test_id)``;
+``app.fix.parsers.parse_test_output(text)`` adds a test run's counts for the test watcher. Running a test command
 (``app.fix.testrun.run_tests``/``run_command``) and detecting it (``detect_test_command``) are shared with the
 test watcher too.
 
@@ -29,8 +30,6 @@ and fixes what fails. ``FixRequest.auto_apply`` (default: ``Config.auto_fix``)
 applies a verified fix without asking; ``dry_run`` only shows it. The user's tree is written only by applying a
 verified fix; every attempt runs in a scratch copy (``app.fix.scratch``) that is removed afterwards.
 
-Suggestions (``app.fix.suggest``): ``collect_suggestions(root, ...)`` gathers signals (diagnostics, failing tests,
-TODO/FIXME, long or complex functions, patterns across the project's sessions), ``rank_suggestions`` orders them
-(by the model when one is configured, else heuristically) and ``start_build(suggestion)`` gives the goal and a
-session name to build it in.
+Suggestions (what to improve next) are ``app.suggest``, which sits above this package and uses its test runs
+and parsers; nothing here imports it.
 """

@@ -168,8 +168,8 @@ def _old_failures_note(names: list[str]) -> str:
 async def _run_around_change(request: Any, command: str, change_id: str) -> _Runs:
     """The suite in a scratch copy of the tree as it is after the change; when it fails, once more in the same
     copy with the change's files put back as they were before it."""
-    from app.fix.errors import ProjectPaths
     from app.fix.loop import PYTEST_NO_TESTS, _cannot_run
+    from app.fix.parsers import ProjectPaths
     from app.fix.scratch import ScratchCopy
     from app.fix.testrun import run_tests
 

@@ -169,9 +169,9 @@ SHOWN_SUGGESTIONS = 20
 def cmd_suggest(args: argparse.Namespace) -> int:
     """`ai [--session NAME] --suggest [--json]`: ranked suggestions, each with the command that builds it."""
     from app.config import load_config
-    from app.fix.suggest import build_command, start_build, suggest
     from app.headless import build_overrides, build_root
     from app.session.store import ProjectStore
+    from app.suggest import build_command, start_build, suggest
 
     root = build_root(args)
     store = ProjectStore(root)

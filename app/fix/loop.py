@@ -40,7 +40,7 @@ from app.events import (
     Usage,
     Waiting,
 )
-from app.fix.errors import ParsedError, ProjectPaths
+from app.fix.parsers import ParsedError, ProjectPaths
 from app.fix.prompt import AttemptRecord, fix_message, is_test_file
 from app.fix.testrun import (
     TestOutcome,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.fix.errors import ParsedError
+from app.fix.parsers import ParsedError
 from app.pipeline.reader import ReadRefused, read_for_model
 from app.project.secrets import is_secret
 

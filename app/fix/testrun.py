@@ -23,8 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.fix.errors import ParsedError, ProjectPaths
-from app.fix.parse import parse_errors, parse_test_output
+from app.fix.parsers import ParsedError, ProjectPaths, parse_errors, parse_test_output
 
 OUTPUT_LIMIT = 2_000_000  # bytes of output kept (the tail)
 KILL_GRACE = 2.0

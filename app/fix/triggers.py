@@ -6,18 +6,20 @@ watcher's own failure list: frames, kinds) and, for a test run, the baseline tha
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from app.config import Config
-from app.fix.errors import Frame, ParsedError, ProjectPaths
+from app.events import Diagnostic, LogError, TestRunFinished
 from app.fix.loop import FixRequest
+from app.fix.parsers import Frame, ParsedError, ProjectPaths, parse_errors, parse_log_entry
 from app.fix.testrun import TestOutcome, failure_id
 
 
-def errors_from_test_run(event: Any, root: Path) -> list[ParsedError]:
-    """The failures of a ``TestRunFinished`` (app.background.bus): its output parsed when it says more, else its
-    own failure list (test id, file, line, message)."""
+def errors_from_test_run(event: TestRunFinished, root: Path) -> list[ParsedError]:
+    """The failures of the test watcher's run: its output parsed when it says more, else its own failure list
+    (test id, file, line, message)."""
     parsed = {e.test_id: e for e in _parse(event.output_tail, root) if e.test_id}
     errors: list[ParsedError] = []
     for failure in event.failures:
@@ -55,7 +57,7 @@ def errors_from_test_run(event: Any, root: Path) -> list[ParsedError]:
     return errors
 
 
-def baseline_from_test_run(event: Any, root: Path) -> TestOutcome:
+def baseline_from_test_run(event: TestRunFinished, root: Path) -> TestOutcome:
     """The watcher's run as the fix loop's baseline (what already failed is not a new failure)."""
     return TestOutcome(
         command=event.command,
@@ -68,16 +70,16 @@ def baseline_from_test_run(event: Any, root: Path) -> TestOutcome:
     )
 
 
-def errors_from_log(event: Any, root: Path) -> list[ParsedError]:
-    """The errors of a ``LogError`` entry (app.background.bus)."""
-    from app.fix.parse_logs import parse_log_entry
-
+def errors_from_log(event: LogError, root: Path) -> list[ParsedError]:
+    """The errors of the log tailer's entry."""
     return parse_log_entry(event.entry, ProjectPaths(root), source=event.path) or [
         ParsedError("", 0, 0, event.summary(), event.error_kind, (), "log", event.entry)
     ]
 
 
-def request_for_test_run(event: Any, root: Path, session: Any, config: Config, **options: Any) -> FixRequest:
+def request_for_test_run(
+    event: TestRunFinished, root: Path, session: Any, config: Config, **options: Any
+) -> FixRequest:
     """A fix request for a failing ``TestRunFinished``: its failures, the run itself as baseline."""
     baseline = baseline_from_test_run(event, root)
     return FixRequest(
@@ -93,7 +95,9 @@ def request_for_test_run(event: Any, root: Path, session: Any, config: Config, *
     )
 
 
-def request_for_log_error(event: Any, root: Path, session: Any, config: Config, **options: Any) -> FixRequest:
+def request_for_log_error(
+    event: LogError, root: Path, session: Any, config: Config, **options: Any
+) -> FixRequest:
     """A fix request for a ``LogError``: verified by the test suite not getting worse."""
     return FixRequest(
         root=root,
@@ -107,13 +111,11 @@ def request_for_log_error(event: Any, root: Path, session: Any, config: Config, 
 
 
 def _parse(text: str, root: Path) -> list[ParsedError]:
-    from app.fix.parse import parse_errors
-
     return parse_errors(text, ProjectPaths(root)) if text else []
 
 
-def errors_from_diagnostics(diagnostics: Any) -> list[ParsedError]:
-    """Language-server errors (``app.background.bus.Diagnostic``) in the structured form; warnings are left out."""
+def errors_from_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[ParsedError]:
+    """Language-server errors in the structured form; warnings are left out."""
     return [
         ParsedError(
             d.path,
@@ -131,7 +133,7 @@ def errors_from_diagnostics(diagnostics: Any) -> list[ParsedError]:
 
 
 def request_for_diagnostics(
-    diagnostics: Any, root: Path, session: Any, config: Config, **options: Any
+    diagnostics: Iterable[Diagnostic], root: Path, session: Any, config: Config, **options: Any
 ) -> FixRequest:
     """A fix request for language-server errors: verified by the test suite not getting worse."""
     return FixRequest(

@@ -31,7 +31,7 @@ ATTEMPT_WORDS = {
 
 def fixable(event: Any) -> bool:
     """A background event a fix can start from: a failing test run, language-server errors, a log error."""
-    from app.background.bus import DiagnosticsUpdated, LogError, TestRunFinished
+    from app.events import DiagnosticsUpdated, LogError, TestRunFinished
 
     if isinstance(event, TestRunFinished):
         return not event.ok
@@ -69,7 +69,7 @@ class FixingScreen(SessionScreen):
 
     def feed_background_event(self, event: Any) -> None:
         """One background event in the feed (errors selectable), and the after-apply trigger."""
-        from app.background.bus import TestRunFinished, TestRunStarted
+        from app.events import TestRunFinished, TestRunStarted
 
         self.events.add(event.summary(), event.level, event if fixable(event) else None)
         if isinstance(event, TestRunStarted):
@@ -160,7 +160,7 @@ class FixingScreen(SessionScreen):
             self.request_fix(*queued)
 
     async def start_fix(self, error: Any, trigger: str | None = None) -> None:
-        from app.background.bus import DiagnosticsUpdated, LogError, TestRunFinished
+        from app.events import DiagnosticsUpdated, LogError, TestRunFinished
         from app.fix import triggers
         from app.fix.loop import run_fix
 
@@ -225,7 +225,7 @@ class FixingScreen(SessionScreen):
 
     @work(group="suggest", exclusive=True, exit_on_error=False, description="suggestions")
     async def show_suggestions(self) -> None:
-        from app.fix.suggest import suggest
+        from app.suggest import suggest
         from widgets.suggestions import SuggestionsScreen
 
         app = self.app
@@ -246,8 +246,8 @@ class FixingScreen(SessionScreen):
         app.push_screen(SuggestionsScreen(report.suggestions, report.ranked_by), picked)
 
     def build_suggestion(self, suggestion: Any) -> None:
-        """Start the suggestion's build in a new session (app/fix's ``start_build`` names it)."""
-        from app.fix.suggest import start_build
+        """Start the suggestion's build in a new session (app.suggest's ``start_build`` names it)."""
+        from app.suggest import start_build
 
         if self.busy:
             self.notify("a build is running: pick the suggestion again when it ends", severity="warning")

@@ -33,7 +33,7 @@ from widgets.status_line import StatusLine
 if TYPE_CHECKING:
     # The pipeline's event classes are imported where events are handled, after the first paint (their
     # module's two dozen dataclasses cost about 13 ms of start-up).
-    from app.events import Decision, DecisionKind, DiffReady, Event, Stage
+    from app.events import Decision, DecisionKind, Diagnostic, DiffReady, Event, Stage
     from app.tui.build_bridge import BuildBridge
     from widgets.approval import ApprovalScreen
 
@@ -449,12 +449,10 @@ class MainScreen(TrustingScreen):
             label, since = self._wait
             self.waiting = f"{label} ({time.monotonic() - since:.0f} s)"
 
-    async def show_new_diagnostics(self, diagnostics: dict[str, list[dict[str, Any]]]) -> None:
+    async def show_new_diagnostics(self, diagnostics: dict[str, list[Diagnostic]]) -> None:
         """The language server's new errors in the proposal (stage 7): in the conversation and the feed."""
         lines = [
-            f"{d.get('path', path)}:{d.get('line', 0)}: {d.get('severity', 'error')}: {d.get('message', '')}"
-            for path, found in diagnostics.items()
-            for d in found
+            f"{d.path}:{d.line}: {d.severity}: {d.message}" for found in diagnostics.values() for d in found
         ]
         if not lines:
             return

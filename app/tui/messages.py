@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from app.background.bus import BackgroundEvent
-    from app.events import Decision, DiffReady, Event
+    from app.events import BackgroundEvent, Decision, DiffReady, Event
 
 
 @dataclass

@@ -8,7 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
-from app.background.bus import BackgroundEvent, Subscription
+from app.background.bus import Subscription
+from app.events import BackgroundEvent
 from tests.waiting import BOUND
 
 

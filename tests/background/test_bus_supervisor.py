@@ -6,8 +6,9 @@ import asyncio
 
 import pytest
 
-from app.background.bus import EventBus, FileChanged, LogError, ServiceStatus, TestRunFinished
+from app.background.bus import EventBus
 from app.background.supervisor import ServiceUnavailable, Supervisor
+from app.events import FileChanged, LogError, ServiceStatus, TestRunFinished
 from tests.waiting import BOUND, until
 
 

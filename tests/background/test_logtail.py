@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from app.background.bus import EventBus, LogError
+from app.background.bus import EventBus
 from app.background.logtail import LogTailer, classify_entry
+from app.events import LogError
 from tests.waiting import BOUND, until
 
 TRACEBACK = """2026-11-24 10:00:01 ERROR request failed

@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from app.background.bus import DiagnosticsUpdated, EventBus, ServiceStatus
+from app.background.bus import EventBus
 from app.background.lsp import LanguageServers, pyright_binary
 from app.background.supervisor import Supervisor
+from app.events import DiagnosticsUpdated, ServiceStatus
 from tests.background.conftest import next_event
 from tests.conftest import trusted
 from tests.waiting import BOUND, until

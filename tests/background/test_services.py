@@ -9,15 +9,9 @@ from pathlib import Path
 
 import psutil
 
-from app.background import (
-    BackgroundServices,
-    DiagnosticsUpdated,
-    FileChanged,
-    LogError,
-    ServiceStatus,
-    TestRunFinished,
-)
+from app.background import BackgroundServices
 from app.config import Config
+from app.events import DiagnosticsUpdated, FileChanged, LogError, ServiceStatus, TestRunFinished
 from app.session.store import ProjectStore
 from tests.background.conftest import next_event
 from tests.background.test_testwatch import make_pytest_project

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import psutil
 
-from app.background.bus import EventBus, TestRunFinished, TestRunStarted
+from app.background.bus import EventBus
 from app.background.testwatch import TestWatcher, detect_test_command, triggers_tests
-from app.fix.parse import parse_test_output
+from app.events import TestRunFinished, TestRunStarted
+from app.fix.parsers import parse_test_output
 from tests.background.conftest import next_event
 from tests.waiting import BOUND, until
 
@@ -198,8 +199,8 @@ def test_other_runners_counts_and_failures() -> None:
 async def test_a_test_command_that_is_not_installed_is_an_error_status_not_a_failing_run(
     project: Path,
 ) -> None:
-    from app.background.bus import ServiceStatus
     from app.background.supervisor import Supervisor
+    from app.events import ServiceStatus
 
     bus = EventBus()
     supervisor = Supervisor(bus, backoff_initial=0.01)

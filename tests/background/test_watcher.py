@@ -7,8 +7,9 @@ import shutil
 import time
 from pathlib import Path
 
-from app.background.bus import EventBus, FileChanged
+from app.background.bus import EventBus
 from app.background.watcher import FileWatcher
+from app.events import FileChanged
 from tests.background.conftest import next_event
 from tests.conftest import git
 from tests.waiting import BOUND, until

@@ -29,8 +29,9 @@ import psutil
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from app.background import BackgroundServices, DiagnosticsUpdated, FileChanged, TestRunFinished  # noqa: E402
+from app.background import BackgroundServices  # noqa: E402
 from app.config import Config  # noqa: E402
+from app.events import DiagnosticsUpdated, FileChanged, TestRunFinished  # noqa: E402
 from app.trust import record_project_trust  # noqa: E402
 
 WORK = Path(tempfile.gettempdir()) / "ai-bench-background"

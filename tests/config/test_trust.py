@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from app.background.bus import ServiceStatus, TestRunFinished
 from app.background.services import BackgroundServices
 from app.config import load_config
+from app.events import ServiceStatus, TestRunFinished
 from app.trust import trust_current, trust_file
 from tests.conftest import run_ai, trusted
 from tests.model_server import ScriptedModelServer

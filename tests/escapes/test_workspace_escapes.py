@@ -14,7 +14,7 @@ from textual import events
 from textual.widgets import Input
 
 from app.config import Config
-from app.fix.signals import Suggestion
+from app.suggest import Suggestion
 from app.tui import make_app
 from tests.escapes.conftest import PAYLOAD, RAW, TITLE
 from tests.tui.conftest import SIZE, wait_for_session, wait_until

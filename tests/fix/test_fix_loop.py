@@ -199,7 +199,7 @@ async def reject(_ready: DiffReady) -> Decision:
 
 
 def test_the_code_a_test_uses_is_sent_when_the_stack_stays_in_the_test(tmp_path: Path) -> None:
-    from app.fix.errors import Frame, ParsedError
+    from app.fix.parsers import Frame, ParsedError
     from app.fix.prompt import fix_message
 
     (tmp_path / "calc").mkdir()
@@ -278,7 +278,7 @@ async def test_read_requests_are_served_and_a_malformed_answer_costs_one_attempt
 
 
 def test_the_prompt_carries_this_sessions_recent_changes(broken: Path) -> None:
-    from app.fix.parse import parse_errors
+    from app.fix.parsers import parse_errors
     from app.fix.prompt import fix_message
 
     session = ProjectStore(broken).session("main")

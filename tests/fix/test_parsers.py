@@ -6,9 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from app.fix.errors import Frame, ParsedError, ProjectPaths
-from app.fix.parse import parse_errors
-from app.fix.parse_logs import parse_log_entry, parse_log_text, split_entries
+from app.fix.parsers import (
+    Frame,
+    ParsedError,
+    ProjectPaths,
+    parse_errors,
+    parse_log_entry,
+    parse_log_text,
+    split_entries,
+)
 
 DATA = Path(__file__).parent / "data"
 CAPTURED = Path("/tmp/fixcap")  # where capture.py ran each program: the project root of each capture
@@ -227,7 +233,7 @@ def test_jest_failures_are_named_by_file_and_title() -> None:
 
 
 def test_a_test_run_gives_the_watcher_counts_and_failing_tests_from_the_same_parsers() -> None:
-    from app.fix.parse import parse_test_output
+    from app.fix.parsers import parse_test_output
 
     # jest's "FAIL file" line is not go test's package line: the counts are jest's own.
     jest = parse_test_output((DATA / "jest.txt").read_text(), CAPTURED / "js")
@@ -262,3 +268,12 @@ def test_a_test_run_gives_the_watcher_counts_and_failing_tests_from_the_same_par
     assert {f.test_id: f.message for f in go.failures}[
         "TestMeanEmpty"
     ] == "runtime error: integer divide by zero"
+
+
+def test_a_log_error_line_naming_a_project_file_is_placed_there_when_the_root_is_a_folder() -> None:
+    # parse_log_text takes the project root as a folder, like parse_errors: a plain ERROR line (no stack)
+    # that names a file of the project points at it.
+    text = "2024-05-01 12:00:00 ERROR shop.cart: total is negative at shop/cart.py:41\n"
+    (error,) = parse_log_text(text, CAPTURED / "logs", source="shop/app.log")
+    assert (error.kind, error.file, error.line) == ("ERROR", "shop/cart.py", 41)
+    assert error.message == "total is negative at shop/cart.py:41 (in shop/app.log)"

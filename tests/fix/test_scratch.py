@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from app.edits import build_proposal
-from app.fix.errors import ParsedError
+from app.fix.parsers import ParsedError
 from app.fix.scratch import ScratchCopy, copy_files, list_project_files
 from app.fix.testrun import run_tests, targeted_command
 from app.llm.blocks import edit_blocks, parse_blocks

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from app.config import Config
-from app.fix.signals import Suggestion, function_stats
-from app.fix.suggest import start_build, suggest
 from app.session.store import ProjectStore
+from app.suggest import Suggestion, start_build, suggest
+from app.suggest.signals import function_stats
 from app.trust import trust_current
 from tests.conftest import git, run_ai
 from tests.fix.conftest import TEST_CMD, env_for

@@ -122,8 +122,8 @@ async def test_a_log_error_starts_a_fix_verified_by_the_suite(git_project: Path,
 
 async def test_a_reported_test_failure_that_passes_now_needs_no_fix(broken: Path, model) -> None:
     from app.events import Finished
-    from app.fix.errors import ParsedError
     from app.fix.loop import FixRequest
+    from app.fix.parsers import ParsedError
 
     server = model([{"reply": RIGHT}])
     (broken / "calc/ops.py").write_text(
@@ -149,8 +149,8 @@ async def test_a_reported_test_failure_that_passes_now_needs_no_fix(broken: Path
 
 
 def test_language_server_errors_become_fix_targets(tmp_path: Path) -> None:
-    from app.background.bus import Diagnostic
     from app.config import Config
+    from app.events import Diagnostic
     from app.fix.triggers import request_for_diagnostics
 
     diagnostics = [

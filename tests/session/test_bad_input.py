@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from app.background.bus import Diagnostic, DiagnosticsUpdated, TestFailure, TestRunFinished
 from app.background.snapshot import BackgroundState
 from app.edits import apply_proposal
+from app.events import Diagnostic, DiagnosticsUpdated, TestFailure, TestRunFinished
 from app.session.store import ProjectStore
 from tests.conftest import AI_BIN, git, run_ai
 from tests.edits.helpers import propose, replace

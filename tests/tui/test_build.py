@@ -453,17 +453,13 @@ async def test_a_dead_proposal_leaves_the_diff_pane_and_a_switch_clears_it(build
 
 async def test_the_proposals_new_diagnostics_are_shown(build_app) -> None:
     """Stage 7's language-server findings on a proposal (DiffReady.diagnostics) reach the conversation."""
-    from app.events import DiffReady
+    from app.events import Diagnostic, DiffReady
 
     app, _ = build_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_session(pilot, "main")
         screen = app.main_screen
-        found = {
-            "calc/ops.py": [
-                {"path": "calc/ops.py", "line": 12, "severity": "error", "message": '"bb" is not defined'}
-            ]
-        }
+        found = {"calc/ops.py": [Diagnostic("calc/ops.py", 12, 1, 12, 3, "error", '"bb" is not defined')]}
         await screen.show_event(
             DiffReady({"calc/ops.py": "--- a\n+++ b\n@@ -1 +1 @@\n-x\n+y\n"}, diagnostics=found)
         )

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.events import Diagnostic, TestFailure
+from app.fix.parsers import ParsedError
+
 LONG_FUNCTION_LINES = 50
 COMPLEX_FUNCTION = 10  # cyclomatic complexity above which a function is called complex
 MAX_SOURCE_BYTES = 300_000
@@ -53,25 +56,12 @@ class Suggestion:
 # -- failing tests and diagnostics --------------------------------------------------------------------------------
 
 
-def failing_test_suggestions(failures: Iterable[Any]) -> list[Suggestion]:
-    """From ``ParsedError``s with test ids (a test run) or the background snapshot's failure dicts."""
+def failing_test_suggestions(failures: Iterable[ParsedError | TestFailure]) -> list[Suggestion]:
+    """From a test run's errors with test ids, or the failing tests of the background snapshot."""
     found: list[Suggestion] = []
     for failure in failures:
-        if isinstance(failure, dict):
-            test_id, path, line = (
-                failure.get("test_id", ""),
-                failure.get("file", ""),
-                int(failure.get("line") or 0),
-            )
-            message, kind = str(failure.get("message", "")), ""
-        else:
-            test_id, path, line, message, kind = (
-                failure.test_id,
-                failure.file,
-                failure.line,
-                failure.message,
-                failure.kind,
-            )
+        test_id, path, line, message = failure.test_id, failure.file, failure.line, failure.message
+        kind = failure.kind if isinstance(failure, ParsedError) else ""
         first = message.strip().splitlines()[0] if message.strip() else "fails"
         what = f"{kind}: {first}" if kind and not first.startswith(kind) else first
         name = test_id or path or "the test suite"
@@ -92,17 +82,17 @@ def failing_test_suggestions(failures: Iterable[Any]) -> list[Suggestion]:
     return found
 
 
-def diagnostic_suggestions(diagnostics: dict[str, list[dict[str, Any]]]) -> list[Suggestion]:
-    """From the background snapshot's open diagnostics (path -> list of diagnostic dicts)."""
+def diagnostic_suggestions(diagnostics: dict[str, list[Diagnostic]]) -> list[Suggestion]:
+    """From the background snapshot's open diagnostics (path -> the file's diagnostics)."""
     found: list[Suggestion] = []
     for path, items in sorted(diagnostics.items()):
         for item in items:
-            severity = str(item.get("severity", "error"))
+            severity = item.severity
             if severity not in ("error", "warning"):
                 continue
-            line = int(item.get("line") or 0)
-            message = str(item.get("message", "")).strip().splitlines()[0] if item.get("message") else ""
-            source = str(item.get("source") or "language server")
+            line = item.line
+            message = item.message.strip().splitlines()[0] if item.message.strip() else ""
+            source = item.source or "language server"
             found.append(
                 Suggestion(
                     kind="diagnostic",

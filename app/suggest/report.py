@@ -1,17 +1,17 @@
-"""Proactive suggestions: what to improve next, each with its place and reason, ranked.
+"""The suggestion report: what to improve next, each with its place and reason, ranked.
 
-``await suggest(root, session=..., config=...)`` gathers the signals of ``app.fix.signals`` (the background
+``await suggest(root, session=..., config=...)`` gathers the signals of ``app.suggest.signals`` (the background
 snapshot's failing tests and diagnostics when the session has one, else one run of the test command in a scratch
 copy; TODO/FIXME through rg; long or complex functions through tree-sitter; patterns across the project's
 sessions) and ranks them: by the model when one is configured (it returns an order; anything it leaves out keeps
-the heuristic order), heuristically otherwise (failing tests, then errors, recurring trouble, complexity, TODOs).
+the heuristic order), heuristically otherwise (failing tests, then errors, recurring trouble, complexity, TODOs):
+``app.suggest.ranking``.
 ``start_build(root, suggestion)`` gives the goal and a fresh session name to build it in.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from app.config import Config
-from app.fix.signals import (
+from app.events import Diagnostic, TestFailure
+from app.suggest.ranking import rank_heuristically, rank_with_model
+from app.suggest.signals import (
     Suggestion,
     diagnostic_suggestions,
     failing_test_suggestions,
@@ -28,7 +30,6 @@ from app.fix.signals import (
     todo_suggestions,
 )
 
-MAX_RANKED_BY_MODEL = 40
 TEST_TIMEOUT = 120.0  # a suite slower than this leaves the failing tests unknown, said in a note
 MAX_DAMAGED_SESSIONS = 20  # reads that find one more damaged session file before the rest is left out
 _T = TypeVar("_T")
@@ -77,11 +78,14 @@ async def suggest(
     snapshot, where = await asyncio.to_thread(_latest_snapshot, store, session, notes)
     tests = (snapshot or {}).get("tests")
     if tests:
-        found += failing_test_suggestions(tests.get("failures") or [])
+        found += failing_test_suggestions(TestFailure.from_json(f) for f in tests.get("failures") or [])
         notes.append(f"failing tests: from the last background test run of session {where}")
     elif run_tests:
         found += await _failing_tests_now(root, test_cmd or config.test_cmd, notes, config, announce)
-    found += diagnostic_suggestions((snapshot or {}).get("diagnostics") or {})
+    diagnostics = (snapshot or {}).get("diagnostics") or {}
+    found += diagnostic_suggestions(
+        {path: [Diagnostic.from_json(d) for d in items] for path, items in diagnostics.items()}
+    )
     found += await asyncio.to_thread(todo_suggestions, root)
     files = await asyncio.to_thread(list_project_files, root)
     budget = {} if function_budget is None else {"budget_seconds": function_budget}
@@ -142,7 +146,7 @@ async def _failing_tests_now(
     config: Config,
     announce: Callable[[str], None] | None,
 ) -> list[Suggestion]:
-    from app.fix.errors import ProjectPaths
+    from app.fix.parsers import ProjectPaths
     from app.fix.scratch import ScratchCopy
     from app.fix.testrun import command_origin, detect_command, run_tests, test_run_line
 
@@ -178,75 +182,10 @@ async def _failing_tests_now(
         return []
     failures = outcome.errors or []
     if not failures:
-        from app.fix.errors import ParsedError
+        from app.fix.parsers import ParsedError
 
         failures = [ParsedError("", 0, 0, outcome.tail(1), "failure", (), "tests", outcome.tail())]
     return failing_test_suggestions(failures)
-
-
-def rank_heuristically(suggestions: list[Suggestion]) -> list[Suggestion]:
-    """Highest score first; a function that is long and complex once; at most one TODO suggestion per line."""
-    seen: set[tuple[str, str, int]] = set()
-    unique: list[Suggestion] = []
-    for item in sorted(suggestions, key=lambda s: (-s.score, s.path, s.line, s.kind)):
-        key = ("function" if item.kind.endswith("_function") else item.kind, item.path, item.line)
-        if key in seen and item.path:
-            continue
-        seen.add(key)
-        unique.append(item)
-    return unique
-
-
-RANK_SYSTEM = (
-    "You are a senior engineer triaging a code base. You are given numbered improvement suggestions, each with "
-    "its kind, place and reason. Order them by what the team should do first: broken behaviour before risk, "
-    "risk before tidiness. Answer with one JSON array of the suggestion numbers, most important first, and "
-    "nothing else."
-)
-
-
-async def rank_with_model(suggestions: list[Suggestion], config: Config) -> list[Suggestion]:
-    """The model's order for the top suggestions (the rest keep their heuristic order after them)."""
-    from app.llm.client import ModelClient, StreamDone
-
-    head, tail = suggestions[:MAX_RANKED_BY_MODEL], suggestions[MAX_RANKED_BY_MODEL:]
-    listing = "\n".join(
-        f"{n}. [{s.kind}] {s.place or '(project)'}: {s.title}; {s.reason}"
-        for n, s in enumerate(head, start=1)
-    )
-    messages = [
-        {"role": "system", "content": RANK_SYSTEM},
-        {"role": "user", "content": f"Suggestions:\n{listing}\n\nThe order, as a JSON array of numbers:"},
-    ]
-    client = ModelClient(config)
-    text = ""
-    try:
-        async for piece in client.stream(messages):
-            if isinstance(piece, StreamDone):
-                text = piece.text
-    finally:
-        await client.close()
-    order = _parse_order(text, len(head))
-    if not order:
-        raise ValueError("its answer held no order of the suggestion numbers")
-    ranked = [head[n - 1] for n in order]
-    ranked += [s for s in head if s not in ranked]
-    return ranked + tail
-
-
-def _parse_order(text: str, count: int) -> list[int]:
-    match = re.search(r"\[[\d,\s]*\]", text)
-    if not match:
-        return []
-    try:
-        numbers = json.loads(match.group(0))
-    except ValueError:
-        return []
-    order: list[int] = []
-    for number in numbers:
-        if isinstance(number, int) and 1 <= number <= count and number not in order:
-            order.append(number)
-    return order
 
 
 def start_build(root: Path, suggestion: Suggestion, store: Any = None) -> tuple[str, str]:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from pathlib import Path
 
-from app.fix.errors import Frame, ParsedError, ProjectPaths, strip_ansi
+from app.fix.parsers.common import Frame, ParsedError, ProjectPaths, project_paths, strip_ansi
+from app.fix.parsers.stacks import parse_stack_errors
 
 _TIMESTAMP = re.compile(
     r"^\s*[\[(]?(?:\d{4}-\d\d-\d\d[T ]\d\d:\d\d|\d\d:\d\d:\d\d|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d|\d{10}(?:\.\d+)?\b)"
@@ -72,11 +74,11 @@ def is_error_entry(entry: str) -> bool:
     )
 
 
-def parse_log_entry(entry: str, paths: ProjectPaths | None = None, source: str = "") -> list[ParsedError]:
+def parse_log_entry(
+    entry: str, root: Path | ProjectPaths | None = None, source: str = ""
+) -> list[ParsedError]:
     """The errors of one log entry (an empty list for an entry that reports no error)."""
-    from app.fix.parse import parse_stack_errors
-
-    paths = paths or ProjectPaths()
+    paths = project_paths(root)
     if not is_error_entry(entry):
         return []
     header = entry.splitlines()[0] if entry else ""
@@ -115,8 +117,9 @@ def parse_log_entry(entry: str, paths: ProjectPaths | None = None, source: str =
     ]
 
 
-def parse_log_text(text: str, paths: ProjectPaths | None = None, source: str = "") -> list[ParsedError]:
+def parse_log_text(text: str, root: Path | ProjectPaths | None = None, source: str = "") -> list[ParsedError]:
     """Every error in a whole log."""
+    paths = project_paths(root)
     errors: list[ParsedError] = []
     for entry in split_entries(text):
         errors.extend(parse_log_entry(entry, paths, source))

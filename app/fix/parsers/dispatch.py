@@ -1,46 +1,29 @@
 """One entry point for any tool's output: ``parse_errors(text, root)`` picks the parsers that recognise it;
-``parse_test_output(text)`` reads a test run for the test watcher: the runner's counts and its failing tests."""
+``parse_test_output(text)`` reads a test run for the test watcher: the runner's counts and its failing tests.
+The dispatcher imports the tools' parsers (one module each); none of them imports it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
-from app.fix.errors import ParsedError, ProjectPaths, RunCounts, dedupe, strip_ansi
-from app.fix.parse_python import (
-    looks_like_pytest,
-    looks_like_unittest,
-    parse_pytest,
-    parse_tracebacks,
-    parse_unittest,
-    pytest_counts,
-)
-from app.fix.parse_tools import (
-    cargo_test_counts,
-    go_test_counts,
-    js_test_counts,
-    looks_like_cargo_test,
-    looks_like_go,
-    looks_like_jest,
-    looks_like_node,
-    looks_like_rust_panic,
-    looks_like_rustc,
-    looks_like_tsc,
-    parse_cargo_test,
-    parse_generic,
-    parse_go,
-    parse_jest,
-    parse_node,
-    parse_rust_panics,
-    parse_rustc,
-    parse_tsc,
-    plain_counts,
-)
-
-if TYPE_CHECKING:
-    from app.background.bus import TestFailure
+from app.events import TestFailure
+from app.fix.parsers.cargo import cargo_test_counts, looks_like_cargo_test, parse_cargo_test
+from app.fix.parsers.common import ParsedError, ProjectPaths, RunCounts, project_paths, strip_ansi
+from app.fix.parsers.generic import parse_generic, plain_counts
+from app.fix.parsers.go import go_test_counts, looks_like_go, parse_go
+from app.fix.parsers.jest import js_test_counts, looks_like_jest, parse_jest
+from app.fix.parsers.logs import parse_log_text
+from app.fix.parsers.node import parse_node
+from app.fix.parsers.pytest import looks_like_pytest, parse_pytest, pytest_counts
+from app.fix.parsers.python import parse_tracebacks
+from app.fix.parsers.rust_panic import parse_rust_panics
+from app.fix.parsers.rustc import looks_like_rustc, parse_rustc
+from app.fix.parsers.stacks import parse_stack_errors
+from app.fix.parsers.tsc import looks_like_tsc, parse_tsc
+from app.fix.parsers.unittest import looks_like_unittest, parse_unittest
 
 TOOLS = (
     "pytest",
@@ -71,17 +54,13 @@ _RECOGNISED: tuple[tuple[Callable[[str], bool], Parser], ...] = (
 )
 
 
-def _paths(root: Path | ProjectPaths | None) -> ProjectPaths:
-    return root if isinstance(root, ProjectPaths) else ProjectPaths(root)
-
-
 def parse_errors(
     text: str, root: Path | ProjectPaths | None = None, tool: str | None = None
 ) -> list[ParsedError]:
     """The errors in ``text`` as printed by a test runner, compiler, linter or program. ``tool`` forces one
     parser (one of ``TOOLS``); otherwise the most specific recogniser wins: a test runner's report first (its
     failures carry test ids), then compilers, then stack traces, then generic ``file:line:col: message``."""
-    paths = _paths(root)
+    paths = project_paths(root)
     clean = strip_ansi(text)
     if tool is not None:
         return _forced(clean, paths, tool)
@@ -96,24 +75,8 @@ def parse_errors(
     return parse_generic(clean, paths)
 
 
-def parse_stack_errors(text: str, root: Path | ProjectPaths | None = None) -> list[ParsedError]:
-    """Tracebacks, Rust panics, Go panics and JavaScript stacks found anywhere in ``text``."""
-    paths = _paths(root)
-    found: list[ParsedError] = []
-    found += parse_tracebacks(text, paths)
-    if looks_like_rust_panic(text):
-        found += parse_rust_panics(text, paths)
-    if "panic: " in text and "goroutine " in text:
-        found += [e for e in parse_go(text, paths) if e.kind == "panic"]
-    if looks_like_node(text):
-        found += parse_node(text, paths)
-    return dedupe(found)
-
-
 def _forced(text: str, paths: ProjectPaths, tool: str) -> list[ParsedError]:
-    from app.fix.parse_logs import parse_log_text
-
-    parsers = {
+    parsers: dict[str, Parser] = {
         "pytest": parse_pytest,
         "unittest": parse_unittest,
         "python": parse_tracebacks,
@@ -170,8 +133,6 @@ def parse_test_output(output: str, root: Path | ProjectPaths | None = None) -> T
 def test_failure(error: ParsedError) -> TestFailure:
     """A failing test as the watcher reports it: where it failed in the test's own file when the stack passes
     through it (else the error's place), and the first line of why."""
-    from app.background.bus import TestFailure
-
     test_file = error.test_id.partition("::")[0]
     own = [frame for frame in error.frames if test_file and frame.file == test_file]
     file, line = (own[-1].file, own[-1].line) if own else (error.file, error.line)

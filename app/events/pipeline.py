@@ -1,15 +1,17 @@
-"""The typed events of the build pipeline: the one contract between the core and every face of it.
+"""The typed events of the build pipeline and the fix loop: the one contract between the core and every face.
 
-``app.agent`` yields these; ``app.headless`` prints them (plain transcript or JSON Lines) and the TUI renders
-them. Extend by adding fields with defaults or new event classes; never rename what is here.
+``app.agent`` and ``app.fix.loop`` yield these; ``app.headless`` prints them (plain transcript or JSON Lines)
+and the TUI renders them. Extend by adding fields with defaults or new event classes; never rename what is here.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any, ClassVar
+
+from app.events.base import Event
+from app.events.records import Diagnostic
 
 
 class Stage(IntEnum):
@@ -28,6 +30,9 @@ class Stage(IntEnum):
     def label(self) -> str:
         return self.name.capitalize()
 
+    def to_json(self) -> dict[str, Any]:
+        return {"number": int(self), "name": self.label}
+
 
 class DecisionKind(StrEnum):
     APPLY = "apply"  # y
@@ -45,32 +50,6 @@ class Decision:
     hunks: dict[str, list[int]] | None = None
     edited: dict[str, str] | None = None
     feedback: str = ""
-
-
-@dataclass(frozen=True)
-class Event:
-    """Base of every pipeline event. ``to_json`` gives the JSON Lines form (``{"event": kind, ...}``)."""
-
-    kind: ClassVar[str] = "event"
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"event": self.kind}
-        for f in dataclasses.fields(self):
-            if f.metadata.get("json", True):
-                data[f.name] = _jsonable(getattr(self, f.name))
-        return data
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Stage):
-        return {"number": int(value), "name": value.label}
-    if isinstance(value, StrEnum):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 @dataclass(frozen=True)
@@ -125,9 +104,8 @@ class DiffReady(Event):
     diffs: dict[str, str]
     hunk_counts: dict[str, int] = field(default_factory=dict)
     proposal: Any = field(default=None, compare=False, metadata={"json": False})
-    # The language server's NEW diagnostics per file (path -> Diagnostic.to_json() dicts: path, line,
-    # column, end_line, end_column, severity, message, source, code); empty when none or not checked.
-    diagnostics: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # The language server's NEW diagnostics per file (path -> records); empty when none or not checked.
+    diagnostics: dict[str, list[Diagnostic]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

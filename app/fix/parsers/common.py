@@ -10,7 +10,7 @@ Rust toolchain are dropped, because the model cannot fix them and the user did n
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -167,12 +167,13 @@ class ProjectPaths:
         return "/".join(parts)
 
 
+def project_paths(root: Path | ProjectPaths | None) -> ProjectPaths:
+    """The path rules for ``root`` (a folder, rules made already, or None: relative paths only)."""
+    return root if isinstance(root, ProjectPaths) else ProjectPaths(root)
+
+
 def strip_ansi(text: str) -> str:
     return _ANSI.sub("", text)
-
-
-def innermost(frames: list[Frame] | tuple[Frame, ...]) -> Frame | None:
-    return frames[-1] if frames else None
 
 
 def dedupe(errors: list[ParsedError]) -> list[ParsedError]:
@@ -185,7 +186,3 @@ def dedupe(errors: list[ParsedError]) -> list[ParsedError]:
             seen.add(key)
             kept.append(error)
     return kept
-
-
-def with_test(error: ParsedError, test_id: str, tool: str) -> ParsedError:
-    return replace(error, test_id=test_id, tool=tool)
