@@ -9,25 +9,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 from app import __version__
+from app.commands.options import root_of, store_of, wants_terminal
 from app.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, AgentError, OutputError, UsageError
-from app.paths import (
-    DEFAULT_SESSION,
-    agent_home,
-    find_project_root,
-    is_utf8,
-    is_valid_session_name,
-    project_data_dir,
-    session_name_error,
-)
-from app.text.terminal import guarded_std_streams, json_text, safe_text, unguarded_std_streams
-
-if TYPE_CHECKING:
-    from app.session.store import ProjectStore
+from app.paths import DEFAULT_SESSION, agent_home, is_utf8, is_valid_session_name, session_name_error
+from app.text.terminal import guarded_std_streams, safe_text, unguarded_std_streams
 
 DESCRIPTION = "ai: a coding co-pilot that lives in the terminal."
 EPILOG = """\
@@ -132,25 +122,6 @@ MODIFIED_COMMANDS.append("--undo")
 MODIFIED_COMMANDS.append("--build")
 MODIFIED_COMMANDS.append("--fix")
 MODIFIED_COMMANDS.append("--suggest")
-
-
-def _data_dir_of(args: argparse.Namespace) -> Path:
-    return project_data_dir(_project_root(args))
-
-
-def _project_root(args: argparse.Namespace) -> Path:
-    if args.project is None:
-        return find_project_root()
-    directory = Path(args.project).expanduser()
-    if not directory.is_dir():
-        raise UsageError(f"--project {args.project}: no such directory")
-    return find_project_root(directory)
-
-
-def _store(args: argparse.Namespace) -> ProjectStore:
-    from app.session.store import ProjectStore
-
-    return ProjectStore(_project_root(args))
 
 
 def _check_names(args: argparse.Namespace) -> None:
@@ -283,193 +254,7 @@ def _modified_command(args: argparse.Namespace) -> bool:
     )
 
 
-# -- commands --------------------------------------------------------------------------------------------
-
-
-def _format_row(meta: dict[str, Any]) -> str:
-    # One row a session: a goal with a newline (or a terminal control) in it is shown escaped.
-    marker = "*" if meta.get("is_active") else " "
-    last_used = safe_text(str(meta.get("last_used", ""))[:16].replace("T", " "))
-    count = int(meta.get("change_count") or 0)
-    changes = f"{count} change{'s' if count != 1 else ''}"
-    summary = safe_text(str(meta.get("goal_summary") or "-"))
-    return f"{marker} {safe_text(str(meta['name'])):<20} {last_used:<16}  {changes:<11} {summary}"
-
-
-def cmd_list_sessions(args: argparse.Namespace) -> int:
-    from app.session.fastindex import read_index, session_rows
-
-    index = read_index(_data_dir_of(args))
-    if index is not None:
-        rows = session_rows(index)
-    else:  # missing, damaged or stale: the store rebuilds it
-        store = _store(args)
-        rows = [m.to_dict() for m in store.list_sessions()]
-        for warning in (store.index_warning or "").splitlines():  # one line per file kept aside
-            print(f"ai: {warning}", file=sys.stderr)
-    if args.json:
-        print(json_text(rows, indent=2))
-    elif not rows:
-        print("no sessions yet in this project; `ai` or `ai --session NAME` starts one")
-    else:
-        for row in rows:
-            print(_format_row(row))
-    return EXIT_OK
-
-
-def cmd_delete_session(args: argparse.Namespace) -> int:
-    _recover_interrupted(args)  # the session's backups go with it: nothing of its may be left half-done
-    store = _store(args)
-    store.delete_session(args.delete_session)
-    print(f"deleted session {args.delete_session!r}; its applied changes stay in the files")
-    return EXIT_OK
-
-
-def cmd_export_session(args: argparse.Namespace) -> int:
-    from app.session.storage import atomic_write_bytes
-
-    name, *rest = args.export_session
-    document = _store(args).export_session(name)
-    text = json_text(document, indent=2) + "\n"
-    if not rest or rest[0] == "-":
-        sys.stdout.write(text)
-        return EXIT_OK
-    target = Path(rest[0]).expanduser()
-    if os.path.lexists(target):
-        # A typo (`--export-session main calc/ops.py`) must not replace a file: export never overwrites.
-        from app.errors import RefusedError
-
-        raise RefusedError(f"{rest[0]} exists: choose another name or remove it first")
-    if not target.parent.is_dir():
-        raise UsageError(f"cannot write {rest[0]}: folder {target.parent} does not exist")
-    atomic_write_bytes(target.resolve(), text.encode())
-    print(f"exported session {name!r} to {rest[0]}", file=sys.stderr)
-    return EXIT_OK
-
-
-def _read_bounded(source: str, limit: int, where: str) -> bytes:
-    """FILE (or stdin for ``-``), refused once it is over ``limit`` bytes: /dev/zero or an endless pipe stops
-    at the cap, a huge regular file is refused by its size unread. A FIFO opens without waiting for a writer
-    (O_NONBLOCK), so one that nobody writes reads as empty instead of hanging."""
-    too_big = UsageError(
-        f"{where}: larger than {limit // 2**20} MiB, more than any session export; "
-        "give the file that --export-session wrote"
-    )
-    if source == "-":
-        raw = sys.stdin.buffer.read(limit + 1)
-    else:
-        path = Path(source).expanduser()
-        if path.is_dir():
-            raise UsageError(f"{where}: is a folder, not an exported session file")
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        try:
-            if os.fstat(fd).st_size > limit:
-                raise too_big
-            os.set_blocking(fd, True)
-            with os.fdopen(fd, "rb", closefd=False) as handle:
-                raw = handle.read(limit + 1)
-        finally:
-            os.close(fd)
-    if len(raw) > limit:
-        raise too_big
-    return raw
-
-
-def cmd_import_session(args: argparse.Namespace) -> int:
-    import orjson
-
-    from app.session.schema import MAX_DEPTH, MAX_DOCUMENT_BYTES, export_problem
-
-    source = args.import_session
-    where = f"import: {safe_text(source)}"
-    try:
-        raw = _read_bounded(source, MAX_DOCUMENT_BYTES, where)
-    except FileNotFoundError:
-        raise UsageError(f"{where}: no such file") from None
-    except OSError as exc:
-        raise UsageError(f"{where}: cannot read it ({exc.strerror or exc})") from None
-    try:
-        # orjson, the store's own parser: what it accepts the store can write back (no lone surrogates,
-        # no integers beyond 64 bits, no NaN), and it stops at 1024 levels instead of recursing.
-        document = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        if not raw.strip():
-            what = "nothing (it is empty)"
-        elif str(exc).startswith("depth limit exceeded"):
-            what = f"nests lists and objects deeper than {MAX_DEPTH} levels, unlike any session export"
-        else:
-            what = f"not JSON ({exc})"
-        raise UsageError(f"{where}: {what}") from None
-    problem = export_problem(document)
-    if problem:
-        raise UsageError(f"{where}: {problem}")
-    meta = _store(args).import_session(document, args.session)
-    print(f"imported session {meta.name!r} ({len(document['messages'])} messages)")
-    return EXIT_OK
-
-
-def _summary(store: ProjectStore, name: str) -> str:
-    session = store.session(name)
-    meta = session.meta()
-    count = session.message_count()
-    lines = [
-        f"session {meta.name}{' (active)' if meta.is_active else ''} · project {safe_text(str(store.root))}",
-        f"  {count} message{'s' if count != 1 else ''} · {meta.change_count} applied change"
-        f"{'s' if meta.change_count != 1 else ''} · created {safe_text(meta.created_at[:16].replace('T', ' '))}"
-        f" · last used {safe_text(meta.last_used[:16].replace('T', ' '))}",
-    ]
-    if meta.goal_summary:
-        lines.append(f"  goal: {safe_text(meta.goal_summary)}")
-    return "\n".join(lines)
-
-
-def cmd_continue_headless(args: argparse.Namespace, store: ProjectStore, name: str) -> int:
-    session = store.session(name, create=False, activate=True)
-    messages = session.messages()
-    if args.json:
-        for message in messages:
-            print(json_text(message))
-        return EXIT_OK
-    print(_summary(store, name))
-    for message in messages:
-        stamp = safe_text(str(message.get("ts", ""))[:19].replace("T", " "))
-        print(f"\n[{stamp}] {safe_text(str(message['role']))}:")
-        print(safe_text(str(message["content"]), multiline=True))
-    return EXIT_OK
-
-
-def cmd_open(args: argparse.Namespace) -> int:
-    """`ai` / `ai --session NAME` / `ai --continue`: create or switch the session, then open it."""
-    store = _store(args)
-    name = args.session or DEFAULT_SESSION
-    if args.continue_:
-        if args.session is None and not store.exists(name):
-            raise UsageError(f"no session {name!r} to continue yet; start one with `ai --session NAME`")
-        if args.session is not None and not store.exists(name):
-            raise UsageError(f"no session named {name!r} in this project; see `ai --list-sessions`")
-        if _wants_tui(args):
-            return _open_workspace(args, name, continue_session=True)
-        return cmd_continue_headless(args, store, name)
-    store.session(name, activate=True)
-    if _wants_tui(args):
-        return _open_workspace(args, name)
-    print(_summary(store, name))
-    return EXIT_OK
-
-
-def _wants_tui(args: argparse.Namespace) -> bool:
-    """PROTOCOL.md: the workspace only on a terminal and without --yes, --dry-run or --json."""
-    return sys.stdout.isatty() and sys.stdin.isatty() and not (args.yes or args.dry_run or args.json)
-
-
-def _open_workspace(args: argparse.Namespace, name: str, *, continue_session: bool = False) -> int:
-    from app.config import load_config
-    from app.tui import make_app
-
-    root = _project_root(args)
-    with unguarded_std_streams():
-        make_app(root, name, config=load_config(root), continue_session=continue_session).run()
-    return EXIT_OK
+# -- dispatch --------------------------------------------------------------------------------------------
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -478,94 +263,107 @@ def run(argv: Sequence[str] | None = None) -> int:
     _check_names(args)
     _check_combinations(args)
     if args.trust:
-        from app.trust import cmd_trust
+        from app.commands.trust import cmd_trust
 
-        return cmd_trust(args, _project_root(args))
+        return cmd_trust(args, root_of(args))
     if args.build is not None or args.fix or args.suggest:
-        from app.trust import note_untrusted_config
+        from app.commands.trust import note_untrusted_config
 
-        note_untrusted_config(args, _project_root(args))
+        note_untrusted_config(args, root_of(args))
     if args.list_sessions:
+        from app.commands.sessions import cmd_list_sessions
+
         return cmd_list_sessions(args)
     if args.delete_session is not None:
+        from app.commands.sessions import cmd_delete_session
+
         return cmd_delete_session(args)
     if args.export_session is not None:
+        from app.commands.sessions import cmd_export_session
+
         return cmd_export_session(args)
     if args.import_session is not None:
+        from app.commands.sessions import cmd_import_session
+
         return cmd_import_session(args)
     if getattr(args, "search", None) is not None:
-        from app.context.command import run_search
+        from app.commands.search import run_search
 
-        return run_search(_project_root(args), args.search, as_json=args.json)
+        return run_search(root_of(args), args.search, as_json=args.json)
     if not args.suggest:  # every command from here on may write in the project
-        _recover_interrupted(args)
-    if args.undo:
-        from app.edits.undo_cli import cmd_undo
+        from app.commands.recovery import recover_interrupted
 
-        return cmd_undo(args, _store(args))
+        recover_interrupted(args)
+    if args.undo:
+        from app.commands.undo import cmd_undo
+
+        return cmd_undo(args, store_of(args))
     if args.build is not None:
-        return cmd_build(args)
+        return _build(args)
     if args.fix:
-        from app.fix.commands import cmd_fix
+        from app.commands.fix import cmd_fix
 
         return cmd_fix(args)
     if args.suggest:
-        from app.fix.commands import cmd_suggest
+        from app.commands.suggest import cmd_suggest
 
         return cmd_suggest(args)
-    return cmd_open(args)
+    return _open(args)
 
 
-def cmd_build(args: argparse.Namespace) -> int:
-    """`--build GOAL`: the TUI when stdout is a terminal and no headless flag is given, else headless."""
-    from app.headless import cmd_build as build_headless
-    from app.headless import wants_headless
+def _open(args: argparse.Namespace) -> int:
+    """`ai` / `ai --session NAME` / `ai --continue`: the workspace on a terminal, else the session printed."""
+    from app.commands.sessions import cmd_open_headless, open_session
 
-    if not wants_headless(args):
-        try:
-            from app.tui.app import make_app
-        except ImportError:  # no TUI in this build: the headless run is the same pipeline
-            return build_headless(args)
-        from app.config import load_config
-        from app.headless import build_overrides
+    store, name = open_session(args)
+    if wants_terminal(args):
+        from app.tui import make_app
 
-        root = _project_root(args)
-        store = _store(args)
-        name = args.session or DEFAULT_SESSION
-        store.session(name, activate=True)
-        config = load_config(root, build_overrides(args))
-        with unguarded_std_streams():
-            make_app(
-                root, name, config=config, initial_goal=args.build, continue_session=args.continue_
-            ).run()
-        return EXIT_OK
-    return build_headless(args)
+        return _open_workspace(args, name, make_app, continue_session=args.continue_)
+    return cmd_open_headless(args, store, name)
 
 
-def _recover_interrupted(args: argparse.Namespace) -> None:
-    """The next `ai` after a killed one finishes or rolls back what it left half-done (app/edits/recovery.py)
-    and says so, one line each. Looking costs one directory listing; the edit engine loads only when an
-    interrupted change is there."""
-    root = _project_root(args)
-    from app.paths import project_hash
+def _build(args: argparse.Namespace) -> int:
+    """`--build GOAL`: the workspace on a terminal without a headless flag, else the headless build."""
+    from app.commands.build import cmd_build
 
+    if not wants_terminal(args):
+        return cmd_build(args)
     try:
-        pending = any((agent_home() / "backups" / project_hash(root) / "in-flight").iterdir())
-    except OSError:
-        pending = False
-    if not pending:
-        return
-    from app.edits.recovery import recover_project
-    from app.session.store import ProjectStore
+        from app.tui.app import make_app
+    except ImportError:  # no TUI in this build: the headless run is the same pipeline
+        return cmd_build(args)
+    from app.commands.options import config_overrides
 
-    for line in recover_project(ProjectStore(root)):
-        if args.json:
-            import json
+    name = args.session or DEFAULT_SESSION
+    store_of(args).session(name, activate=True)
+    return _open_workspace(
+        args,
+        name,
+        make_app,
+        continue_session=args.continue_,
+        goal=args.build,
+        overrides=config_overrides(args),
+    )
 
-            print(json.dumps({"event": "recovered", "message": line}, ensure_ascii=False))
-        else:
-            print(line)
-    sys.stdout.flush()
+
+def _open_workspace(
+    args: argparse.Namespace,
+    name: str,
+    make_app: Callable[..., Any],
+    *,
+    continue_session: bool = False,
+    goal: str | None = None,
+    overrides: dict[str, object] | None = None,
+) -> int:
+    """Run the workspace (``make_app``, app/tui/app.py) on session ``name`` until the user quits it."""
+    from app.config import load_config
+
+    root = root_of(args)
+    config = load_config(root, overrides)
+    with unguarded_std_streams():
+        make_app(root, name, config=config, initial_goal=goal, continue_session=continue_session).run()
+    return EXIT_OK
 
 
 def _interrupted_line() -> str:

@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import UsageError
-from app.paths import agent_home
+from app.paths import PROJECT_CONFIG, agent_home
 
-PROJECT_CONFIG = ".ai-agent.toml"
 USER_CONFIG = "config.toml"
 DEFAULT_FIX_ATTEMPTS = 3
 

@@ -1,4 +1,5 @@
-"""Where things live: the data root, the project root and the project hash (PROTOCOL.md section 2)."""
+"""Where things live: the data root, the project root, the project config's file name and the project hash
+(PROTOCOL.md section 2)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from app.text.terminal import safe_text
 
 SESSION_NAME_MAX = 64
 DEFAULT_SESSION = "main"
+# The project's own configuration file, at its root (app/config.py reads it, app/trust.py records its digest).
+PROJECT_CONFIG = ".ai-agent.toml"
 
 
 def agent_home() -> Path:
@@ -48,6 +51,17 @@ def find_project_root(start: Path | None = None) -> Path:
         if (candidate / ".git").exists():
             return candidate
     return here
+
+
+def project_root(given: str | None = None) -> Path:
+    """The project a command works on: the one containing ``given`` (``--project DIR``), else the current
+    directory's (PROTOCOL.md section 1). A usage error when ``given`` is not a folder."""
+    if given is None:
+        return find_project_root()
+    directory = Path(given).expanduser()
+    if not directory.is_dir():
+        raise UsageError(f"--project {given}: no such directory")
+    return find_project_root(directory)
 
 
 def project_hash(root: Path) -> str:

@@ -13,26 +13,25 @@ background (app/background/services.py) until the user trusted the project: ``ai
 workspace's question on the first open (whose "Not now" is remembered too, so it is asked once). What the user
 types (``ai --fix``, ``ai --suggest``) may run the tests, and says which command.
 
+This module is the digest store (what is trusted, read and recorded) and imports nothing above
+app/config.py's own dependencies; ``ai --trust`` itself, which shows the file and prints, is
+app/commands/trust.py.
+
 ``trust.json``: ``{"<root>": {"config": "<blake3 of .ai-agent.toml>", "project": "trusted" | "not-now"}}``;
 a plain string as the value is the older form of the same file, the config digest alone.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import fcntl
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import Protocol
 
 from app.errors import UsageError
-from app.paths import agent_home
-
-if TYPE_CHECKING:
-    from app.config import Config
+from app.paths import PROJECT_CONFIG, agent_home
 
 TRUST_FILE = "trust.json"
 HOW_TO_TRUST = "`ai --trust` shows it and trusts it"
@@ -108,7 +107,7 @@ def _locked() -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def _update(root: Path, **fields: str) -> None:
+def update_trust(root: Path, **fields: str) -> None:
     """Set ``fields`` in ``root``'s entry of trust.json (the other entries and fields stay)."""
     from app.session.storage import atomic_write_bytes
 
@@ -121,7 +120,7 @@ def _update(root: Path, **fields: str) -> None:
 
 def record_trust(root: Path, data: bytes) -> None:
     """Trust ``data`` as the content of ``root``'s project config (replacing an older trust of it)."""
-    _update(root, config=digest(data))
+    update_trust(root, config=digest(data))
 
 
 def project_answer(root: Path) -> str | None:
@@ -141,117 +140,28 @@ def record_project_trust(root: Path, answer: str = PROJECT_TRUSTED) -> None:
     "not now" (the question is not asked again)."""
     if answer not in (PROJECT_TRUSTED, PROJECT_NOT_NOW):
         raise ValueError(f"not an answer about project trust: {answer!r}")
-    _update(root, project=answer)
+    update_trust(root, project=answer)
 
 
 def trust_current(root: Path) -> None:
     """Trust the project and its config as it is now, without showing it (what ``ai --trust`` records)."""
-    from app.config import PROJECT_CONFIG
-
     data = (root / PROJECT_CONFIG).read_bytes()
-    _update(root, config=digest(data), project=PROJECT_TRUSTED)
+    update_trust(root, config=digest(data), project=PROJECT_TRUSTED)
 
 
-def trust_project(root: Path, out: TextIO | None = None) -> int:
-    """``ai --trust``: trust the project (its code may run in the background), and its config's settings that
-    need trust as this exact content, after showing them."""
-    from app.config import PROJECT_CONFIG, TRUST_NEEDED, parse_project_config
+class TrustOutcome(Protocol):
+    """What a loaded configuration says of its project config's trust (``app.config.Config`` has these)."""
 
-    out = out or sys.stdout
-    path = root / PROJECT_CONFIG
-    try:
-        data: bytes | None = path.read_bytes()
-    except FileNotFoundError:
-        data = None
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc}") from None
-    # An invalid file is a usage error, and then nothing is trusted, not even the project.
-    values = parse_project_config(path, data) if data is not None else {}
-    if data is None:
-        _update(root, project=PROJECT_TRUSTED)
-    else:
-        _update(root, config=digest(data), project=PROJECT_TRUSTED)
-    out.write(
-        f"trusted project {root}: its tests (the test watcher) and its language servers may now run its code "
-        "in the background\n"
-    )
-    if data is None:
-        out.write(f"  it has no {PROJECT_CONFIG}\n")
-        return 0
-    shown = [key for key in TRUST_NEEDED if key in values]
-    out.write(f"trusted {path} (blake3 {digest(data)[:16]})\n")
-    if shown:
-        for key in shown:
-            out.write(f"  {key} = {_toml_value(values[key])}\n")
-    else:
-        out.write(f"  it sets none of {', '.join(TRUST_NEEDED)}\n")
-    out.write(f"a change to {PROJECT_CONFIG} needs `ai --trust` again\n")
-    return 0
+    @property
+    def project_trust(self) -> str: ...
+
+    @property
+    def untrusted(self) -> tuple[str, ...]: ...
 
 
-def _toml_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, tuple | list):
-        return "[" + ", ".join(json.dumps(str(v)) for v in value) + "]"
-    return json.dumps(value)
-
-
-def untrusted_note(config: Config) -> str | None:
+def untrusted_note(config: TrustOutcome) -> str | None:
     """The one line telling what the untrusted project config set that was ignored, or None."""
     if not config.untrusted:
         return None
     why = "changed since you trusted it" if config.project_trust == "changed" else "not trusted"
     return f"ignored {', '.join(config.untrusted)} from .ai-agent.toml ({why}): {HOW_TO_TRUST}"
-
-
-def tell_untrusted(config: Config, *, output: str = "text") -> None:
-    """Print the note (a command calls this once). ``output``: "text" (a line of the plain transcript on
-    stdout), "jsonl" (an ``info`` event among the JSON Lines on stdout), "json" (stdout is one JSON document:
-    the line goes to stderr)."""
-    note = untrusted_note(config)
-    if note is None:
-        return
-    if output == "jsonl":
-        from app.events import Info
-        from app.text.terminal import json_text
-
-        print(json_text(Info(note).to_json()), flush=True)
-    else:
-        print(f"note: {note}", file=sys.stderr if output == "json" else sys.stdout, flush=True)
-
-
-def cmd_trust(args: argparse.Namespace, root: Path) -> int:
-    """`ai [--project DIR] --trust`."""
-    others = [
-        flag
-        for flag, on in (
-            ("--build", args.build is not None),
-            ("--fix", args.fix),
-            ("--suggest", args.suggest),
-            ("--undo", args.undo),
-            ("--continue", args.continue_),
-            ("--session", args.session is not None),
-            ("--list-sessions", args.list_sessions),
-            ("--delete-session", args.delete_session is not None),
-            ("--export-session", args.export_session is not None),
-            ("--import-session", args.import_session is not None),
-            ("--search", getattr(args, "search", None) is not None),
-        )
-        if on
-    ]
-    if others:
-        raise UsageError(f"--trust goes alone (with --project DIR at most), not with {others[0]}")
-    return trust_project(root)
-
-
-def note_untrusted_config(args: argparse.Namespace, root: Path) -> None:
-    """Before a headless --build, --fix or --suggest: the one-line note when the project config's settings
-    that need trust were ignored (the workspace says it in its event log instead)."""
-    from app.config import load_config
-    from app.headless import build_overrides, wants_headless
-
-    if args.build is not None and not wants_headless(args):
-        return
-    output = ("json" if args.suggest else "jsonl") if args.json else "text"
-    tell_untrusted(load_config(root, build_overrides(args)), output=output)

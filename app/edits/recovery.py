@@ -40,7 +40,7 @@ def project_edits_lock(store: ProjectStore) -> AbstractContextManager[None]:
 
 
 def recover_project(store: ProjectStore) -> list[str]:
-    """What the commands that write in a project run first (app/cli.py): one line per interrupted change.
+    """What the commands that write in a project run first (app/commands/recovery.py): one line per interrupted change.
     Costs one directory listing when there is nothing to recover."""
     if not has_open_journals(store.project_backups_dir):
         return []

@@ -1,6 +1,6 @@
 """The typed events of the build pipeline and the fix loop: the one contract between the core and every face.
 
-``app.agent`` and ``app.fix.loop`` yield these; ``app.headless`` prints them (plain transcript or JSON Lines)
+``app.agent`` and ``app.fix.loop`` yield these; ``app.commands.printer`` prints them (plain transcript or JSON Lines)
 and the TUI renders them. Extend by adding fields with defaults or new event classes; never rename what is here.
 """
 

@@ -97,8 +97,8 @@ async def build_in_process(
     from dataclasses import replace
 
     from app.agent import BuildRequest
+    from app.commands.build import Mode, run_headless
     from app.config import load_config
-    from app.headless import Mode, run_headless
     from app.session.store import ProjectStore
 
     settings = replace(load_config(root, {"base_url": server.base_url}), **config)

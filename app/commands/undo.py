@@ -6,19 +6,17 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
+from app.commands.printer import emit
 from app.errors import EXIT_OK, AgentError, UsageError
 from app.paths import DEFAULT_SESSION
-from app.text.terminal import json_text, safe_text
+from app.text.terminal import safe_text
 
 if TYPE_CHECKING:
     from app.session.store import ProjectStore
 
 
 def _emit(args: argparse.Namespace, event: dict[str, Any], text: str) -> None:
-    if args.json:
-        print(json_text(event))
-    else:
-        print(text)
+    emit(event, text, as_json=bool(args.json))
 
 
 def _commit_note(entry: dict[str, Any], use_git: bool) -> str:
@@ -79,8 +77,8 @@ def cmd_undo(args: argparse.Namespace, store: ProjectStore) -> int:
             return EXIT_OK
         entry = undo_last(session, use_git=use_git)
     except AgentError as exc:
-        if args.json:
-            print(json_text({"event": "error", "message": exc.message, "exit_code": exc.exit_code}))
+        if args.json:  # the line on stderr is main's (app/cli.py)
+            emit({"event": "error", "message": exc.message, "exit_code": exc.exit_code}, "", as_json=True)
         raise
     if entry is None:
         _emit(args, {"event": "nothing_to_undo", "session": name}, f"nothing to undo in session {name!r}")
