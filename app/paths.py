@@ -1,5 +1,5 @@
-"""Where things live: the data root, the project root, the project config's file name and the project hash
-(PROTOCOL.md section 2)."""
+"""Where things live: the data root (``AI_AGENT_HOME``), the project root, the project config's file name and
+the project hash."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def find_project_root(start: Path | None = None) -> Path:
 
 def project_root(given: str | None = None) -> Path:
     """The project a command works on: the one containing ``given`` (``--project DIR``), else the current
-    directory's (PROTOCOL.md section 1). A usage error when ``given`` is not a folder."""
+    directory's (README.md "Commands"). A usage error when ``given`` is not a folder."""
     if given is None:
         return find_project_root()
     directory = Path(given).expanduser()
@@ -82,7 +82,7 @@ def project_data_dir(root: Path, home: Path | None = None) -> Path:
 
 
 def is_valid_session_name(name: str) -> bool:
-    """1 to 64 of letters, digits, ``-``, ``_`` and ``.``, not starting with ``.`` (PROTOCOL.md section 1)."""
+    """1 to 64 of letters, digits, ``-``, ``_`` and ``.``, not starting with ``.`` (a session name)."""
     if not 1 <= len(name) <= SESSION_NAME_MAX or name.startswith("."):
         return False
     return all(ch.isascii() and (ch.isalnum() or ch in "-_.") for ch in name)

@@ -1,4 +1,4 @@
-"""``ai --build GOAL`` headless (PROTOCOL.md section 1): the pipeline's events printed as a plain transcript or
+"""``ai --build GOAL`` headless (README.md "Commands"): the pipeline's events printed as a plain transcript or
 JSON Lines (app/commands/printer.py) on stdout, errors on stderr, the exit status of the run.
 
 ``--yes`` applies, ``--dry-run`` shows the diff and changes nothing; without either, a headless run shows the
@@ -41,13 +41,13 @@ async def run_headless(
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
-    """Run the pipeline to its end, printing every event; the exit status of PROTOCOL.md."""
+    """Run the pipeline to its end, printing every event; the exit status of README.md "Commands"."""
     from app.agent import run_build
     from app.fix.after_build import fix_after_build
 
     # The fix loop's lines too: a configured test command failing after an applied change starts it.
     printer = printer_for(json_lines, out, err)
-    # A headless build that ends without an edit failed its task (PROTOCOL.md exit 1): a script must not
+    # A headless build that ends without an edit failed its task (exit 1): a script must not
     # take "the model only talked" for "the change landed".
     request = replace(request, require_edits=True, dry_run=request.dry_run or mode is Mode.DRY_RUN)
 

@@ -49,7 +49,7 @@ def config_overrides(args: argparse.Namespace) -> dict[str, object]:
 def wants_terminal(args: argparse.Namespace) -> bool:
     """Whether to talk to the user on the terminal (the workspace, or asking before a fix is applied): only
     when both stdin and stdout are terminals and no --yes, --dry-run or --json asks for a headless run
-    (PROTOCOL.md section 1)."""
+    (README.md "Commands")."""
     headless = bool(args.yes or args.dry_run or args.json)
     return not headless and sys.stdin.isatty() and sys.stdout.isatty()
 

@@ -5,7 +5,7 @@
 ``--json``, through :class:`JsonLines` (one ``{"event": kind, ...}`` object a line, see ``app.events``).
 ``--undo`` and the recovery lines print their records through :func:`emit`.
 
-Stderr gets exactly one line, and only when the run fails (PROTOCOL.md "one clear line"): progress such as
+Stderr gets exactly one line, and only when the run fails (one clear line to act on): progress such as
 retry notes goes to stdout with everything else. What came from outside (the model's prose and paths, the goal,
 file contents in the diff, test names and failure messages) is shown through ``safe_text``: its terminal
 controls escaped, and a line's fields kept on their line.

@@ -77,7 +77,7 @@ def cmd_undo(args: argparse.Namespace, store: ProjectStore) -> int:
             return EXIT_OK
         entry = undo_last(session, use_git=use_git)
     except AgentError as exc:
-        if args.json:  # the line on stderr is main's (app/cli.py)
+        if args.json:  # the line on stderr is app/commands/ending.py's
             emit({"event": "error", "message": exc.message, "exit_code": exc.exit_code}, "", as_json=True)
         raise
     if entry is None:

@@ -1,4 +1,4 @@
-"""The export of a session (PROTOCOL.md section 4): one JSON document, written the same way by every face
+"""The export of a session (README.md "How sessions are stored"): one JSON document, written the same way by every face
 (``ai --export-session`` and the workspace's "export session")."""
 
 from __future__ import annotations
@@ -24,18 +24,24 @@ def export_text(store: ProjectStore, name: str) -> str:
 
 
 def write_export(
-    store: ProjectStore, name: str, target: Path | None = None, *, shown: str | None = None
+    store: ProjectStore,
+    name: str,
+    target: Path | None = None,
+    *,
+    folder: Path | None = None,
+    shown: str | None = None,
 ) -> Path:
     """Write session ``name``'s export to ``target`` (atomically) and return where it went.
 
-    Without ``target``: a new file in the data root's exports folder, named by the session and the time. A
-    target the user named is never replaced (a typo, `--export-session main calc/ops.py`, must not overwrite
-    a file), and its folder must exist; ``shown`` is how the user spelled it, for the error line."""
+    Without ``target``: a new file in ``folder`` (default: the data root's exports folder), named by the
+    session and the time: the workspace's export. A target the user named is never replaced (a typo,
+    `--export-session main calc/ops.py`, must not overwrite a file), and its folder must exist; ``shown`` is
+    how the user spelled it, for the error line."""
     from app.session.storage import atomic_write_bytes
 
     text = export_text(store, name)
     if target is None:
-        folder = agent_home() / EXPORTS_FOLDER
+        folder = folder or agent_home() / EXPORTS_FOLDER
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     else:
