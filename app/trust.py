@@ -13,9 +13,9 @@ background (app/background/services.py) until the user trusted the project: ``ai
 workspace's question on the first open (whose "Not now" is remembered too, so it is asked once). What the user
 types (``ai --fix``, ``ai --suggest``) may run the tests, and says which command.
 
-This module is the digest store (what is trusted, read and recorded) and imports nothing above
-app/config.py's own dependencies; ``ai --trust`` itself, which shows the file and prints, is
-app/commands/trust.py.
+This module is the digest store (what is trusted, read and recorded), below app/config.py, which asks it: it
+imports the basics (app.errors, app.paths) and, to write trust.json, the one atomic writer. ``ai --trust``
+itself, which shows the file and prints, is app/commands/trust.py.
 
 ``trust.json``: ``{"<root>": {"config": "<blake3 of .ai-agent.toml>", "project": "trusted" | "not-now"}}``;
 a plain string as the value is the older form of the same file, the config digest alone.
