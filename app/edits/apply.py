@@ -108,7 +108,7 @@ def describe_commit(result: Committed) -> str:
     return f"not committed ({result.none_because})"
 
 
-# What this process finished (applied, undone): said when a Ctrl-C ends it right after (app/commands/ending.py).
+# What this process finished (applied, undone): said when a Ctrl-C ends it right after (app/cli.py).
 _finished: list[str] = []
 
 
