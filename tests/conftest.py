@@ -96,7 +96,9 @@ def git(root: Path, *args: str) -> str:
     return result.stdout
 
 
-def run_ai(*args: str, cwd: Path, input: str | None = None, env: dict[str, str] | None = None):
+def run_ai(
+    *args: str, cwd: Path, input: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the installed `ai` console script as a user would."""
     return subprocess.run(
         [str(AI_BIN), *args],

@@ -47,7 +47,7 @@ class UndoPlan:
 
 
 def latest_undoable(session: Session) -> dict[str, Any] | None:
-    for change in reversed(session.changes()):
+    for change in session.changes()[::-1]:  # reversed() of it types as Any
         if not change.get("undone"):
             return change
     return None
