@@ -1,5 +1,6 @@
-"""The build pipeline: a goal to an applied change in the eight stages of DESIGN.md, as an async stream of
-typed events (``app.events``). UI-agnostic: the TUI, headless runs and the tests consume the same events.
+"""The build pipeline: a goal to an applied change in eight stages (README.md "How a build works"), as an
+async stream of typed events (``app.events``). UI-agnostic: the TUI, headless runs and the tests consume the
+same events.
 
 ``run_build(request, decide)`` yields, in order: StageStarted/StageFinished for every stage (all eight, always;
 model turns after the first repeat EDIT, VALIDATE and CONFIRM), FilesRead, ContextReady, ProseDelta while the
@@ -79,8 +80,8 @@ class BuildRequest:
     with_history: bool = False
     # A face that already holds the symbol index (the TUI) passes it; else it is opened here.
     index: Any = field(default=None, repr=False)
-    # Headless runs: an answer without any edit block is asked again once, then the task fails (PROTOCOL.md
-    # exit 1, "no valid edit"). The TUI leaves it off: there a prose answer to a question is a fine outcome.
+    # Headless runs: an answer without any edit block is asked again once, then the task fails
+    # (exit 1, "no valid edit"). The TUI leaves it off: there a prose answer to a question is a fine outcome.
     require_edits: bool = False
     # Stage 7's language-server check: ``await diagnose(path, proposed_text)`` gives the diagnostics the
     # proposed text ADDS to the file (``app.events.Diagnostic``); None: no check. A provider with a

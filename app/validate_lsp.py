@@ -1,4 +1,4 @@
-"""Language-server diagnostics of a proposal before it is applied (DESIGN.md stage 7), for faces that do not
+"""Language-server diagnostics of a proposal before it is applied (stage 7, Validate), for faces that do not
 run the background services themselves (headless ``--build``).
 
 ``ProposalDiagnostics`` is a ``BuildRequest.diagnose`` provider: ``await provider(path, text)`` gives the

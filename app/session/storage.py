@@ -42,7 +42,7 @@ def _data_root_of(path: Path) -> Path | None:
 
 
 def write_error(path: Path, exc: OSError) -> StorageError:
-    """A failed write as the one line the user sees (PROTOCOL.md: what, where, what to do)."""
+    """A failed write as the one line the user sees: what failed, where, and what to do."""
     return StorageError(write_failure(path, exc, _data_root_of(path)))
 
 
