@@ -30,6 +30,7 @@ from app.llm.prompts import (
     shrink,
 )
 from app.pipeline.reader import LineGuard, ReadRefused, read_for_model
+from app.text.textfile import content_hash
 
 MAX_HITS = 40
 # Opening the symbol index for a build: a stored index answers at once while its refresh (a stat of every
@@ -95,12 +96,6 @@ def open_index(root: Path, refresh_wait: float = REFRESH_WAIT_S, cold_budget: fl
     # Parsing bounded too (a checkout that changed thousands of files): `close` waits for this refresh.
     index.refresh_in_background(wait=refresh_wait, deadline=time.monotonic() + refresh_wait + cold_budget)
     return index
-
-
-def content_hash(raw: bytes) -> str:
-    from app.text.textfile import content_hash as engine_hash
-
-    return engine_hash(raw)
 
 
 @dataclass
