@@ -194,6 +194,9 @@ def _rg_lines(
         pattern,
     ]
     if files is None:
+        # The project's files by the one ignore rule (app/project/files.py): hidden files count, the
+        # .gitignore files apply outside git too, and rg's own .ignore/.rgignore files do not.
+        command += ["--hidden", "--no-require-git", "--no-ignore-dot"]
         command += ["--sort=path", *[f"--glob=!{name}/" for name in sorted(SKIPPED_DIRS)]]
         command += ["--", "."]
     else:
