@@ -30,9 +30,9 @@ class ProposalDiagnostics:
         self._lock = asyncio.Lock()
 
     def serves(self, path: str) -> bool:
-        from app.background.lsp import language_of
+        from app.project.languages import server_of
 
-        return language_of(path) in SERVED_LANGUAGES
+        return server_of(path) in SERVED_LANGUAGES
 
     async def prepare(self, path: str) -> bool:
         """Start the server for ``path``'s language when it is one served here; False when not."""

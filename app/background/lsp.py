@@ -38,29 +38,11 @@ from urllib.parse import unquote, urlparse
 from app.background.bus import EventBus
 from app.background.supervisor import ServiceUnavailable
 from app.events import Diagnostic, DiagnosticsUpdated, ServiceStatus
+from app.project.files import git_listing, walk_listing
+from app.project.languages import language_id_of, server_of
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: dict[str, tuple[str, ...]] = {
-    "python": (".py", ".pyi"),
-    "typescript": (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts"),
-    "rust": (".rs",),
-    "go": (".go",),
-    "cpp": (".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh"),
-    "ruby": (".rb",),
-    "java": (".java",),
-    "kotlin": (".kt", ".kts"),
-    "csharp": (".cs",),
-    "dart": (".dart",),
-    "php": (".php",),
-    "elixir": (".ex", ".exs"),
-}
-LANGUAGE_IDS = {
-    ".ts": "typescript",
-    ".tsx": "typescriptreact",
-    ".js": "javascript",
-    ".jsx": "javascriptreact",
-}
 # The binary multilspy would otherwise download, per language it can run from an installed one.
 INSTALLED_BINARIES = {"rust": "rust-analyzer", "go": "gopls", "cpp": "clangd", "ruby": "solargraph"}
 SEVERITIES = {1: "error", 2: "warning", 3: "information", 4: "hint"}
@@ -83,14 +65,6 @@ RUNS_PROJECT_CODE = {
     "ruby": "solargraph loads the project's Gemfile through bundler and the plugins of its .solargraph.yml",
 }
 JEDI_RUNS_PROJECT_CODE = "jedi imports the project's compiled extension modules to read them"
-
-
-def language_of(path: str) -> str | None:
-    suffix = os.path.splitext(path)[1].lower()
-    for language, suffixes in EXTENSIONS.items():
-        if suffix in suffixes:
-            return language
-    return None
 
 
 def pyright_command() -> list[str] | None:
@@ -340,9 +314,7 @@ class LanguageServerClient:
         return (self.root / relpath).as_uri()
 
     def _language_id(self, relpath: str) -> str:
-        if self.language == "typescript":
-            return LANGUAGE_IDS.get(os.path.splitext(relpath)[1].lower(), "javascript")
-        return self.language
+        return language_id_of(relpath) or self.language
 
     def _next_version(self, relpath: str) -> int:
         version = self._versions.get(relpath, 0) + 1
@@ -541,36 +513,21 @@ def main_languages(root: Path, share: float = MAIN_LANGUAGE_SHARE) -> list[str]:
 
 
 def detect_languages(root: Path, limit: int = DETECT_LIMIT) -> dict[str, int]:
-    """How many files of each language the project has (git's file list, or a bounded walk)."""
-    names: Iterable[str]
-    try:
-        listed = subprocess.run(
-            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            capture_output=True,
-            timeout=30,
-            check=True,
-        )
-        names = listed.stdout.decode(errors="replace").split("\0")
-    except (OSError, subprocess.SubprocessError):
-        names = _walk(root, limit)
+    """How many files of each language the project has (git's file list, or a walk of at most ``limit``
+    files), by the project's one listing (app/project/files.py)."""
+    from app.background.ignore import ALWAYS_IGNORED_PARTS
+
+    def skipped(name: str) -> bool:
+        return name in ALWAYS_IGNORED_PARTS or name == "node_modules"
+
+    listed = git_listing(root)
+    names = listed if listed is not None else walk_listing(root, skip_dir=skipped, stop_after=limit)
     found: dict[str, int] = {}
     for name in names:
-        language = language_of(name)
+        language = server_of(name)
         if language:
             found[language] = found.get(language, 0) + 1
     return found
-
-
-def _walk(root: Path, limit: int) -> list[str]:
-    from app.background.ignore import ALWAYS_IGNORED_PARTS
-
-    names: list[str] = []
-    for _directory, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if d not in ALWAYS_IGNORED_PARTS and d != "node_modules"]
-        names.extend(filenames)
-        if len(names) >= limit:
-            break
-    return names
 
 
 class LanguageServers:
@@ -637,15 +594,15 @@ class LanguageServers:
     async def on_files_changed(self, changed: list[str], removed: list[str]) -> None:
         """A watcher sink: didOpen/didChange+didSave for changed source files, didClose for removed ones.
         A large batch (a checkout, a generator) opens no new documents: only the open ones are updated."""
-        sources = [relpath for relpath in changed if language_of(relpath)]
+        sources = [relpath for relpath in changed if server_of(relpath)]
         if len(sources) > LARGE_BATCH:
             sources = [p for p in sources if any(p in c.documents for c in self.clients.values())]
         for relpath in sources:
-            language = language_of(relpath)
+            language = server_of(relpath)
             if language:
                 await self.client(language).sync_file(relpath)
         for relpath in removed:
-            language = language_of(relpath)
+            language = server_of(relpath)
             if language and language in self.clients:
                 await self.clients[language].close_file(relpath)
 
@@ -656,7 +613,7 @@ class LanguageServers:
         self, relpath: str, text: str, timeout: float = DIAGNOSE_TIMEOUT
     ) -> list[Diagnostic]:
         """Diagnostics of proposed content; [] when no server handles this kind of file here."""
-        language = language_of(relpath)
+        language = server_of(relpath)
         if language is None:
             return []
         client = self.client(language)
@@ -690,7 +647,7 @@ class LanguageServers:
             on_disk = (self.root / relpath).read_text(encoding="utf-8", errors="replace")
         except OSError:
             return []  # a new file: everything is new
-        language = language_of(relpath)
+        language = server_of(relpath)
         client = self.clients.get(language) if language else None
         if client is not None:
             document = client.documents.get(relpath)
@@ -700,7 +657,7 @@ class LanguageServers:
         return await self.diagnose_text(relpath, on_disk, timeout)
 
     def can_diagnose(self, relpath: str) -> bool:
-        language = language_of(relpath)
+        language = server_of(relpath)
         client = self.clients.get(language) if language else None
         return client is not None and client.ready.is_set()
 

@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -312,53 +313,69 @@ def walk_listing(
     links: bool = False,
     progress: WalkProgress | None = None,
     limit: int | None = None,
+    stop_after: int | None = None,
 ) -> list[str]:
     """The files under ``root`` that its ignore files do not leave out, sorted by folder then name, without
     VCS folders and folders whose name ``skip_dir`` refuses. ``links``: symbolic links (to files or folders)
-    are listed and not followed, else left out. ``limit``: more files than this is :class:`TooManyFiles`."""
-    found: list[str] = []
-    _walk_dir(str(root), "", Gitignore(root), found, skip_dir, links, progress, limit)
-    return found
-
-
-def _walk_dir(
-    root: str,
-    rel: str,
-    rules: Gitignore,
-    found: list[str],
-    skip_dir: Callable[[str], bool],
-    links: bool,
-    progress: WalkProgress | None,
-    limit: int | None,
-) -> None:
-    directory = os.path.join(root, rel) if rel else root
+    are listed and not followed, else left out. ``limit``: more files than this is :class:`TooManyFiles`;
+    ``stop_after``: the walk ends quietly once it has listed that many (a sample is enough)."""
+    walk = _Walk(str(root), Gitignore(root), skip_dir, links, progress, limit, stop_after)
     try:
-        entries = sorted(os.scandir(directory), key=lambda e: e.name)
-    except OSError:
-        return
-    for entry in entries:
-        relpath = f"{rel}/{entry.name}" if rel else entry.name
-        if utf8_path(os.fsencode(entry.name)) is None:
-            continue
-        if entry.is_symlink():
-            # git judges a link as a file, whatever it points to.
-            if links and not rules.decides(relpath, False):
-                found.append(relpath)
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            if entry.name in VCS_DIRS or skip_dir(entry.name):
+        walk.folder("")
+    except _Enough:
+        pass
+    return walk.found
+
+
+class _Enough(Exception):
+    pass
+
+
+@dataclass
+class _Walk:
+    root: str
+    rules: Gitignore
+    skip_dir: Callable[[str], bool]
+    links: bool
+    progress: WalkProgress | None
+    limit: int | None
+    stop_after: int | None
+    found: list[str] = field(default_factory=list)
+
+    def folder(self, rel: str) -> None:
+        directory = os.path.join(self.root, rel) if rel else self.root
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
+            return
+        for entry in entries:
+            relpath = f"{rel}/{entry.name}" if rel else entry.name
+            if utf8_path(os.fsencode(entry.name)) is None:
                 continue
-            if not rules.decides(relpath, True):
-                _walk_dir(root, relpath, rules, found, skip_dir, links, progress, limit)
-        elif entry.is_file(follow_symlinks=False) and not rules.decides(relpath, False):
-            found.append(relpath)
-            if progress is not None and len(found) % WALK_PROGRESS_EVERY == 0:
-                progress(len(found), 0)
-            if limit is not None and len(found) > limit:
-                raise TooManyFiles(
-                    f"{root} holds more than {limit:,} files outside any git repository: run `ai` "
-                    "inside a project (or `git init` it so .gitignore can leave out what is not code)"
-                )
+            if entry.is_symlink():
+                # git judges a link as a file, whatever it points to.
+                if self.links and not self.rules.decides(relpath, False):
+                    self.add(relpath)
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                skipped = entry.name in VCS_DIRS or self.skip_dir(entry.name)
+                if not skipped and not self.rules.decides(relpath, True):
+                    self.folder(relpath)
+            elif entry.is_file(follow_symlinks=False) and not self.rules.decides(relpath, False):
+                self.add(relpath)
+
+    def add(self, relpath: str) -> None:
+        found = self.found
+        found.append(relpath)
+        if self.progress is not None and len(found) % WALK_PROGRESS_EVERY == 0:
+            self.progress(len(found), 0)
+        if self.limit is not None and len(found) > self.limit:
+            raise TooManyFiles(
+                f"{self.root} holds more than {self.limit:,} files outside any git repository: run `ai` "
+                "inside a project (or `git init` it so .gitignore can leave out what is not code)"
+            )
+        if self.stop_after is not None and len(found) >= self.stop_after:
+            raise _Enough
 
 
 def list_files(root: Path, *, keep_undecodable: bool = False, **walk: Any) -> list[str]:
