@@ -41,7 +41,7 @@ class ProposalDiagnostics:
         async with self._lock:
             if self._servers is None:
                 from app.background.bus import EventBus
-                from app.background.lsp import LanguageServers
+                from app.background.lsp_servers import LanguageServers
                 from app.background.supervisor import Supervisor
 
                 bus = EventBus()

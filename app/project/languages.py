@@ -1,7 +1,7 @@
 """The one language table: what ai knows about a file from its extension.
 
 For each extension: the tree-sitter grammar the symbol index parses it with (app/context/languages.py holds the
-queries), the language server that checks it (app/background/lsp.py; multilspy's ``code_language``) and the
+queries), the language server that checks it (app/background/lsp_launch.py; multilspy's ``code_language``) and the
 ``languageId`` its documents are opened with, the test runner the language's projects usually use, and how a
 goal's words name it (app/context/mentions.py): by its stem (``code``) or at least as a file name (``file``).
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.background.lsp import detect_languages
+from app.background.lsp_launch import detect_languages
 from app.context.languages import QUERIES, language_of
 from app.project.languages import (
     CODE_EXTENSIONS,
