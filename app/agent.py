@@ -364,9 +364,9 @@ class _Build:
             )
 
     async def _serve_reads(self, reads: list[Any]) -> AsyncIterator[Event]:
-        from app.context import preread
         from app.llm.prompts import FileContext, estimate_tokens, read_reply_message, shrink
         from app.pipeline.reader import ReadRefused, read_for_model
+        from app.text.textfile import content_hash
 
         served: list[FileContext] = []
         refused: list[str] = []
@@ -382,7 +382,7 @@ class _Build:
             except ReadRefused as exc:
                 refused.append(f"{exc.path}: {exc.reason}")
                 continue
-            self.read_hashes[read.real_path] = preread.content_hash(read.raw)
+            self.read_hashes[read.real_path] = content_hash(read.raw)
             self.read_bytes[read.real_path] = read.raw
             file = FileContext(path=read.path, content=read.text, reason="asked with READ", rank=5)
             if estimate_tokens(read.text) > 2 * self.config.max_file_tokens:

@@ -16,7 +16,8 @@ import pytest
 import pytest_asyncio
 
 from app.background.bus import EventBus
-from app.background.lsp import LanguageServers, pyright_binary
+from app.background.lsp_launch import pyright_binary
+from app.background.lsp_servers import LanguageServers
 from app.background.supervisor import Supervisor
 from app.events import DiagnosticsUpdated, ServiceStatus
 from tests.background.conftest import next_event

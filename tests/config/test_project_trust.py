@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from app.background.lsp import pyright_binary
+from app.background.lsp_launch import pyright_binary
 from app.trust import PROJECT_TRUSTED, project_answer, trust_file
 from tests.config.project_code import cloned_repository
 from tests.conftest import REPO, default_sigint, run_ai
