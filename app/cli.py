@@ -265,7 +265,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     if args.trust:
         from app.commands.trust import cmd_trust
 
-        return cmd_trust(args, root_of(args))
+        return cmd_trust(args)
     if args.build is not None or args.fix or args.suggest:
         from app.commands.trust import note_untrusted_config
 

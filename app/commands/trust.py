@@ -79,28 +79,11 @@ def tell_untrusted(config: Config, *, output: str = "text") -> None:
         print(f"note: {note}", file=sys.stderr if output == "json" else sys.stdout, flush=True)
 
 
-def cmd_trust(args: argparse.Namespace, root: Path) -> int:
-    """`ai [--project DIR] --trust`."""
-    others = [
-        flag
-        for flag, on in (
-            ("--build", args.build is not None),
-            ("--fix", args.fix),
-            ("--suggest", args.suggest),
-            ("--undo", args.undo),
-            ("--continue", args.continue_),
-            ("--session", args.session is not None),
-            ("--list-sessions", args.list_sessions),
-            ("--delete-session", args.delete_session is not None),
-            ("--export-session", args.export_session is not None),
-            ("--import-session", args.import_session is not None),
-            ("--search", getattr(args, "search", None) is not None),
-        )
-        if on
-    ]
-    if others:
-        raise UsageError(f"--trust goes alone (with --project DIR at most), not with {others[0]}")
-    return trust_project(root)
+def cmd_trust(args: argparse.Namespace) -> int:
+    """`ai [--project DIR] --trust` (app/cli.py refuses it with any other command or --session, --continue)."""
+    from app.commands.options import root_of
+
+    return trust_project(root_of(args))
 
 
 def note_untrusted_config(args: argparse.Namespace, root: Path) -> None:
