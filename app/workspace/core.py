@@ -62,7 +62,7 @@ class Workspace:
         self.services: BackgroundServices | None = None
         self.index: SymbolIndex | None = None
         self._services_options = dict(services_options or {})
-        self._check: RunningServersCheck | ProposalDiagnostics | None = None
+        self._check: ProposalDiagnostics | RunningServersCheck | None = None  # the short-lived one
         self._indexed: set[str] = set()
         self._index_changed = asyncio.Event()
         self._started = False
@@ -149,12 +149,10 @@ class Workspace:
     def proposal_check(self) -> RunningServersCheck | ProposalDiagnostics | None:
         """The ``BuildRequest.diagnose`` provider of this workspace (None: no check). With background
         services, only once they run."""
+        if self.background:
+            return proposal_check(self.services, self.root, lsp=False) if self.services is not None else None
         if self._check is None:
-            if self.background:
-                running = self.services if self._started else None
-                self._check = proposal_check(running, self.root, lsp=False)
-            else:
-                self._check = proposal_check(None, self.root, lsp=self.config.lsp)
+            self._check = proposal_check(None, self.root, lsp=self.config.lsp)
         return self._check
 
     # -- builds and fixes --------------------------------------------------------------------------------
