@@ -232,9 +232,10 @@ class Workspace:
     async def export(self, folder: Path | None = None) -> Path:
         """Write the session's export document (the one of ``ai --export-session``) into ``folder`` (default:
         the agent home's exports/), named after the session and the time; its path."""
-        return await asyncio.to_thread(self._export, folder)
+        return await asyncio.to_thread(self.write_export, folder)
 
-    def _export(self, folder: Path | None) -> Path:
+    def write_export(self, folder: Path | None = None) -> Path:
+        """``export`` for a caller already on a worker thread."""
         from app.paths import agent_home
         from app.session.storage import atomic_write_bytes
         from app.text.terminal import json_text
