@@ -515,40 +515,33 @@ class MainScreen(TrustingScreen):
 
     @work(group="tests", exclusive=True, exit_on_error=False, description="test run")
     async def rerun_tests(self) -> None:
-        import asyncio
-
-        services = self.services
-        command = self.app.config.test_cmd
-        if services is not None and getattr(services, "tests", None) is not None:
-            command = services.tests.command
+        workspace = self.current_workspace()
+        command = workspace.test_command()
         if command and not await self.project_is_trusted():
             # The tests are the project's code: this run, like the watcher's, waits for the trust.
             self.ask_trust(
                 [f"Rerun tests runs `{command}`, and the test watcher after each change"], self.rerun_tests
             )
             return
-        if services is not None and getattr(services, "tests", None) is not None:
-            services.run_tests("from the command palette")
-            return
-        if not command:
+        watched = workspace.services is not None and workspace.services.tests is not None
+        if not command and not watched:
             self.events.add(
                 "no test command configured (--test-cmd or test_cmd in .ai-agent.toml)", "warning"
             )
             return
-        self.events.add(f"running {command}")
-        process = await asyncio.create_subprocess_shell(
-            command,
-            cwd=self.app.root,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        output, _ = await process.communicate()
-        lines = output.decode(errors="replace").strip().splitlines()
+        if not watched:
+            self.events.add(f"running {command}")
+        # The watcher's run reports through its events; else the workspace runs the suite once (with a time
+        # limit and the whole process group ended).
+        outcome = await workspace.rerun_tests("from the command palette")
+        if outcome is None:
+            return
+        lines = outcome.output.strip().splitlines()
         last = lines[-1] if lines else ""
-        if process.returncode == 0:
+        if outcome.ok:
             self.events.add(f"tests passed · {last}", "ok")
         else:
-            self.events.add(f"tests failed (exit {process.returncode}) · {last}", "error")
+            self.events.add(f"tests failed (exit {outcome.exit_code}) · {last}", "error")
 
     def describe(self) -> dict[str, Any]:
         """A plain summary of the visible state (used by tests and the screenshot script)."""
