@@ -38,9 +38,9 @@ class ProposalDiagnostics:
         self._lock = asyncio.Lock()
 
     def serves(self, path: str) -> bool:
-        from app.background.lsp import language_of
+        from app.project.languages import server_of
 
-        return language_of(path) in SERVED_LANGUAGES
+        return server_of(path) in SERVED_LANGUAGES
 
     async def prepare(self, path: str) -> bool:
         """Start the server for ``path``'s language when it is one served here; False when not."""
@@ -49,7 +49,7 @@ class ProposalDiagnostics:
         async with self._lock:
             if self._servers is None:
                 from app.background.bus import EventBus
-                from app.background.lsp import LanguageServers
+                from app.background.lsp_servers import LanguageServers
                 from app.background.supervisor import Supervisor
 
                 bus = EventBus()
