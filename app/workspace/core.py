@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
@@ -91,7 +92,13 @@ class Workspace:
             return
         from app.context import preread
 
-        self.index = await asyncio.to_thread(preread.open_index, self.root)
+        opening = asyncio.ensure_future(asyncio.to_thread(preread.open_index, self.root))
+        try:
+            self.index = await asyncio.shield(opening)
+        except asyncio.CancelledError:
+            # Closed (a session switch in the TUI): the index still opening is closed once it is open.
+            opening.add_done_callback(_close_when_open)
+            raise
         self.services = BackgroundServices(
             self.root,
             self.config,
@@ -267,3 +274,10 @@ class Workspace:
         from app.fix.testrun import run_tests
 
         return await run_tests(command, self.root)
+
+
+def _close_when_open(opening: asyncio.Future[Any]) -> None:
+    if opening.cancelled() or opening.exception() is not None or opening.result() is None:
+        return
+    # close() waits for the index's refresh thread: not on the event loop.
+    threading.Thread(target=opening.result().close, name="index-close", daemon=True).start()
