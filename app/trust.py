@@ -14,8 +14,8 @@ workspace's question on the first open (whose "Not now" is remembered too, so it
 types (``ai --fix``, ``ai --suggest``) may run the tests, and says which command.
 
 This module is the digest store (what is trusted, read and recorded), below app/config.py, which asks it: it
-imports the basics (app.errors, app.paths) and, to write trust.json, the one atomic writer. ``ai --trust``
-itself, which shows the file and prints, is app/commands/trust.py.
+imports only the basics (app.errors, app.paths) and the one atomic writer (app/project/atomic.py). ``ai
+--trust`` itself, which shows the file and prints, is app/commands/trust.py.
 
 ``trust.json``: ``{"<root>": {"config": "<blake3 of .ai-agent.toml>", "project": "trusted" | "not-now"}}``;
 a plain string as the value is the older form of the same file, the config digest alone.
@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
-from app.errors import UsageError
+from app.errors import StorageError, UsageError, write_failure
 from app.paths import PROJECT_CONFIG, agent_home
 
 TRUST_FILE = "trust.json"
@@ -108,14 +108,19 @@ def _locked() -> Iterator[None]:
 
 
 def update_trust(root: Path, **fields: str) -> None:
-    """Set ``fields`` in ``root``'s entry of trust.json (the other entries and fields stay)."""
-    from app.session.storage import atomic_write_bytes
+    """Set ``fields`` in ``root``'s entry of trust.json (the other entries and fields stay). A failed write
+    leaves the file as it was and is the store's one line (a :class:`StorageError`)."""
+    from app.project.atomic import write_atomic
 
     with _locked():
         trusts = _read_all(strict=True)
         trusts.setdefault(_key(root), {}).update(fields)
         text = json.dumps(trusts, indent=2, sort_keys=True) + "\n"
-        atomic_write_bytes(trust_file(), text.encode())
+        path = trust_file()
+        try:
+            write_atomic(path, text.encode())
+        except OSError as exc:  # trust.json lies in the data root: the line offers another AI_AGENT_HOME
+            raise StorageError(write_failure(path, exc, agent_home())) from None
 
 
 def record_trust(root: Path, data: bytes) -> None:
