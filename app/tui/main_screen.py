@@ -523,8 +523,6 @@ class MainScreen(TrustingScreen):
 
     @work(group="tests", exclusive=True, exit_on_error=False, description="test run")
     async def rerun_tests(self) -> None:
-        import asyncio
-
         services = self.services
         command = self.app.config.test_cmd
         if services is not None and getattr(services, "tests", None) is not None:
@@ -543,20 +541,11 @@ class MainScreen(TrustingScreen):
                 "no test command configured (--test-cmd or test_cmd in .ai-agent.toml)", "warning"
             )
             return
+        from app.tui.rerun import rerun_tests
+
         self.events.add(f"running {command}")
-        process = await asyncio.create_subprocess_shell(
-            command,
-            cwd=self.app.root,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        output, _ = await process.communicate()
-        lines = output.decode(errors="replace").strip().splitlines()
-        last = lines[-1] if lines else ""
-        if process.returncode == 0:
-            self.events.add(f"tests passed · {last}", "ok")
-        else:
-            self.events.add(f"tests failed (exit {process.returncode}) · {last}", "error")
+        line, level = await rerun_tests(command, self.app.root)
+        self.events.add(line, level)
 
     def describe(self) -> dict[str, Any]:
         """A plain summary of the visible state (used by tests and the screenshot script)."""
