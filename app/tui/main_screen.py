@@ -1,13 +1,15 @@
-"""The workspace screen: the panes, the keys, and the workers that feed them.
+"""The workspace screen: one screen composed of panes, the keys, and the workers that feed them.
 
-Widgets render and post messages; this screen owns the session store calls, the pipeline run (through
-``BuildBridge`` on a worker thread) and the pending decision.
+Each pane renders the events meant for it through its own ``show_event``; this screen routes every pipeline
+event to the panes, keeps the run's state (the pending decision, the stage, the tokens) and drives the pipeline
+(through ``BuildBridge`` on a worker thread). Sessions, fixes and trust are collaborators it composes
+(``SessionKeeper``, ``FixDesk``, ``TrustKeeper``), each reaching it through app/tui/host.py's ``Host``.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-import time
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -15,13 +17,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.reactive import reactive
-from textual.timer import Timer
+from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from app.errors import AgentError
+from app.tui import texts
+from app.tui.fixes import FixDesk
 from app.tui.messages import BackgroundNotice, BuildEnded, DecisionWanted, PipelineEvent
-from app.tui.trust import TrustingScreen
+from app.tui.sessions import SessionKeeper
+from app.tui.settings import WorkspaceSettings
+from app.tui.trust import TrustKeeper
+from app.tui.waits import WaitClock
 from widgets.chat_view import ChatView
 from widgets.diff_preview import DiffPreview
 from widgets.event_log import EventLog
@@ -33,29 +40,9 @@ from widgets.status_line import StatusLine
 if TYPE_CHECKING:
     # The pipeline's event classes are imported where events are handled, after the first paint (their
     # module's two dozen dataclasses cost about 13 ms of start-up).
-    from app.events import Decision, DecisionKind, Diagnostic, DiffReady, Event, Stage
+    from app.events import Decision, DecisionKind, DiffReady, Event, Stage
     from app.tui.build_bridge import BuildBridge
     from widgets.approval import ApprovalScreen
-
-NO_MODEL_HELP = """\
-**No model is configured.** Sessions, history and undo work without one; to build, point `ai` at any
-OpenAI-compatible chat-completions endpoint (OpenAI, Ollama, llama.cpp, vLLM, LM Studio):
-
-- `OPENAI_BASE_URL`: the endpoint, e.g. `http://localhost:11434/v1`
-- `OPENAI_API_KEY`: the key, if the server needs one (kept in the environment, never stored)
-- `AI_AGENT_MODEL`: the model name
-
-or put `base_url = "..."` and `model = "..."` in `.ai-agent.toml` at the project root, then restart `ai`.
-"""
-
-# Keyed by DecisionKind's values (a StrEnum: its members look these up).
-DECISION_NOTES = {
-    "apply": "you: apply",
-    "reject": "you: reject",
-    "edit": "you: apply my edited version",
-    "revise": "you: revise",
-    "suggest": "you: suggest alternatives",
-}
 
 
 def proposed_contents(diff: DiffReady) -> dict[str, str]:
@@ -64,7 +51,7 @@ def proposed_contents(diff: DiffReady) -> dict[str, str]:
     return {change.path: change.new_text for change in files if change.new_text is not None}
 
 
-class MainScreen(TrustingScreen):
+class MainScreen(Screen[None]):
     BINDINGS = [
         Binding("y", "apply", "Apply", id="apply"),
         Binding("n", "reject", "Reject", id="reject"),
@@ -78,15 +65,24 @@ class MainScreen(TrustingScreen):
         Binding("escape", "focus_goal", "Goal", id="focus-goal", show=False),
     ]
 
+    session_name: reactive[str] = reactive("")
+    busy: reactive[bool] = reactive(False, bindings=True)
+    # The open session's token usage: what its stored messages carry, plus this run's as it comes.
+    tokens: reactive[int] = reactive(0)
     stage: reactive[Stage | None] = reactive(None)
     pending: reactive[DiffReady | None] = reactive(None, bindings=True)
     # What the model call waits for, as the status line says it ("waiting for the model's first token (12 s)").
     waiting: reactive[str] = reactive("")
 
     def __init__(
-        self, session_name: str, initial_goal: str | None = None, continue_session: bool = False
+        self,
+        settings: WorkspaceSettings,
+        session_name: str,
+        initial_goal: str | None = None,
+        continue_session: bool = False,
     ) -> None:
         super().__init__()
+        self.settings = settings
         # --continue, or a follow-up after a first goal here: the model sees the session's conversation.
         self.with_history = continue_session
         self.set_reactive(MainScreen.session_name, session_name)
@@ -98,14 +94,20 @@ class MainScreen(TrustingScreen):
         self._last_decision: DecisionKind | None = None
         self._outcome_shown = False
         self.fixing_run = False
-        self._wait: tuple[str, float] | None = None  # the status label of a model wait and when it began
-        self._wait_timer: Timer | None = None
+        # keep_diff: the diff pane holds something to keep after the run ends (a failed fix's closest attempt).
+        self.keep_diff = False
+        # The verified fix's test evidence, shown in the approval modal (empty for a build's proposal).
+        self.fix_evidence: tuple[str, ...] = ()
+        self.sessions = SessionKeeper(self)
+        self.fixes = FixDesk(self)
+        self.trust = TrustKeeper(self)
+        self.wait_clock = WaitClock(self._say_wait, self.set_interval)
 
     def compose(self) -> ComposeResult:
-        app = self.app
+        settings = self.settings
         status = StatusLine(id="status")
-        status.project = app.project_label
-        status.model = app.config.model or ("default model" if app.config.has_model else "")
+        status.project = settings.project_label
+        status.model = settings.config.model or ("default model" if settings.config.has_model else "")
         yield status.data_bind(
             session=MainScreen.session_name,
             tokens=MainScreen.tokens,
@@ -118,9 +120,19 @@ class MainScreen(TrustingScreen):
             yield ChatView(id="chat")
             yield DiffPreview(id="diff")
         yield StageProgress(id="stages")
-        yield EventLog(id="events", clock=app.clock)
+        yield EventLog(id="events", clock=settings.clock)
         yield GoalInput(id="goal")
         yield Footer()
+
+    # -- the panes -------------------------------------------------------------------------------------------
+
+    @property
+    def chat(self) -> ChatView:
+        return self.query_one(ChatView)
+
+    @property
+    def events(self) -> EventLog:
+        return self.query_one(EventLog)
 
     @property
     def diff(self) -> DiffPreview:
@@ -130,9 +142,18 @@ class MainScreen(TrustingScreen):
     def progress(self) -> StageProgress:
         return self.query_one(StageProgress)
 
+    @property
+    def session_list(self) -> SessionList:
+        return self.query_one(SessionList)
+
+    @property
+    def shown_session(self) -> str | None:
+        """The session whose history is fully on screen (None while one loads)."""
+        return self.sessions.shown_session
+
     async def on_mount(self) -> None:
         self.events.border_title = "Events"
-        await self.diff.clear("no proposal yet")
+        await self.diff.clear(texts.NO_PROPOSAL)
         self.query_one(GoalInput).focus()
         # After the first frame: the panes paint at once, the history (and Markdown's import) follows.
         self.call_after_refresh(self.open_session, self.session_name, self.initial_goal)
@@ -143,17 +164,45 @@ class MainScreen(TrustingScreen):
         if self.bridge is not None:
             self.bridge.cancel()
 
+    def on_resize(self) -> None:
+        # Below 100 columns the sidebar folds away (ctrl+b brings it back) so chat and diff stay readable.
+        self.set_class(self.size.width < 100, "-narrow")
+
+    # -- what the collaborators use (app/tui/host.py) ---------------------------------------------------------
+
+    def start_worker(
+        self,
+        work: Callable[[], Any] | Coroutine[Any, Any, Any],
+        *,
+        group: str,
+        description: str,
+        exclusive: bool = False,
+        thread: bool = False,
+    ) -> None:
+        self.run_worker(
+            work,
+            group=group,
+            description=description,
+            exclusive=exclusive,
+            thread=thread,
+            exit_on_error=False,
+        )
+
+    def ui(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        self.app.call_from_thread(function, *args, **kwargs)
+
     # -- background services (file watcher, language servers, tests, logs) ---------------------------------
 
     @work(group="background", exclusive=True, exit_on_error=False, description="background services")
-    async def run_background(self, name: str) -> None:  # type: ignore[override]
+    async def run_background(self, name: str) -> None:
         """The session's background services, on the UI's loop (they are asyncio); replaced on a switch."""
         import asyncio
 
         from app.background import BackgroundServices
 
-        session = self.app.store.session(name, create=False)
-        services = BackgroundServices(self.app.root, self.app.config, session=session)
+        settings = self.settings
+        session = settings.store.session(name, create=False)
+        services = BackgroundServices(settings.root, settings.config, session=session)
 
         def notice(event: Any) -> None:
             self.post_message(BackgroundNotice(event))
@@ -163,8 +212,8 @@ class MainScreen(TrustingScreen):
         try:
             await services.start()
             for event in services.restored_events():
-                self.events.add(f"(last time) {event.summary()}", event.level)
-            await self.offer_trust(services)
+                self.events.add(texts.LAST_TIME.format(summary=event.summary()), event.level)
+            await self.trust.offer_trust(services)
             await asyncio.Event().wait()  # until the session changes or the app ends
         finally:
             remove()
@@ -176,13 +225,26 @@ class MainScreen(TrustingScreen):
                 pass  # the session was deleted or renamed meanwhile: its snapshot has nowhere to go
 
     def on_background_notice(self, message: BackgroundNotice) -> None:
-        self.feed_background_event(message.event)
+        self.fixes.feed_background_event(message.event)
 
-    def on_resize(self) -> None:
-        # Below 100 columns the sidebar folds away (ctrl+b brings it back) so chat and diff stay readable.
-        self.set_class(self.size.width < 100, "-narrow")
+    # -- messages of the panes ---------------------------------------------------------------------------------
 
-    # -- keys ----------------------------------------------------------------------------------------------
+    def on_session_list_open(self, message: SessionList.Open) -> None:
+        self.open_session(message.name)
+
+    def on_session_list_rename_wanted(self, message: SessionList.RenameWanted) -> None:
+        self.sessions.ask_rename(message.name)
+
+    def on_session_list_delete_wanted(self, message: SessionList.DeleteWanted) -> None:
+        self.sessions.ask_delete(message.name)
+
+    def on_chat_view_older_wanted(self, message: ChatView.OlderWanted) -> None:
+        self.sessions.load_older(message.before)
+
+    def on_event_log_fix_wanted(self, message: EventLog.FixWanted) -> None:
+        self.fixes.request_fix(message.payload)
+
+    # -- keys and palette commands -------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("apply", "reject", "review"):
@@ -233,10 +295,10 @@ class MainScreen(TrustingScreen):
     def action_stop(self) -> None:
         if self.bridge is not None:
             self.bridge.cancel()
-            self.events.add("stopping the build…", "warning")
+            self.events.add(texts.STOPPING, "warning")
 
     def action_toggle_sessions(self) -> None:
-        sessions = self.query_one(SessionList)
+        sessions = self.session_list
         if self.has_class("-narrow"):
             sessions.toggle_class("-shown")
             visible = sessions.has_class("-shown")
@@ -254,6 +316,58 @@ class MainScreen(TrustingScreen):
     def action_focus_goal(self) -> None:
         self.query_one(GoalInput).focus()
 
+    def action_undo(self) -> None:
+        self.sessions.undo()
+
+    def action_new_session(self) -> None:
+        self.sessions.ask_new_session()
+
+    def action_errors(self) -> None:
+        self.fixes.focus_newest_error()
+
+    async def action_trust(self) -> None:
+        await self.trust.trust_from_palette()
+
+    def open_session(self, name: str, then_goal: str | None = None) -> None:
+        self.sessions.open_session(name, then_goal)
+
+    def refresh_sessions(self) -> None:
+        self.sessions.refresh_sessions()
+
+    def export_session(self) -> None:
+        self.sessions.export_session()
+
+    def show_suggestions(self) -> None:
+        self.fixes.show_suggestions()
+
+    def fix_newest_error(self) -> None:
+        self.fixes.fix_newest_error()
+
+    async def project_is_trusted(self) -> bool:
+        return await self.trust.project_is_trusted()
+
+    @work(group="tests", exclusive=True, exit_on_error=False, description="test run")
+    async def rerun_tests(self) -> None:
+        services = self.services
+        command = self.settings.config.test_cmd
+        if services is not None and getattr(services, "tests", None) is not None:
+            command = services.tests.command
+        if command and not await self.project_is_trusted():
+            # The tests are the project's code: this run, like the watcher's, waits for the trust.
+            self.trust.ask_trust([texts.RERUN_ASKS_TRUST.format(command=command)], self.rerun_tests)
+            return
+        if services is not None and getattr(services, "tests", None) is not None:
+            services.run_tests("from the command palette")
+            return
+        if not command:
+            self.events.add(texts.NO_TEST_COMMAND, "warning")
+            return
+        from app.tui.rerun import rerun_tests
+
+        self.events.add(texts.RUNNING_TESTS.format(command=command))
+        line, level = await rerun_tests(command, self.settings.root)
+        self.events.add(line, level)
+
     # -- goals and the pipeline ------------------------------------------------------------------------------
 
     @on(GoalInput.Submitted, "#goal")
@@ -263,7 +377,7 @@ class MainScreen(TrustingScreen):
             return
         goal_input = self.query_one(GoalInput)
         if self.busy:
-            self.notify("a build is running: wait for it, or stop it with ctrl+g", severity="warning")
+            self.notify(texts.BUILD_RUNNING, severity="warning")
             return
         goal_input.remember(goal)
         goal_input.value = ""
@@ -271,17 +385,18 @@ class MainScreen(TrustingScreen):
 
     async def start_build(self, goal: str) -> None:
         await self.chat.add_message("user", goal)
-        if not self.app.config.has_model:
-            await self.chat.add_message("assistant", NO_MODEL_HELP)
+        settings = self.settings
+        if not settings.config.has_model:
+            await self.chat.add_message("assistant", texts.NO_MODEL_HELP)
             return
         from app.agent import BuildRequest
 
         request = BuildRequest(
-            root=self.app.root,
-            session=self.app.store.session(self.session_name),
+            root=settings.root,
+            session=settings.store.session(self.session_name),
             goal=goal,
-            config=self.app.config,
-            use_git=self.app.config.use_git,
+            config=settings.config,
+            use_git=settings.config.use_git,
             with_history=self.with_history,
             diagnose=self._language_server_check(),
         )
@@ -314,7 +429,7 @@ class MainScreen(TrustingScreen):
         self._last_decision = None
         self.busy = True
         self.progress.reset()
-        await self.diff.clear("waiting for the model…")
+        await self.diff.clear(texts.WAITING_FOR_MODEL)
         self.run_pipeline(self.bridge)
 
     @work(thread=True, group="build", exit_on_error=False, description="build pipeline")
@@ -326,139 +441,58 @@ class MainScreen(TrustingScreen):
         await self.show_event(message.event)
 
     async def show_event(self, event: Event) -> None:
-        """Turn one pipeline event into what the panes show."""
+        """Route one pipeline event to the panes, each showing its part, then keep the run's state."""
         from app.events import (
             Applied,
-            AwaitingDecision,
-            BlockCompleted,
-            ContextReady,
-            DiffReady,
             ErrorEvent,
-            FilesRead,
             Finished,
-            Info,
+            FixStarted,
+            FixSummary,
+            FixVerified,
             ProseDelta,
             Rejected,
             Retrying,
-            StageFinished,
             StageStarted,
             Usage,
             Waiting,
         )
 
-        chat, events = self.chat, self.events
+        if isinstance(event, ProseDelta):  # the high-rate one: the conversation is the only pane it is for
+            await self.chat.stream_prose(event.text)
+            return
         if isinstance(event, Waiting | Retrying | Finished) or (
             isinstance(event, ErrorEvent) and event.fatal
         ):
-            self.show_wait(event)
-        if isinstance(event, ProseDelta):
-            await chat.stream_prose(event.text)
-        elif await self.show_fix_event(event):
-            pass
-        elif isinstance(event, StageStarted):
+            self.wait_clock.show(event)
+        await self.chat.show_event(event)
+        await self.diff.show_event(event)
+        self.events.show_event(event)
+        self.progress.show_event(event)
+        if isinstance(event, StageStarted):
             self.stage = event.stage
-            self.progress.start(event.stage)
-        elif isinstance(event, StageFinished):
-            self.progress.finish(event.stage)
-            if event.detail:
-                events.add(f"{event.stage.label}: {event.detail}")
-        elif isinstance(event, FilesRead):
-            partial = f" (partly: {', '.join(event.partial)})" if event.partial else ""
-            await chat.add_note(f"read {', '.join(event.paths) or 'no files'}{partial}", "files")
-        elif isinstance(event, BlockCompleted):
-            await self.diff.show_pending_block(event.index, event.block_kind, event.path)
-        elif isinstance(event, DiffReady):
-            await chat.end_reply()
-            await self.diff.show_diffs(event.diffs)
-            await self.show_new_diagnostics(event.diagnostics)
-        elif isinstance(event, AwaitingDecision):
-            pass  # the DecisionWanted message that follows opens the approval
+        elif isinstance(event, FixStarted):
+            self.fix_evidence = ()
+        elif isinstance(event, FixVerified):
+            self.fix_evidence = event.evidence
+        elif isinstance(event, FixSummary) and event.diff:
+            self.keep_diff = True
         elif isinstance(event, Applied):
             self._outcome_shown = True
-            commit = f" · commit {event.commit[:8]}" if event.commit else ""
-            await chat.add_note(f"✓ applied {', '.join(event.files)}{commit}", "applied")
-            events.add(f"applied change {event.change_id} to {len(event.files)} file(s){commit}", "ok")
             if not self.fixing_run:
-                self.remember_applied(event.change_id)
-            await self.diff.clear("applied")
+                self.fixes.remember_applied(event.change_id)
             self.refresh_sessions()
         elif isinstance(event, Rejected):
             self._outcome_shown = True
-            await chat.add_note(f"✗ rejected{': ' + event.reason if event.reason else ''}", "rejected")
-            await self.diff.clear("rejected: nothing was changed")
         elif isinstance(event, Usage):
-            await chat.end_reply()
             self.tokens += event.total_tokens or (event.prompt_tokens + event.completion_tokens)
-        elif isinstance(event, Info):
-            events.add(event.message)
-        elif isinstance(event, ContextReady):
-            dropped = f", dropped {', '.join(event.dropped)}" if event.dropped else ""
-            events.add(f"context: {event.tokens} tokens, {len(event.files)} file(s){dropped}")
-        elif isinstance(event, Retrying):
-            # The call starts over: what streamed so far is not the answer.
-            await chat.discard_reply()
-            await self.diff.clear("waiting for the model…")
-            events.add(
-                f"model call failed ({event.reason}); attempt {event.attempt + 1}/{event.attempts} "
-                f"in {event.delay:.0f}s",
-                "warning",
-            )
-        elif isinstance(event, Waiting):
-            if event.waited > 0 and not event.over:  # a wait that lasts: said once in the feed too
-                events.add(
-                    f"{event.label}: {event.waited:.0f} s so far, at most {event.limit:g} s "
-                    f"(attempt {event.attempt}/{event.attempts})"
-                )
-        elif isinstance(event, ErrorEvent):
-            await chat.add_note(f"error: {event.message}", "error")
-            events.add(event.message, "error")
-            if event.fatal:
-                self.progress.fail(event.stage)
         elif isinstance(event, Finished):
-            await chat.end_reply()
             self.stage = None
             # Applied / Rejected already said how it ended; otherwise the summary does.
             if event.summary and not self._outcome_shown:
-                events.add(event.summary, "ok" if event.ok else "error")
+                self.events.add(event.summary, "ok" if event.ok else "error")
 
-    def show_wait(self, event: object) -> None:
-        """The status line's account of the model call's wait: what it waits for and for how long (ticking each
-        second), what failed and which attempt comes next, or nothing once the answer streams."""
-        from app.events import Retrying, Waiting
-
-        if isinstance(event, Waiting) and not event.over:
-            label = "waiting for the model's first token" if event.what == "first_token" else "stream idle"
-            self._wait = (label, time.monotonic() - event.waited)
-            if self._wait_timer is None:
-                self._wait_timer = self.set_interval(1.0, self._tick_wait)
-            self._tick_wait()
-            return
-        self._wait = None
-        if self._wait_timer is not None:
-            self._wait_timer.stop()
-            self._wait_timer = None
-        if isinstance(event, Retrying):
-            self.waiting = (
-                f"{event.short or 'model call failed'}, retrying {event.attempt + 1}/{event.attempts}"
-            )
-        else:
-            self.waiting = ""
-
-    def _tick_wait(self) -> None:
-        if self._wait is not None:
-            label, since = self._wait
-            self.waiting = f"{label} ({time.monotonic() - since:.0f} s)"
-
-    async def show_new_diagnostics(self, diagnostics: dict[str, list[Diagnostic]]) -> None:
-        """The language server's new errors in the proposal (stage 7): in the conversation and the feed."""
-        lines = [
-            f"{d.path}:{d.line}: {d.severity}: {d.message}" for found in diagnostics.values() for d in found
-        ]
-        if not lines:
-            return
-        await self.chat.add_note("⚠ the proposal adds diagnostics:\n  " + "\n  ".join(lines[:8]), "error")
-        for line in lines:
-            self.events.add(f"proposal: {line}", "warning")
+    def _say_wait(self, text: str) -> None:
+        self.waiting = text
 
     @on(DecisionWanted)
     async def decision_wanted(self, message: DecisionWanted) -> None:
@@ -480,72 +514,45 @@ class MainScreen(TrustingScreen):
         if answer is None or answer.done():
             return
         self.pending = None
-        note = DECISION_NOTES[decision.kind]
+        note = texts.DECISION_NOTES[decision.kind]
         if decision.kind == "apply" and decision.hunks is not None:
             kept = sum(len(v) for v in decision.hunks.values())
-            note += f" ({kept} hunk{'s' * (kept != 1)} kept)"
+            note += texts.HUNKS_KEPT.format(kept=kept, plural="s" * (kept != 1))
         if decision.feedback:
             note += f": {decision.feedback}"
         self.run_worker(self.chat.add_note(note, "decision"), group="notes")
         self._last_decision = decision.kind
         if decision.kind in ("apply", "edit") and not self.fixing_run:
-            self.expect_apply()  # before the pipeline's thread can write a file
+            self.fixes.expect_apply()  # before the pipeline's thread can write a file
         answer.set_result(decision)
 
     @on(BuildEnded)
     async def build_ended(self, message: BuildEnded) -> None:
         self.bridge = None
         self.busy = False
-        self.show_wait(message)  # a stopped build waits for nothing
+        self.wait_clock.show(message)  # a stopped build waits for nothing
         self.pending = None
         self.stage = None
         await self.chat.end_reply()
         if message.error:
-            await self.chat.add_note(f"error: {message.error}", "error")
+            await self.chat.add_note(texts.ERROR_NOTE.format(message=message.error), "error")
             self.events.add(message.error, "error")
             self.progress.fail(None)
         if self.diff.files and not self.keep_diff:
             # A proposal still shown when the run ended was neither applied nor rejected (a refused apply,
             # a stop): it is dead, so it goes, and with it the y/n keys (QA.md).
-            await self.diff.clear("nothing was applied")
-        self.forget_unapplied()
-        self.start_queued_fix()
+            await self.diff.clear(texts.DIFF_DEAD)
+        self.fixes.forget_unapplied()
+        self.fixes.start_queued_fix()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # One place where a failed worker becomes a line the user sees, instead of a crash.
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             error = event.worker.error
             text = getattr(error, "message", None) or f"{type(error).__name__}: {error}"
-            self.events.add(f"{event.worker.description or event.worker.name}: {text}", "error")
+            worker = event.worker.description or event.worker.name
+            self.events.add(texts.WORKER_FAILED.format(worker=worker, error=text), "error")
             self.notify(text, severity="error")
-
-    # -- palette commands that are not session management --------------------------------------------------
-
-    @work(group="tests", exclusive=True, exit_on_error=False, description="test run")
-    async def rerun_tests(self) -> None:
-        services = self.services
-        command = self.app.config.test_cmd
-        if services is not None and getattr(services, "tests", None) is not None:
-            command = services.tests.command
-        if command and not await self.project_is_trusted():
-            # The tests are the project's code: this run, like the watcher's, waits for the trust.
-            self.ask_trust(
-                [f"Rerun tests runs `{command}`, and the test watcher after each change"], self.rerun_tests
-            )
-            return
-        if services is not None and getattr(services, "tests", None) is not None:
-            services.run_tests("from the command palette")
-            return
-        if not command:
-            self.events.add(
-                "no test command configured (--test-cmd or test_cmd in .ai-agent.toml)", "warning"
-            )
-            return
-        from app.tui.rerun import rerun_tests
-
-        self.events.add(f"running {command}")
-        line, level = await rerun_tests(command, self.app.root)
-        self.events.add(line, level)
 
     def describe(self) -> dict[str, Any]:
         """A plain summary of the visible state (used by tests and the screenshot script)."""

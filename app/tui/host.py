@@ -1,0 +1,74 @@
+"""What the main screen's collaborators (sessions, fixes, trust) use of it, as a protocol: they reach the
+screen through this, so none of them imports app/tui/main_screen.py, which composes them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.notifications import SeverityLevel
+
+    from app.tui.settings import WorkspaceSettings
+    from widgets.chat_view import ChatView
+    from widgets.diff_preview import DiffPreview
+    from widgets.event_log import EventLog
+    from widgets.session_list import SessionList
+
+
+class Host(Protocol):
+    settings: WorkspaceSettings
+    session_name: str
+    busy: bool
+    tokens: int
+    # The open session's BackgroundServices (app/background), or None while they are off or starting.
+    services: Any
+
+    @property
+    def app(self) -> App[Any]: ...
+
+    @property
+    def chat(self) -> ChatView: ...
+
+    @property
+    def events(self) -> EventLog: ...
+
+    @property
+    def diff(self) -> DiffPreview: ...
+
+    @property
+    def session_list(self) -> SessionList: ...
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None: ...
+
+    def start_worker(
+        self,
+        work: Callable[[], Any] | Coroutine[Any, Any, Any],
+        *,
+        group: str,
+        description: str,
+        exclusive: bool = False,
+        thread: bool = False,
+    ) -> None:
+        """Run ``work`` as one of the screen's workers (a failure becomes an event-log line)."""
+
+    def ui(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Run ``function`` on the UI thread from a worker thread (and wait for it)."""
+
+    async def begin_run(self, request: Any, runner: Any = None) -> None:
+        """Run a build, or with app/fix's ``run_fix`` as ``runner`` a fix, on the pipeline's thread."""
+
+    async def start_build(self, goal: str) -> None: ...
+
+    def open_session(self, name: str, then_goal: str | None = None) -> None: ...
+
+    def run_background(self, name: str) -> Any: ...
