@@ -1,4 +1,4 @@
-"""What the main screen's collaborators (sessions, fixes, trust) use of it, as a protocol: they reach the
+"""What the main screen's collaborators (sessions, fixes, trust, runs) use of it, as a protocol: they reach the
 screen through this, so none of them imports app/tui/main_screen.py, which composes them."""
 
 from __future__ import annotations
@@ -8,13 +8,16 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from textual.app import App
+    from textual.message import Message
     from textual.notifications import SeverityLevel
 
+    from app.events import DiffReady, Stage
     from app.tui.settings import WorkspaceSettings
     from widgets.chat_view import ChatView
     from widgets.diff_preview import DiffPreview
     from widgets.event_log import EventLog
     from widgets.session_list import SessionList
+    from widgets.stage_progress import StageProgress
 
 
 class Host(Protocol):
@@ -72,3 +75,19 @@ class Host(Protocol):
     def open_session(self, name: str, then_goal: str | None = None) -> None: ...
 
     def run_background(self, name: str) -> Any: ...
+
+
+class RunHost(Host, Protocol):
+    """What a build or fix run (app/tui/runs.py) uses of the screen besides ``Host``."""
+
+    stage: Stage | None
+    pending: DiffReady | None
+
+    @property
+    def progress(self) -> StageProgress: ...
+
+    def post_message(self, message: Message) -> bool: ...
+
+    def refresh_sessions(self) -> None: ...
+
+    def action_focus_goal(self) -> None: ...

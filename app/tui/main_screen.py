@@ -8,7 +8,6 @@ event to the panes, keeps the run's state (the pending decision, the stage, the 
 
 from __future__ import annotations
 
-import concurrent.futures
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +24,7 @@ from app.errors import AgentError
 from app.tui import texts
 from app.tui.fixes import FixDesk
 from app.tui.messages import BackgroundNotice, BuildEnded, DecisionWanted, PipelineEvent
+from app.tui.runs import RunDesk
 from app.tui.sessions import SessionKeeper
 from app.tui.settings import WorkspaceSettings
 from app.tui.trust import TrustKeeper
@@ -40,15 +40,7 @@ from widgets.status_line import StatusLine
 if TYPE_CHECKING:
     # The pipeline's event classes are imported where events are handled, after the first paint (their
     # module's two dozen dataclasses cost about 13 ms of start-up).
-    from app.events import Decision, DecisionKind, DiffReady, Event, Stage
-    from app.tui.build_bridge import BuildBridge
-    from widgets.approval import ApprovalScreen
-
-
-def proposed_contents(diff: DiffReady) -> dict[str, str]:
-    """The full proposed text of each changed file (what `e` opens), from the edit engine's proposal."""
-    files = getattr(diff.proposal, "files", None) or []
-    return {change.path: change.new_text for change in files if change.new_text is not None}
+    from app.events import DiffReady, Event, Stage
 
 
 class MainScreen(Screen[None]):
@@ -83,24 +75,13 @@ class MainScreen(Screen[None]):
     ) -> None:
         super().__init__()
         self.settings = settings
-        # --continue, or a follow-up after a first goal here: the model sees the session's conversation.
-        self.with_history = continue_session
         self.set_reactive(MainScreen.session_name, session_name)
         self.initial_goal = initial_goal
-        self.bridge: BuildBridge | None = None
-        self._answer: concurrent.futures.Future[Decision] | None = None
-        self._approval: ApprovalScreen | None = None
         self.services: Any = None
-        self._last_decision: DecisionKind | None = None
-        self._outcome_shown = False
-        self.fixing_run = False
-        # keep_diff: the diff pane holds something to keep after the run ends (a failed fix's closest attempt).
-        self.keep_diff = False
-        # The verified fix's test evidence, shown in the approval modal (empty for a build's proposal).
-        self.fix_evidence: tuple[str, ...] = ()
         self.sessions = SessionKeeper(self)
         self.fixes = FixDesk(self)
         self.trust = TrustKeeper(self)
+        self.runs = RunDesk(self, self.fixes, with_history=continue_session)
         self.wait_clock = WaitClock(self._say_wait, self.set_interval)
 
     def compose(self) -> ComposeResult:
@@ -161,8 +142,7 @@ class MainScreen(Screen[None]):
     def on_unmount(self) -> None:
         # Quitting mid-build: the pipeline's thread must end too (a pending decision becomes a rejection),
         # or the process would wait for it on exit.
-        if self.bridge is not None:
-            self.bridge.cancel()
+        self.runs.cancel()
 
     def on_resize(self) -> None:
         # Below 100 columns the sidebar folds away (ctrl+b brings it back) so chat and diff stay readable.
@@ -258,44 +238,18 @@ class MainScreen(Screen[None]):
     def action_apply(self) -> None:
         from app.events import Decision, DecisionKind
 
-        self.answer(Decision(DecisionKind.APPLY, hunks=self.diff.selection()))
+        self.runs.answer(Decision(DecisionKind.APPLY, hunks=self.diff.selection()))
 
     def action_reject(self) -> None:
         from app.events import Decision, DecisionKind
 
-        self.answer(Decision(DecisionKind.REJECT))
+        self.runs.answer(Decision(DecisionKind.REJECT))
 
     def action_review(self) -> None:
-        if self.pending is None or self._approval is not None:
-            return
-        from app.events import DecisionKind
-        from widgets.approval import ApprovalScreen
-
-        pending = self.pending
-        screen = ApprovalScreen(
-            pending.diffs,
-            self.diff.rejected,
-            lambda: proposed_contents(pending),
-            after_suggest=self._last_decision is DecisionKind.SUGGEST,
-            evidence=self.fix_evidence,
-        )
-        self._approval = screen
-
-        async def closed(decision: Decision | None) -> None:
-            self._approval = None
-            if decision is None:  # hidden: keep the hunk choice made there
-                if screen.rejected_hunks != self.diff.rejected:
-                    await self.diff.show_diffs(pending.diffs, screen.rejected_hunks)
-                self.query_one(GoalInput).focus()
-                return
-            self.answer(decision)
-
-        self.app.push_screen(screen, closed)
+        self.runs.review()
 
     def action_stop(self) -> None:
-        if self.bridge is not None:
-            self.bridge.cancel()
-            self.events.add(texts.STOPPING, "warning")
+        self.runs.stop()
 
     def action_toggle_sessions(self) -> None:
         sessions = self.session_list
@@ -384,57 +338,10 @@ class MainScreen(Screen[None]):
         await self.start_build(goal)
 
     async def start_build(self, goal: str) -> None:
-        await self.chat.add_message("user", goal)
-        settings = self.settings
-        if not settings.config.has_model:
-            await self.chat.add_message("assistant", texts.NO_MODEL_HELP)
-            return
-        from app.agent import BuildRequest
-
-        request = BuildRequest(
-            root=settings.root,
-            session=settings.store.session(self.session_name),
-            goal=goal,
-            config=settings.config,
-            use_git=settings.config.use_git,
-            with_history=self.with_history,
-            diagnose=self._language_server_check(),
-        )
-        self.with_history = True
-        await self.begin_run(request)
-
-    def _language_server_check(self) -> Any:
-        """Stage 7's check through the session's running language servers (None when they are off): the
-        diagnostics a proposed text adds to its file, asked from the pipeline's thread."""
-        services = self.services
-        if services is None or getattr(services, "lsp", None) is None:
-            return None
-
-        async def diagnose(path: str, text: str) -> list[Any]:
-            import asyncio
-
-            return await asyncio.to_thread(services.diagnose_text_from_thread, path, text, only_new=True)
-
-        return diagnose
+        await self.runs.start_build(goal)
 
     async def begin_run(self, request: Any, runner: Any = None) -> None:
-        """Run a build (or, with app/fix's ``run_fix`` as ``runner``, a fix) on the pipeline's worker thread."""
-        from app.tui.build_bridge import BuildBridge
-
-        self.bridge = BuildBridge(request, self.post_message, runner)
-        self.fixing_run = runner is not None
-        self.keep_diff = False
-        self.fix_evidence = ()
-        self._outcome_shown = False
-        self._last_decision = None
-        self.busy = True
-        self.progress.reset()
-        await self.diff.clear(texts.WAITING_FOR_MODEL)
-        self.run_pipeline(self.bridge)
-
-    @work(thread=True, group="build", exit_on_error=False, description="build pipeline")
-    def run_pipeline(self, bridge: BuildBridge) -> None:
-        bridge.run()
+        await self.runs.begin_run(request, runner)
 
     @on(PipelineEvent)
     async def pipeline_event(self, message: PipelineEvent) -> None:
@@ -442,20 +349,7 @@ class MainScreen(Screen[None]):
 
     async def show_event(self, event: Event) -> None:
         """Route one pipeline event to the panes, each showing its part, then keep the run's state."""
-        from app.events import (
-            Applied,
-            ErrorEvent,
-            Finished,
-            FixStarted,
-            FixSummary,
-            FixVerified,
-            ProseDelta,
-            Rejected,
-            Retrying,
-            StageStarted,
-            Usage,
-            Waiting,
-        )
+        from app.events import ErrorEvent, Finished, ProseDelta, Retrying, Waiting
 
         if isinstance(event, ProseDelta):  # the high-rate one: the conversation is the only pane it is for
             await self.chat.stream_prose(event.text)
@@ -468,82 +362,19 @@ class MainScreen(Screen[None]):
         await self.diff.show_event(event)
         self.events.show_event(event)
         self.progress.show_event(event)
-        if isinstance(event, StageStarted):
-            self.stage = event.stage
-        elif isinstance(event, FixStarted):
-            self.fix_evidence = ()
-        elif isinstance(event, FixVerified):
-            self.fix_evidence = event.evidence
-        elif isinstance(event, FixSummary) and event.diff:
-            self.keep_diff = True
-        elif isinstance(event, Applied):
-            self._outcome_shown = True
-            if not self.fixing_run:
-                self.fixes.remember_applied(event.change_id)
-            self.refresh_sessions()
-        elif isinstance(event, Rejected):
-            self._outcome_shown = True
-        elif isinstance(event, Usage):
-            self.tokens += event.total_tokens or (event.prompt_tokens + event.completion_tokens)
-        elif isinstance(event, Finished):
-            self.stage = None
-            # Applied / Rejected already said how it ended; otherwise the summary does.
-            if event.summary and not self._outcome_shown:
-                self.events.add(event.summary, "ok" if event.ok else "error")
+        self.runs.after_event(event)
 
     def _say_wait(self, text: str) -> None:
         self.waiting = text
 
     @on(DecisionWanted)
     async def decision_wanted(self, message: DecisionWanted) -> None:
-        from app.events import Decision, DecisionKind
-
-        if self.bridge is None or self.bridge.cancelled:
-            message.answer.set_result(Decision(DecisionKind.REJECT))
-            return
-        await self.chat.end_reply()
-        if not self.diff.files or self.pending is not message.diff:
-            await self.diff.show_diffs(message.diff.diffs)
-        self._answer = message.answer
-        self.pending = message.diff
-        self.action_review()
-
-    def answer(self, decision: Decision) -> None:
-        """Hand the user's decision to the waiting pipeline (once)."""
-        answer, self._answer = self._answer, None
-        if answer is None or answer.done():
-            return
-        self.pending = None
-        note = texts.DECISION_NOTES[decision.kind]
-        if decision.kind == "apply" and decision.hunks is not None:
-            kept = sum(len(v) for v in decision.hunks.values())
-            note += texts.HUNKS_KEPT.format(kept=kept, plural="s" * (kept != 1))
-        if decision.feedback:
-            note += f": {decision.feedback}"
-        self.run_worker(self.chat.add_note(note, "decision"), group="notes")
-        self._last_decision = decision.kind
-        if decision.kind in ("apply", "edit") and not self.fixing_run:
-            self.fixes.expect_apply()  # before the pipeline's thread can write a file
-        answer.set_result(decision)
+        await self.runs.decision_wanted(message)
 
     @on(BuildEnded)
     async def build_ended(self, message: BuildEnded) -> None:
-        self.bridge = None
-        self.busy = False
         self.wait_clock.show(message)  # a stopped build waits for nothing
-        self.pending = None
-        self.stage = None
-        await self.chat.end_reply()
-        if message.error:
-            await self.chat.add_note(texts.ERROR_NOTE.format(message=message.error), "error")
-            self.events.add(message.error, "error")
-            self.progress.fail(None)
-        if self.diff.files and not self.keep_diff:
-            # A proposal still shown when the run ended was neither applied nor rejected (a refused apply,
-            # a stop): it is dead, so it goes, and with it the y/n keys (QA.md).
-            await self.diff.clear(texts.DIFF_DEAD)
-        self.fixes.forget_unapplied()
-        self.fixes.start_queued_fix()
+        await self.runs.ended(message)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # One place where a failed worker becomes a line the user sees, instead of a crash.
