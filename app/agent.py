@@ -1,5 +1,6 @@
-"""The build pipeline: a goal to an applied change in the eight stages of DESIGN.md, as an async stream of
-typed events (``app.events``). UI-agnostic: the TUI, headless runs and the tests consume the same events.
+"""The build pipeline: a goal to an applied change in eight stages (README.md "How a build works"), as an
+async stream of typed events (``app.events``). UI-agnostic: the TUI, headless runs and the tests consume the
+same events.
 
 ``run_build(request, decide)`` yields, in order: StageStarted/StageFinished for every stage (all eight, always;
 model turns after the first repeat EDIT, VALIDATE and CONFIRM), FilesRead, ContextReady, ProseDelta while the
@@ -79,8 +80,8 @@ class BuildRequest:
     with_history: bool = False
     # A face that already holds the symbol index (the TUI) passes it; else it is opened here.
     index: Any = field(default=None, repr=False)
-    # Headless runs: an answer without any edit block is asked again once, then the task fails (PROTOCOL.md
-    # exit 1, "no valid edit"). The TUI leaves it off: there a prose answer to a question is a fine outcome.
+    # Headless runs: an answer without any edit block is asked again once, then the task fails
+    # (exit 1, "no valid edit"). The TUI leaves it off: there a prose answer to a question is a fine outcome.
     require_edits: bool = False
     # Stage 7's language-server check: ``await diagnose(path, proposed_text)`` gives the diagnostics the
     # proposed text ADDS to the file (``app.events.Diagnostic``); None: no check. A provider with a
@@ -363,9 +364,9 @@ class _Build:
             )
 
     async def _serve_reads(self, reads: list[Any]) -> AsyncIterator[Event]:
-        from app.context import preread
         from app.llm.prompts import FileContext, estimate_tokens, read_reply_message, shrink
         from app.pipeline.reader import ReadRefused, read_for_model
+        from app.text.textfile import content_hash
 
         served: list[FileContext] = []
         refused: list[str] = []
@@ -381,7 +382,7 @@ class _Build:
             except ReadRefused as exc:
                 refused.append(f"{exc.path}: {exc.reason}")
                 continue
-            self.read_hashes[read.real_path] = preread.content_hash(read.raw)
+            self.read_hashes[read.real_path] = content_hash(read.raw)
             self.read_bytes[read.real_path] = read.raw
             file = FileContext(path=read.path, content=read.text, reason="asked with READ", rank=5)
             if estimate_tokens(read.text) > 2 * self.config.max_file_tokens:

@@ -1,4 +1,4 @@
-"""Language-server diagnostics of a proposal before it is applied (DESIGN.md stage 7), for faces that do not
+"""Language-server diagnostics of a proposal before it is applied (stage 7, Validate), for faces that do not
 run the background services themselves (headless ``--build``).
 
 ``ProposalDiagnostics`` is a ``BuildRequest.diagnose`` provider: ``await provider(path, text)`` gives the
@@ -30,9 +30,9 @@ class ProposalDiagnostics:
         self._lock = asyncio.Lock()
 
     def serves(self, path: str) -> bool:
-        from app.background.lsp import language_of
+        from app.project.languages import server_of
 
-        return language_of(path) in SERVED_LANGUAGES
+        return server_of(path) in SERVED_LANGUAGES
 
     async def prepare(self, path: str) -> bool:
         """Start the server for ``path``'s language when it is one served here; False when not."""
@@ -41,7 +41,7 @@ class ProposalDiagnostics:
         async with self._lock:
             if self._servers is None:
                 from app.background.bus import EventBus
-                from app.background.lsp import LanguageServers
+                from app.background.lsp_servers import LanguageServers
                 from app.background.supervisor import Supervisor
 
                 bus = EventBus()

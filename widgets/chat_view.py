@@ -21,8 +21,6 @@ if TYPE_CHECKING:
     from textual.widgets import Markdown
     from textual.widgets.markdown import MarkdownStream
 
-    from app.events import Diagnostic, Event
-
 ROLE_LABELS = {"user": "you", "assistant": "ai", "system": "system", "event": "·"}
 
 
@@ -46,17 +44,6 @@ def prose_for_history(content: str) -> str:
         else:
             out.append(item.text)
     return re.sub(r"\n{3,}", "\n\n", "".join(out)).strip()
-
-
-def diagnostic_lines(diagnostics: dict[str, list[Diagnostic]]) -> list[str]:
-    """The language server's new errors in a proposal (stage 7), one line each."""
-    from app.tui import texts
-
-    return [
-        texts.DIAGNOSTIC.format(path=d.path, line=d.line, severity=d.severity, message=d.message)
-        for found in diagnostics.values()
-        for d in found
-    ]
 
 
 class MessageView(Static):
@@ -202,63 +189,6 @@ class ChatView(VerticalScroll):
         await self.end_reply()
         if reply is not None:
             await reply.remove()
-
-    # -- the pipeline's events -----------------------------------------------------------------------------
-
-    async def show_event(self, event: Event) -> None:
-        """What the conversation shows of one build or fix event: the streamed reply and its notes."""
-        from app.events import (
-            Applied,
-            DiffReady,
-            ErrorEvent,
-            FilesRead,
-            Finished,
-            FixStarted,
-            FixSummary,
-            FixVerified,
-            ProseDelta,
-            Rejected,
-            Retrying,
-            Usage,
-        )
-        from app.tui import texts
-
-        if isinstance(event, ProseDelta):
-            await self.stream_prose(event.text)
-        elif isinstance(event, FixStarted):
-            trigger = f" ({event.trigger})" if event.trigger else ""
-            note = texts.FIX_STARTED_NOTE.format(trigger=trigger, errors="; ".join(event.errors[:3]))
-            await self.add_note(note, "files")
-        elif isinstance(event, FixVerified):
-            note = texts.FIX_VERIFIED_NOTE.format(attempt=event.attempt, evidence="; ".join(event.evidence))
-            await self.add_note(note, "applied")
-        elif isinstance(event, FixSummary):
-            attempts = "\n".join(f"  {line}" for line in event.attempts)
-            await self.add_note(texts.FIX_FAILED_NOTE.format(lines=attempts), "error")
-        elif isinstance(event, FilesRead):
-            partial = texts.FILES_READ_PARTLY.format(paths=", ".join(event.partial)) if event.partial else ""
-            paths = ", ".join(event.paths) or texts.NO_FILES
-            await self.add_note(texts.FILES_READ.format(paths=paths, partial=partial), "files")
-        elif isinstance(event, DiffReady):
-            await self.end_reply()
-            lines = diagnostic_lines(event.diagnostics)
-            if lines:
-                await self.add_note(texts.DIAGNOSTICS_NOTE.format(lines="\n  ".join(lines[:8])), "error")
-        elif isinstance(event, Applied):
-            commit = texts.COMMIT.format(short=event.commit[:8]) if event.commit else ""
-            await self.add_note(
-                texts.APPLIED_NOTE.format(files=", ".join(event.files), commit=commit), "applied"
-            )
-        elif isinstance(event, Rejected):
-            reason = ": " + event.reason if event.reason else ""
-            await self.add_note(texts.REJECTED_NOTE.format(reason=reason), "rejected")
-        elif isinstance(event, Usage | Finished):
-            await self.end_reply()
-        elif isinstance(event, Retrying):
-            # The call starts over: what streamed so far is not the answer.
-            await self.discard_reply()
-        elif isinstance(event, ErrorEvent):
-            await self.add_note(texts.ERROR_NOTE.format(message=event.message), "error")
 
     def on_unmount(self) -> None:
         # Leaving mid-stream (quit, or the screen closing): stop the stream's task so none is left pending.

@@ -7,7 +7,7 @@ Hunk numbers are 0-based per file, in diff order, as ``Decision.hunks`` expects.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.console import Group
 from rich.text import Text
@@ -18,9 +18,6 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from app.text.terminal import safe_text
-
-if TYPE_CHECKING:
-    from app.events import Event
 
 
 @dataclass
@@ -124,24 +121,6 @@ class DiffPreview(VerticalScroll, can_focus=True):
         self.files = files
         self.cursor = 0
         self._mark_cursor()
-
-    async def show_event(self, event: Event) -> None:
-        """The blocks as they complete, the proposal's diff, and what became of it."""
-        from app.events import Applied, BlockCompleted, DiffReady, FixSummary, Rejected, Retrying
-        from app.tui import texts
-
-        if isinstance(event, BlockCompleted):
-            await self.show_pending_block(event.index, event.block_kind, event.path)
-        elif isinstance(event, DiffReady):
-            await self.show_diffs(event.diffs)
-        elif isinstance(event, Applied):
-            await self.clear(texts.DIFF_APPLIED)
-        elif isinstance(event, Rejected):
-            await self.clear(texts.DIFF_REJECTED)
-        elif isinstance(event, Retrying):
-            await self.clear(texts.WAITING_FOR_MODEL)
-        elif isinstance(event, FixSummary) and event.diff:
-            await self.show_diffs({texts.CLOSEST_ATTEMPT: event.diff})
 
     async def clear(self, note: str = "") -> None:
         self.pending_blocks = []

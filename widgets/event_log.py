@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual.binding import Binding
@@ -19,9 +19,6 @@ from textual.message import Message
 from textual.widgets import Static
 
 from app.text.terminal import safe_text
-
-if TYPE_CHECKING:
-    from app.events import Event
 
 LEVEL_STYLES = {"info": "", "ok": "green", "warning": "yellow", "error": "bold red"}
 MAX_LINES = 300
@@ -79,84 +76,6 @@ class EventLog(VerticalScroll, can_focus=True):
             if lines[0] is self.selected:
                 self.selected = None
             lines[0].remove()
-
-    def show_event(self, event: Event) -> None:
-        """What the feed says of one build or fix event (a build's outcome summary is the screen's to say)."""
-        from app.events import (
-            Applied,
-            ContextReady,
-            DiffReady,
-            ErrorEvent,
-            FixAttempt,
-            FixStarted,
-            Info,
-            Retrying,
-            StageFinished,
-            TestsRun,
-            Waiting,
-        )
-        from app.tui import texts
-        from widgets.chat_view import diagnostic_lines
-
-        if isinstance(event, FixStarted):
-            trigger = f" ({event.trigger})" if event.trigger else ""
-            self.add(
-                texts.FIX_STARTED_LINE.format(
-                    trigger=trigger, count=len(event.errors), attempts=event.attempts
-                )
-            )
-        elif isinstance(event, TestsRun):
-            outcome = "pass" if event.ok else f"fail ({len(event.failing)})"
-            new = f", {len(event.new_failures)} new" if event.new_failures else ""
-            line = texts.FIX_TESTS_LINE.format(
-                scope=event.scope, attempt=event.attempt, outcome=outcome, new=new, seconds=event.seconds
-            )
-            self.add(line, "ok" if event.ok else "warning")
-        elif isinstance(event, FixAttempt):
-            word = texts.ATTEMPT_WORDS.get(event.outcome, event.outcome)
-            reason = f": {event.reason}" if event.reason else ""
-            level = (
-                "ok" if event.outcome == "verified" else ("info" if event.outcome == "started" else "warning")
-            )
-            self.add(
-                texts.FIX_ATTEMPT_LINE.format(
-                    number=event.number, attempts=event.attempts, word=word, reason=reason
-                ),
-                level,
-            )
-        elif isinstance(event, StageFinished):
-            if event.detail:
-                self.add(texts.STAGE_DETAIL.format(stage=event.stage.label, detail=event.detail))
-        elif isinstance(event, DiffReady):
-            for line in diagnostic_lines(event.diagnostics):
-                self.add(texts.DIAGNOSTIC_LINE.format(line=line), "warning")
-        elif isinstance(event, Applied):
-            commit = texts.COMMIT.format(short=event.commit[:8]) if event.commit else ""
-            self.add(
-                texts.APPLIED_LINE.format(change=event.change_id, count=len(event.files), commit=commit), "ok"
-            )
-        elif isinstance(event, Info):
-            self.add(event.message)
-        elif isinstance(event, ContextReady):
-            dropped = texts.CONTEXT_DROPPED.format(paths=", ".join(event.dropped)) if event.dropped else ""
-            self.add(texts.CONTEXT_LINE.format(tokens=event.tokens, count=len(event.files), dropped=dropped))
-        elif isinstance(event, Retrying):
-            line = texts.RETRY_LINE.format(
-                reason=event.reason, next=event.attempt + 1, attempts=event.attempts, delay=event.delay
-            )
-            self.add(line, "warning")
-        elif isinstance(event, Waiting):
-            if event.waited > 0 and not event.over:  # a wait that lasts: said once in the feed too
-                line = texts.WAIT_LINE.format(
-                    label=event.label,
-                    waited=event.waited,
-                    limit=event.limit,
-                    attempt=event.attempt,
-                    attempts=event.attempts,
-                )
-                self.add(line)
-        elif isinstance(event, ErrorEvent):
-            self.add(event.message, "error")
 
     @property
     def fixable(self) -> list[FeedLine]:

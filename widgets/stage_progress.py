@@ -14,9 +14,9 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 if TYPE_CHECKING:
-    from app.events import Event, Stage
+    from app.events import Stage
 
-# Stage 1..8 of DESIGN.md, as ``Stage.label`` spells them.
+# Stage 1..8 of a build (app/events/pipeline.py ``Stage``), as ``Stage.label`` spells them.
 STAGE_LABELS = ("Goal", "Locate", "Read", "Context", "Plan", "Edit", "Validate", "Confirm")
 
 
@@ -40,17 +40,6 @@ class StageProgress(Widget):
     def fail(self, stage: Stage | None) -> None:
         self.failed = stage or self.current
         self.current = None
-
-    def show_event(self, event: Event) -> None:
-        """A stage that starts or ends, or the run's fatal error."""
-        from app.events import ErrorEvent, StageFinished, StageStarted
-
-        if isinstance(event, StageStarted):
-            self.start(event.stage)
-        elif isinstance(event, StageFinished):
-            self.finish(event.stage)
-        elif isinstance(event, ErrorEvent) and event.fatal:
-            self.fail(event.stage)
 
     def reset(self) -> None:
         self.done = frozenset()

@@ -15,7 +15,7 @@ from app.events.records import Diagnostic
 
 
 class Stage(IntEnum):
-    """The eight stages of DESIGN.md, numbered as the workspace shows them (``5/8 Plan``)."""
+    """The eight stages of a build (README.md "How a build works"), numbered as the workspace shows them."""
 
     GOAL = 1
     LOCATE = 2

@@ -1,4 +1,4 @@
-"""The edit-block format of PROTOCOL.md section 3, parsed incrementally from the model's stream.
+"""The edit-block format (README.md "How changes are applied and undone"), parsed from the model's stream.
 
 A block opens with ``<<<<<<< KIND PATH`` and closes with ``>>>>>>> END``; everything else is prose. The
 parser is fed chunks as they arrive: a block is yielded the moment its END line is complete, and prose as soon

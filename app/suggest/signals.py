@@ -242,7 +242,8 @@ def _function_name(node: Any) -> str:
         name = node.parent.child_by_field_name("name") or node.parent.child_by_field_name("key")
     if name is None or name.text is None:
         return "(anonymous)"
-    return name.text.decode("utf-8", "replace")
+    text: bytes = name.text
+    return text.decode("utf-8", "replace")
 
 
 def _complexity(function: Any) -> int:

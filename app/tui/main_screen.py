@@ -1,9 +1,9 @@
 """The workspace screen: one screen composed of panes, the keys, and the workers that feed them.
 
-Each pane renders the events meant for it through its own ``show_event``; this screen routes every pipeline
-event to the panes, keeps the run's state (the pending decision, the stage, the tokens) and drives the pipeline
-(through ``BuildBridge`` on a worker thread). Sessions, fixes and trust are collaborators it composes
-(``SessionKeeper``, ``FixDesk``, ``TrustKeeper``), each reaching it through app/tui/host.py's ``Host``.
+Each pane (app/tui/panes.py) renders the events meant for it through its own ``show_event``; this screen routes
+every pipeline event to the panes and owns the keys. Sessions, fixes, trust and the build run are collaborators
+it composes (``SessionKeeper``, ``FixDesk``, ``TrustKeeper``, ``RunDesk``), each reaching it through
+app/tui/host.py's ``Host``.
 """
 
 from __future__ import annotations
@@ -24,17 +24,16 @@ from app.errors import AgentError
 from app.tui import texts
 from app.tui.fixes import FixDesk
 from app.tui.messages import BackgroundNotice, BuildEnded, DecisionWanted, PipelineEvent
+from app.tui.panes import ChatPane, DiffPane, FeedPane, StagesPane
 from app.tui.runs import RunDesk
 from app.tui.sessions import SessionKeeper
 from app.tui.settings import WorkspaceSettings
 from app.tui.trust import TrustKeeper
 from app.tui.waits import WaitClock
 from widgets.chat_view import ChatView
-from widgets.diff_preview import DiffPreview
 from widgets.event_log import EventLog
 from widgets.goal_input import GoalInput
 from widgets.session_list import SessionList
-from widgets.stage_progress import StageProgress
 from widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
@@ -98,30 +97,30 @@ class MainScreen(Screen[None]):
         )
         with Horizontal(id="body"):
             yield SessionList(id="sessions")
-            yield ChatView(id="chat")
-            yield DiffPreview(id="diff")
-        yield StageProgress(id="stages")
-        yield EventLog(id="events", clock=settings.clock)
+            yield ChatPane(id="chat")
+            yield DiffPane(id="diff")
+        yield StagesPane(id="stages")
+        yield FeedPane(id="events", clock=settings.clock)
         yield GoalInput(id="goal")
         yield Footer()
 
     # -- the panes -------------------------------------------------------------------------------------------
 
     @property
-    def chat(self) -> ChatView:
-        return self.query_one(ChatView)
+    def chat(self) -> ChatPane:
+        return self.query_one(ChatPane)
 
     @property
-    def events(self) -> EventLog:
-        return self.query_one(EventLog)
+    def events(self) -> FeedPane:
+        return self.query_one(FeedPane)
 
     @property
-    def diff(self) -> DiffPreview:
-        return self.query_one("#diff", DiffPreview)
+    def diff(self) -> DiffPane:
+        return self.query_one("#diff", DiffPane)
 
     @property
-    def progress(self) -> StageProgress:
-        return self.query_one(StageProgress)
+    def progress(self) -> StagesPane:
+        return self.query_one(StagesPane)
 
     @property
     def session_list(self) -> SessionList:
