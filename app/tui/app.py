@@ -14,6 +14,7 @@ from textual.notifications import SeverityLevel
 from app.config import Config
 from app.session.store import ProjectStore
 from app.text.terminal import safe_text
+from app.tui import texts
 from app.tui.commands import WorkspaceCommands
 from app.tui.main_screen import MainScreen
 from app.tui.messages import SessionShown
@@ -37,7 +38,7 @@ class WorkspaceApp(App[int]):
     CSS_PATH = [STYLES / "workspace.tcss", STYLES / "dialogs.tcss"]
     COMMANDS = App.COMMANDS | {WorkspaceCommands}
     BINDINGS = [
-        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+        Binding("ctrl+q", "quit", texts.KEYS["quit"], id="quit", priority=True),
     ]
 
     SessionShown = SessionShown  # posted to the App when a session's visible tail is on screen
@@ -69,13 +70,25 @@ class WorkspaceApp(App[int]):
         self.continue_session = continue_session
 
     # What the workspace was opened with (app/tui/settings.py), as the App's own attributes too.
-    root = property(lambda self: self.settings.root)
-    config = property(lambda self: self.settings.config)
-    store = property(lambda self: self.settings.store)
-    clock = property(lambda self: self.settings.clock)
-    project_label = property(lambda self: self.settings.project_label)
-    background = property(lambda self: self.settings.background)
-    last_switch_seconds = property(lambda self: self.settings.last_switch_seconds)
+    @property
+    def root(self) -> Path:
+        return self.settings.root
+
+    @property
+    def config(self) -> Config:
+        return self.settings.config
+
+    @property
+    def store(self) -> ProjectStore:
+        return self.settings.store
+
+    @property
+    def project_label(self) -> str:
+        return self.settings.project_label
+
+    @property
+    def last_switch_seconds(self) -> float:
+        return self.settings.last_switch_seconds
 
     def on_mount(self) -> None:
         screen = MainScreen(self.settings, self.session_name, self.initial_goal, self.continue_session)

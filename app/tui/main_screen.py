@@ -44,16 +44,16 @@ if TYPE_CHECKING:
 
 class MainScreen(Screen[None]):
     BINDINGS = [
-        Binding("y", "apply", "Apply", id="apply"),
-        Binding("n", "reject", "Reject", id="reject"),
-        Binding("a", "review", "Review", id="review"),
-        Binding("ctrl+g", "stop", "Stop", id="stop-build"),
-        Binding("ctrl+z", "undo", "Undo change", id="undo"),
-        Binding("ctrl+n", "new_session", "New session", id="new-session"),
-        Binding("ctrl+b", "toggle_sessions", "Sessions", id="toggle-sessions"),
-        Binding("ctrl+f", "errors", "Errors", id="error-feed"),
-        Binding("ctrl+o", "older", "Older msgs", id="older-messages", show=False),
-        Binding("escape", "focus_goal", "Goal", id="focus-goal", show=False),
+        Binding("y", "apply", texts.KEYS["apply"], id="apply"),
+        Binding("n", "reject", texts.KEYS["reject"], id="reject"),
+        Binding("a", "review", texts.KEYS["review"], id="review"),
+        Binding("ctrl+g", "stop", texts.KEYS["stop-build"], id="stop-build"),
+        Binding("ctrl+z", "undo", texts.KEYS["undo"], id="undo"),
+        Binding("ctrl+n", "new_session", texts.KEYS["new-session"], id="new-session"),
+        Binding("ctrl+b", "toggle_sessions", texts.KEYS["toggle-sessions"], id="toggle-sessions"),
+        Binding("ctrl+f", "errors", texts.KEYS["error-feed"], id="error-feed"),
+        Binding("ctrl+o", "older", texts.KEYS["older-messages"], id="older-messages", show=False),
+        Binding("escape", "focus_goal", texts.KEYS["focus-goal"], id="focus-goal", show=False),
     ]
 
     session_name: reactive[str] = reactive("")
@@ -87,7 +87,7 @@ class MainScreen(Screen[None]):
         settings = self.settings
         status = StatusLine(id="status")
         status.project = settings.project_label
-        status.model = settings.config.model or ("default model" if settings.config.has_model else "")
+        status.model = settings.config.model or (texts.DEFAULT_MODEL if settings.config.has_model else "")
         yield status.data_bind(
             session=MainScreen.session_name,
             tokens=MainScreen.tokens,
@@ -132,7 +132,7 @@ class MainScreen(Screen[None]):
         return self.sessions.shown_session
 
     async def on_mount(self) -> None:
-        self.events.border_title = "Events"
+        self.events.border_title = texts.EVENTS_TITLE
         await self.diff.clear(texts.NO_PROPOSAL)
         self.query_one(GoalInput).focus()
         # After the first frame: the panes paint at once, the history (and Markdown's import) follows.
@@ -310,7 +310,7 @@ class MainScreen(Screen[None]):
             self.trust.ask_trust([texts.RERUN_ASKS_TRUST.format(command=command)], self.rerun_tests)
             return
         if services is not None and getattr(services, "tests", None) is not None:
-            services.run_tests("from the command palette")
+            services.run_tests(texts.RERUN_FROM_PALETTE)
             return
         if not command:
             self.events.add(texts.NO_TEST_COMMAND, "warning")

@@ -119,3 +119,37 @@ RUNNING_TESTS = "running {command}"
 TESTS_PASSED = "tests passed · {last}"
 TESTS_FAILED = "tests failed (exit {code}) · {last}"
 TESTS_TIMED_OUT = "tests stopped after {seconds:g} s (they ran too long) · {last}"
+
+# -- panes, keys and the command palette ---------------------------------------------------------------------
+EVENTS_TITLE = "Events"
+DEFAULT_MODEL = "default model"
+# The Footer's words for the workspace's keys, by binding id.
+KEYS = {
+    "apply": "Apply",
+    "reject": "Reject",
+    "review": "Review",
+    "stop-build": "Stop",
+    "undo": "Undo change",
+    "new-session": "New session",
+    "toggle-sessions": "Sessions",
+    "error-feed": "Errors",
+    "older-messages": "Older msgs",
+    "focus-goal": "Goal",
+    "quit": "Quit",
+}
+# The palette's commands: (title, help).
+COMMAND_NEW_SESSION = ("New session", "start a new named session")
+COMMAND_UNDO = ("Undo last change", "undo this session's most recent applied change")
+COMMAND_EXPORT = ("Export session", "write this session as a JSON document")
+COMMAND_RERUN_TESTS = ("Rerun tests", "run the configured test command")
+COMMAND_SUGGESTIONS = (
+    "Suggestions",
+    "what to improve next (failing tests, diagnostics, TODOs, complex code); pick one to build it",
+)
+COMMAND_FIX_NEWEST = ("Fix newest error", "start a fix of the newest error in the feed")
+COMMAND_TRUST = (
+    "Trust this project",
+    "let its tests and the language servers that run its code run in the background",
+)
+COMMAND_SWITCH = ("Switch session: {name}", "open session {name}")
+RERUN_FROM_PALETTE = "from the command palette"
