@@ -2,14 +2,14 @@
 an applied change, and the suggestions.
 
 ``FixDesk`` is a collaborator of the main screen, reaching it through ``Host``. Every fix runs through app/fix's
-``run_fix`` in the current session, on the same worker thread as a build (the screen's ``begin_run``); a
+``run_fix`` in the current session (the workspace's ``fix``), on the same worker thread as a build (the
+screen's ``begin_run``); a
 verified fix is offered through the approval modal with its diff and test evidence, and is applied only on
 approval unless ``auto_fix`` is on in the config (the fix loop decides that itself).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -89,15 +89,18 @@ class FixDesk:
         self._judge_test_run(event, after_apply)
 
     def _judge_test_run(self, event: Any, after_apply: bool) -> None:
-        failing = {failure.test_id for failure in event.failures}
+        from app.workspace.verdict import judge_runs, watcher_failing_ids
+
+        failing = watcher_failing_ids(event)
         was_ok, failing_before = self._tests_ok, self._failing
         self._tests_ok, self._failing = event.ok, failing
         change = self._applied_change
         if change is None or not after_apply:
             return
         self._applied_change = self._applying_since = None
-        # Only failures the change brought: a suite that failed the same way before is not its doing.
-        if event.ok or (was_ok is False and failing and failing <= failing_before):
+        # Only failures the change brought: a suite that failed the same way before is not its doing
+        # (app/workspace/verdict.py, the rule of both faces).
+        if not judge_runs(None if was_ok is None else failing_before, failing).broke_tests:
             return
         self.host.events.add(texts.FIX_AFTER_CHANGE.format(change=change), "warning")
         self.request_fix(event, texts.FIX_TRIGGER_AFTER_CHANGE.format(change=change))
@@ -138,25 +141,14 @@ class FixDesk:
             self.request_fix(*queued)
 
     async def start_fix(self, error: Any, trigger: str | None = None) -> None:
-        from app.events import DiagnosticsUpdated, LogError, TestRunFinished
-        from app.fix import triggers
-        from app.fix.loop import run_fix
-
         host = self.host
-        root, config = host.settings.root, host.settings.config
-        session = host.settings.store.session(host.session_name)
-        if isinstance(error, TestRunFinished):
-            request = triggers.request_for_test_run(error, root, session, config)
-        elif isinstance(error, DiagnosticsUpdated):
-            request = triggers.request_for_diagnostics(error.errors, root, session, config)
-        elif isinstance(error, LogError):
-            request = triggers.request_for_log_error(error, root, session, config)
-        else:
+        workspace = host.current_workspace()
+        request = workspace.fix_request(error, trigger)
+        if request is None:
             return
-        request = dataclasses.replace(request, trigger=trigger or request.trigger, use_git=config.use_git)
         first = request.errors[0].summary() if request.errors else error.summary()
         await host.chat.add_message("user", texts.FIX_GOAL.format(error=first))
-        await host.begin_run(request, run_fix)
+        await host.begin_run(lambda decide: workspace.fix(request, decide), fixing=True)
 
     # -- suggestions -------------------------------------------------------------------------------------------
 

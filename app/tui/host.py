@@ -12,7 +12,9 @@ if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
 
     from app.events import DiffReady, Stage
+    from app.tui.build_bridge import Run
     from app.tui.settings import WorkspaceSettings
+    from app.workspace import Workspace
     from widgets.chat_view import ChatView
     from widgets.diff_preview import DiffPreview
     from widgets.event_log import EventLog
@@ -67,8 +69,11 @@ class Host(Protocol):
     def ui(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """Run ``function`` on the UI thread from a worker thread (and wait for it)."""
 
-    async def begin_run(self, request: Any, runner: Any = None) -> None:
-        """Run a build, or with app/fix's ``run_fix`` as ``runner`` a fix, on the pipeline's thread."""
+    async def begin_run(self, run: Run, fixing: bool = False) -> None:
+        """Run a build (or, with ``fixing``, a fix) of the workspace on the pipeline's thread."""
+
+    def current_workspace(self) -> Workspace:
+        """The session's workspace (app/workspace/): the running one, else one without background services."""
 
     async def start_build(self, goal: str) -> None: ...
 

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     # The pipeline's event classes are imported where events are handled, after the first paint (their
     # module's two dozen dataclasses cost about 13 ms of start-up).
     from app.events import DiffReady, Event, Stage
+    from app.tui.build_bridge import Run
+    from app.workspace import Workspace
 
 
 class MainScreen(Screen[None]):
@@ -77,6 +79,7 @@ class MainScreen(Screen[None]):
         self.set_reactive(MainScreen.session_name, session_name)
         self.initial_goal = initial_goal
         self.services: Any = None
+        self.workspace: Workspace | None = None
         self.sessions = SessionKeeper(self)
         self.fixes = FixDesk(self)
         self.trust = TrustKeeper(self)
@@ -174,34 +177,48 @@ class MainScreen(Screen[None]):
 
     @work(group="background", exclusive=True, exit_on_error=False, description="background services")
     async def run_background(self, name: str) -> None:
-        """The session's background services, on the UI's loop (they are asyncio); replaced on a switch."""
+        """The session's workspace with its background services, on the UI's loop (they are asyncio); replaced
+        on a switch."""
         import asyncio
 
-        from app.background import BackgroundServices
+        from app.workspace import Workspace
 
         settings = self.settings
         session = settings.store.session(name, create=False)
-        services = BackgroundServices(settings.root, settings.config, session=session)
+        workspace = Workspace(settings.root, settings.config, session, background=True)
 
         def notice(event: Any) -> None:
             self.post_message(BackgroundNotice(event))
 
-        remove = services.bus.add_listener(notice)
-        self.services = services
+        remove = workspace.bus.add_listener(notice)
+        self.workspace = workspace
         try:
-            await services.start()
+            await workspace.start()
+            services = self.services = workspace.services
+            assert services is not None
             for event in services.restored_events():
                 self.events.add(texts.LAST_TIME.format(summary=event.summary()), event.level)
             await self.trust.offer_trust(services)
             await asyncio.Event().wait()  # until the session changes or the app ends
         finally:
             remove()
-            if self.services is services:
-                self.services = None
+            if self.workspace is workspace:
+                self.services = self.workspace = None
             try:
-                await services.stop()
+                await workspace.close()
             except AgentError:
                 pass  # the session was deleted or renamed meanwhile: its snapshot has nowhere to go
+
+    def current_workspace(self) -> Workspace:
+        """The session's workspace: the running one (its index, its language servers for stage 7), else one
+        without background services yet (a build then opens its own index and skips stage 7)."""
+        from app.workspace import Workspace
+
+        running = self.workspace
+        if running is not None and running.session.name == self.session_name:
+            return running
+        session = self.settings.store.session(self.session_name)
+        return Workspace(self.settings.root, self.settings.config, session, background=True)
 
     def on_background_notice(self, message: BackgroundNotice) -> None:
         self.fixes.feed_background_event(message.event)
@@ -301,25 +318,26 @@ class MainScreen(Screen[None]):
 
     @work(group="tests", exclusive=True, exit_on_error=False, description="test run")
     async def rerun_tests(self) -> None:
-        services = self.services
-        command = self.settings.config.test_cmd
-        if services is not None and getattr(services, "tests", None) is not None:
-            command = services.tests.command
+        workspace = self.current_workspace()
+        command = workspace.test_command()
         if command and not await self.project_is_trusted():
             # The tests are the project's code: this run, like the watcher's, waits for the trust.
             self.trust.ask_trust([texts.RERUN_ASKS_TRUST.format(command=command)], self.rerun_tests)
             return
-        if services is not None and getattr(services, "tests", None) is not None:
-            services.run_tests(texts.RERUN_FROM_PALETTE)
-            return
-        if not command:
+        watched = workspace.services is not None and workspace.services.tests is not None
+        if not command and not watched:
             self.events.add(texts.NO_TEST_COMMAND, "warning")
             return
-        from app.tui.rerun import rerun_tests
+        if not watched:
+            self.events.add(texts.RUNNING_TESTS.format(command=command))
+        # The watcher's run reports through its events; else the workspace runs the suite once (with a time
+        # limit and the whole process group ended).
+        outcome = await workspace.rerun_tests(texts.RERUN_FROM_PALETTE)
+        if outcome is None:
+            return
+        from app.tui.rerun import rerun_line
 
-        self.events.add(texts.RUNNING_TESTS.format(command=command))
-        line, level = await rerun_tests(command, self.settings.root)
-        self.events.add(line, level)
+        self.events.add(*rerun_line(outcome))
 
     # -- goals and the pipeline ------------------------------------------------------------------------------
 
@@ -339,8 +357,8 @@ class MainScreen(Screen[None]):
     async def start_build(self, goal: str) -> None:
         await self.runs.start_build(goal)
 
-    async def begin_run(self, request: Any, runner: Any = None) -> None:
-        await self.runs.begin_run(request, runner)
+    async def begin_run(self, run: Run, fixing: bool = False) -> None:
+        await self.runs.begin_run(run, fixing)
 
     @on(PipelineEvent)
     async def pipeline_event(self, message: PipelineEvent) -> None:

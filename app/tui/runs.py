@@ -8,13 +8,13 @@ panes and then hands each to ``after_event`` for the run's own state (the stage,
 from __future__ import annotations
 
 import concurrent.futures
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from app.tui import texts
 
 if TYPE_CHECKING:
     from app.events import Decision, DecisionKind, DiffReady, Event
-    from app.tui.build_bridge import BuildBridge
+    from app.tui.build_bridge import BuildBridge, Run
     from app.tui.fixes import FixDesk
     from app.tui.host import RunHost
     from app.tui.messages import BuildEnded, DecisionWanted
@@ -47,45 +47,20 @@ class RunDesk:
     async def start_build(self, goal: str) -> None:
         host = self.host
         await host.chat.add_message("user", goal)
-        settings = host.settings
-        if not settings.config.has_model:
+        if not host.settings.config.has_model:
             await host.chat.add_message("assistant", texts.NO_MODEL_HELP)
             return
-        from app.agent import BuildRequest
+        workspace = host.current_workspace()
+        with_history, self.with_history = self.with_history, True
+        await self.begin_run(lambda decide: workspace.build(goal, decide, with_history=with_history))
 
-        request = BuildRequest(
-            root=settings.root,
-            session=settings.store.session(host.session_name),
-            goal=goal,
-            config=settings.config,
-            use_git=settings.config.use_git,
-            with_history=self.with_history,
-            diagnose=self._language_server_check(),
-        )
-        self.with_history = True
-        await self.begin_run(request)
-
-    def _language_server_check(self) -> Any:
-        """Stage 7's check through the session's running language servers (None when they are off): the
-        diagnostics a proposed text adds to its file, asked from the pipeline's thread."""
-        services = self.host.services
-        if services is None or getattr(services, "lsp", None) is None:
-            return None
-
-        async def diagnose(path: str, text: str) -> list[Any]:
-            import asyncio
-
-            return await asyncio.to_thread(services.diagnose_text_from_thread, path, text, only_new=True)
-
-        return diagnose
-
-    async def begin_run(self, request: Any, runner: Any = None) -> None:
-        """Run a build (or, with app/fix's ``run_fix`` as ``runner``, a fix) on the pipeline's worker thread."""
+    async def begin_run(self, run: Run, fixing: bool = False) -> None:
+        """Run a build (or, with ``fixing``, a fix) of the workspace on the pipeline's worker thread."""
         from app.tui.build_bridge import BuildBridge
 
         host = self.host
-        self.bridge = bridge = BuildBridge(request, host.post_message, runner)
-        self.fixing_run = runner is not None
+        self.bridge = bridge = BuildBridge(run, host.post_message)
+        self.fixing_run = fixing
         self.keep_diff = False
         self.fix_evidence = ()
         self._outcome_shown = False

@@ -266,16 +266,11 @@ class SessionKeeper:
         name = host.session_name
 
         def export() -> None:
-            from app.paths import agent_home
-            from app.session.storage import atomic_write_bytes
-            from app.text.terminal import json_text
+            from app.workspace import Workspace
 
-            document = self.store.export_session(name)
-            folder = agent_home() / "exports"
-            folder.mkdir(parents=True, exist_ok=True)
-            target = folder / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.json"
-            # The same document as `ai --export-session`: no control left raw for whoever prints it.
-            atomic_write_bytes(target, (json_text(document, indent=2) + "\n").encode())
+            # The same document as `ai --export-session`, written by the workspace.
+            session = self.store.session(name, create=False)
+            target = Workspace(host.settings.root, host.settings.config, session).write_export()
             host.ui(host.events.add, texts.EXPORTED.format(name=name, path=target), "ok")
             host.ui(host.notify, str(target), title=texts.EXPORTED_TITLE)
 

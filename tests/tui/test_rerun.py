@@ -1,12 +1,14 @@
-"""The palette's "Rerun tests" without a test watcher (app/tui/rerun.py): the runner of the fix loop, with its
-time limit and its process-group kill."""
+"""The palette's "Rerun tests" without a test watcher: the workspace runs the suite through the fix loop's runner
+(app/fix/testrun.py's ``run_tests``, with its time limit and its process-group kill), app/tui/rerun.py says how
+it ended."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from app.tui.rerun import rerun_tests
+from app.fix.testrun import run_tests
+from app.tui.rerun import rerun_line
 from tests.waiting import until
 
 
@@ -17,6 +19,10 @@ def ended(pid: int) -> bool:
     except ProcessLookupError:
         return True
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+
+
+async def rerun_tests(command: str, root: Path, timeout: float = 900.0) -> tuple[str, str]:
+    return rerun_line(await run_tests(command, root, timeout=timeout), timeout)
 
 
 async def test_a_passing_run_is_one_ok_line(tmp_path: Path) -> None:
