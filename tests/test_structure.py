@@ -17,11 +17,7 @@ TODAYS_PRIVATE_IMPORTS = {
     ("app.workspace.after_change", "app.fix.loop", "_cannot_run"),
     ("app.workspace.after_change", "app.edits.undo", "_backup_dir"),
 }
-TODAYS_BIG_FILES = {
-    "app/agent.py",
-    "app/cli.py",
-    "app/fix/loop.py",
-}
+TODAYS_BIG_FILES = {"app/agent.py", "app/cli.py", "app/fix/loop.py"}
 # Design notes kept outside the repository: a comment says what it means instead.
 OUTSIDE_NOTES = ("DESIGN.md", "PROTOCOL.md", "STYLE.md")
 
