@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
-from app.errors import StorageError, UsageError, write_failure
+from app.errors import UsageError
 from app.paths import PROJECT_CONFIG, agent_home
 
 TRUST_FILE = "trust.json"
@@ -108,19 +108,14 @@ def _locked() -> Iterator[None]:
 
 
 def update_trust(root: Path, **fields: str) -> None:
-    """Set ``fields`` in ``root``'s entry of trust.json (the other entries and fields stay). A failed write
-    leaves the file as it was and is the store's one line (a :class:`StorageError`)."""
-    from app.project.atomic import write_atomic
+    """Set ``fields`` in ``root``'s entry of trust.json (the other entries and fields stay)."""
+    from app.project.atomic import atomic_write_bytes
 
     with _locked():
         trusts = _read_all(strict=True)
         trusts.setdefault(_key(root), {}).update(fields)
         text = json.dumps(trusts, indent=2, sort_keys=True) + "\n"
-        path = trust_file()
-        try:
-            write_atomic(path, text.encode())
-        except OSError as exc:  # trust.json lies in the data root: the line offers another AI_AGENT_HOME
-            raise StorageError(write_failure(path, exc, agent_home())) from None
+        atomic_write_bytes(trust_file(), text.encode())
 
 
 def record_trust(root: Path, data: bytes) -> None:

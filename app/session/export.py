@@ -37,7 +37,7 @@ def write_export(
     session and the time: the workspace's export. A target the user named is never replaced (a typo,
     `--export-session main calc/ops.py`, must not overwrite a file), and its folder must exist; ``shown`` is
     how the user spelled it, for the error line."""
-    from app.session.storage import atomic_write_bytes
+    from app.project.atomic import atomic_write_bytes
 
     text = export_text(store, name)
     if target is None:
