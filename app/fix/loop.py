@@ -51,11 +51,17 @@ from app.fix.testrun import (
     targeted_command,
     test_run_line,
 )
+from app.fix.verdicts import (
+    PYTEST_NO_TESTS,
+    anonymous_failure,
+    cannot_run,
+    error_digest,
+    plain_failure,
+    still_reason,
+)
 from app.session.store import Session
 
 Decider = Callable[[DiffReady], Awaitable[Decision]]
-PYTEST_USAGE_ERROR = 4
-PYTEST_NO_TESTS = 5
 NO_COMMAND = "no test command configured or detected: set test_cmd in .ai-agent.toml or pass --test-cmd"
 
 
@@ -180,7 +186,7 @@ class _Fix:
             baseline = await self._tests(command, "baseline", 0)
             yield self._tests_event(baseline, "baseline", 0, set(), set())
         self.timing.seen = self.request.failure_seen_at or time.monotonic()
-        stop = _cannot_run(baseline)
+        stop = cannot_run(baseline)
         if stop is not None:
             raise TaskFailed(stop)
         if baseline.exit_code == PYTEST_NO_TESTS and "pytest" in command and not self.request.errors:
@@ -191,7 +197,7 @@ class _Fix:
         self.timing.tests = 0.0
         targets = list(self.request.errors or baseline.errors)
         if not targets and not baseline.ok:
-            targets = [_anonymous_failure(baseline)]
+            targets = [anonymous_failure(baseline)]
         if not targets:
             self.note("fix: the tests pass, nothing to fix", kind="fix_nothing")
             yield Finished(ok=True, exit_code=0, summary=f"tests pass ({command}): nothing to fix")
@@ -214,7 +220,7 @@ class _Fix:
             f"fix: {summary}",
             kind="fix",
             trigger=self.request.trigger,
-            fix_errors=[_error_digest(e) for e in targets[:10]],
+            fix_errors=[error_digest(e) for e in targets[:10]],
         )
         yield FixStarted(
             errors=tuple(e.summary() for e in targets),
@@ -322,7 +328,7 @@ class _Fix:
                 still = {"the failing tests"}  # the narrowed run failed without naming them: not fixed
             yield self._tests_event(focused, "failing", n, still, set())
             if still:
-                record.outcome, record.reason = "still_failing", _still_reason(still)
+                record.outcome, record.reason = "still_failing", still_reason(still)
                 record.output_tail = focused.tail()
                 record.fixed = len(target_ids - still)
         if record.outcome == "started":
@@ -338,10 +344,10 @@ class _Fix:
             record.new_failures = len(new)
             record.output_tail = suite.tail() if (still or new) else ""
             if still:
-                record.outcome, record.reason = "still_failing", _still_reason(still)
+                record.outcome, record.reason = "still_failing", still_reason(still)
             elif new:
                 record.outcome = "new_failures"
-                record.reason = "the fix breaks " + ", ".join(sorted(_plain(i) for i in new)[:5])
+                record.reason = "the fix breaks " + ", ".join(sorted(plain_failure(i) for i in new)[:5])
             else:
                 record.outcome = "verified"
                 record.reason = f"{suite.describe()} after the fix"
@@ -463,9 +469,9 @@ class _Fix:
             command=outcome.command,
             ok=outcome.ok,
             attempt=attempt,
-            failing=tuple(sorted(_plain(i) for i in outcome.failure_ids())) if not outcome.ok else (),
-            still_failing=tuple(sorted(_plain(i) for i in still)),
-            new_failures=tuple(sorted(_plain(i) for i in new)),
+            failing=tuple(sorted(plain_failure(i) for i in outcome.failure_ids())) if not outcome.ok else (),
+            still_failing=tuple(sorted(plain_failure(i) for i in still)),
+            new_failures=tuple(sorted(plain_failure(i) for i in new)),
             passed=outcome.passed,
             seconds=outcome.seconds,
         )
@@ -589,53 +595,6 @@ def _import_model_library() -> None:
         import openai  # noqa: F401
     except ImportError:  # the client says so itself when it is used
         pass
-
-
-def _cannot_run(outcome: TestOutcome) -> str | None:
-    """A test command that did not run at all is the configuration's problem, not the code's: say so rather
-    than ask the model to fix it."""
-    if outcome.missing:
-        return outcome.missing
-    if outcome.timed_out:
-        return f"the test command timed out after {outcome.seconds:.0f} s before any fix: {outcome.command}"
-    last = next((line.strip() for line in reversed(outcome.output.splitlines()) if line.strip()), "")
-    if outcome.exit_code in (126, 127):
-        return f"the test command could not run ({last or 'not found'}): check test_cmd or --test-cmd"
-    if outcome.exit_code == PYTEST_USAGE_ERROR and "pytest" in outcome.command:
-        return f"pytest could not start ({last or 'usage error'}): check test_cmd or --test-cmd"
-    return None
-
-
-def _still_reason(still: set[str]) -> str:
-    return "still failing: " + ", ".join(sorted(_plain(i) for i in still)[:5])
-
-
-def _plain(identity: str) -> str:
-    """A failure identity as a person reads it: the test id, or the error's kind and file."""
-    if identity.startswith("test:"):
-        return identity[5:]
-    if identity.startswith("error:"):
-        kind, file, _test, message = [*identity[6:].split("|"), "", "", ""][:4]
-        return f"{kind} in {file}" if file else f"{kind}: {message[:60]}"
-    return identity
-
-
-def _anonymous_failure(outcome: TestOutcome) -> ParsedError:
-    tail = outcome.tail(40)
-    return ParsedError(
-        "", 0, 0, tail.splitlines()[-1] if tail else "the tests failed", "failure", (), "tests", tail
-    )
-
-
-def _error_digest(error: ParsedError) -> dict[str, Any]:
-    return {
-        "kind": error.kind,
-        "file": error.file,
-        "line": error.line,
-        "test_id": error.test_id,
-        "tool": error.tool,
-        "message": error.message[:200],
-    }
 
 
 async def run_fix(request: FixRequest, decide: Decider) -> AsyncIterator[Event]:
