@@ -43,7 +43,7 @@ from app.paths import DEFAULT_SESSION
 from app.text.terminal import json_text, safe_text
 
 if TYPE_CHECKING:
-    from app.agent import BuildRequest
+    from app.pipeline.build import BuildRequest
 
 HOW_TO_APPLY = "nothing applied: run again with --yes to apply it, or --dry-run to only show the diff"
 
@@ -177,9 +177,9 @@ async def run_headless(
     err: TextIO | None = None,
 ) -> int:
     """Run the pipeline to its end, printing every event; the exit status of PROTOCOL.md."""
-    from app.agent import run_build
     from app.fix.after_build import fix_after_build
     from app.fix.commands import FixTranscript
+    from app.pipeline.build import run_build
 
     out = out or sys.stdout
     err = err or sys.stderr
@@ -216,9 +216,9 @@ async def run_headless(
 
 def cmd_build(args: argparse.Namespace) -> int:
     """`ai [--session NAME] [--continue] --build GOAL` without the TUI."""
-    from app.agent import BuildRequest
     from app.config import load_config
     from app.llm.client import check_base_url, warm_imports
+    from app.pipeline.build import BuildRequest
     from app.session.store import ProjectStore
 
     goal = (args.build or "").strip()

@@ -24,6 +24,7 @@ from app.edits.apply import (
 )
 from app.edits.commit import Committed, describe_commit
 from app.edits.proposal import current_bytes, default_file_mode, make_change
+from app.edits.records import UndoResult
 from app.edits.transaction import FileWrite, backup_bytes, on_disk
 from app.errors import EditError, RefusedError
 from app.project.guard import link_in_root, real_root, resolve_in_root
@@ -209,6 +210,12 @@ def undo_last(session: Session, *, use_git: bool = True) -> dict[str, Any] | Non
     (exit 3, nothing written) when its lines were changed since."""
     with edits_lock(session):
         return _undo_locked(session, use_git)
+
+
+def undo_change(session: Session, *, use_git: bool = True) -> UndoResult | None:
+    """``undo_last`` for the faces: the undo as a typed ``UndoResult`` (None: nothing to undo)."""
+    entry = undo_last(session, use_git=use_git)
+    return None if entry is None else UndoResult.from_entry(entry)
 
 
 def _undo_locked(session: Session, use_git: bool) -> dict[str, Any] | None:

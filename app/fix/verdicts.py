@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.events import TestsRun
 from app.fix.parsers import ParsedError
+from app.fix.prompt import AttemptRecord
 from app.fix.testrun import TestOutcome
 
 PYTEST_USAGE_ERROR = 4
@@ -65,3 +67,54 @@ def error_digest(error: ParsedError) -> dict[str, Any]:
         "tool": error.tool,
         "message": error.message[:200],
     }
+
+
+def tests_event(outcome: TestOutcome, scope: str, attempt: int, still: set[str], new: set[str]) -> TestsRun:
+    return TestsRun(
+        scope=scope,
+        command=outcome.command,
+        ok=outcome.ok,
+        attempt=attempt,
+        failing=plain_failures(outcome.failure_ids()) if not outcome.ok else (),
+        still_failing=plain_failures(still),
+        new_failures=plain_failures(new),
+        passed=outcome.passed,
+        seconds=outcome.seconds,
+    )
+
+
+def judge_focused(record: AttemptRecord, focused: TestOutcome, target_ids: set[str]) -> set[str]:
+    """The failing tests run alone after an attempt's fix: the targets still failing (the record says so)."""
+    still = focused.failure_ids() & target_ids if not focused.ok else set()
+    if not focused.ok and not still:
+        still = {"the failing tests"}  # the narrowed run failed without naming them: not fixed
+    if still:
+        record.outcome, record.reason = "still_failing", still_reason(still)
+        record.output_tail = focused.tail()
+        record.fixed = len(target_ids - still)
+    return still
+
+
+def judge_suite(
+    record: AttemptRecord, suite: TestOutcome, target_ids: set[str], baseline_ids: set[str]
+) -> tuple[set[str], set[str]]:
+    """The whole suite after an attempt's fix: (targets still failing, new failures); the record ends as
+    still failing, new failures or verified."""
+    after = suite.failure_ids() if not suite.ok else set()
+    still = after & target_ids
+    new = after - baseline_ids
+    if not target_ids and not suite.ok and after == baseline_ids:
+        # Nothing checkable was targeted and the suite still fails as before: not better.
+        still = after
+    record.fixed = len(target_ids - still)
+    record.new_failures = len(new)
+    record.output_tail = suite.tail() if (still or new) else ""
+    if still:
+        record.outcome, record.reason = "still_failing", still_reason(still)
+    elif new:
+        record.outcome = "new_failures"
+        record.reason = "the fix breaks " + ", ".join(plain_failures(new)[:5])
+    else:
+        record.outcome = "verified"
+        record.reason = f"{suite.describe()} after the fix"
+    return still, new

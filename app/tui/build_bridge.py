@@ -54,7 +54,7 @@ class BuildBridge:
 
     async def _drive(self) -> None:
         if self.runner is None:
-            from app.agent import run_build
+            from app.pipeline.build import run_build
 
             self.runner = run_build
         self._loop = asyncio.get_running_loop()

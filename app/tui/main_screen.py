@@ -274,7 +274,7 @@ class MainScreen(TrustingScreen):
         if not self.app.config.has_model:
             await self.chat.add_message("assistant", NO_MODEL_HELP)
             return
-        from app.agent import BuildRequest
+        from app.pipeline.build import BuildRequest
 
         request = BuildRequest(
             root=self.app.root,

@@ -18,6 +18,7 @@ from widgets.event_log import EventLog
 from widgets.session_list import SessionList
 
 if TYPE_CHECKING:
+    from app.edits.records import UndoResult
     from app.tui.app import WorkspaceApp
 
 # How many of a session's last messages are mounted when it opens; older pages follow on scroll.
@@ -246,18 +247,18 @@ class SessionScreen(Screen[None]):
 
     @work(thread=True, group="undo", exclusive=True, exit_on_error=False, description="undo")
     def undo_last_change(self, name: str) -> None:
-        from app.edits import undo_last
+        from app.edits.undo import undo_change
         from app.errors import AgentError
 
         session = self.app.store.session(name, create=False)
         try:
-            result = undo_last(session, use_git=self.app.config.use_git)
+            result = undo_change(session, use_git=self.app.config.use_git)
         except AgentError as exc:
             self.ui(self.report_undo, None, exc.message)
             return
         self.ui(self.report_undo, result, None)
 
-    async def report_undo(self, result: Any, error: str | None) -> None:
+    async def report_undo(self, result: UndoResult | None, error: str | None) -> None:
         if error is not None:
             await self.chat.add_note(f"undo refused: {error}", "error")
             self.events.add(f"undo refused: {error}", "error")
@@ -267,13 +268,13 @@ class SessionScreen(Screen[None]):
             await self.chat.add_note("nothing to undo in this session", "decision")
             self.notify("nothing to undo in this session")
             return
-        files = ", ".join(result.get("files") or [])
-        summary = f"{result.get('summary') or result.get('undone')} ({files})"
-        if result.get("commit"):
-            summary += f" · commit {str(result['commit'])[:8]}"
+        files = ", ".join(result.files)
+        summary = f"{result.summary or result.undone} ({files})"
+        if result.commit:
+            summary += f" · commit {result.commit[:8]}"
         await self.chat.add_note(f"↶ undone: {summary}", "applied")
-        if result.get("warning"):
-            self.events.add(str(result["warning"]), "warning")
+        if result.warning:
+            self.events.add(result.warning, "warning")
         self.events.add(f"undone: {summary}", "ok")
         self.refresh_sessions()
 

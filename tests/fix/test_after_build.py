@@ -8,7 +8,6 @@ import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from app.agent import BuildRequest, run_build
 from app.config import load_config
 from app.events import (
     Applied,
@@ -22,6 +21,7 @@ from app.events import (
     TestsRun,
 )
 from app.fix.after_build import fix_after_build
+from app.pipeline.build import BuildRequest, run_build
 from app.session.store import ProjectStore
 from tests.conftest import git, run_ai
 from tests.fix.conftest import env_for, replace_block

@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from app.agent import BuildRequest, run_build
 from app.config import load_config
 from app.events import (
     Applied,
@@ -29,6 +28,7 @@ from app.events import (
     StageStarted,
     Usage,
 )
+from app.pipeline.build import BuildRequest, run_build
 from app.session.store import ProjectStore
 from tests.conftest import git
 from tests.pipeline.conftest import FIX_SUBTRACT, OPS, first_user_message
