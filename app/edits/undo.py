@@ -61,7 +61,7 @@ LATER_EDIT = (
 
 
 def _refuse(change: dict[str, Any], path: str, what: str, todo: str = LATER_EDIT) -> RefusedError:
-    """What is wrong, that nothing was written, and what to do (PROTOCOL.md: one clear line)."""
+    """What is wrong, that nothing was written, and what to do (one clear line)."""
     return RefusedError(
         f"cannot undo change {change['id']} ({change.get('summary', '')}): {path} {what}; nothing was written: "
         f"{todo}"

@@ -37,7 +37,7 @@ class ProposalView(Protocol):
 
 
 class Stage(IntEnum):
-    """The eight stages of DESIGN.md, numbered as the workspace shows them (``5/8 Plan``)."""
+    """The eight stages of a build (app/pipeline/build.py), numbered as the workspace shows them (``5/8 Plan``)."""
 
     GOAL = 1
     LOCATE = 2

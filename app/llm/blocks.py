@@ -1,4 +1,5 @@
-"""The edit-block format of PROTOCOL.md section 3, parsed incrementally from the model's stream.
+"""The edit-block format the system prompt teaches (app/llm/system_prompt.md), parsed incrementally from the
+model's stream.
 
 A block opens with ``<<<<<<< KIND PATH`` and closes with ``>>>>>>> END``; everything else is prose. The
 parser is fed chunks as they arrive: a block is yielded the moment its END line is complete, and prose as soon

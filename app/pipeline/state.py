@@ -31,8 +31,8 @@ class BuildRequest:
     with_history: bool = False
     # A face that already holds the symbol index (the TUI) passes it; else it is opened here.
     index: SymbolIndex | None = field(default=None, repr=False)
-    # Headless runs: an answer without any edit block is asked again once, then the task fails (PROTOCOL.md
-    # exit 1, "no valid edit"). The TUI leaves it off: there a prose answer to a question is a fine outcome.
+    # Headless runs: an answer without any edit block is asked again once, then the task fails (exit 1,
+    # "no valid edit"). The TUI leaves it off: there a prose answer to a question is a fine outcome.
     require_edits: bool = False
     # Stage 7's language-server check: ``await diagnose(path, proposed_text)`` gives the diagnostics the
     # proposed text ADDS to the file (``app.events.Diagnostic``); None: no check. A provider with a

@@ -4,9 +4,10 @@ holds one (the TUI) hands it to the build, else the build opens its own and clos
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from app.context.index import Symbol
+if TYPE_CHECKING:
+    from app.context.index import Symbol
 
 
 class SymbolIndex(Protocol):
