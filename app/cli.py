@@ -1,4 +1,4 @@
-"""The command line of PROTOCOL.md section 1.
+"""The command line: the options, exit statuses and one-line errors of README.md "Commands".
 
 Fast paths (``--help``, ``--version``, ``--list-sessions``) import only the standard library; the store, the
 model client and Textual are imported where a command needs them.
@@ -458,7 +458,7 @@ def cmd_open(args: argparse.Namespace) -> int:
 
 
 def _wants_tui(args: argparse.Namespace) -> bool:
-    """PROTOCOL.md: the workspace only on a terminal and without --yes, --dry-run or --json."""
+    """The workspace only on a terminal and without --yes, --dry-run or --json (README.md "Commands")."""
     return sys.stdout.isatty() and sys.stdin.isatty() and not (args.yes or args.dry_run or args.json)
 
 

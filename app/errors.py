@@ -1,4 +1,4 @@
-"""Errors that reach the user as one clear line, each with the exit status of PROTOCOL.md section 1."""
+"""Errors that reach the user as one clear line, each with its exit status (README.md "Commands")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Headless runs of ``ai --build`` (PROTOCOL.md section 1): a plain transcript or JSON Lines of the pipeline's
+"""Headless runs of ``ai --build`` (README.md "Commands"): a plain transcript or JSON Lines of the pipeline's
 events on stdout, errors on stderr, the exit status of the run.
 
 ``--yes`` applies, ``--dry-run`` shows the diff and changes nothing; without either, a headless run shows the
@@ -55,7 +55,7 @@ class Mode(StrEnum):
 
 
 def wants_headless(args: argparse.Namespace, stdout: TextIO | None = None) -> bool:
-    """PROTOCOL.md: --yes, --dry-run or --json, or stdout not a terminal, means no TUI."""
+    """--yes, --dry-run or --json, or stdout not a terminal, means no TUI (README.md "Commands")."""
     stream = stdout or sys.stdout
     return bool(args.yes or args.dry_run or args.json) or not stream.isatty()
 
@@ -63,7 +63,7 @@ def wants_headless(args: argparse.Namespace, stdout: TextIO | None = None) -> bo
 class Transcript:
     """The plain transcript: stage lines, the model's prose as it streams, the diff, the outcome.
 
-    Stderr gets exactly one line, and only when the run fails (PROTOCOL.md "one clear line"): progress such
+    Stderr gets exactly one line, and only when the run fails (one clear line to act on): progress such
     as retry notes goes to stdout with everything else.
 
     What came from outside (the model's prose and paths, the goal, file contents in the diff) is shown through
@@ -130,7 +130,7 @@ class Transcript:
                 self.out.write(safe_text(diff if diff.endswith("\n") else diff + "\n", multiline=True))
             self.out.flush()
             if event.diagnostics:
-                from app.validate_lsp import diagnostic_lines
+                from app.pipeline.diagnostics import diagnostic_lines
 
                 self._line("new problems the language server sees in the proposal:")
                 for line in diagnostic_lines(event.diagnostics):
@@ -176,7 +176,7 @@ async def run_headless(
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
-    """Run the pipeline to its end, printing every event; the exit status of PROTOCOL.md."""
+    """Run the pipeline to its end, printing every event; the exit status of README.md "Commands"."""
     from app.fix.after_build import fix_after_build
     from app.fix.commands import FixTranscript
     from app.pipeline.build import run_build
@@ -185,7 +185,7 @@ async def run_headless(
     err = err or sys.stderr
     # The fix loop's lines too: a configured test command failing after an applied change starts it.
     printer: FixTranscript | JsonLines = JsonLines(out, err) if json_lines else FixTranscript(out, err)
-    # A headless build that ends without an edit failed its task (PROTOCOL.md exit 1): a script must not
+    # A headless build that ends without an edit failed its task (exit 1): a script must not
     # take "the model only talked" for "the change landed".
     request = replace(request, require_edits=True, dry_run=request.dry_run or mode is Mode.DRY_RUN)
 

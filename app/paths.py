@@ -1,4 +1,4 @@
-"""Where things live: the data root, the project root and the project hash (PROTOCOL.md section 2)."""
+"""Where things live: the data root (``AI_AGENT_HOME``), the project root and the project hash."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def project_data_dir(root: Path, home: Path | None = None) -> Path:
 
 
 def is_valid_session_name(name: str) -> bool:
-    """1 to 64 of letters, digits, ``-``, ``_`` and ``.``, not starting with ``.`` (PROTOCOL.md section 1)."""
+    """1 to 64 of letters, digits, ``-``, ``_`` and ``.``, not starting with ``.`` (a session name)."""
     if not 1 <= len(name) <= SESSION_NAME_MAX or name.startswith("."):
         return False
     return all(ch.isascii() and (ch.isalnum() or ch in "-_.") for ch in name)

@@ -1,4 +1,4 @@
-"""Language-server diagnostics of a proposal before it is applied (DESIGN.md stage 7), for faces that do not
+"""Language-server diagnostics of a proposal before it is applied (stage 7, Validate), for faces that do not
 run the background services themselves (headless ``--build``).
 
 ``ProposalDiagnostics`` is a ``BuildRequest.diagnose`` provider: ``await provider(path, text)`` gives the
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +29,9 @@ class ProposalDiagnostics:
         self._lock = asyncio.Lock()
 
     def serves(self, path: str) -> bool:
-        from app.background.lsp import language_of
+        from app.project.languages import server_of
 
-        return language_of(path) in SERVED_LANGUAGES
+        return server_of(path) in SERVED_LANGUAGES
 
     async def prepare(self, path: str) -> bool:
         """Start the server for ``path``'s language when it is one served here; False when not."""
@@ -41,7 +40,7 @@ class ProposalDiagnostics:
         async with self._lock:
             if self._servers is None:
                 from app.background.bus import EventBus
-                from app.background.lsp import LanguageServers
+                from app.background.lsp_servers import LanguageServers
                 from app.background.supervisor import Supervisor
 
                 bus = EventBus()
@@ -72,53 +71,3 @@ class ProposalDiagnostics:
             with contextlib.suppress(Exception):
                 await self._supervisor.stop()
             self._supervisor = self._servers = None
-
-
-async def check_proposal(
-    diagnose: Callable[[str, str], Awaitable[list[Diagnostic]]], proposal: Any, seconds: float
-) -> tuple[dict[str, list[Diagnostic]], str | None]:
-    """(path -> the new diagnostics, a note for the user or None) for each file the proposal changes.
-    Bounded by ``seconds`` in all; a server that cannot answer is a note, never a failure."""
-    changes = [c for c in getattr(proposal, "files", []) if c.new_text is not None]
-    if not changes:
-        return {}, None
-
-    async def one(change: Any) -> tuple[str, list[Diagnostic]]:
-        return change.path, await diagnose(change.path, change.new_text)
-
-    try:
-        found = await asyncio.wait_for(asyncio.gather(*(one(c) for c in changes)), seconds)
-    except TimeoutError:
-        return {}, f"the language server did not answer within {seconds:.0f} s; the proposal was not checked"
-    except Exception as exc:  # the check is a help: a server problem must not stop the build
-        return {}, f"the language server could not check the proposal: {exc or type(exc).__name__}"
-    return {path: list(diagnostics) for path, diagnostics in found if diagnostics}, None
-
-
-def has_errors(diagnostics: dict[str, list[Diagnostic]]) -> bool:
-    return any(d.severity == "error" for found in diagnostics.values() for d in found)
-
-
-def diagnostic_lines(diagnostics: dict[str, list[Diagnostic]]) -> list[str]:
-    """``path:line: message`` per diagnostic (warnings marked), in path order: the transcript's and the
-    model's form."""
-    lines = []
-    for path in sorted(diagnostics):
-        for d in diagnostics[path]:
-            mark = "" if d.severity == "error" else f"{d.severity}: "
-            lines.append(f"{path}:{d.line}: {mark}{d.message}")
-    return lines
-
-
-def diagnostic_listing(diagnostics: dict[str, list[Diagnostic]]) -> str:
-    return "; ".join(diagnostic_lines(diagnostics))
-
-
-def diagnostics_message(diagnostics: dict[str, list[Diagnostic]]) -> str:
-    listing = "\n".join(diagnostic_lines(diagnostics))
-    return (
-        "Nothing was applied yet. The language server sees new problems in your proposal:\n\n"
-        f"{listing}\n\n"
-        "Answer again with the complete corrected set of edit blocks against the files as they are now (your "
-        "previous blocks were not applied). If the proposal is right as it is, repeat the same blocks.\n"
-    )

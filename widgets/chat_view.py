@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 ROLE_LABELS = {"user": "you", "assistant": "ai", "system": "system", "event": "·"}
 
-# PROTOCOL.md §3: a block is `<<<<<<< KIND PATH` ... `>>>>>>> END`.
+# The edit-block format (app/llm/blocks.py): a block is `<<<<<<< KIND PATH` ... `>>>>>>> END`.
 BLOCK_START = re.compile(r"^<{7} (REPLACE|INSERT AFTER|INSERT BEFORE|DELETE|CREATE|REMOVE|READ) +(.+?)\s*$")
 BLOCK_END = re.compile(r"^>{7} END\s*$")
 FENCE = re.compile(r"^\s*(```|~~~)")

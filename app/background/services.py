@@ -7,7 +7,7 @@ repository must not run its code just by being opened.
 - symbol index: tree-sitter in-process, reading files: always.
 - log tailer: reads the files of ``log_paths`` (a setting that itself needs the config's trust): always.
 - language servers: those that only read files (basedpyright, without the project's interpreter; clangd)
-  always; those that run the project's code wait for the trust (app/background/lsp.py, ``needs_trust``).
+  always; those that run the project's code wait for the trust (app/background/lsp_launch.py, ``needs_trust``).
 - test watcher: every test command runs the project's code (pytest its conftest.py and its .venv's Python,
   npm test its package.json scripts, cargo test its build scripts, go test its tests): it starts only once the
   project is trusted, and says so in one line until then. ``project_trusted()`` starts it without a restart.
@@ -24,7 +24,8 @@ from typing import Any, Protocol
 
 from app.background.bus import EventBus
 from app.background.logtail import LogTailer
-from app.background.lsp import LanguageServers, main_languages
+from app.background.lsp_launch import main_languages
+from app.background.lsp_servers import LanguageServers
 from app.background.snapshot import BackgroundState
 from app.background.supervisor import Supervisor
 from app.background.testwatch import TestWatcher

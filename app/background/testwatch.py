@@ -50,11 +50,11 @@ TRIGGER_SUFFIXES = frozenset(
 
 def triggers_tests(relpath: str) -> bool:
     """Whether a change to this file should run the tests (source code and build configuration do)."""
-    from app.background.lsp import language_of
+    from app.project.languages import server_of
 
     name = relpath.rsplit("/", 1)[-1]
     suffix = os.path.splitext(name)[1].lower()
-    return name in TRIGGER_NAMES or suffix in TRIGGER_SUFFIXES or language_of(name) is not None
+    return name in TRIGGER_NAMES or suffix in TRIGGER_SUFFIXES or server_of(name) is not None
 
 
 class TestWatcher:

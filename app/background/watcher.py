@@ -1,4 +1,4 @@
-"""The file watcher: watchfiles' ``awatch`` over the project, filtered by ``.gitignore``.
+"""The file watcher: watchfiles' ``awatch`` over the project, filtered by its ignore files (app/background/ignore.py).
 
 Each batch of changes becomes one ``FileChanged`` event and is handed to the sinks (the symbol index, the
 language servers, the test watcher). watchfiles already groups a burst: it yields once no new change came for
@@ -90,7 +90,7 @@ class FileWatcher:
                 removed.add(rel)
         if self.exclude is not None:
             changed = {rel for rel in changed if not self.exclude(rel)}
-        if ".gitignore" in changed or ".gitignore" in removed:
+        if any(rel.rsplit("/", 1)[-1] == ".gitignore" for rel in changed | removed):
             self.ignore = IgnoreFilter(self.root)
         candidates = changed | removed
         if not candidates:

@@ -18,6 +18,7 @@ import orjson
 from app.context.inventory import looks_binary
 from app.context.languages import QUERIES, REFERENCE, language_of
 from app.project.secrets import holds_private_key, is_secret
+from app.text.textfile import content_hash
 
 # Files above this size are recorded but not parsed: minified bundles and data dumps, not code to read.
 MAX_INDEXED_BYTES = 1_000_000
@@ -46,12 +47,6 @@ class FileRecord:
     # The stored forms, packed in the worker so the process writing the database has less to do.
     symbols_blob: bytes = b""
     tokens_blob: bytes = b""
-
-
-def content_hash(data: bytes) -> str:
-    from blake3 import blake3
-
-    return blake3(data).hexdigest()[:32]
 
 
 def identifiers(text: str) -> list[str]:

@@ -26,6 +26,7 @@ import orjson
 
 from app.context.extract import FileRecord, SymbolRow
 from app.context.languages import REFERENCE
+from app.project.atomic import write_atomic
 
 # Bump on any change of the schema, of what a file's record holds (queries, tokenizer) or of the inventory's
 # filters (a refresh trusts that stored paths passed them): an index of another version is rebuilt.
@@ -119,11 +120,7 @@ def make_current(index_dir: Path, conn: sqlite3.Connection, path: Path) -> sqlit
     conn.execute("UPDATE meta SET value='1' WHERE key='complete'")
     conn.close()
     pointer = index_dir / f"CURRENT.tmp-{os.getpid()}"
-    with open(pointer, "w", encoding="utf-8") as handle:
-        handle.write(path.name + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(pointer, index_dir / "CURRENT")
+    write_atomic(index_dir / "CURRENT", (path.name + "\n").encode("utf-8"), temp=pointer, sync_folder=False)
     for entry in index_dir.iterdir():
         if entry.name.startswith("index-") and not entry.name.startswith(path.name):
             try:

@@ -1,30 +1,20 @@
 """Which files make up the project: tracked plus untracked-not-ignored, without binaries or vendored trees.
 
-Inside a git repository `git ls-files` answers in tens of milliseconds even at 100k files, so it is the fast
-path. Elsewhere (no repository, or no `git` binary) a directory walk applies the `.gitignore` files itself.
+The listing and its ignore rule are the project's (app/project/files.py: `git ls-files` in a work tree, tens
+of milliseconds even at 100k files; elsewhere a walk that applies the `.gitignore` files itself); this module
+adds what the agent reads of it: no binaries, generated files, symlinks or vendored trees.
 """
 
 from __future__ import annotations
 
 import os
-import re
-import shutil
-import subprocess
-from collections.abc import Callable, Container, Iterable, Iterator
-from functools import lru_cache
+from collections.abc import Container, Iterable
 from pathlib import Path
 from stat import S_ISREG
 
 from app.errors import UsageError
-
-
-class TooManyFiles(UsageError):
-    pass
-
-
-# Called as (files listed so far, 0) while a directory walk lists files: a face shows progress with it.
-WalkProgress = Callable[[int, int], None]
-WALK_PROGRESS_EVERY = 2000
+from app.project.files import TooManyFiles as TooManyFiles  # raised by scan_project
+from app.project.files import WalkProgress, git_listing, walk_listing
 
 
 def refuse_broad_root(root: Path) -> None:
@@ -116,8 +106,12 @@ def scan_project(
     cost more than the stats.
     """
     root_text = str(root)
-    listed = _git_listing(Path(root))
-    candidates: Iterable[str] = _walk_listing(Path(root), progress) if listed is None else listed
+    listed = git_listing(Path(root))
+    candidates: Iterable[str] = (
+        walk_listing(Path(root), skip_dir=_skipped_dir, progress=progress, limit=MAX_WALKED_FILES)
+        if listed is None
+        else listed
+    )
     result: list[tuple[str, int, int]] = []
     lstat = os.lstat
     for relpath in candidates:
@@ -167,217 +161,5 @@ def _is_text(full: str, relpath: str) -> bool:
         return False
 
 
-# -- git -------------------------------------------------------------------------------------------------
-
-
-def _git_listing(root: Path) -> Iterator[str] | None:
-    """Tracked plus untracked-not-ignored files, or None when this is not a work tree git can read.
-
-    Two `git ls-files` run side by side: the tracked list comes from git's index in a fraction of a second,
-    while the untracked one walks every directory (seconds at 100k files), so the caller stats the tracked
-    files while git is still walking.
-    """
-    git = shutil.which("git")
-    if git is None or not _inside_git(root):
-        return None
-    base = [git, "-c", "core.quotepath=off", "ls-files", "-z"]
-    try:
-        untracked = subprocess.Popen(
-            [*base, "-o", "--exclude-standard"], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
-        )
-    except OSError:
-        return None
-    try:
-        tracked = subprocess.run([*base, "-c"], cwd=root, capture_output=True, timeout=120)
-    except (OSError, subprocess.TimeoutExpired):
-        untracked.kill()
-        untracked.wait()
-        return None
-    if tracked.returncode != 0:
-        untracked.kill()
-        untracked.wait()
-        return None
-    return _git_paths(tracked.stdout, untracked)
-
-
-def _git_paths(tracked: bytes, untracked: subprocess.Popen[bytes]) -> Iterator[str]:
-    seen: set[bytes] = set()
-    for raw in tracked.split(b"\0"):
-        # Unmerged paths are listed once per stage: yield each path once.
-        if raw and raw not in seen:
-            seen.add(raw)
-            path = _utf8_path(raw)
-            if path is not None:
-                yield path
-    out, _ = untracked.communicate()
-    if untracked.returncode == 0:
-        for raw in out.split(b"\0"):
-            if raw and raw not in seen:
-                path = _utf8_path(raw)
-                if path is not None:
-                    yield path
-
-
-def _utf8_path(raw: bytes) -> str | None:
-    """A path that is not UTF-8 cannot be stored or shown as text: such rare files are left out."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-
-
-def _inside_git(root: Path) -> bool:
-    return any((candidate / ".git").exists() for candidate in (root, *root.resolve().parents))
-
-
-# -- walk with .gitignore ----------------------------------------------------------------------------------
-
-
-class _IgnoreRules:
-    """The patterns of one .gitignore file, compiled; `match` answers None when no pattern decides."""
-
-    def __init__(self, base: str, lines: Iterable[str]) -> None:
-        self.base = base  # the directory of the .gitignore, relative to the root ("" for the root)
-        self.rules: list[tuple[re.Pattern[str], bool, bool]] = []  # (regex, negated, directory only)
-        for line in lines:
-            compiled = _compile_ignore_line(line)
-            if compiled is not None:
-                self.rules.append(compiled)
-
-    def match(self, relpath: str, is_dir: bool) -> bool | None:
-        if self.base:
-            if not relpath.startswith(self.base + "/"):
-                return None
-            relpath = relpath[len(self.base) + 1 :]
-        decision: bool | None = None
-        for regex, negated, dir_only in self.rules:
-            if dir_only and not is_dir:
-                continue
-            if regex.match(relpath):
-                decision = not negated
-        return decision
-
-
-def _compile_ignore_line(line: str) -> tuple[re.Pattern[str], bool, bool] | None:
-    line = line.rstrip("\n").rstrip("\r")
-    if not line or line.startswith("#"):
-        return None
-    # Trailing spaces are ignored unless escaped.
-    while line.endswith(" ") and not line.endswith("\\ "):
-        line = line[:-1]
-    negated = line.startswith("!")
-    if negated:
-        line = line[1:]
-    if line.startswith("\\"):
-        line = line[1:]
-    dir_only = line.endswith("/")
-    line = line.rstrip("/")
-    if not line:
-        return None
-    anchored = "/" in line
-    line = line.lstrip("/")
-    body = _glob_to_regex(line)
-    prefix = "" if anchored else "(?:.*/)?"
-    return re.compile(f"^{prefix}{body}$", re.DOTALL), negated, dir_only
-
-
-def _glob_to_regex(glob: str) -> str:
-    out: list[str] = []
-    i = 0
-    while i < len(glob):
-        ch = glob[i]
-        if glob.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif glob.startswith("/**", i) and i + 3 == len(glob):
-            out.append("/.*")
-            i += 3
-        elif glob.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif ch == "*":
-            out.append("[^/]*")
-            i += 1
-        elif ch == "?":
-            out.append("[^/]")
-            i += 1
-        elif ch == "[":
-            end = glob.find("]", i + 1)
-            if end == -1:
-                out.append(re.escape(ch))
-                i += 1
-            else:
-                inner = glob[i + 1 : end]
-                if inner.startswith("!"):
-                    inner = "^" + inner[1:]
-                out.append(f"[{inner}]")
-                i = end + 1
-        elif ch == "\\" and i + 1 < len(glob):
-            out.append(re.escape(glob[i + 1]))
-            i += 2
-        else:
-            out.append(re.escape(ch))
-            i += 1
-    return "".join(out)
-
-
-def _read_ignore(path: str) -> list[str]:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.readlines()
-    except OSError:
-        return []
-
-
-def _is_ignored(stack: list[_IgnoreRules], relpath: str, is_dir: bool) -> bool:
-    # The deepest .gitignore that has an opinion wins, as in git.
-    for rules in reversed(stack):
-        decision = rules.match(relpath, is_dir)
-        if decision is not None:
-            return decision
-    return False
-
-
-def _walk_listing(root: Path, progress: WalkProgress | None = None) -> list[str]:
-    found: list[str] = []
-    base_rules = _IgnoreRules("", [".git/", *_global_excludes()])
-    _walk_dir(str(root), "", [base_rules], found, progress)
-    return found
-
-
-@lru_cache(maxsize=1)
-def _global_excludes() -> tuple[str, ...]:
-    # Users keep editor and OS litter in their global excludes file; honour the default location.
-    config_home = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return tuple(_read_ignore(os.path.join(config_home, "git", "ignore")))
-
-
-def _walk_dir(
-    root: str, rel: str, stack: list[_IgnoreRules], found: list[str], progress: WalkProgress | None = None
-) -> None:
-    directory = os.path.join(root, rel) if rel else root
-    ignore_file = os.path.join(directory, ".gitignore")
-    if os.path.isfile(ignore_file):
-        stack = [*stack, _IgnoreRules(rel, _read_ignore(ignore_file))]
-    try:
-        entries = sorted(os.scandir(directory), key=lambda e: e.name)
-    except OSError:
-        return
-    for entry in entries:
-        relpath = f"{rel}/{entry.name}" if rel else entry.name
-        if entry.is_symlink() or _utf8_path(os.fsencode(entry.name)) is None:
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            if entry.name in SKIPPED_DIRS or entry.name.endswith(SKIPPED_DIR_SUFFIXES):
-                continue
-            if not _is_ignored(stack, relpath, True):
-                _walk_dir(root, relpath, stack, found, progress)
-        elif entry.is_file(follow_symlinks=False) and not _is_ignored(stack, relpath, False):
-            found.append(relpath)
-            if progress is not None and len(found) % WALK_PROGRESS_EVERY == 0:
-                progress(len(found), 0)
-            if len(found) > MAX_WALKED_FILES:
-                raise TooManyFiles(
-                    f"{root} holds more than {MAX_WALKED_FILES:,} files outside any git repository: run `ai` "
-                    "inside a project (or `git init` it so .gitignore can leave out what is not code)"
-                )
+def _skipped_dir(name: str) -> bool:
+    return name in SKIPPED_DIRS or name.endswith(SKIPPED_DIR_SUFFIXES)

@@ -1,4 +1,5 @@
-"""Languages the symbol index parses with tree-sitter, and the queries that find their definitions.
+"""The queries that find definitions in the languages the symbol index parses with tree-sitter (which file is
+in which language: the table in app/project/languages.py).
 
 The grammar wheels ship `queries/tags.scm`, but those are uneven: Python's has no methods, C's no references,
 Java's no enums or constants, TypeScript's only adds to JavaScript's, and several use predicates
@@ -12,34 +13,7 @@ specific patterns (a method inside a class) come before the general ones (any fu
 
 from __future__ import annotations
 
-# Extension (lower case) -> language name.
-EXTENSIONS: dict[str, str] = {
-    ".py": "python",
-    ".pyi": "python",
-    ".pyw": "python",
-    ".js": "javascript",
-    ".mjs": "javascript",
-    ".cjs": "javascript",
-    ".jsx": "javascript",
-    ".ts": "typescript",
-    ".mts": "typescript",
-    ".cts": "typescript",
-    ".tsx": "tsx",
-    ".go": "go",
-    ".rs": "rust",
-    ".java": "java",
-    ".c": "c",
-    ".h": "c",
-    ".cc": "cpp",
-    ".cpp": "cpp",
-    ".cxx": "cpp",
-    ".c++": "cpp",
-    ".hpp": "cpp",
-    ".hh": "cpp",
-    ".hxx": "cpp",
-    ".ipp": "cpp",
-    ".inl": "cpp",
-}
+from app.project.languages import grammar_of
 
 # The kinds a reader sees; anything else captured is a definition of that name.
 REFERENCE = "reference"
@@ -210,11 +184,8 @@ QUERIES: dict[str, str] = {
 }
 
 
-def language_of(relpath: str) -> str | None:
-    """The tree-sitter language for a path, or None (then only its identifiers are indexed)."""
-    name = relpath.rsplit("/", 1)[-1].lower()
-    dot = name.rfind(".")
-    return EXTENSIONS.get(name[dot:]) if dot > 0 else None
+# The index's name for the table's lookup (which grammar parses a path).
+language_of = grammar_of
 
 
 def load_language(name: str) -> object:

@@ -2,7 +2,7 @@
 
 ``extract_mentions(goal)`` is pure text work; ``resolve_mentions`` turns the mentions into project files, through
 the file inventory and the symbol index (``app.context.index``), so the pipeline can read every named file in
-full before the model plans. Which of them may be sent is the guarded reader's call (app/pipeline/reader.py).
+full before the model plans. Which of them may be sent is the guarded reader's call (app/project/reader.py).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.project.languages import CODE_EXTENSIONS, FILE_EXTENSIONS
+
 # Plain words that are never taken for a module or a symbol the user means.
 _STOPWORDS_TEXT = """a an and are as at be but by can do does for from has have how if in into is it its make
     me my no not of on or so than that the their them then there these this to too up use was we
@@ -27,14 +29,6 @@ _STOPWORDS_TEXT = """a an and are as at be but by can do does for from has have 
     allow show print check work works way ways thing things sure let lets now still"""
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 
-# A dotted token ending in one of these is a file name (users.py), not a module path (app.users).
-_EXTENSIONS_TEXT = """py pyi js mjs cjs ts tsx jsx go rs java kt kts c h cc cpp cxx hpp hh cs m mm swift rb php pl
-    lua r scala ex exs erl hs ml clj dart vue svelte sh bash zsh ps1 sql md rst txt toml yaml yml json jsonc cfg
-    ini conf html htm css scss sass less xml csv lock tf proto gradle env pem key properties mk cmake"""
-FILE_EXTENSIONS = frozenset(_EXTENSIONS_TEXT.split())
-_CODE_TEXT = """py pyi js mjs cjs ts tsx jsx go rs java kt kts c h cc cpp cxx hpp hh cs m mm swift rb php pl lua r
-    scala ex exs erl hs ml clj dart vue svelte sh bash zsh sql"""
-CODE_EXTENSIONS = frozenset(_CODE_TEXT.split())
 _PATHLIKE = re.compile(r"^[\w.\-/\\@+~]+$")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")

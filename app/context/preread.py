@@ -6,9 +6,7 @@ event loop (and the TUI) stays responsive.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 import time
 from collections.abc import Sequence
@@ -17,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from app.context.extract import MAX_IDENTIFIER, MIN_IDENTIFIER
+from app.context.inventory import list_project_files
 from app.context.mentions import Resolution, key_terms, resolve_mentions, rg_binary
 from app.llm.prompts import (
     DROP_AGENTS,
@@ -29,7 +28,8 @@ from app.llm.prompts import (
     estimate_tokens,
     shrink,
 )
-from app.pipeline.reader import LineGuard, ReadRefused, read_for_model
+from app.project.reader import LineGuard, ReadRefused, read_for_model
+from app.text.textfile import content_hash
 
 MAX_HITS = 40
 # Opening the symbol index for a build: a stored index answers at once while its refresh (a stat of every
@@ -39,7 +39,6 @@ REFRESH_WAIT_S = 1.0
 COLD_BUILD_S = 3.0
 _WORD = re.compile(r"[^\W\d]\w*")
 _PLAIN_WORD = re.compile(r"^[^\W\d]\w*$")
-SKIP_DIRS = frozenset({".git", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".mypy_cache", "dist"})
 
 
 def project_files(root: Path, index: Any = None) -> list[str]:
@@ -52,28 +51,7 @@ def project_files(root: Path, index: Any = None) -> list[str]:
             paths = []
         if paths:
             return paths
-    try:
-        from app.context.inventory import list_project_files
-
-        return sorted(str(p).replace(os.sep, "/") for p in list_project_files(root))
-    except ImportError:
-        pass
-    if (root / ".git").exists() and shutil.which("git"):
-        result = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=root,
-            capture_output=True,
-            timeout=60,
-        )
-        if result.returncode == 0:
-            names = result.stdout.decode("utf-8", "surrogateescape").split("\0")
-            return sorted({n for n in names if n and (root / n).is_file()})
-    found: list[str] = []
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if d not in SKIP_DIRS and not d.startswith(".")]
-        rel = Path(folder).relative_to(root)
-        found.extend((rel / name).as_posix() for name in files)
-    return sorted(found)
+    return list_project_files(root)
 
 
 def open_index(root: Path, refresh_wait: float = REFRESH_WAIT_S, cold_budget: float = COLD_BUILD_S) -> Any:
@@ -95,12 +73,6 @@ def open_index(root: Path, refresh_wait: float = REFRESH_WAIT_S, cold_budget: fl
     # Parsing bounded too (a checkout that changed thousands of files): `close` waits for this refresh.
     index.refresh_in_background(wait=refresh_wait, deadline=time.monotonic() + refresh_wait + cold_budget)
     return index
-
-
-def content_hash(raw: bytes) -> str:
-    from app.text.textfile import content_hash as engine_hash
-
-    return engine_hash(raw)
 
 
 @dataclass

@@ -18,7 +18,8 @@ from collections.abc import Sequence
 
 import orjson
 
-from app.context.index import Symbol, SymbolIndex
+from app.context.index import SymbolIndex
+from app.context.indexquery import Symbol
 from app.context.sourcelines import SourceLines
 
 # Kinds worth a line in the map; variables and fields are too many and say too little.

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.context.extract import MAX_IDENTIFIER, MIN_IDENTIFIER
-from app.context.index import Symbol, SymbolIndex
+from app.context.index import SymbolIndex
+from app.context.indexquery import Symbol
 from app.context.inventory import SKIPPED_DIRS
 from app.context.sourcelines import SourceLines
 from app.errors import AgentError, UsageError
-from app.pipeline.reader import LineGuard
+from app.project.reader import LineGuard
 
 MODES = ("auto", "symbol", "identifier", "regex")
 SNIPPET_CHARS = 200
@@ -98,7 +99,7 @@ def search_symbols(index: SymbolIndex, query: str, *, limit: int = 50, fuzzy: bo
     exact = index.definitions(query)
     symbols: list[tuple[float, Symbol]] = [(10.0, sym) for sym in exact]
     if fuzzy and len(symbols) < limit:
-        from app.context.index import fuzzy_score
+        from app.context.indexquery import fuzzy_score
 
         seen = {(s.path, s.line, s.name) for s in exact}
         for sym in index.fuzzy(query, limit=limit):
@@ -194,6 +195,9 @@ def _rg_lines(
         pattern,
     ]
     if files is None:
+        # The project's files by the one ignore rule (app/project/files.py): hidden files count, the
+        # .gitignore files apply outside git too, and rg's own .ignore/.rgignore files do not.
+        command += ["--hidden", "--no-require-git", "--no-ignore-dot"]
         command += ["--sort=path", *[f"--glob=!{name}/" for name in sorted(SKIPPED_DIRS)]]
         command += ["--", "."]
     else:

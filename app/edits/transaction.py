@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import TaskFailed
+from app.project.atomic import fsync_folder, link_atomic, write_atomic
 from app.text.textfile import content_hash
 
 MANIFEST = "manifest.json"
@@ -48,50 +49,8 @@ class FileWrite:
     link: bool = False
 
 
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _temp_name(real: Path, tag: str) -> Path:
     return real.with_name(f".{real.name}.ai-{tag}.tmp")
-
-
-def _write_atomic(real: Path, data: bytes, mode: int, tag: str) -> None:
-    real.parent.mkdir(parents=True, exist_ok=True)
-    temp = _temp_name(real, tag)
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fchmod(handle.fileno(), mode)
-            os.fsync(handle.fileno())
-        os.replace(temp, real)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-
-
-def _link_atomic(real: Path, target: bytes, tag: str) -> None:
-    real.parent.mkdir(parents=True, exist_ok=True)
-    temp = _temp_name(real, tag)
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(temp)
-    os.symlink(os.fsdecode(target), temp)
-    try:
-        os.replace(temp, real)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
 
 
 def on_disk(real: Path, link: bool = False) -> bytes | None:
@@ -129,9 +88,10 @@ def _put(write: FileWrite, data: bytes | None, tag: str) -> None:
         _prune_empty_folders(write)
         return
     if write.link:
-        _link_atomic(write.real, data, tag)
+        link_atomic(write.real, os.fsdecode(data), _temp_name(write.real, tag))
         return
-    _write_atomic(write.real, data, write.mode, tag)
+    # The folder is synced by the caller, once for all the files of a transaction.
+    write_atomic(write.real, data, mode=write.mode, temp=_temp_name(write.real, tag), sync_folder=False)
 
 
 def _save_backup(backup_dir: Path, writes: list[FileWrite], tag: str, info: dict[str, Any]) -> None:
@@ -164,7 +124,7 @@ def _save_backup(backup_dir: Path, writes: list[FileWrite], tag: str, info: dict
     marker = _in_flight_dir(backup_dir) / f"{tag}.json"
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text(json.dumps({"backup": str(backup_dir)}), encoding="utf-8")
-    _fsync_dir(marker.parent)
+    fsync_folder(marker.parent)
 
 
 def _in_flight_dir(backup_dir: Path) -> Path:
@@ -172,12 +132,8 @@ def _in_flight_dir(backup_dir: Path) -> Path:
 
 
 def _write_manifest(backup_dir: Path, manifest: dict[str, Any]) -> None:
-    temp = backup_dir / (MANIFEST + ".tmp")
-    temp.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-    with open(temp, "rb+") as handle:
-        os.fsync(handle.fileno())
-    os.replace(temp, backup_dir / MANIFEST)
-    _fsync_dir(backup_dir)
+    data = json.dumps(manifest, indent=1).encode("utf-8")
+    write_atomic(backup_dir / MANIFEST, data, temp=backup_dir / (MANIFEST + ".tmp"))
 
 
 def mark(backup_dir: Path, state: str) -> None:
@@ -267,7 +223,7 @@ def write_files(
         done.append(write)
     # The renames are made durable together: one fsync per folder rather than one per file.
     for folder in sorted({w.real.parent for w in writes}):
-        _fsync_dir(folder)
+        fsync_folder(folder)
     with contextlib.suppress(OSError):  # the state informs; what a recovery does follows the session record
         mark(backup_dir, "written")
 
@@ -359,7 +315,7 @@ def restore_backup(backup_dir: Path) -> list[str]:
         write = FileWrite(entry["path"], real, None, data, int(entry["mode"]), link)
         _put(write, data, "restore")
         if data is not None:
-            _fsync_dir(real.parent)
+            fsync_folder(real.parent)
         restored.append(entry["path"])
     mark(backup_dir, "restored")
     return restored

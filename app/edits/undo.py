@@ -47,7 +47,7 @@ class UndoPlan:
 
 
 def latest_undoable(session: Session) -> dict[str, Any] | None:
-    for change in reversed(session.changes()):
+    for change in session.changes()[::-1]:  # reversed() of it types as Any
         if not change.get("undone"):
             return change
     return None
@@ -61,7 +61,7 @@ LATER_EDIT = (
 
 
 def _refuse(change: dict[str, Any], path: str, what: str, todo: str = LATER_EDIT) -> RefusedError:
-    """What is wrong, that nothing was written, and what to do (one clear line)."""
+    """What is wrong, that nothing was written, and what to do, in one clear line."""
     return RefusedError(
         f"cannot undo change {change['id']} ({change.get('summary', '')}): {path} {what}; nothing was written: "
         f"{todo}"

@@ -37,7 +37,7 @@ class ProposalView(Protocol):
 
 
 class Stage(IntEnum):
-    """The eight stages of a build (app/pipeline/build.py), numbered as the workspace shows them (``5/8 Plan``)."""
+    """The eight stages of a build (README.md "How a build works"), numbered as the workspace shows them."""
 
     GOAL = 1
     LOCATE = 2

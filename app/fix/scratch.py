@@ -2,7 +2,8 @@
 applied and tests run. The user's files are never touched until a verified fix is approved.
 
 What is copied: tracked files plus untracked files that are not ignored (``git ls-files --cached --others
---exclude-standard``; outside git, a walk that skips VCS folders, caches and the root ``.gitignore``), with the
+--exclude-standard``; outside git, a walk that skips VCS folders, caches and what the ``.gitignore`` files
+leave out, by the rule of ``app.project.files``), with the
 uncommitted edits they hold right now. Dependency folders the tests need but the user did not write
 (``node_modules``, ``.venv``, ``venv``) are linked, not copied: tests read them and never see the user's code
 through them. Never hard links into the user's tree: a test run that writes a file in place would change the
@@ -32,6 +33,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from app.project.files import list_files
 
 # Linked into the copy when present at the root and not part of the listed files.
 DEPENDENCY_DIRS = ("node_modules", ".venv", "venv")
@@ -185,56 +188,9 @@ class ScratchCopy:
 
 def list_project_files(root: Path) -> list[str]:
     """Tracked plus untracked-not-ignored files, relative, forward slashes, sorted (tracked files deleted in the
-    working tree are still listed: ``_present_with_size`` drops them)."""
-    if shutil.which("git") and _inside_git(root):
-        result = subprocess.run(
-            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            capture_output=True,
-            check=False,
-        )
-        if result.returncode == 0:
-            names = {n for n in result.stdout.decode("utf-8", "surrogateescape").split("\0") if n}
-            return sorted(names)
-    return _walk(root)
-
-
-def _inside_git(root: Path) -> bool:
-    result = subprocess.run(
-        ["git", "-C", str(root), "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=False
-    )
-    return result.returncode == 0
-
-
-def _walk(root: Path) -> list[str]:
-    spec = _gitignore_spec(root)
-    found: list[str] = []
-    for folder, dirs, names in os.walk(root):
-        rel_folder = os.path.relpath(folder, root)
-        rel_folder = "" if rel_folder == "." else rel_folder.replace(os.sep, "/")
-        kept = []
-        for name in dirs:
-            rel = f"{rel_folder}/{name}" if rel_folder else name
-            if name in SKIPPED_PARTS or (spec is not None and spec.match_file(rel + "/")):
-                continue
-            if os.path.islink(os.path.join(folder, name)):
-                found.append(rel)  # a link to a folder is copied as the link
-                continue
-            kept.append(name)
-        dirs[:] = kept
-        for name in names:
-            rel = f"{rel_folder}/{name}" if rel_folder else name
-            if spec is None or not spec.match_file(rel):
-                found.append(rel)
-    return sorted(found)
-
-
-def _gitignore_spec(root: Path) -> Any:
-    try:
-        text = (root / ".gitignore").read_text(encoding="utf-8", errors="replace")
-        import pathspec
-    except (OSError, ImportError):
-        return None
-    return pathspec.GitIgnoreSpec.from_lines(text.splitlines())
+    working tree are still listed: ``_present_with_size`` drops them). The project's one listing
+    (app/project/files.py); outside git its walk also leaves out ``SKIPPED_PARTS`` and keeps symlinks."""
+    return list_files(root, keep_undecodable=True, skip_dir=SKIPPED_PARTS.__contains__, links=True)
 
 
 def _present_with_size(root: Path, files: Iterable[str]) -> tuple[list[str], int, list[str]]:

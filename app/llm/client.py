@@ -306,7 +306,7 @@ class ModelClient:
             self._client = None
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
-        backoff = min(self.config.retry_max_delay, self.config.retry_base_delay * (2 ** (attempt - 1)))
+        backoff = min(self.config.retry_max_delay, self.config.retry_base_delay * (2.0 ** (attempt - 1)))
         return max(backoff, retry_after) if retry_after is not None else backoff
 
     async def stream(self, messages: list[dict[str, str]]) -> AsyncIterator[StreamPiece]:

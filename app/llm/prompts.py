@@ -20,18 +20,17 @@ A file over ``Config.max_file_tokens`` is always sent as relevant regions plus a
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
-
-if TYPE_CHECKING:
-    from app.context.index import Symbol
+from typing import Protocol
 
 
 class Outlines(Protocol):
-    """What the prompts need of the symbol index (app/context/index.py): a file's definitions."""
+    """What the prompts need of the symbol index (app/context/index.py): a file's definitions, each with its
+    ``line``, ``end_line``, ``kind`` and ``name``."""
 
-    def outline(self, relpath: str) -> list[Symbol]: ...
+    def outline(self, relpath: str) -> Sequence[object]: ...
 
 
 SYSTEM_PROMPT_PATH = Path(__file__).with_name("system_prompt.md")

@@ -157,10 +157,10 @@ class _Build:
         )
 
     def _tell_reads(self, served: ServedReads, _messages: list[Message]) -> list[Event]:
-        from app.context import preread
+        from app.text.textfile import content_hash
 
         for path, raw in served.raw.items():
-            self.state.read_hashes[path] = preread.content_hash(raw)
+            self.state.read_hashes[path] = content_hash(raw)
             self.state.read_bytes[path] = raw
         self.state.tell_model(served.message(), stored=served.summary())
         return served.events()
@@ -215,7 +215,7 @@ class _Build:
     async def _validate(self) -> AsyncIterator[Event]:
         """Stage 7 up to its last check; ``self.checked`` ends as (proposal, diagnostics), or None: nothing
         proposed."""
-        from app.validate_lsp import diagnostic_listing, diagnostics_message, has_errors
+        from app.pipeline.diagnostics import diagnostic_listing, diagnostics_message, has_errors
 
         clock, state = self.clock, self.state
         self.checked = None

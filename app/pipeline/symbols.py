@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from app.context.index import Symbol
+    from app.context.indexquery import Symbol
 
 
 class SymbolIndex(Protocol):

@@ -1,7 +1,7 @@
 """One model turn, shared by the build (app/pipeline/build.py) and the fix loop (app/fix/loop.py): the reply
 streamed through the block grammar (app/llm/blocks.py), the client's waits and retries as events, the reply
 recorded and its usage told, and the READ rounds it asks for served by the one guarded reader
-(app/pipeline/reader.py), so every file the model asks for passes the same rules whoever asked.
+(app/project/reader.py), so every file the model asks for passes the same rules whoever asked.
 
 ``ModelTurn.ask(messages, reply)`` streams one answer into ``reply`` and serves its READ blocks, up to
 ``read_rounds`` times, each round one more answer. What differs between the build and the fix loop comes in
@@ -103,7 +103,7 @@ class ServedReads:
 def serve_reads(serving: ReadServing, reads: list[EditBlock]) -> ServedReads:
     """Every file the READ blocks ask for, through the guarded reader (blocking: call it in a thread)."""
     from app.llm.prompts import FileContext, estimate_tokens, shrink
-    from app.pipeline.reader import ReadRefused, read_for_model
+    from app.project.reader import ReadRefused, read_for_model
 
     served = ServedReads([], [], {})
     for block in reads:

@@ -108,8 +108,8 @@ def warm_diagnostics(state: BuildState, path: str) -> None:
 async def diagnose(
     state: BuildState, proposal: Proposal, into: dict[str, list[Diagnostic]]
 ) -> AsyncIterator[Event]:
-    """The language-server check (``validate_lsp.check_proposal``): new diagnostics go ``into``."""
-    from app.validate_lsp import check_proposal
+    """The language-server check (app/pipeline/diagnostics.py): new diagnostics go ``into``."""
+    from app.pipeline.diagnostics import check_proposal
 
     if state.request.diagnose is not None:
         found, note = await check_proposal(state.request.diagnose, proposal, DIAGNOSE_SECONDS)

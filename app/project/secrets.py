@@ -1,6 +1,6 @@
 """The one secrets rule: which files of a project are never indexed, searched, shown or sent to the model unless
 the user names them (or turns ``send_secrets`` on). The index, ``--search``, pre-reading, READ, the fix loop and
-the edit engine's error messages all ask ``is_secret``; the guarded reader (app/pipeline/reader.py) applies it.
+the edit engine's error messages all ask ``is_secret``; the guarded reader (app/project/reader.py) applies it.
 
 It decides by the path, folder components included: ``.docker/config.json`` holds registry passwords while a
 project's ``docker/config.json`` is its own code, and everything under ``.ssh/`` or ``.aws/`` is a credential

@@ -22,7 +22,7 @@ def read_index(data_dir: Path) -> dict[str, Any] | None:
         return {"version": INDEX_VERSION, "active": None, "sessions": {}}
     try:
         with open(data_dir / "index.json", "rb") as handle:
-            index = json.loads(handle.read())
+            index: dict[str, Any] = json.loads(handle.read())
         names = {e[:-5] for e in os.listdir(data_dir / "sessions") if e.endswith(".json")}
         check_index(index)
     except (OSError, ValueError, RecursionError):  # ShapeError is a ValueError; json recurses on nesting

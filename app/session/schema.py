@@ -1,7 +1,7 @@
 """The shape of everything a session holds, checked where data comes in: an imported export document, and
 every session file and index the store loads (standard library only: ``ai --list-sessions`` uses it).
 
-One schema serves both, because an export is the session file's tables as lists (PROTOCOL.md section 4):
+One schema serves both, because an export (``ai --export-session``) is the session file's tables as lists:
 metadata, messages, applied changes (as ``app.edits.apply`` records them, with the file entries and hunks
 that ``app.edits.undo`` reads), undo entries and the background snapshot (``app.background.snapshot``).
 Only the fields a reader relies on are checked, and extra fields are allowed, so a newer ai's additions
@@ -400,7 +400,7 @@ def check_depth(value: Any, limit: int = MAX_DEPTH) -> None:
 
 
 def export_problem(document: Any) -> str | None:
-    """What is wrong with an export document (PROTOCOL.md section 4), by its first bad field; None when
+    """What is wrong with an export document (``ai --import-session``), by its first bad field; None when
     nothing is."""
     if not isinstance(document, dict):
         return f"the document must be a JSON object (got {_got(document)})"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ import orjson
 from tinydb.storages import Storage
 
 from app.errors import AgentError, StorageError, StoreCorruptError, write_failure
+from app.project.atomic import write_atomic
 
 # Parsed content of files this process read or wrote, keyed by path, valid while the file's identity holds.
 _Signature = tuple[int, int, int]
@@ -42,7 +42,7 @@ def _data_root_of(path: Path) -> Path | None:
 
 
 def write_error(path: Path, exc: OSError) -> StorageError:
-    """A failed write as the one line the user sees (PROTOCOL.md: what, where, what to do)."""
+    """A failed write as the one line the user sees: what failed, where, and what to do."""
     return StorageError(write_failure(path, exc, _data_root_of(path)))
 
 
@@ -51,29 +51,9 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     A failure (device full, read-only, a file where a folder should be) leaves ``path`` as it was and is
     raised as :class:`StorageError`."""
     try:
-        _atomic_write(path, data)
+        write_atomic(path, data)
     except OSError as exc:
         raise write_error(path, exc) from None
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def quarantine(path: Path) -> Path:

@@ -265,7 +265,7 @@ class ProjectStore:
     # -- export and import ---------------------------------------------------------------------------------
 
     def export_session(self, name: str) -> dict[str, Any]:
-        """The session as one JSON-ready document (PROTOCOL.md section 4)."""
+        """The session as one JSON-ready document (what ``ai --export-session`` writes)."""
         session = self.session(name, create=False)
         with storage.locked(session.path):
             meta = session.meta()

@@ -242,7 +242,8 @@ def _function_name(node: Any) -> str:
         name = node.parent.child_by_field_name("name") or node.parent.child_by_field_name("key")
     if name is None or name.text is None:
         return "(anonymous)"
-    return name.text.decode("utf-8", "replace")
+    text: bytes = name.text
+    return text.decode("utf-8", "replace")
 
 
 def _complexity(function: Any) -> int:
@@ -267,7 +268,7 @@ def function_suggestions(
 ) -> tuple[list[Suggestion], str]:
     """Long or complex functions in the project's source files; and a note when the time budget cut the scan."""
     from app.context.languages import language_of
-    from app.pipeline.reader import ReadRefused, read_for_model
+    from app.project.reader import ReadRefused, read_for_model
 
     began = time.monotonic()
     found: list[Suggestion] = []

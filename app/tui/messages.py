@@ -1,4 +1,4 @@
-"""App-wide messages of the workspace (STYLE.md: one module for them)."""
+"""App-wide messages of the workspace, all in this one module; a widget's own messages are nested in it."""
 
 from __future__ import annotations
 

@@ -26,7 +26,12 @@ class _Lines:
         self._returned: set[int] = set()
         assert process.stdout is not None
         stdout = process.stdout
-        threading.Thread(target=lambda: [self.queue.put(line) for line in stdout], daemon=True).start()
+
+        def pump() -> None:
+            for line in stdout:
+                self.queue.put(line)
+
+        threading.Thread(target=pump, daemon=True).start()
 
     def until(self, kind: str, timeout: float = BOUND, **fields: Any) -> dict[str, Any]:
         """The first event of ``kind`` (with these field values) not returned before, in the order printed:

@@ -16,7 +16,8 @@ import pytest
 import pytest_asyncio
 
 from app.background.bus import EventBus
-from app.background.lsp import LanguageServers, pyright_binary
+from app.background.lsp_launch import pyright_binary
+from app.background.lsp_servers import LanguageServers
 from app.background.supervisor import Supervisor
 from app.events import DiagnosticsUpdated, ServiceStatus
 from tests.background.conftest import next_event
@@ -121,6 +122,7 @@ async def test_a_stale_report_is_never_published(servers: Servers) -> None:
         assert isinstance(event, DiagnosticsUpdated)
         if event.path == "flip.py":
             assert event.version == final_version and event.diagnostics == ()
+    assert isinstance(reports[-1], DiagnosticsUpdated)
     assert [d.message for d in reports[-1].errors] == ['"missing_three" is not defined']
 
 
@@ -275,7 +277,9 @@ async def test_a_server_that_runs_project_code_waits_for_trust_and_starts_once_g
         # Now it really starts: here it finds no solargraph (or runs one that is installed).
         after = await next_event(
             statuses,
-            lambda e: getattr(e, "name", "") == "lsp:ruby" and e.state in ("running", "skipped"),
+            lambda e: (
+                getattr(e, "name", "") == "lsp:ruby" and getattr(e, "state", "") in ("running", "skipped")
+            ),
             BOUND,
         )
         assert isinstance(after, ServiceStatus) and "trust" not in after.message, after

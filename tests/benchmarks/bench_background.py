@@ -22,7 +22,9 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import psutil
 
@@ -30,11 +32,13 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from app.background import BackgroundServices  # noqa: E402
+from app.background.bus import Subscription  # noqa: E402
 from app.config import Config  # noqa: E402
 from app.events import DiagnosticsUpdated, FileChanged, TestRunFinished  # noqa: E402
 from app.trust import record_project_trust  # noqa: E402
 
 WORK = Path(tempfile.gettempdir()) / "ai-bench-background"
+E = TypeVar("E")
 
 
 def sdist() -> Path:
@@ -121,7 +125,9 @@ def rss_mb(process: psutil.Process) -> tuple[float, dict[str, float]]:
     return own, children
 
 
-async def wait_for(subscription, kind: type, timeout: float, match=lambda e: True):  # type: ignore[no-untyped-def]
+async def wait_for(
+    subscription: Subscription, kind: type[E], timeout: float, match: Callable[[E], bool] = lambda e: True
+) -> E:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

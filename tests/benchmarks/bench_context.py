@@ -23,6 +23,7 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -174,11 +175,9 @@ def main() -> None:
 
     index = SymbolIndex.open(corpus)
     for ident in ("get_user_model", "ValidationError", "HttpResponseRedirect"):
-        lookup = median_of(5, lambda ident=ident: index.files_with_identifier(ident))
-        ours = median_of(
-            5, lambda ident=ident: search(corpus, ident, mode="identifier", limit=50, index=index)
-        )
-        raw = median_of(3, lambda ident=ident: rg_scan(rg, corpus, ident))
+        lookup = median_of(5, partial(index.files_with_identifier, ident))
+        ours = median_of(5, partial(search, corpus, ident, mode="identifier", limit=50, index=index))
+        raw = median_of(3, partial(rg_scan, rg, corpus, ident))
         files = len(index.files_with_identifier(ident))
         print(
             f"identifier search {ident!r} ({files} files hold it): index lookup {lookup * 1000:.2f} ms, "

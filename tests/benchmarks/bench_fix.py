@@ -81,7 +81,7 @@ def median_ms(values: list[float]) -> str:
 
 def bench_scratch(project: Path, runs: int, disk: bool) -> None:
     print(f"\n## Scratch copy of {project.name}")
-    variants = [
+    variants: list[tuple[str, str, Path | None]] = [
         ("tar | tar into /dev/shm (the default)", "tar", None),
         ("threads + copy_file_range into /dev/shm", "threads", None),
     ]
@@ -100,6 +100,7 @@ def bench_scratch(project: Path, runs: int, disk: bool) -> None:
         assert stats is not None
         print(f"{label:48s} {median_ms(times)}")
         print(f"{'  of which listing (git ls-files + lstat)':48s} {median_ms(listing)}")
+    assert stats is not None
     print(f"  {stats.files} files, {stats.bytes / 1e6:.1f} MB")
     scratch = ScratchCopy.create(project)
     began = time.perf_counter()

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from app.background.lsp import pyright_binary
+from app.background.lsp_launch import pyright_binary
 from app.trust import PROJECT_TRUSTED, project_answer, trust_file
 from tests.config.project_code import cloned_repository
 from tests.conftest import REPO, default_sigint, run_ai
@@ -47,9 +47,12 @@ class _Watch:
         self.events: queue.Queue[dict[str, Any]] = queue.Queue()
         stdout = self.process.stdout
         assert stdout is not None
-        threading.Thread(
-            target=lambda: [self.events.put(json.loads(line)) for line in stdout], daemon=True
-        ).start()
+
+        def pump() -> None:
+            for line in stdout:
+                self.events.put(json.loads(line))
+
+        threading.Thread(target=pump, daemon=True).start()
         self.seen: list[dict[str, Any]] = []
 
     def until(self, match: Callable[[dict[str, Any]], bool], timeout: float, what: str) -> dict[str, Any]:

@@ -157,9 +157,7 @@ def test_malformed_blocks_name_their_line(text: str, line: int) -> None:
         parse_blocks(text)
 
 
-_line = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=20
-)
+_line = st.text(alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\r\n"), max_size=20)
 _safe_line = _line.filter(lambda s: not s.lstrip().startswith((">>>>>>>", "<<<<<<<")))
 _body = st.lists(_safe_line, max_size=5).map(lambda lines: "".join(x + "\n" for x in lines))
 # New lines may hold `=======` lines (a reST underline): the parse must keep every split of such a body.

@@ -264,7 +264,7 @@ def test_a_kill_at_any_step_is_finished_or_rolled_back_by_the_next_ai_in_one_lin
     change = changes[0] if changes else None  # an apply rolled back leaves no record
     if action == "apply":
         applied = change is not None
-        assert (f"change {change['id']}" if applied else "change ") in line
+        assert (f"change {change['id']}" if change is not None else "change ") in line
         assert ("put back" in line) is not applied, line
     else:
         assert change is not None  # the undone change itself is always recorded
@@ -275,12 +275,13 @@ def test_a_kill_at_any_step_is_finished_or_rolled_back_by_the_next_ai_in_one_lin
     if use_git:
         git_consistent(root)
         message = git(root, "log", "-1", "--format=%B")
-        if action == "apply" and applied:
+        if action == "apply" and change is not None:
             assert (
                 f"AI-Change: {change['id']}" in message
                 and change["commit"] == git(root, "rev-parse", "HEAD").strip()
             )
         if action == "undo" and not applied:
+            assert change is not None
             assert f"AI-Undo: {change['id']}" in message
             assert change["undo_commit"] == git(root, "rev-parse", "HEAD").strip()
     listed = json.loads(run_ai("--list-sessions", "--json", cwd=root).stdout)
@@ -290,7 +291,7 @@ def test_a_kill_at_any_step_is_finished_or_rolled_back_by_the_next_ai_in_one_lin
     undo = run_ai("--undo", cwd=root)
     assert undo.returncode == 0, undo.stderr
     assert not recovered_lines(undo)
-    if applied:
+    if change is not None and applied:
         assert f"undid change {change['id']}" in undo.stdout
     else:
         assert undo.stdout.strip() == "nothing to undo in session 'main'"

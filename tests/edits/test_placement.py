@@ -217,8 +217,9 @@ def scenario(draw: st.DrawFn, max_steps: int = 2) -> Scenario:
     if draw(st.booleans()):
         original, target = target, original  # an undo: the text after the change is the recorded one
     changes = changes_of(compute_hunks(original, target))  # where the perturbations aim; close enough
-    text, all_tags = list(original), {tuple(range(len(original)))}
-    steps = []
+    text = list(original)
+    all_tags: set[Tags] = {tuple(range(len(original)))}
+    steps: list[Step] = []
     for _ in range(draw(st.integers(1, max_steps))):
         step = draw(perturbation(text, changes, next(iter(sorted(all_tags, key=str)))))
         all_tags = {t for tags in all_tags for t in readings(text, tags, step)}

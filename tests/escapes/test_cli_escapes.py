@@ -168,7 +168,12 @@ def test_log_lines_printed_by_the_headless_watcher_are_escaped(calc: Path) -> No
     lines: queue.Queue[bytes] = queue.Queue()
     assert process.stdout is not None
     stdout = process.stdout
-    threading.Thread(target=lambda: [lines.put(line) for line in stdout], daemon=True).start()
+
+    def pump() -> None:
+        for line in stdout:
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
     try:
         deadline, line = time.monotonic() + 30, b""
         while b"payment failed" not in line:

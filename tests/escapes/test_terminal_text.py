@@ -76,7 +76,7 @@ def test_json_stays_json_with_every_control_escaped() -> None:
 
 def test_a_safe_stream_writes_only_safe_text_and_reports_what_it_took() -> None:
     out = io.StringIO()
-    stream = SafeStream(out)  # type: ignore[arg-type]
+    stream = SafeStream(out)
     assert stream.write(f"x{TITLE}\r\ny") == len(f"x{TITLE}\r\ny")
     assert out.getvalue() == "x\\x1b]0;owned\\x07\ny"
 

@@ -59,7 +59,9 @@ async def test_wrong_fix_then_right_one_is_offered_and_the_tree_waits_for_approv
     assert "ZeroDivisionError" in first and OPS in first and "def test_mean_empty" in first
     verified = next(e for e in events if isinstance(e, FixVerified))
     assert verified.attempt == 2 and verified.files == ("calc/ops.py",)
-    assert "return 0" in "".join(at_offer["diffs"].values())  # type: ignore[union-attr]
+    diffs = at_offer["diffs"]
+    assert isinstance(diffs, dict)
+    assert "return 0" in "".join(diffs.values())
     # Applied once approved: the fix, one commit holding only it, the user's other work left as it was.
     assert (broken / "calc/ops.py").read_text() == FIXED_OPS
     assert git(broken, "show", "--name-only", "--format=%s", "HEAD").split("\n")[2:3] == ["calc/ops.py"]

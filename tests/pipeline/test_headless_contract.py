@@ -5,6 +5,7 @@ base URL that is not http(s) is a usage error at once, an empty goal says so, th
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ NO_EDIT_REPLIES = {
 }
 
 
-def _one_stderr_line(result) -> str:
+def _one_stderr_line(result: subprocess.CompletedProcess[str]) -> str:
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("ai: ") and "Traceback" not in result.stderr

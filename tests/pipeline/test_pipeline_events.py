@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from app.config import load_config
 from app.events import (
@@ -37,7 +38,7 @@ from tests.waiting import BOUND, until
 GOAL = "fix subtract in calc/ops.py"
 
 
-def _request(root: Path, url: str, **config: object) -> BuildRequest:
+def _request(root: Path, url: str, **config: Any) -> BuildRequest:
     settings = replace(load_config(root, {"base_url": url}), **config)
     session = ProjectStore(root).session("main", activate=True)
     return BuildRequest(root=root, session=session, goal=GOAL, config=settings)

@@ -5,6 +5,7 @@ the user did not name."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,7 +61,7 @@ def shop(git_project: Path) -> Path:
     return git_project
 
 
-async def _planning_request(shop: Path, model_server, goal: str, **config: object) -> str:
+async def _planning_request(shop: Path, model_server, goal: str, **config: Any) -> str:
     """In process (the CLI path is covered by test_build_cli): the user message of the planning request."""
     server = model_server([{"reply": NOTHING}])
     code, _out, err = await build_in_process(shop, server, goal, **config)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.background.lsp import pyright_binary
+from app.background.lsp_launch import pyright_binary
 from app.validate_lsp import ProposalDiagnostics
 from tests.pipeline.conftest import FIX_SUBTRACT, ai_build, build_in_process, write_user_config
 

@@ -94,12 +94,18 @@ async def wait_until(
         await asyncio.sleep(0.02)
 
 
+def app_of(pilot: Pilot[Any]) -> WorkspaceApp:
+    """The workspace App that ``pilot`` drives (a Pilot's ``app`` is typed as any App)."""
+    assert isinstance(pilot.app, WorkspaceApp)
+    return pilot.app
+
+
 async def wait_for_session(pilot: Pilot[Any], name: str, timeout: float = BOUND) -> None:
     """Wait until the workspace shows session ``name`` (its loading runs on a worker)."""
 
     def shown() -> bool:
         try:
-            return pilot.app.main_screen.shown_session == name
+            return app_of(pilot).main_screen.shown_session == name
         except LookupError:  # the workspace screen is not pushed yet
             return False
 
@@ -133,14 +139,14 @@ async def run_command(pilot: Pilot[Any], title: str) -> None:
 
 
 def feed_messages(pilot: Pilot[Any]) -> list[str]:
-    return [message for _, message in pilot.app.main_screen.events.entries]
+    return [message for _, message in app_of(pilot).main_screen.events.entries]
 
 
 async def wait_until_watching(pilot: Pilot[Any]) -> None:
     """Until the session's file watcher has its watches in place: a change made before that is never seen."""
 
     def watching() -> bool:
-        services = pilot.app.main_screen.services
+        services = app_of(pilot).main_screen.services
         return services is not None and services.watcher.ready.is_set()
 
     await wait_until(pilot, watching, what="the file watcher to watch the project")
@@ -151,7 +157,7 @@ async def wait_until_following(pilot: Pilot[Any], relpath: str) -> None:
     log that is there when the tailer starts is followed from its end, so an earlier line is never seen)."""
 
     def following() -> bool:
-        services = pilot.app.main_screen.services
+        services = app_of(pilot).main_screen.services
         return services is not None and services.logs is not None and services.logs.follows(relpath)
 
     await wait_until(pilot, following, what=f"the log tailer to follow {relpath}")

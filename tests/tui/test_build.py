@@ -127,6 +127,7 @@ async def submit_goal_while_busy(pilot, goal: str) -> None:
 async def wait_for_approval(pilot) -> ApprovalScreen:
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, ApprovalScreen), what="the approval")
     screen = pilot.app.screen
+    assert isinstance(screen, ApprovalScreen)
     await wait_until(pilot, lambda: bool(screen.query_one(DiffPreview).hunk_views), what="the diff")
     return screen
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.widgets import OptionList
 
 from app.config import Config
 from app.session.store import ProjectStore
@@ -104,7 +105,9 @@ async def wait_for_approval(pilot) -> ApprovalScreen:
     await wait_until(
         pilot, lambda: isinstance(pilot.app.screen, ApprovalScreen), timeout=FIX_BOUND, what="the approval"
     )
-    return pilot.app.screen
+    screen = pilot.app.screen
+    assert isinstance(screen, ApprovalScreen)
+    return screen
 
 
 async def test_a_failing_test_in_the_feed_is_fixed_with_one_key_after_approval(
@@ -279,8 +282,9 @@ async def test_suggestions_palette_builds_the_picked_one_in_a_new_session(projec
         await run_command(pilot, "Suggestions")
         await wait_until(pilot, lambda: isinstance(app.screen, SuggestionsScreen), what="the suggestions")
         picker = app.screen
+        assert isinstance(picker, SuggestionsScreen)
         assert any(s.kind == "todo" and s.path == "report.py" for s in picker.suggestions)
-        picker.query_one("#suggestion-list").highlighted = next(
+        picker.query_one("#suggestion-list", OptionList).highlighted = next(
             i for i, s in enumerate(picker.suggestions) if s.kind == "todo"
         )
         await pilot.press("enter")

@@ -11,7 +11,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -115,7 +115,7 @@ def model_url(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def terminal(tmp_path: Path) -> Iterator[callable]:
+def terminal(tmp_path: Path) -> Iterator[Callable[..., Terminal]]:
     opened: list[Terminal] = []
 
     def open_terminal(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Terminal:

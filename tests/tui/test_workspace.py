@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.widgets import Input
 
 from app.config import Config
 from app.session.store import ProjectStore
+from app.tui import WorkspaceApp
 from app.tui.main_screen import MainScreen
 from app.tui.sessions import PAGE
 from tests.tui.conftest import (
@@ -25,7 +28,7 @@ from widgets.session_list import SessionList
 from widgets.status_line import StatusLine
 
 
-def chat_text(app) -> str:
+def chat_text(app: WorkspaceApp) -> str:
     return app.main_screen.chat.transcript()
 
 
@@ -51,13 +54,14 @@ async def test_every_binding_has_an_id_and_a_description(workspace) -> None:
     app = workspace()
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_session(pilot, "main")
-        classes = [type(app), MainScreen, SessionList, ConfirmScreen, PromptScreen]
+        classes: list[type[DOMNode]] = [type(app), MainScreen, SessionList, ConfirmScreen, PromptScreen]
         from widgets.approval import ApprovalScreen
         from widgets.diff_preview import DiffPreview
 
         classes += [ApprovalScreen, DiffPreview]
         for cls in classes:
             for binding in cls.BINDINGS:
+                assert isinstance(binding, Binding), f"{cls.__name__} has a binding given as a tuple"
                 assert binding.id, f"{cls.__name__} {binding.key} has no id"
                 assert binding.description, f"{cls.__name__} {binding.key} has no description"
 
