@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import sys
 import threading
-from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -177,17 +176,13 @@ async def run_headless(
     err: TextIO | None = None,
 ) -> int:
     """Run the pipeline to its end, printing every event; the exit status of README.md "Commands"."""
-    from app.fix.after_build import fix_after_build
     from app.fix.commands import FixTranscript
-    from app.pipeline.build import run_build
+    from app.workspace import Workspace
 
     out = out or sys.stdout
     err = err or sys.stderr
     # The fix loop's lines too: a configured test command failing after an applied change starts it.
     printer: FixTranscript | JsonLines = JsonLines(out, err) if json_lines else FixTranscript(out, err)
-    # A headless build that ends without an edit failed its task (exit 1): a script must not
-    # take "the model only talked" for "the change landed".
-    request = replace(request, require_edits=True, dry_run=request.dry_run or mode is Mode.DRY_RUN)
 
     async def decide(_diff: DiffReady) -> Decision:
         if mode is Mode.APPLY:
@@ -195,22 +190,24 @@ async def run_headless(
         return Decision(DecisionKind.REJECT, feedback=HOW_TO_APPLY)
 
     code = EXIT_OK
-    auto_apply = True if mode is Mode.APPLY else None
-    # Stage 7's language-server check: a server starts only when the proposal has a file it serves.
-    checker = None
-    if request.diagnose is None and request.config.lsp:
-        from app.validate_lsp import ProposalDiagnostics
-
-        checker = ProposalDiagnostics(request.root)
-        request = replace(request, diagnose=checker)
-    try:
-        async for event in fix_after_build(run_build(request, decide), request, auto_apply=auto_apply):
+    # No background services: stage 7's check is a short-lived language server, started only when the
+    # proposal has a file it serves, and the tests after an applied change run in a scratch copy.
+    async with await Workspace.open(request.root, request.config, request.session) as workspace:
+        # A headless build that ends without an edit failed its task (exit 1): a script must not
+        # take "the model only talked" for "the change landed".
+        build = workspace.build(
+            request.goal,
+            decide,
+            with_history=request.with_history,
+            dry_run=request.dry_run or mode is Mode.DRY_RUN,
+            require_edits=True,
+            use_git=request.use_git,
+            auto_apply=True if mode is Mode.APPLY else None,
+        )
+        async for event in build:
             printer.show(event)
             if isinstance(event, Finished):
                 code = event.exit_code
-    finally:
-        if checker is not None:
-            await checker.close()
     return code
 
 

@@ -55,6 +55,8 @@ class BackgroundServices:
     ``lsp``, ``tests`` and ``logs`` override the configuration (``Config.lsp``, ``Config.watch_tests``,
     ``Config.log_paths``); ``languages`` names the language servers to start at once (default: the project's
     main languages; any other starts when a file of its language changes or is diagnosed).
+    ``symbol_index`` is kept current by the file watcher; ``on_indexed(changed, removed)`` is called on the
+    services' loop after each batch reached it.
     """
 
     def __init__(
@@ -71,6 +73,7 @@ class BackgroundServices:
         run_tests_on_start: bool = True,
         languages: list[str] | None = None,
         extra_sinks: list[ChangeSink] | None = None,
+        on_indexed: Callable[[list[str], list[str]], None] | None = None,
     ) -> None:
         self.root = root.resolve()
         self.config = config or Config()
@@ -112,7 +115,7 @@ class BackgroundServices:
         if self.tests is not None:
             sinks.append(self.tests.on_files_changed)
         if symbol_index is not None:
-            sinks.append(index_sink(symbol_index))
+            sinks.append(index_sink(symbol_index, on_indexed))
         sinks.extend(extra_sinks or [])
         self.watcher = FileWatcher(
             self.root,
@@ -325,8 +328,11 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return None
 
 
-def index_sink(index: SymbolIndexLike) -> Callable[[list[str], list[str]], Awaitable[None]]:
-    """A watcher sink that keeps the symbol index current (parsing runs in a worker thread)."""
+def index_sink(
+    index: SymbolIndexLike, then: Callable[[list[str], list[str]], None] | None = None
+) -> Callable[[list[str], list[str]], Awaitable[None]]:
+    """A watcher sink that keeps the symbol index current (parsing runs in a worker thread); ``then`` is told
+    of each batch once the index has it."""
 
     async def update(changed: list[str], removed: list[str]) -> None:
         def work() -> None:
@@ -336,5 +342,7 @@ def index_sink(index: SymbolIndexLike) -> Callable[[list[str], list[str]], Await
                 index.remove_file(relpath)
 
         await asyncio.to_thread(work)
+        if then is not None:
+            then(changed, removed)
 
     return update

@@ -343,8 +343,13 @@ def _extract_all(root: str, work: list[tuple[str, str | None]]) -> Generator[lis
     pool = ProcessPoolExecutor(max_workers=WORKERS, mp_context=context)
     # SIGTERM (`timeout`, a service manager) ends a Python process without unwinding: the workers and their
     # semaphores would be left behind. In the main thread it unwinds like Ctrl-C for as long as they run.
+    # While a worker is being spawned the signal waits: ending then would close the pipe the new process reads
+    # its start-up data from, and it would print a traceback of its own (EOFError) on the user's terminal.
     in_main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm) if in_main else None
+    deferred: list[int] = []
+    previous = (
+        signal.signal(signal.SIGTERM, lambda signum, _frame: deferred.append(signum)) if in_main else None
+    )
     try:
         # The workers start (inside map) with SIGINT ignored, which they inherit: Ctrl-C reaches the whole
         # process group, and only this process should act on it (cancel, then let them finish a batch), not
@@ -355,6 +360,9 @@ def _extract_all(root: str, work: list[tuple[str, str | None]]) -> Generator[lis
         finally:
             if in_main:
                 signal.signal(signal.SIGINT, before if before is not None else signal.SIG_DFL)
+                signal.signal(signal.SIGTERM, _exit_on_sigterm)
+        if deferred:
+            _exit_on_sigterm(deferred[0], None)
         yield from results
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -1,6 +1,11 @@
-"""Stage 7's language-server check of a proposal, whoever provides the server (app/validate_lsp.py for headless
-builds, the workspace's running servers in the TUI): the new diagnostics each changed file would get, bounded in
-time, and their forms for the transcript and for the model."""
+"""Stage 7 of the build, the language-server check of a proposal before it is applied: the pipeline's side.
+
+``check_proposal`` asks a ``BuildRequest.diagnose`` provider (``await diagnose(path, text)``: the diagnostics
+the proposed ``text`` adds to ``path``) about every file a proposal changes, within a time bound; the rest turns
+what it found into the transcript's lines and the model's "fix these" message. The provider is the
+workspace's (app/workspace/proposal_check.py): the running language servers when background services run,
+else a short-lived one.
+"""
 
 from __future__ import annotations
 

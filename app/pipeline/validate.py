@@ -1,6 +1,6 @@
 """Stage 7 of a build: an answer's blocks made into a proposal on the files as the model was shown them, each
 changed file still parsing (tree-sitter) when it parsed before, and, when the face gives a language-server
-check, the new diagnostics the proposal would add (app/validate_lsp.py). An answer that does not apply goes
+check, the new diagnostics the proposal would add (app/pipeline/diagnostics.py). An answer that does not apply goes
 back to the model once (``second_chance``)."""
 
 from __future__ import annotations

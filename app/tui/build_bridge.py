@@ -1,4 +1,7 @@
-"""Runs the build pipeline off the UI: on a worker thread with its own event loop.
+"""Runs a build or a fix off the UI: on a worker thread with its own event loop.
+
+The run is the workspace's (app/workspace/): ``lambda decide: workspace.build(goal, decide)`` or
+``workspace.fix(request, decide)``, a function of the decider giving the run's events.
 
 The pipeline's own blocking work (reading files, parsing, git) then never stalls the interface. Events go back
 as ``PipelineEvent`` messages, in order; a decision is asked through a ``DecisionWanted`` message carrying a
@@ -9,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
@@ -20,19 +23,16 @@ if TYPE_CHECKING:
     from app.events import Decision, DiffReady, Event
 
 
-class BuildBridge:
-    """One pipeline run. ``post`` delivers a message to the screen (thread-safe). ``runner`` is the pipeline:
-    ``run_build`` (the default) or the fix loop's ``run_fix``, both ``(request, decide) -> events``."""
+Run = Callable[[Callable[["DiffReady"], Awaitable["Decision"]]], AsyncIterator["Event"]]
 
-    def __init__(
-        self,
-        request: Any,
-        post: Callable[[Message], Any],
-        runner: Callable[[Any, Callable[[DiffReady], Any]], AsyncIterator[Event]] | None = None,
-    ) -> None:
-        self.request = request
+
+class BuildBridge:
+    """One run. ``run(decide)`` gives its events (a ``Workspace.build`` or ``Workspace.fix``); ``post``
+    delivers a message to the screen (thread-safe)."""
+
+    def __init__(self, run: Run, post: Callable[[Message], Any]) -> None:
+        self.run_events = run
         self.post = post
-        self.runner = runner
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._pending: concurrent.futures.Future[Decision] | None = None
@@ -53,16 +53,12 @@ class BuildBridge:
             self.post(BuildEnded(error))
 
     async def _drive(self) -> None:
-        if self.runner is None:
-            from app.pipeline.build import run_build
-
-            self.runner = run_build
         self._loop = asyncio.get_running_loop()
         self._task = asyncio.current_task()
         if self.cancelled:
             return
         try:
-            async for event in self.runner(self.request, self.decide):
+            async for event in self.run_events(self.decide):
                 self.post(PipelineEvent(event))
         except asyncio.CancelledError:
             return

@@ -8,7 +8,6 @@ applied only on approval unless ``auto_fix`` is on in the config (the fix loop d
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +17,8 @@ from app.tui.sessions import SessionScreen
 
 if TYPE_CHECKING:
     from app.events import Event
+    from app.tui.build_bridge import Run
+    from app.workspace import Workspace
 
 ATTEMPT_WORDS = {
     "started": "started",
@@ -62,7 +63,10 @@ class FixingScreen(SessionScreen):
         # A fix asked for while a build ran: started when it ends.
         self._queued_fix: tuple[Any, str | None] | None = None
 
-    async def begin_run(self, request: Any, runner: Any = None) -> None:
+    async def begin_run(self, run: Run, fixing: bool = False) -> None:
+        raise NotImplementedError
+
+    def current_workspace(self) -> Workspace:
         raise NotImplementedError
 
     # -- the feed ----------------------------------------------------------------------------------------------
@@ -108,15 +112,18 @@ class FixingScreen(SessionScreen):
         self._judge_test_run(event, after_apply)
 
     def _judge_test_run(self, event: Any, after_apply: bool) -> None:
-        failing = {failure.test_id for failure in event.failures}
+        from app.workspace.verdict import judge_runs, watcher_failing_ids
+
+        failing = watcher_failing_ids(event)
         was_ok, failing_before = self._tests_ok, self._failing
         self._tests_ok, self._failing = event.ok, failing
         change = self._applied_change
         if change is None or not after_apply:
             return
         self._applied_change = self._applying_since = None
-        # Only failures the change brought: a suite that failed the same way before is not its doing.
-        if event.ok or (was_ok is False and failing and failing <= failing_before):
+        # Only failures the change brought: a suite that failed the same way before is not its doing
+        # (app/workspace/verdict.py, the rule of both faces).
+        if not judge_runs(None if was_ok is None else failing_before, failing).broke_tests:
             return
         self.events.add(
             f"tests fail after change {change}: asking the fix loop for a verified fix", "warning"
@@ -160,24 +167,13 @@ class FixingScreen(SessionScreen):
             self.request_fix(*queued)
 
     async def start_fix(self, error: Any, trigger: str | None = None) -> None:
-        from app.events import DiagnosticsUpdated, LogError, TestRunFinished
-        from app.fix import triggers
-        from app.fix.loop import run_fix
-
-        app = self.app
-        session = app.store.session(self.session_name)
-        if isinstance(error, TestRunFinished):
-            request = triggers.request_for_test_run(error, app.root, session, app.config)
-        elif isinstance(error, DiagnosticsUpdated):
-            request = triggers.request_for_diagnostics(error.errors, app.root, session, app.config)
-        elif isinstance(error, LogError):
-            request = triggers.request_for_log_error(error, app.root, session, app.config)
-        else:
+        workspace = self.current_workspace()
+        request = workspace.fix_request(error, trigger)
+        if request is None:
             return
-        request = dataclasses.replace(request, trigger=trigger or request.trigger, use_git=app.config.use_git)
         first = request.errors[0].summary() if request.errors else error.summary()
         await self.chat.add_message("user", f"fix: {first}")
-        await self.begin_run(request, run_fix)
+        await self.begin_run(lambda decide: workspace.fix(request, decide), fixing=True)
 
     async def show_fix_event(self, event: Event) -> bool:
         """The fix loop's own events in the feed and the conversation; False for any other event."""

@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     # The pipeline's event classes are imported where events are handled, after the first paint (their
     # module's two dozen dataclasses cost about 13 ms of start-up).
     from app.events import Decision, DecisionKind, Diagnostic, DiffReady, Event, Stage
-    from app.tui.build_bridge import BuildBridge
+    from app.tui.build_bridge import BuildBridge, Run
+    from app.workspace import Workspace
     from widgets.approval import ApprovalScreen
 
 NO_MODEL_HELP = """\
@@ -95,6 +96,7 @@ class MainScreen(TrustingScreen):
         self._answer: concurrent.futures.Future[Decision] | None = None
         self._approval: ApprovalScreen | None = None
         self.services: Any = None
+        self.workspace: Workspace | None = None
         self._last_decision: DecisionKind | None = None
         self._outcome_shown = False
         self.fixing_run = False
@@ -147,31 +149,34 @@ class MainScreen(TrustingScreen):
 
     @work(group="background", exclusive=True, exit_on_error=False, description="background services")
     async def run_background(self, name: str) -> None:  # type: ignore[override]
-        """The session's background services, on the UI's loop (they are asyncio); replaced on a switch."""
+        """The session's workspace with its background services, on the UI's loop (they are asyncio); replaced
+        on a switch."""
         import asyncio
 
-        from app.background import BackgroundServices
+        from app.workspace import Workspace
 
         session = self.app.store.session(name, create=False)
-        services = BackgroundServices(self.app.root, self.app.config, session=session)
+        workspace = Workspace(self.app.root, self.app.config, session, background=True)
 
         def notice(event: Any) -> None:
             self.post_message(BackgroundNotice(event))
 
-        remove = services.bus.add_listener(notice)
-        self.services = services
+        remove = workspace.bus.add_listener(notice)
+        self.workspace = workspace
         try:
-            await services.start()
+            await workspace.start()
+            services = self.services = workspace.services
+            assert services is not None
             for event in services.restored_events():
                 self.events.add(f"(last time) {event.summary()}", event.level)
             await self.offer_trust(services)
             await asyncio.Event().wait()  # until the session changes or the app ends
         finally:
             remove()
-            if self.services is services:
-                self.services = None
+            if self.workspace is workspace:
+                self.services = self.workspace = None
             try:
-                await services.stop()
+                await workspace.close()
             except AgentError:
                 pass  # the session was deleted or renamed meanwhile: its snapshot has nowhere to go
 
@@ -274,40 +279,27 @@ class MainScreen(TrustingScreen):
         if not self.app.config.has_model:
             await self.chat.add_message("assistant", NO_MODEL_HELP)
             return
-        from app.pipeline.build import BuildRequest
+        workspace = self.current_workspace()
+        with_history, self.with_history = self.with_history, True
+        await self.begin_run(lambda decide: workspace.build(goal, decide, with_history=with_history))
 
-        request = BuildRequest(
-            root=self.app.root,
-            session=self.app.store.session(self.session_name),
-            goal=goal,
-            config=self.app.config,
-            use_git=self.app.config.use_git,
-            with_history=self.with_history,
-            diagnose=self._language_server_check(),
-        )
-        self.with_history = True
-        await self.begin_run(request)
+    def current_workspace(self) -> Workspace:
+        """The session's workspace: the running one (its index, its language servers for stage 7), else one
+        without background services yet (a build then opens its own index and skips stage 7)."""
+        from app.workspace import Workspace
 
-    def _language_server_check(self) -> Any:
-        """Stage 7's check through the session's running language servers (None when they are off): the
-        diagnostics a proposed text adds to its file, asked from the pipeline's thread."""
-        services = self.services
-        if services is None or getattr(services, "lsp", None) is None:
-            return None
+        running = self.workspace
+        if running is not None and running.session.name == self.session_name:
+            return running
+        session = self.app.store.session(self.session_name)
+        return Workspace(self.app.root, self.app.config, session, background=True)
 
-        async def diagnose(path: str, text: str) -> list[Any]:
-            import asyncio
-
-            return await asyncio.to_thread(services.diagnose_text_from_thread, path, text, only_new=True)
-
-        return diagnose
-
-    async def begin_run(self, request: Any, runner: Any = None) -> None:
-        """Run a build (or, with app/fix's ``run_fix`` as ``runner``, a fix) on the pipeline's worker thread."""
+    async def begin_run(self, run: Run, fixing: bool = False) -> None:
+        """Run a build (or, with ``fixing``, a fix) of the workspace on the pipeline's worker thread."""
         from app.tui.build_bridge import BuildBridge
 
-        self.bridge = BuildBridge(request, self.post_message, runner)
-        self.fixing_run = runner is not None
+        self.bridge = BuildBridge(run, self.post_message)
+        self.fixing_run = fixing
         self.keep_diff = False
         self.fix_evidence = ()
         self._outcome_shown = False
@@ -523,40 +515,33 @@ class MainScreen(TrustingScreen):
 
     @work(group="tests", exclusive=True, exit_on_error=False, description="test run")
     async def rerun_tests(self) -> None:
-        import asyncio
-
-        services = self.services
-        command = self.app.config.test_cmd
-        if services is not None and getattr(services, "tests", None) is not None:
-            command = services.tests.command
+        workspace = self.current_workspace()
+        command = workspace.test_command()
         if command and not await self.project_is_trusted():
             # The tests are the project's code: this run, like the watcher's, waits for the trust.
             self.ask_trust(
                 [f"Rerun tests runs `{command}`, and the test watcher after each change"], self.rerun_tests
             )
             return
-        if services is not None and getattr(services, "tests", None) is not None:
-            services.run_tests("from the command palette")
-            return
-        if not command:
+        watched = workspace.services is not None and workspace.services.tests is not None
+        if not command and not watched:
             self.events.add(
                 "no test command configured (--test-cmd or test_cmd in .ai-agent.toml)", "warning"
             )
             return
-        self.events.add(f"running {command}")
-        process = await asyncio.create_subprocess_shell(
-            command,
-            cwd=self.app.root,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        output, _ = await process.communicate()
-        lines = output.decode(errors="replace").strip().splitlines()
+        if not watched:
+            self.events.add(f"running {command}")
+        # The watcher's run reports through its events; else the workspace runs the suite once (with a time
+        # limit and the whole process group ended).
+        outcome = await workspace.rerun_tests("from the command palette")
+        if outcome is None:
+            return
+        lines = outcome.output.strip().splitlines()
         last = lines[-1] if lines else ""
-        if process.returncode == 0:
+        if outcome.ok:
             self.events.add(f"tests passed · {last}", "ok")
         else:
-            self.events.add(f"tests failed (exit {process.returncode}) · {last}", "error")
+            self.events.add(f"tests failed (exit {outcome.exit_code}) · {last}", "error")
 
     def describe(self) -> dict[str, Any]:
         """A plain summary of the visible state (used by tests and the screenshot script)."""

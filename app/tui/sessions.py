@@ -280,16 +280,11 @@ class SessionScreen(Screen[None]):
 
     @work(thread=True, group="export", exit_on_error=False, description="export session")
     def export_session(self) -> None:
-        from app.paths import agent_home
-        from app.session.storage import atomic_write_bytes
-        from app.text.terminal import json_text
+        from app.workspace import Workspace
 
         name = self.session_name
-        document = self.app.store.export_session(name)
-        folder = agent_home() / "exports"
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.json"
-        # The same document as `ai --export-session`: no control left raw for whoever prints it.
-        atomic_write_bytes(target, (json_text(document, indent=2) + "\n").encode())
+        # The same document as `ai --export-session`, written by the workspace.
+        session = self.app.store.session(name, create=False)
+        target = Workspace(self.app.root, self.app.config, session).write_export()
         self.ui(self.events.add, f"exported session {name!r} to {target}", "ok")
         self.ui(self.notify, str(target), title="Session exported")

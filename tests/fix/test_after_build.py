@@ -20,9 +20,9 @@ from app.events import (
     Info,
     TestsRun,
 )
-from app.fix.after_build import fix_after_build
 from app.pipeline.build import BuildRequest, run_build
 from app.session.store import ProjectStore
+from app.workspace.after_change import fix_after_build
 from tests.conftest import git, run_ai
 from tests.fix.conftest import env_for, replace_block
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from app.background.lsp_launch import pyright_binary
-from app.validate_lsp import ProposalDiagnostics
+from app.workspace.proposal_check import ProposalDiagnostics
 from tests.pipeline.conftest import FIX_SUBTRACT, ai_build, build_in_process, write_user_config
 
 pytestmark = pytest.mark.skipif(pyright_binary() is None, reason="basedpyright is not installed")

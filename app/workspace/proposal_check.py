@@ -1,11 +1,19 @@
-"""Language-server diagnostics of a proposal before it is applied (stage 7, Validate), for faces that do not
-run the background services themselves (headless ``--build``).
+"""Stage 7's language-server check of a proposal, owned by the workspace: the ``BuildRequest.diagnose``
+provider a build is given (``await provider(path, text)``: the diagnostics the proposed ``text`` adds to
+``path``; app/pipeline/diagnostics.py asks it about each changed file).
 
-``ProposalDiagnostics`` is a ``BuildRequest.diagnose`` provider: ``await provider(path, text)`` gives the
-diagnostics the proposed ``text`` adds to ``path`` (errors and warnings; hints are noise in a preview). The
-language server starts on first use, and only for a language it serves here (Python, through basedpyright):
-a proposal without Python files never starts a process. ``prepare(path)`` starts it early (the pipeline calls
-it when the model completes a block), so its start-up overlaps the model's stream.
+``proposal_check(services, root)`` picks the one for the workspace: the running language servers of its
+background services when it has them (``RunningServersCheck``), else a short-lived server of its own
+(``ProposalDiagnostics``).
+
+``ProposalDiagnostics`` starts its server on first use, and only for a language it serves here (Python, through
+basedpyright): a proposal without Python files never starts a process. It gives errors and warnings (hints are
+noise in a preview). ``prepare(path)`` starts it early (the pipeline calls it when the model completes a block),
+so its start-up overlaps the model's stream. ``close()`` ends it.
+
+``RunningServersCheck`` asks the services on their own event loop: directly when the build runs on that loop,
+else (the TUI runs a build on a worker thread with a loop of its own) through a thread that waits for the
+services' answer.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
+from app.background.services import BackgroundServices
 from app.events import Diagnostic
 
 SERVED_LANGUAGES = ("python",)  # others would download or npm-install a server: not on a headless build
@@ -71,3 +80,28 @@ class ProposalDiagnostics:
             with contextlib.suppress(Exception):
                 await self._supervisor.stop()
             self._supervisor = self._servers = None
+
+
+class RunningServersCheck:
+    """The diagnostics a proposed text adds to its file, from the background services' running servers."""
+
+    def __init__(self, services: BackgroundServices) -> None:
+        self.services = services
+
+    async def __call__(self, path: str, text: str) -> list[Diagnostic]:
+        services = self.services
+        if services.loop is asyncio.get_running_loop():
+            return await services.new_diagnostics(path, text)
+        return await asyncio.to_thread(services.diagnose_text_from_thread, path, text, only_new=True)
+
+    async def close(self) -> None:
+        """Nothing to end: the servers are the services' (they stop with them)."""
+
+
+def proposal_check(
+    services: BackgroundServices | None, root: Path, lsp: bool
+) -> RunningServersCheck | ProposalDiagnostics | None:
+    """Stage 7's provider for a workspace: None when language servers are off (``lsp``)."""
+    if services is not None:
+        return RunningServersCheck(services) if services.lsp is not None else None
+    return ProposalDiagnostics(root) if lsp else None

@@ -1,7 +1,7 @@
 """Issue 8's trigger "tests failing after an applied change": a build's events, then (when the build applied a
 change and the project has a test command configured) the tests, and the fix loop when the change broke some.
 
-A face wraps the build's event stream::
+``Workspace.build`` wraps the build's event stream when the workspace runs no background services::
 
     async for event in fix_after_build(run_build(request, decide), request, auto_apply=True):
         ...
@@ -11,7 +11,7 @@ every build of a project with a tests/ folder run its suite, which the user did 
 a scratch copy like every fix-loop run; the user's tree is written only by applying a verified fix, under the
 same rule as ``ai --fix`` (``auto_apply``, else ``Config.auto_fix``, else the fix is shown and not applied).
 
-Only failures the change introduced are the build's doing. Tests that already failed before it are a one-line
+Only failures the change introduced are the build's doing (the one rule of both faces: app/workspace/verdict.py). Tests that already failed before it are a one-line
 note ("N tests already failed before this change: ...; `ai --fix` to work on them"): the build stays exit 0 and
 the model is not asked about them. "Before" is found after the fact, in the same scratch copy: the change's
 files are put back to their pre-change bytes (from the edit engine's backup, checked against the change
@@ -50,6 +50,7 @@ from app.events import (
     TestsRun,
 )
 from app.fix.testrun import TestOutcome
+from app.workspace.verdict import TestVerdict, failing_ids, judge_runs
 
 HOW_TO_APPLY = "run `ai --fix --yes` to apply the verified fix"
 SHOWN_IDS = 5  # the old failures named in the note; the rest are counted
@@ -62,15 +63,9 @@ class _Runs:
     after: TestOutcome
     before: TestOutcome | None = None
 
-    def new_ids(self) -> set[str]:
-        failing = self.after.failure_ids() if not self.after.ok else set()
-        if self.before is None or self.before.ok:
-            return failing
-        return failing - self.before.failure_ids()
-
-    def old_ids(self) -> set[str]:
-        failing = self.after.failure_ids() if not self.after.ok else set()
-        return failing - self.new_ids()
+    def verdict(self) -> TestVerdict:
+        before = failing_ids(self.before) if self.before is not None else None
+        return judge_runs(before, failing_ids(self.after))
 
 
 async def fix_after_build(
@@ -99,7 +94,8 @@ async def fix_after_build(
         return
     yield Info(f"running the tests after change {applied.change_id}: {command}")
     runs = await _run_around_change(request, command, applied.change_id)
-    new_ids, old_ids = runs.new_ids(), runs.old_ids()
+    verdict = runs.verdict()
+    new_ids, old_ids = verdict.new, verdict.still_failing
     yield TestsRun(
         scope="baseline",
         command=runs.after.command,

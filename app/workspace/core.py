@@ -1,0 +1,284 @@
+"""``Workspace``: one project and session opened for work, the one orchestrator both faces drive.
+
+The headless commands and the TUI both reach the core through it (see app/workspace/__init__.py for the API).
+What it owns, so that each rule is written once:
+
+- the symbol index, opened once (with background services) and handed both to the file watcher, which keeps it
+  current as files are saved, and to every build, which then does not open one of its own;
+- stage 7, the language-server check of a proposal (app/workspace/proposal_check.py): the running servers of
+  its background services when it has them, else (no background services) a short-lived server of its own;
+- the tests after an applied change: without background services the suite runs in a scratch copy before and
+  after the change (app/workspace/after_change.py); with them the test watcher's runs are compared. Either way
+  the verdict is app/workspace/verdict.py's ``judge_runs``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.background.bus import EventBus, Subscription
+from app.background.services import BackgroundServices
+from app.config import Config
+from app.events import BackgroundEvent, Decision, DiffReady, Event
+from app.workspace.proposal_check import ProposalDiagnostics, RunningServersCheck, proposal_check
+
+if TYPE_CHECKING:
+    from app.context.index import SymbolIndex
+    from app.edits.records import UndoResult
+    from app.fix.loop import FixRequest
+    from app.fix.testrun import TestOutcome
+    from app.session.store import Session
+
+Decide = Callable[[DiffReady], Awaitable[Decision]]
+
+
+class Workspace:
+    """One project root, its config and one session; with ``background`` its background services too.
+
+    ``await Workspace.open(...)`` starts it; ``await ws.close()`` (or ``async with``) ends what it started.
+    A workspace made but not started (``Workspace(...)``) still builds and fixes: without its services and
+    index, as a build on its own does. ``services_options`` go to ``BackgroundServices`` (``lsp``, ``tests``,
+    ``logs``, ``languages``, ...)."""
+
+    def __init__(
+        self,
+        root: Path,
+        config: Config,
+        session: Session,
+        *,
+        background: bool = False,
+        services_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.root = Path(root).resolve()
+        self.config = config
+        self.session = session
+        self.background = background
+        self.bus = EventBus()  # made now: a face adds its listener before the services start
+        self.services: BackgroundServices | None = None
+        self.index: SymbolIndex | None = None
+        self._services_options = dict(services_options or {})
+        self._check: ProposalDiagnostics | RunningServersCheck | None = None  # the short-lived one
+        self._indexed: set[str] = set()
+        self._index_changed = asyncio.Event()
+        self._started = False
+
+    @classmethod
+    async def open(
+        cls,
+        root: Path,
+        config: Config,
+        session: Session,
+        *,
+        background: bool = False,
+        services_options: dict[str, Any] | None = None,
+    ) -> Workspace:
+        workspace = cls(root, config, session, background=background, services_options=services_options)
+        await workspace.start()
+        return workspace
+
+    async def start(self) -> None:
+        """With ``background``: open the symbol index (within the build's time budget) and start the services,
+        the index handed to their file watcher."""
+        if self._started:
+            return
+        self._started = True
+        if not self.background:
+            return
+        from app.context import preread
+
+        opening = asyncio.ensure_future(asyncio.to_thread(preread.open_index, self.root))
+        try:
+            self.index = await asyncio.shield(opening)
+        except asyncio.CancelledError:
+            # Closed (a session switch in the TUI): the index still opening is closed once it is open.
+            opening.add_done_callback(_close_when_open)
+            raise
+        self.services = BackgroundServices(
+            self.root,
+            self.config,
+            self.session,
+            bus=self.bus,
+            symbol_index=self.index,
+            on_indexed=self._note_indexed,
+            **self._services_options,
+        )
+        await self.services.start()
+
+    async def close(self) -> None:
+        """Stop the services, end a short-lived language server, close the index."""
+        if not self._started:
+            return
+        self._started = False
+        try:
+            if self.services is not None:
+                await self.services.stop()
+        finally:
+            check, self._check = self._check, None
+            if check is not None:
+                with contextlib.suppress(Exception):
+                    await check.close()
+            index, self.index = self.index, None
+            if index is not None:
+                await asyncio.to_thread(index.close)
+
+    async def __aenter__(self) -> Workspace:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- the background ----------------------------------------------------------------------------------
+
+    def subscribe(self, **options: Any) -> Subscription:
+        """The bus's merging subscription (app/background/bus.py): the background services' events."""
+        return self.bus.subscribe(**options)
+
+    def _note_indexed(self, changed: list[str], removed: list[str]) -> None:
+        self._indexed.update(changed)
+        self._indexed.update(removed)
+        self._index_changed.set()
+
+    async def index_updated(self, path: str) -> None:
+        """Wait until the watcher has handed a change of ``path`` (relative to the root) to the index."""
+        while path not in self._indexed:
+            self._index_changed.clear()
+            await self._index_changed.wait()
+
+    # -- stage 7 -----------------------------------------------------------------------------------------
+
+    def proposal_check(self) -> RunningServersCheck | ProposalDiagnostics | None:
+        """The ``BuildRequest.diagnose`` provider of this workspace (None: no check). With background
+        services, only once they run."""
+        if self.background:
+            return proposal_check(self.services, self.root, lsp=False) if self.services is not None else None
+        if self._check is None:
+            self._check = proposal_check(None, self.root, lsp=self.config.lsp)
+        return self._check
+
+    # -- builds and fixes --------------------------------------------------------------------------------
+
+    async def build(
+        self,
+        goal: str,
+        decide: Decide,
+        *,
+        with_history: bool = False,
+        dry_run: bool = False,
+        require_edits: bool = False,
+        use_git: bool | None = None,
+        auto_apply: bool | None = None,
+        tests_after: bool | None = None,
+    ) -> AsyncIterator[Event]:
+        """One build of ``goal`` (app/agent.py's ``run_build``), its events as they come; ``decide`` answers
+        each proposal. ``tests_after`` (default: when there are no background services) runs the tests after
+        an applied change and the fix loop when it broke some, ``auto_apply`` deciding a verified fix."""
+        from app.pipeline.build import BuildRequest, run_build
+
+        request = BuildRequest(
+            root=self.root,
+            session=self.session,
+            goal=goal,
+            config=self.config,
+            dry_run=dry_run,
+            use_git=self.config.use_git if use_git is None else use_git,
+            with_history=with_history,
+            index=self.index,
+            require_edits=require_edits,
+            diagnose=self.proposal_check(),
+        )
+        events = run_build(request, decide)
+        if not self.background if tests_after is None else tests_after:
+            from app.workspace.after_change import fix_after_build
+
+            events = fix_after_build(events, request, auto_apply=auto_apply)
+        async for event in events:
+            yield event
+
+    def fix_request(self, source: BackgroundEvent, trigger: str | None = None) -> FixRequest | None:
+        """The fix loop's request for a background event (a failing test run, language-server errors, a log
+        error); None for any other event."""
+        from app.events import DiagnosticsUpdated, LogError, TestRunFinished
+        from app.fix import triggers
+
+        if isinstance(source, TestRunFinished):
+            request = triggers.request_for_test_run(source, self.root, self.session, self.config)
+        elif isinstance(source, DiagnosticsUpdated):
+            request = triggers.request_for_diagnostics(source.errors, self.root, self.session, self.config)
+        elif isinstance(source, LogError):
+            request = triggers.request_for_log_error(source, self.root, self.session, self.config)
+        else:
+            return None
+        return replace(request, trigger=trigger or request.trigger, use_git=self.config.use_git)
+
+    async def fix(self, source: FixRequest | BackgroundEvent, decide: Decide) -> AsyncIterator[Event]:
+        """The fix loop (app/fix/loop.py's ``run_fix``) for a prepared request or a background event."""
+        from app.fix.loop import FixRequest, run_fix
+
+        request = source if isinstance(source, FixRequest) else self.fix_request(source)
+        if request is None:
+            return
+        async for event in run_fix(request, decide):
+            yield event
+
+    # -- undo, export, tests -----------------------------------------------------------------------------
+
+    async def undo(self) -> UndoResult | None:
+        """Undo the session's last change (app/edits/undo.py); None when there is nothing to undo. Raises the
+        edit engine's ``AgentError`` when the undo is refused."""
+        from app.edits.undo import undo_change
+
+        return await asyncio.to_thread(undo_change, self.session, use_git=self.config.use_git)
+
+    async def export(self, folder: Path | None = None) -> Path:
+        """Write the session's export document (the one of ``ai --export-session``) into ``folder`` (default:
+        the agent home's exports/), named after the session and the time; its path."""
+        return await asyncio.to_thread(self.write_export, folder)
+
+    def write_export(self, folder: Path | None = None) -> Path:
+        """``export`` for a caller already on a worker thread."""
+        from app.paths import agent_home
+        from app.session.storage import atomic_write_bytes
+        from app.text.terminal import json_text
+
+        document = self.session.store.export_session(self.session.name)
+        target_dir = folder or agent_home() / "exports"
+        target_dir.mkdir(parents=True, exist_ok=True)
+        target = target_dir / f"{self.session.name}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+        # No control left raw for whoever prints it.
+        atomic_write_bytes(target, (json_text(document, indent=2) + "\n").encode())
+        return target
+
+    def test_command(self) -> str | None:
+        """The test command a rerun runs: the test watcher's, else the configured one."""
+        tests = self.services.tests if self.services is not None else None
+        return tests.command if tests is not None else self.config.test_cmd
+
+    async def rerun_tests(self, reason: str = "requested") -> TestOutcome | None:
+        """Run the tests now: through the test watcher when it runs (its events tell the outcome; None here),
+        else once in the project (app/fix/testrun.py: timeout and process-group end), its outcome. None too
+        when there is no test command."""
+        services = self.services
+        if services is not None and services.tests is not None:
+            services.run_tests(reason)
+            return None
+        command = self.test_command()
+        if not command:
+            return None
+        from app.fix.testrun import run_tests
+
+        return await run_tests(command, self.root)
+
+
+def _close_when_open(opening: asyncio.Future[Any]) -> None:
+    if opening.cancelled() or opening.exception() is not None or opening.result() is None:
+        return
+    # close() waits for the index's refresh thread: not on the event loop.
+    threading.Thread(target=opening.result().close, name="index-close", daemon=True).start()
