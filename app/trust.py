@@ -110,7 +110,7 @@ def _locked() -> Iterator[None]:
 
 def _update(root: Path, **fields: str) -> None:
     """Set ``fields`` in ``root``'s entry of trust.json (the other entries and fields stay)."""
-    from app.session.storage import atomic_write_bytes
+    from app.project.atomic import atomic_write_bytes
 
     with _locked():
         trusts = _read_all(strict=True)

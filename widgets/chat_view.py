@@ -23,49 +23,27 @@ if TYPE_CHECKING:
 
 ROLE_LABELS = {"user": "you", "assistant": "ai", "system": "system", "event": "·"}
 
-# The edit-block format (app/llm/blocks.py): a block is `<<<<<<< KIND PATH` ... `>>>>>>> END`.
-BLOCK_START = re.compile(r"^<{7} (REPLACE|INSERT AFTER|INSERT BEFORE|DELETE|CREATE|REMOVE|READ) +(.+?)\s*$")
-BLOCK_END = re.compile(r"^>{7} END\s*$")
-FENCE = re.compile(r"^\s*(```|~~~)")
-
 
 def prose_for_history(content: str) -> str:
     """A stored reply as the chat shows it: each edit block becomes one "✎ REPLACE path" line (the diff pane
     and git hold the change itself), as in the live stream. Left as is, Markdown reads `<<<<<<<` as three levels
-    of blockquote and `=======` as a heading underline. Fences left holding only such lines are dropped."""
+    of blockquote and `=======` as a heading underline. The blocks are found by the pipeline's own parser
+    (app/llm/blocks.py), which also drops the fences that wrap them; a reply it cannot parse is shown as stored."""
     if "<<<<<<< " not in content:
         return content
-    lines: list[str | None] = []  # None marks where a block was
-    markers: list[str] = []
-    inside = False
-    for line in content.splitlines():
-        if inside:
-            inside = not BLOCK_END.match(line)
-            continue
-        start = BLOCK_START.match(line)
-        if start:
-            kind, path = start.group(1), start.group(2).strip("`'\"")
-            markers.append(f"{'↳' if kind == 'READ' else '✎'} {kind} `{path}`")
-            lines.append(None)
-            inside = True
-        else:
-            lines.append(line)
-    # Drop a fence whose content is only blocks and blank lines.
-    fences = [i for i, line in enumerate(lines) if line is not None and FENCE.match(line)]
-    dropped: set[int] = set()
-    for open_at, close_at in zip(fences[::2], fences[1::2], strict=False):
-        between = lines[open_at + 1 : close_at]
-        if any(line is None for line in between) and all(
-            line is None or not line.strip() for line in between
-        ):
-            dropped.update((open_at, close_at))
+    from app.llm.blocks import BlockParseError, EditBlock, parse_blocks
+
+    try:
+        items = parse_blocks(content)
+    except BlockParseError:
+        return content
     out: list[str] = []
-    marker_iter = iter(markers)
-    for index, kept in enumerate(lines):
-        if index in dropped:
-            continue
-        out.extend(["", next(marker_iter), ""] if kept is None else [kept])
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
+    for item in items:
+        if isinstance(item, EditBlock):
+            out.append(f"\n\n{'↳' if item.kind == 'READ' else '✎'} {item.kind} `{item.path}`\n\n")
+        else:
+            out.append(item.text)
+    return re.sub(r"\n{3,}", "\n\n", "".join(out)).strip()
 
 
 class MessageView(Static):

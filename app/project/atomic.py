@@ -3,6 +3,7 @@
 A temp file in the same folder (a rename never crosses a file system), written, fsynced and renamed over the
 target; on any failure the temp file is removed and the target is as it was. The folder is fsynced after the
 rename unless the caller makes a batch of renames durable together (:func:`fsync_folder` once per folder).
+:func:`atomic_write_bytes` is the same write for ai's own data files, its failure one line for the user.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
+
+from app.errors import AgentError, StorageError, write_failure
+from app.paths import agent_home
 
 
 def fsync_folder(folder: Path) -> None:
@@ -66,3 +70,27 @@ def link_atomic(path: Path, target: str, temp: Path) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+
+
+def _data_root_of(path: Path) -> Path | None:
+    """The data root when ``path`` lies under it (a failed write there can go to another AI_AGENT_HOME)."""
+    try:
+        home = agent_home()
+    except AgentError:
+        return None
+    return home if path.absolute().is_relative_to(home.absolute()) else None
+
+
+def write_error(path: Path, exc: OSError) -> StorageError:
+    """A failed write as the one line the user sees: what failed, where, and what to do."""
+    return StorageError(write_failure(path, exc, _data_root_of(path)))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data``: write a temp file beside it, fsync, rename, fsync the folder.
+    A failure (device full, read-only, a file where a folder should be) leaves ``path`` as it was and is
+    raised as :class:`StorageError`."""
+    try:
+        write_atomic(path, data)
+    except OSError as exc:
+        raise write_error(path, exc) from None

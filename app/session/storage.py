@@ -17,8 +17,10 @@ from typing import Any
 import orjson
 from tinydb.storages import Storage
 
-from app.errors import AgentError, StorageError, StoreCorruptError, write_failure
-from app.project.atomic import write_atomic
+from app.errors import StorageError, StoreCorruptError
+
+# The writer every store uses, with its one-line error (also what cli and the workspace import from here).
+from app.project.atomic import atomic_write_bytes, write_error
 
 # Parsed content of files this process read or wrote, keyed by path, valid while the file's identity holds.
 _Signature = tuple[int, int, int]
@@ -28,32 +30,6 @@ _locks: dict[str, Any] = {}
 
 def _signature(st: os.stat_result) -> _Signature:
     return (st.st_ino, st.st_mtime_ns, st.st_size)
-
-
-def _data_root_of(path: Path) -> Path | None:
-    """The data root when ``path`` lies under it (a failed write there can go to another AI_AGENT_HOME)."""
-    from app.paths import agent_home
-
-    try:
-        home = agent_home()
-    except AgentError:
-        return None
-    return home if path.absolute().is_relative_to(home.absolute()) else None
-
-
-def write_error(path: Path, exc: OSError) -> StorageError:
-    """A failed write as the one line the user sees: what failed, where, and what to do."""
-    return StorageError(write_failure(path, exc, _data_root_of(path)))
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data``: write a temp file beside it, fsync, rename, fsync the folder.
-    A failure (device full, read-only, a file where a folder should be) leaves ``path`` as it was and is
-    raised as :class:`StorageError`."""
-    try:
-        write_atomic(path, data)
-    except OSError as exc:
-        raise write_error(path, exc) from None
 
 
 def quarantine(path: Path) -> Path:

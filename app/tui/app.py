@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from textual.app import App
 from textual.binding import Binding
-from textual.message import Message
 from textual.notifications import SeverityLevel
 
 from app.config import Config
 from app.session.store import ProjectStore
 from app.text.terminal import safe_text
+from app.tui import texts
 from app.tui.commands import WorkspaceCommands
 from app.tui.main_screen import MainScreen
+from app.tui.messages import SessionShown
+from app.tui.settings import WorkspaceSettings
 
 T = TypeVar("T")
 
@@ -37,14 +38,10 @@ class WorkspaceApp(App[int]):
     CSS_PATH = [STYLES / "workspace.tcss", STYLES / "dialogs.tcss"]
     COMMANDS = App.COMMANDS | {WorkspaceCommands}
     BINDINGS = [
-        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+        Binding("ctrl+q", "quit", texts.KEYS["quit"], id="quit", priority=True),
     ]
 
-    @dataclass
-    class SessionShown(Message):
-        """A session's visible tail is on screen (tests and the benchmark wait for it)."""
-
-        name: str
+    SessionShown = SessionShown  # posted to the App when a session's visible tail is on screen
 
     def __init__(
         self,
@@ -60,19 +57,42 @@ class WorkspaceApp(App[int]):
         label: str | None = None,
     ) -> None:
         super().__init__()
-        self.root = root
-        self.config = config
-        self.store = store or ProjectStore(root)
-        self.clock = clock
-        self.project_label = label or project_label(root)
+        self.settings = WorkspaceSettings(
+            root=root,
+            config=config,
+            store=store or ProjectStore(root),
+            clock=clock,
+            project_label=label or project_label(root),
+            background=background,
+        )
         self.session_name = session_name
         self.initial_goal = initial_goal
         self.continue_session = continue_session
-        self.background = background
-        self.last_switch_seconds = 0.0
+
+    # What the workspace was opened with (app/tui/settings.py), as the App's own attributes too.
+    @property
+    def root(self) -> Path:
+        return self.settings.root
+
+    @property
+    def config(self) -> Config:
+        return self.settings.config
+
+    @property
+    def store(self) -> ProjectStore:
+        return self.settings.store
+
+    @property
+    def project_label(self) -> str:
+        return self.settings.project_label
+
+    @property
+    def last_switch_seconds(self) -> float:
+        return self.settings.last_switch_seconds
 
     def on_mount(self) -> None:
-        self.push_screen(MainScreen(self.session_name, self.initial_goal, self.continue_session))
+        screen = MainScreen(self.settings, self.session_name, self.initial_goal, self.continue_session)
+        self.push_screen(screen)
 
     def notify(
         self,

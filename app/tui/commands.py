@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from app.tui import texts
+
 if TYPE_CHECKING:
     from app.tui.main_screen import MainScreen
 
@@ -37,29 +39,20 @@ class WorkspaceCommands(Provider):
         if main is None:
             return []
         commands: list[tuple[str, str, Callable[[], object]]] = [
-            ("New session", "start a new named session", main.action_new_session),
-            ("Undo last change", "undo this session's most recent applied change", main.action_undo),
-            ("Export session", "write this session as a JSON document", main.export_session),
-            ("Rerun tests", "run the configured test command", main.rerun_tests),
-            (
-                "Suggestions",
-                "what to improve next (failing tests, diagnostics, TODOs, complex code); pick one to build it",
-                main.show_suggestions,
-            ),
-            ("Fix newest error", "start a fix of the newest error in the feed", main.fix_newest_error),
+            (*texts.COMMAND_NEW_SESSION, main.action_new_session),
+            (*texts.COMMAND_UNDO, main.action_undo),
+            (*texts.COMMAND_EXPORT, main.export_session),
+            (*texts.COMMAND_RERUN_TESTS, main.rerun_tests),
+            (*texts.COMMAND_SUGGESTIONS, main.show_suggestions),
+            (*texts.COMMAND_FIX_NEWEST, main.fix_newest_error),
         ]
         if not self.trusted:
-            commands.append(
-                (
-                    "Trust this project",
-                    "let its tests and the language servers that run its code run in the background",
-                    main.action_trust,
-                )
-            )
+            commands.append((*texts.COMMAND_TRUST, main.action_trust))
+        title, help_text = texts.COMMAND_SWITCH
         for name in self.session_names:
             if name != main.session_name:
                 commands.append(
-                    (f"Switch session: {name}", f"open session {name}", partial(main.open_session, name))
+                    (title.format(name=name), help_text.format(name=name), partial(main.open_session, name))
                 )
         return commands
 

@@ -1,9 +1,11 @@
 """The workspace's self-correction: the live error feed's one-key fixes, the fix proposed when tests fail after
-an applied change, and the suggestions. The base class of ``MainScreen`` (one concern per file).
+an applied change, and the suggestions.
 
-Every fix runs through app/fix's ``run_fix`` in the current session, on the same worker thread as a build
-(``BuildBridge``); a verified fix is offered through the approval modal with its diff and test evidence, and is
-applied only on approval unless ``auto_fix`` is on in the config (the fix loop decides that itself).
+``FixDesk`` is a collaborator of the main screen, reaching it through ``Host``. Every fix runs through app/fix's
+``run_fix`` in the current session (the workspace's ``fix``), on the same worker thread as a build (the
+screen's ``begin_run``); a
+verified fix is offered through the approval modal with its diff and test evidence, and is applied only on
+approval unless ``auto_fix`` is on in the config (the fix loop decides that itself).
 """
 
 from __future__ import annotations
@@ -11,23 +13,10 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from textual import work
-
-from app.tui.sessions import SessionScreen
+from app.tui import texts
 
 if TYPE_CHECKING:
-    from app.events import Event
-    from app.tui.build_bridge import Run
-    from app.workspace import Workspace
-
-ATTEMPT_WORDS = {
-    "started": "started",
-    "no_edit": "no edit proposed",
-    "invalid": "the edit could not be applied",
-    "still_failing": "still failing",
-    "new_failures": "broke other tests",
-    "verified": "verified",
-}
+    from app.tui.host import Host
 
 
 def fixable(event: Any) -> bool:
@@ -41,15 +30,9 @@ def fixable(event: Any) -> bool:
     return isinstance(event, LogError)
 
 
-class FixingScreen(SessionScreen):
-    """Error feed, fix runs and suggestions; ``MainScreen`` supplies ``begin_run`` (the build's machinery)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        # The verified fix's test evidence, shown in the approval modal (empty for a build's proposal).
-        # keep_diff: the diff pane holds something to keep after the run ends (a failed fix's closest attempt).
-        self.keep_diff = False
-        self.fix_evidence: tuple[str, ...] = ()
+class FixDesk:
+    def __init__(self, host: Host) -> None:
+        self.host = host
         # The change a build is applying, from the user's decision on, until the test watcher's run after it is
         # judged. The pipeline writes the files before it records and commits the change and says "applied", so
         # the watcher can start that run, and even finish it, before Applied arrives: runs are matched to the
@@ -63,19 +46,13 @@ class FixingScreen(SessionScreen):
         # A fix asked for while a build ran: started when it ends.
         self._queued_fix: tuple[Any, str | None] | None = None
 
-    async def begin_run(self, run: Run, fixing: bool = False) -> None:
-        raise NotImplementedError
-
-    def current_workspace(self) -> Workspace:
-        raise NotImplementedError
-
-    # -- the feed ----------------------------------------------------------------------------------------------
+    # -- the feed and the after-apply rule ---------------------------------------------------------------------
 
     def feed_background_event(self, event: Any) -> None:
         """One background event in the feed (errors selectable), and the after-apply trigger."""
         from app.events import TestRunFinished, TestRunStarted
 
-        self.events.add(event.summary(), event.level, event if fixable(event) else None)
+        self.host.events.add(event.summary(), event.level, event if fixable(event) else None)
         if isinstance(event, TestRunStarted):
             self._run_started_at = event.at
         elif isinstance(event, TestRunFinished):
@@ -125,41 +102,38 @@ class FixingScreen(SessionScreen):
         # (app/workspace/verdict.py, the rule of both faces).
         if not judge_runs(None if was_ok is None else failing_before, failing).broke_tests:
             return
-        self.events.add(
-            f"tests fail after change {change}: asking the fix loop for a verified fix", "warning"
-        )
-        self.request_fix(event, f"after change {change}")
+        self.host.events.add(texts.FIX_AFTER_CHANGE.format(change=change), "warning")
+        self.request_fix(event, texts.FIX_TRIGGER_AFTER_CHANGE.format(change=change))
 
-    def on_event_log_fix_wanted(self, message: Any) -> None:
-        self.request_fix(message.payload)
-
-    def action_errors(self) -> None:
+    def focus_newest_error(self) -> None:
         """Focus the error feed on its newest error (f then fixes it)."""
-        if self.events.select_latest():
-            self.events.focus()
+        events = self.host.events
+        if events.select_latest():
+            events.focus()
         else:
-            self.notify(
-                "no errors in the feed: failing tests, language-server errors and log errors show there"
-            )
+            self.host.notify(texts.NO_ERRORS_IN_FEED)
 
     def fix_newest_error(self) -> None:
-        lines = self.events.fixable
+        lines = self.host.events.fixable
         if not lines:
-            self.notify("no errors in the feed to fix")
+            self.host.notify(texts.NO_ERRORS_TO_FIX)
             return
         self.request_fix(lines[-1].payload)
 
     # -- fix runs ----------------------------------------------------------------------------------------------
 
     def request_fix(self, error: Any, trigger: str | None = None) -> None:
-        if self.busy:
+        host = self.host
+        if host.busy:
             self._queued_fix = (error, trigger)
-            self.events.add("the fix starts when the running build ends")
+            host.events.add(texts.FIX_QUEUED)
             return
-        if not self.app.config.has_model:
-            self.notify("no model is configured: a fix needs one (see the conversation)", severity="error")
+        if not host.settings.config.has_model:
+            host.notify(texts.FIX_NEEDS_MODEL, severity="error")
             return
-        self.run_worker(self.start_fix(error, trigger), group="fix-start", exclusive=True)
+        host.start_worker(
+            self.start_fix(error, trigger), group="fix-start", exclusive=True, description="fix"
+        )
 
     def start_queued_fix(self) -> None:
         queued, self._queued_fix = self._queued_fix, None
@@ -167,87 +141,54 @@ class FixingScreen(SessionScreen):
             self.request_fix(*queued)
 
     async def start_fix(self, error: Any, trigger: str | None = None) -> None:
-        workspace = self.current_workspace()
+        host = self.host
+        workspace = host.current_workspace()
         request = workspace.fix_request(error, trigger)
         if request is None:
             return
         first = request.errors[0].summary() if request.errors else error.summary()
-        await self.chat.add_message("user", f"fix: {first}")
-        await self.begin_run(lambda decide: workspace.fix(request, decide), fixing=True)
-
-    async def show_fix_event(self, event: Event) -> bool:
-        """The fix loop's own events in the feed and the conversation; False for any other event."""
-        from app.events import FixAttempt, FixStarted, FixSummary, FixVerified, TestsRun
-
-        chat, events = self.chat, self.events
-        if isinstance(event, FixStarted):
-            self.fix_evidence = ()
-            trigger = f" ({event.trigger})" if event.trigger else ""
-            events.add(f"fix loop{trigger}: {len(event.errors)} error(s), up to {event.attempts} attempts")
-            await chat.add_note(f"fixing{trigger}: {'; '.join(event.errors[:3])}", "files")
-        elif isinstance(event, TestsRun):
-            outcome = "pass" if event.ok else f"fail ({len(event.failing)})"
-            new = f", {len(event.new_failures)} new" if event.new_failures else ""
-            events.add(
-                f"tests ({event.scope}, attempt {event.attempt}) {outcome}{new} · {event.seconds:.1f}s",
-                "ok" if event.ok else "warning",
-            )
-        elif isinstance(event, FixAttempt):
-            word = ATTEMPT_WORDS.get(event.outcome, event.outcome)
-            reason = f": {event.reason}" if event.reason else ""
-            level = (
-                "ok" if event.outcome == "verified" else ("info" if event.outcome == "started" else "warning")
-            )
-            events.add(f"fix attempt {event.number}/{event.attempts} {word}{reason}", level)
-        elif isinstance(event, FixVerified):
-            self.fix_evidence = event.evidence
-            await chat.add_note(
-                f"✓ fix verified (attempt {event.attempt}) in a scratch copy: {'; '.join(event.evidence)}",
-                "applied",
-            )
-        elif isinstance(event, FixSummary):
-            lines = "\n".join(f"  {line}" for line in event.attempts)
-            await chat.add_note(f"no verified fix; your files are untouched. Attempts:\n{lines}", "error")
-            if event.diff:
-                from widgets.diff_preview import DiffPreview
-
-                await self.query_one("#diff", DiffPreview).show_diffs({"closest attempt": event.diff})
-                self.keep_diff = True
-        else:
-            return False
-        return True
+        await host.chat.add_message("user", texts.FIX_GOAL.format(error=first))
+        await host.begin_run(lambda decide: workspace.fix(request, decide), fixing=True)
 
     # -- suggestions -------------------------------------------------------------------------------------------
 
-    @work(group="suggest", exclusive=True, exit_on_error=False, description="suggestions")
-    async def show_suggestions(self) -> None:
+    def show_suggestions(self) -> None:
+        self.host.start_worker(
+            self.collect_suggestions(), group="suggest", exclusive=True, description="suggestions"
+        )
+
+    async def collect_suggestions(self) -> None:
         from app.suggest import suggest
         from widgets.suggestions import SuggestionsScreen
 
-        app = self.app
-        self.events.add("collecting suggestions (tests, diagnostics, TODOs, complex functions, history)…")
-        session = app.store.session(self.session_name)
+        host = self.host
+        events = host.events
+        events.add(texts.SUGGESTIONS_COLLECTING)
+        session = host.settings.store.session(host.session_name)
         # The line naming the test command comes before it runs (the suggestions may run the tests once).
-        report = await suggest(app.root, session=session, config=app.config, announce=self.events.add)
+        report = await suggest(
+            host.settings.root, session=session, config=host.settings.config, announce=events.add
+        )
         for note in report.notes:
-            self.events.add(f"suggestions: {note}")
+            events.add(texts.SUGGESTIONS_NOTE.format(note=note))
         if not report.suggestions:
-            self.notify("no suggestions: nothing fails, no TODOs, no long or complex functions")
+            host.notify(texts.NO_SUGGESTIONS)
             return
 
         def picked(suggestion: Any) -> None:
             if suggestion is not None:
                 self.build_suggestion(suggestion)
 
-        app.push_screen(SuggestionsScreen(report.suggestions, report.ranked_by), picked)
+        host.app.push_screen(SuggestionsScreen(report.suggestions, report.ranked_by), picked)
 
     def build_suggestion(self, suggestion: Any) -> None:
         """Start the suggestion's build in a new session (app.suggest's ``start_build`` names it)."""
         from app.suggest import start_build
 
-        if self.busy:
-            self.notify("a build is running: pick the suggestion again when it ends", severity="warning")
+        host = self.host
+        if host.busy:
+            host.notify(texts.SUGGESTION_WAIT, severity="warning")
             return
-        goal, name = start_build(self.app.root, suggestion, self.app.store)
-        self.events.add(f"suggestion → new session {name!r}: {goal}")
-        self.open_session(name, goal)
+        goal, name = start_build(host.settings.root, suggestion, host.settings.store)
+        host.events.add(texts.SUGGESTION_SESSION.format(name=name, goal=goal))
+        host.open_session(name, goal)

@@ -1,13 +1,14 @@
-"""The workspace screen: the panes, the keys, and the workers that feed them.
+"""The workspace screen: one screen composed of panes, the keys, and the workers that feed them.
 
-Widgets render and post messages; this screen owns the session store calls, the pipeline run (through
-``BuildBridge`` on a worker thread) and the pending decision.
+Each pane (app/tui/panes.py) renders the events meant for it through its own ``show_event``; this screen routes
+every pipeline event to the panes and owns the keys. Sessions, fixes, trust and the build run are collaborators
+it composes (``SessionKeeper``, ``FixDesk``, ``TrustKeeper``, ``RunDesk``), each reaching it through
+app/tui/host.py's ``Host``.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
-import time
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -15,99 +16,81 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.reactive import reactive
-from textual.timer import Timer
+from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from app.errors import AgentError
+from app.tui import texts
+from app.tui.fixes import FixDesk
 from app.tui.messages import BackgroundNotice, BuildEnded, DecisionWanted, PipelineEvent
-from app.tui.trust import TrustingScreen
+from app.tui.panes import ChatPane, DiffPane, FeedPane, StagesPane
+from app.tui.runs import RunDesk
+from app.tui.sessions import SessionKeeper
+from app.tui.settings import WorkspaceSettings
+from app.tui.trust import TrustKeeper
+from app.tui.waits import WaitClock
 from widgets.chat_view import ChatView
-from widgets.diff_preview import DiffPreview
 from widgets.event_log import EventLog
 from widgets.goal_input import GoalInput
 from widgets.session_list import SessionList
-from widgets.stage_progress import StageProgress
 from widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
     # The pipeline's event classes are imported where events are handled, after the first paint (their
     # module's two dozen dataclasses cost about 13 ms of start-up).
-    from app.events import Decision, DecisionKind, Diagnostic, DiffReady, Event, Stage
-    from app.tui.build_bridge import BuildBridge, Run
+    from app.events import DiffReady, Event, Stage
+    from app.tui.build_bridge import Run
     from app.workspace import Workspace
-    from widgets.approval import ApprovalScreen
-
-NO_MODEL_HELP = """\
-**No model is configured.** Sessions, history and undo work without one; to build, point `ai` at any
-OpenAI-compatible chat-completions endpoint (OpenAI, Ollama, llama.cpp, vLLM, LM Studio):
-
-- `OPENAI_BASE_URL`: the endpoint, e.g. `http://localhost:11434/v1`
-- `OPENAI_API_KEY`: the key, if the server needs one (kept in the environment, never stored)
-- `AI_AGENT_MODEL`: the model name
-
-or put `base_url = "..."` and `model = "..."` in `.ai-agent.toml` at the project root, then restart `ai`.
-"""
-
-# Keyed by DecisionKind's values (a StrEnum: its members look these up).
-DECISION_NOTES = {
-    "apply": "you: apply",
-    "reject": "you: reject",
-    "edit": "you: apply my edited version",
-    "revise": "you: revise",
-    "suggest": "you: suggest alternatives",
-}
 
 
-def proposed_contents(diff: DiffReady) -> dict[str, str]:
-    """The full proposed text of each changed file (what `e` opens), from the edit engine's proposal."""
-    files = getattr(diff.proposal, "files", None) or []
-    return {change.path: change.new_text for change in files if change.new_text is not None}
-
-
-class MainScreen(TrustingScreen):
+class MainScreen(Screen[None]):
     BINDINGS = [
-        Binding("y", "apply", "Apply", id="apply"),
-        Binding("n", "reject", "Reject", id="reject"),
-        Binding("a", "review", "Review", id="review"),
-        Binding("ctrl+g", "stop", "Stop", id="stop-build"),
-        Binding("ctrl+z", "undo", "Undo change", id="undo"),
-        Binding("ctrl+n", "new_session", "New session", id="new-session"),
-        Binding("ctrl+b", "toggle_sessions", "Sessions", id="toggle-sessions"),
-        Binding("ctrl+f", "errors", "Errors", id="error-feed"),
-        Binding("ctrl+o", "older", "Older msgs", id="older-messages", show=False),
-        Binding("escape", "focus_goal", "Goal", id="focus-goal", show=False),
+        Binding("y", "apply", texts.KEYS["apply"], id="apply"),
+        Binding("n", "reject", texts.KEYS["reject"], id="reject"),
+        Binding("a", "review", texts.KEYS["review"], id="review"),
+        Binding("ctrl+g", "stop", texts.KEYS["stop-build"], id="stop-build"),
+        Binding("ctrl+z", "undo", texts.KEYS["undo"], id="undo"),
+        Binding("ctrl+n", "new_session", texts.KEYS["new-session"], id="new-session"),
+        Binding("ctrl+b", "toggle_sessions", texts.KEYS["toggle-sessions"], id="toggle-sessions"),
+        Binding("ctrl+f", "errors", texts.KEYS["error-feed"], id="error-feed"),
+        Binding("ctrl+o", "older", texts.KEYS["older-messages"], id="older-messages", show=False),
+        Binding("escape", "focus_goal", texts.KEYS["focus-goal"], id="focus-goal", show=False),
     ]
 
+    session_name: reactive[str] = reactive("")
+    busy: reactive[bool] = reactive(False, bindings=True)
+    # The open session's token usage: what its stored messages carry, plus this run's as it comes.
+    tokens: reactive[int] = reactive(0)
     stage: reactive[Stage | None] = reactive(None)
     pending: reactive[DiffReady | None] = reactive(None, bindings=True)
     # What the model call waits for, as the status line says it ("waiting for the model's first token (12 s)").
     waiting: reactive[str] = reactive("")
 
     def __init__(
-        self, session_name: str, initial_goal: str | None = None, continue_session: bool = False
+        self,
+        settings: WorkspaceSettings,
+        session_name: str,
+        initial_goal: str | None = None,
+        continue_session: bool = False,
     ) -> None:
         super().__init__()
-        # --continue, or a follow-up after a first goal here: the model sees the session's conversation.
-        self.with_history = continue_session
+        self.settings = settings
         self.set_reactive(MainScreen.session_name, session_name)
         self.initial_goal = initial_goal
-        self.bridge: BuildBridge | None = None
-        self._answer: concurrent.futures.Future[Decision] | None = None
-        self._approval: ApprovalScreen | None = None
         self.services: Any = None
         self.workspace: Workspace | None = None
-        self._last_decision: DecisionKind | None = None
-        self._outcome_shown = False
-        self.fixing_run = False
-        self._wait: tuple[str, float] | None = None  # the status label of a model wait and when it began
-        self._wait_timer: Timer | None = None
+        self.sessions = SessionKeeper(self)
+        self.fixes = FixDesk(self)
+        self.trust = TrustKeeper(self)
+        self.runs = RunDesk(self, self.fixes, with_history=continue_session)
+        self.wait_clock = WaitClock(self._say_wait, self.set_interval)
 
     def compose(self) -> ComposeResult:
-        app = self.app
+        settings = self.settings
         status = StatusLine(id="status")
-        status.project = app.project_label
-        status.model = app.config.model or ("default model" if app.config.has_model else "")
+        status.project = settings.project_label
+        status.model = settings.config.model or (texts.DEFAULT_MODEL if settings.config.has_model else "")
         yield status.data_bind(
             session=MainScreen.session_name,
             tokens=MainScreen.tokens,
@@ -117,24 +100,43 @@ class MainScreen(TrustingScreen):
         )
         with Horizontal(id="body"):
             yield SessionList(id="sessions")
-            yield ChatView(id="chat")
-            yield DiffPreview(id="diff")
-        yield StageProgress(id="stages")
-        yield EventLog(id="events", clock=app.clock)
+            yield ChatPane(id="chat")
+            yield DiffPane(id="diff")
+        yield StagesPane(id="stages")
+        yield FeedPane(id="events", clock=settings.clock)
         yield GoalInput(id="goal")
         yield Footer()
 
-    @property
-    def diff(self) -> DiffPreview:
-        return self.query_one("#diff", DiffPreview)
+    # -- the panes -------------------------------------------------------------------------------------------
 
     @property
-    def progress(self) -> StageProgress:
-        return self.query_one(StageProgress)
+    def chat(self) -> ChatPane:
+        return self.query_one(ChatPane)
+
+    @property
+    def events(self) -> FeedPane:
+        return self.query_one(FeedPane)
+
+    @property
+    def diff(self) -> DiffPane:
+        return self.query_one("#diff", DiffPane)
+
+    @property
+    def progress(self) -> StagesPane:
+        return self.query_one(StagesPane)
+
+    @property
+    def session_list(self) -> SessionList:
+        return self.query_one(SessionList)
+
+    @property
+    def shown_session(self) -> str | None:
+        """The session whose history is fully on screen (None while one loads)."""
+        return self.sessions.shown_session
 
     async def on_mount(self) -> None:
-        self.events.border_title = "Events"
-        await self.diff.clear("no proposal yet")
+        self.events.border_title = texts.EVENTS_TITLE
+        await self.diff.clear(texts.NO_PROPOSAL)
         self.query_one(GoalInput).focus()
         # After the first frame: the panes paint at once, the history (and Markdown's import) follows.
         self.call_after_refresh(self.open_session, self.session_name, self.initial_goal)
@@ -142,21 +144,48 @@ class MainScreen(TrustingScreen):
     def on_unmount(self) -> None:
         # Quitting mid-build: the pipeline's thread must end too (a pending decision becomes a rejection),
         # or the process would wait for it on exit.
-        if self.bridge is not None:
-            self.bridge.cancel()
+        self.runs.cancel()
+
+    def on_resize(self) -> None:
+        # Below 100 columns the sidebar folds away (ctrl+b brings it back) so chat and diff stay readable.
+        self.set_class(self.size.width < 100, "-narrow")
+
+    # -- what the collaborators use (app/tui/host.py) ---------------------------------------------------------
+
+    def start_worker(
+        self,
+        work: Callable[[], Any] | Coroutine[Any, Any, Any],
+        *,
+        group: str,
+        description: str,
+        exclusive: bool = False,
+        thread: bool = False,
+    ) -> None:
+        self.run_worker(
+            work,
+            group=group,
+            description=description,
+            exclusive=exclusive,
+            thread=thread,
+            exit_on_error=False,
+        )
+
+    def ui(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        self.app.call_from_thread(function, *args, **kwargs)
 
     # -- background services (file watcher, language servers, tests, logs) ---------------------------------
 
     @work(group="background", exclusive=True, exit_on_error=False, description="background services")
-    async def run_background(self, name: str) -> None:  # type: ignore[override]
+    async def run_background(self, name: str) -> None:
         """The session's workspace with its background services, on the UI's loop (they are asyncio); replaced
         on a switch."""
         import asyncio
 
         from app.workspace import Workspace
 
-        session = self.app.store.session(name, create=False)
-        workspace = Workspace(self.app.root, self.app.config, session, background=True)
+        settings = self.settings
+        session = settings.store.session(name, create=False)
+        workspace = Workspace(settings.root, settings.config, session, background=True)
 
         def notice(event: Any) -> None:
             self.post_message(BackgroundNotice(event))
@@ -168,8 +197,8 @@ class MainScreen(TrustingScreen):
             services = self.services = workspace.services
             assert services is not None
             for event in services.restored_events():
-                self.events.add(f"(last time) {event.summary()}", event.level)
-            await self.offer_trust(services)
+                self.events.add(texts.LAST_TIME.format(summary=event.summary()), event.level)
+            await self.trust.offer_trust(services)
             await asyncio.Event().wait()  # until the session changes or the app ends
         finally:
             remove()
@@ -180,14 +209,38 @@ class MainScreen(TrustingScreen):
             except AgentError:
                 pass  # the session was deleted or renamed meanwhile: its snapshot has nowhere to go
 
+    def current_workspace(self) -> Workspace:
+        """The session's workspace: the running one (its index, its language servers for stage 7), else one
+        without background services yet (a build then opens its own index and skips stage 7)."""
+        from app.workspace import Workspace
+
+        running = self.workspace
+        if running is not None and running.session.name == self.session_name:
+            return running
+        session = self.settings.store.session(self.session_name)
+        return Workspace(self.settings.root, self.settings.config, session, background=True)
+
     def on_background_notice(self, message: BackgroundNotice) -> None:
-        self.feed_background_event(message.event)
+        self.fixes.feed_background_event(message.event)
 
-    def on_resize(self) -> None:
-        # Below 100 columns the sidebar folds away (ctrl+b brings it back) so chat and diff stay readable.
-        self.set_class(self.size.width < 100, "-narrow")
+    # -- messages of the panes ---------------------------------------------------------------------------------
 
-    # -- keys ----------------------------------------------------------------------------------------------
+    def on_session_list_open(self, message: SessionList.Open) -> None:
+        self.open_session(message.name)
+
+    def on_session_list_rename_wanted(self, message: SessionList.RenameWanted) -> None:
+        self.sessions.ask_rename(message.name)
+
+    def on_session_list_delete_wanted(self, message: SessionList.DeleteWanted) -> None:
+        self.sessions.ask_delete(message.name)
+
+    def on_chat_view_older_wanted(self, message: ChatView.OlderWanted) -> None:
+        self.sessions.load_older(message.before)
+
+    def on_event_log_fix_wanted(self, message: EventLog.FixWanted) -> None:
+        self.fixes.request_fix(message.payload)
+
+    # -- keys and palette commands -------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("apply", "reject", "review"):
@@ -201,47 +254,21 @@ class MainScreen(TrustingScreen):
     def action_apply(self) -> None:
         from app.events import Decision, DecisionKind
 
-        self.answer(Decision(DecisionKind.APPLY, hunks=self.diff.selection()))
+        self.runs.answer(Decision(DecisionKind.APPLY, hunks=self.diff.selection()))
 
     def action_reject(self) -> None:
         from app.events import Decision, DecisionKind
 
-        self.answer(Decision(DecisionKind.REJECT))
+        self.runs.answer(Decision(DecisionKind.REJECT))
 
     def action_review(self) -> None:
-        if self.pending is None or self._approval is not None:
-            return
-        from app.events import DecisionKind
-        from widgets.approval import ApprovalScreen
-
-        pending = self.pending
-        screen = ApprovalScreen(
-            pending.diffs,
-            self.diff.rejected,
-            lambda: proposed_contents(pending),
-            after_suggest=self._last_decision is DecisionKind.SUGGEST,
-            evidence=self.fix_evidence,
-        )
-        self._approval = screen
-
-        async def closed(decision: Decision | None) -> None:
-            self._approval = None
-            if decision is None:  # hidden: keep the hunk choice made there
-                if screen.rejected_hunks != self.diff.rejected:
-                    await self.diff.show_diffs(pending.diffs, screen.rejected_hunks)
-                self.query_one(GoalInput).focus()
-                return
-            self.answer(decision)
-
-        self.app.push_screen(screen, closed)
+        self.runs.review()
 
     def action_stop(self) -> None:
-        if self.bridge is not None:
-            self.bridge.cancel()
-            self.events.add("stopping the build…", "warning")
+        self.runs.stop()
 
     def action_toggle_sessions(self) -> None:
-        sessions = self.query_one(SessionList)
+        sessions = self.session_list
         if self.has_class("-narrow"):
             sessions.toggle_class("-shown")
             visible = sessions.has_class("-shown")
@@ -259,6 +286,59 @@ class MainScreen(TrustingScreen):
     def action_focus_goal(self) -> None:
         self.query_one(GoalInput).focus()
 
+    def action_undo(self) -> None:
+        self.sessions.undo()
+
+    def action_new_session(self) -> None:
+        self.sessions.ask_new_session()
+
+    def action_errors(self) -> None:
+        self.fixes.focus_newest_error()
+
+    async def action_trust(self) -> None:
+        await self.trust.trust_from_palette()
+
+    def open_session(self, name: str, then_goal: str | None = None) -> None:
+        self.sessions.open_session(name, then_goal)
+
+    def refresh_sessions(self) -> None:
+        self.sessions.refresh_sessions()
+
+    def export_session(self) -> None:
+        self.sessions.export_session()
+
+    def show_suggestions(self) -> None:
+        self.fixes.show_suggestions()
+
+    def fix_newest_error(self) -> None:
+        self.fixes.fix_newest_error()
+
+    async def project_is_trusted(self) -> bool:
+        return await self.trust.project_is_trusted()
+
+    @work(group="tests", exclusive=True, exit_on_error=False, description="test run")
+    async def rerun_tests(self) -> None:
+        workspace = self.current_workspace()
+        command = workspace.test_command()
+        if command and not await self.project_is_trusted():
+            # The tests are the project's code: this run, like the watcher's, waits for the trust.
+            self.trust.ask_trust([texts.RERUN_ASKS_TRUST.format(command=command)], self.rerun_tests)
+            return
+        watched = workspace.services is not None and workspace.services.tests is not None
+        if not command and not watched:
+            self.events.add(texts.NO_TEST_COMMAND, "warning")
+            return
+        if not watched:
+            self.events.add(texts.RUNNING_TESTS.format(command=command))
+        # The watcher's run reports through its events; else the workspace runs the suite once (with a time
+        # limit and the whole process group ended).
+        outcome = await workspace.rerun_tests(texts.RERUN_FROM_PALETTE)
+        if outcome is None:
+            return
+        from app.tui.rerun import rerun_line
+
+        self.events.add(*rerun_line(outcome))
+
     # -- goals and the pipeline ------------------------------------------------------------------------------
 
     @on(GoalInput.Submitted, "#goal")
@@ -268,280 +348,59 @@ class MainScreen(TrustingScreen):
             return
         goal_input = self.query_one(GoalInput)
         if self.busy:
-            self.notify("a build is running: wait for it, or stop it with ctrl+g", severity="warning")
+            self.notify(texts.BUILD_RUNNING, severity="warning")
             return
         goal_input.remember(goal)
         goal_input.value = ""
         await self.start_build(goal)
 
     async def start_build(self, goal: str) -> None:
-        await self.chat.add_message("user", goal)
-        if not self.app.config.has_model:
-            await self.chat.add_message("assistant", NO_MODEL_HELP)
-            return
-        workspace = self.current_workspace()
-        with_history, self.with_history = self.with_history, True
-        await self.begin_run(lambda decide: workspace.build(goal, decide, with_history=with_history))
-
-    def current_workspace(self) -> Workspace:
-        """The session's workspace: the running one (its index, its language servers for stage 7), else one
-        without background services yet (a build then opens its own index and skips stage 7)."""
-        from app.workspace import Workspace
-
-        running = self.workspace
-        if running is not None and running.session.name == self.session_name:
-            return running
-        session = self.app.store.session(self.session_name)
-        return Workspace(self.app.root, self.app.config, session, background=True)
+        await self.runs.start_build(goal)
 
     async def begin_run(self, run: Run, fixing: bool = False) -> None:
-        """Run a build (or, with ``fixing``, a fix) of the workspace on the pipeline's worker thread."""
-        from app.tui.build_bridge import BuildBridge
-
-        self.bridge = BuildBridge(run, self.post_message)
-        self.fixing_run = fixing
-        self.keep_diff = False
-        self.fix_evidence = ()
-        self._outcome_shown = False
-        self._last_decision = None
-        self.busy = True
-        self.progress.reset()
-        await self.diff.clear("waiting for the model…")
-        self.run_pipeline(self.bridge)
-
-    @work(thread=True, group="build", exit_on_error=False, description="build pipeline")
-    def run_pipeline(self, bridge: BuildBridge) -> None:
-        bridge.run()
+        await self.runs.begin_run(run, fixing)
 
     @on(PipelineEvent)
     async def pipeline_event(self, message: PipelineEvent) -> None:
         await self.show_event(message.event)
 
     async def show_event(self, event: Event) -> None:
-        """Turn one pipeline event into what the panes show."""
-        from app.events import (
-            Applied,
-            AwaitingDecision,
-            BlockCompleted,
-            ContextReady,
-            DiffReady,
-            ErrorEvent,
-            FilesRead,
-            Finished,
-            Info,
-            ProseDelta,
-            Rejected,
-            Retrying,
-            StageFinished,
-            StageStarted,
-            Usage,
-            Waiting,
-        )
+        """Route one pipeline event to the panes, each showing its part, then keep the run's state."""
+        from app.events import ErrorEvent, Finished, ProseDelta, Retrying, Waiting
 
-        chat, events = self.chat, self.events
+        if isinstance(event, ProseDelta):  # the high-rate one: the conversation is the only pane it is for
+            await self.chat.stream_prose(event.text)
+            return
         if isinstance(event, Waiting | Retrying | Finished) or (
             isinstance(event, ErrorEvent) and event.fatal
         ):
-            self.show_wait(event)
-        if isinstance(event, ProseDelta):
-            await chat.stream_prose(event.text)
-        elif await self.show_fix_event(event):
-            pass
-        elif isinstance(event, StageStarted):
-            self.stage = event.stage
-            self.progress.start(event.stage)
-        elif isinstance(event, StageFinished):
-            self.progress.finish(event.stage)
-            if event.detail:
-                events.add(f"{event.stage.label}: {event.detail}")
-        elif isinstance(event, FilesRead):
-            partial = f" (partly: {', '.join(event.partial)})" if event.partial else ""
-            await chat.add_note(f"read {', '.join(event.paths) or 'no files'}{partial}", "files")
-        elif isinstance(event, BlockCompleted):
-            await self.diff.show_pending_block(event.index, event.block_kind, event.path)
-        elif isinstance(event, DiffReady):
-            await chat.end_reply()
-            await self.diff.show_diffs(event.diffs)
-            await self.show_new_diagnostics(event.diagnostics)
-        elif isinstance(event, AwaitingDecision):
-            pass  # the DecisionWanted message that follows opens the approval
-        elif isinstance(event, Applied):
-            self._outcome_shown = True
-            commit = f" · commit {event.commit[:8]}" if event.commit else ""
-            await chat.add_note(f"✓ applied {', '.join(event.files)}{commit}", "applied")
-            events.add(f"applied change {event.change_id} to {len(event.files)} file(s){commit}", "ok")
-            if not self.fixing_run:
-                self.remember_applied(event.change_id)
-            await self.diff.clear("applied")
-            self.refresh_sessions()
-        elif isinstance(event, Rejected):
-            self._outcome_shown = True
-            await chat.add_note(f"✗ rejected{': ' + event.reason if event.reason else ''}", "rejected")
-            await self.diff.clear("rejected: nothing was changed")
-        elif isinstance(event, Usage):
-            await chat.end_reply()
-            self.tokens += event.total_tokens or (event.prompt_tokens + event.completion_tokens)
-        elif isinstance(event, Info):
-            events.add(event.message)
-        elif isinstance(event, ContextReady):
-            dropped = f", dropped {', '.join(event.dropped)}" if event.dropped else ""
-            events.add(f"context: {event.tokens} tokens, {len(event.files)} file(s){dropped}")
-        elif isinstance(event, Retrying):
-            # The call starts over: what streamed so far is not the answer.
-            await chat.discard_reply()
-            await self.diff.clear("waiting for the model…")
-            events.add(
-                f"model call failed ({event.reason}); attempt {event.attempt + 1}/{event.attempts} "
-                f"in {event.delay:.0f}s",
-                "warning",
-            )
-        elif isinstance(event, Waiting):
-            if event.waited > 0 and not event.over:  # a wait that lasts: said once in the feed too
-                events.add(
-                    f"{event.label}: {event.waited:.0f} s so far, at most {event.limit:g} s "
-                    f"(attempt {event.attempt}/{event.attempts})"
-                )
-        elif isinstance(event, ErrorEvent):
-            await chat.add_note(f"error: {event.message}", "error")
-            events.add(event.message, "error")
-            if event.fatal:
-                self.progress.fail(event.stage)
-        elif isinstance(event, Finished):
-            await chat.end_reply()
-            self.stage = None
-            # Applied / Rejected already said how it ended; otherwise the summary does.
-            if event.summary and not self._outcome_shown:
-                events.add(event.summary, "ok" if event.ok else "error")
+            self.wait_clock.show(event)
+        await self.chat.show_event(event)
+        await self.diff.show_event(event)
+        self.events.show_event(event)
+        self.progress.show_event(event)
+        self.runs.after_event(event)
 
-    def show_wait(self, event: object) -> None:
-        """The status line's account of the model call's wait: what it waits for and for how long (ticking each
-        second), what failed and which attempt comes next, or nothing once the answer streams."""
-        from app.events import Retrying, Waiting
-
-        if isinstance(event, Waiting) and not event.over:
-            label = "waiting for the model's first token" if event.what == "first_token" else "stream idle"
-            self._wait = (label, time.monotonic() - event.waited)
-            if self._wait_timer is None:
-                self._wait_timer = self.set_interval(1.0, self._tick_wait)
-            self._tick_wait()
-            return
-        self._wait = None
-        if self._wait_timer is not None:
-            self._wait_timer.stop()
-            self._wait_timer = None
-        if isinstance(event, Retrying):
-            self.waiting = (
-                f"{event.short or 'model call failed'}, retrying {event.attempt + 1}/{event.attempts}"
-            )
-        else:
-            self.waiting = ""
-
-    def _tick_wait(self) -> None:
-        if self._wait is not None:
-            label, since = self._wait
-            self.waiting = f"{label} ({time.monotonic() - since:.0f} s)"
-
-    async def show_new_diagnostics(self, diagnostics: dict[str, list[Diagnostic]]) -> None:
-        """The language server's new errors in the proposal (stage 7): in the conversation and the feed."""
-        lines = [
-            f"{d.path}:{d.line}: {d.severity}: {d.message}" for found in diagnostics.values() for d in found
-        ]
-        if not lines:
-            return
-        await self.chat.add_note("⚠ the proposal adds diagnostics:\n  " + "\n  ".join(lines[:8]), "error")
-        for line in lines:
-            self.events.add(f"proposal: {line}", "warning")
+    def _say_wait(self, text: str) -> None:
+        self.waiting = text
 
     @on(DecisionWanted)
     async def decision_wanted(self, message: DecisionWanted) -> None:
-        from app.events import Decision, DecisionKind
-
-        if self.bridge is None or self.bridge.cancelled:
-            message.answer.set_result(Decision(DecisionKind.REJECT))
-            return
-        await self.chat.end_reply()
-        if not self.diff.files or self.pending is not message.diff:
-            await self.diff.show_diffs(message.diff.diffs)
-        self._answer = message.answer
-        self.pending = message.diff
-        self.action_review()
-
-    def answer(self, decision: Decision) -> None:
-        """Hand the user's decision to the waiting pipeline (once)."""
-        answer, self._answer = self._answer, None
-        if answer is None or answer.done():
-            return
-        self.pending = None
-        note = DECISION_NOTES[decision.kind]
-        if decision.kind == "apply" and decision.hunks is not None:
-            kept = sum(len(v) for v in decision.hunks.values())
-            note += f" ({kept} hunk{'s' * (kept != 1)} kept)"
-        if decision.feedback:
-            note += f": {decision.feedback}"
-        self.run_worker(self.chat.add_note(note, "decision"), group="notes")
-        self._last_decision = decision.kind
-        if decision.kind in ("apply", "edit") and not self.fixing_run:
-            self.expect_apply()  # before the pipeline's thread can write a file
-        answer.set_result(decision)
+        await self.runs.decision_wanted(message)
 
     @on(BuildEnded)
     async def build_ended(self, message: BuildEnded) -> None:
-        self.bridge = None
-        self.busy = False
-        self.show_wait(message)  # a stopped build waits for nothing
-        self.pending = None
-        self.stage = None
-        await self.chat.end_reply()
-        if message.error:
-            await self.chat.add_note(f"error: {message.error}", "error")
-            self.events.add(message.error, "error")
-            self.progress.fail(None)
-        if self.diff.files and not self.keep_diff:
-            # A proposal still shown when the run ended was neither applied nor rejected (a refused apply,
-            # a stop): it is dead, so it goes, and with it the y/n keys (QA.md).
-            await self.diff.clear("nothing was applied")
-        self.forget_unapplied()
-        self.start_queued_fix()
+        self.wait_clock.show(message)  # a stopped build waits for nothing
+        await self.runs.ended(message)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # One place where a failed worker becomes a line the user sees, instead of a crash.
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             error = event.worker.error
             text = getattr(error, "message", None) or f"{type(error).__name__}: {error}"
-            self.events.add(f"{event.worker.description or event.worker.name}: {text}", "error")
+            worker = event.worker.description or event.worker.name
+            self.events.add(texts.WORKER_FAILED.format(worker=worker, error=text), "error")
             self.notify(text, severity="error")
-
-    # -- palette commands that are not session management --------------------------------------------------
-
-    @work(group="tests", exclusive=True, exit_on_error=False, description="test run")
-    async def rerun_tests(self) -> None:
-        workspace = self.current_workspace()
-        command = workspace.test_command()
-        if command and not await self.project_is_trusted():
-            # The tests are the project's code: this run, like the watcher's, waits for the trust.
-            self.ask_trust(
-                [f"Rerun tests runs `{command}`, and the test watcher after each change"], self.rerun_tests
-            )
-            return
-        watched = workspace.services is not None and workspace.services.tests is not None
-        if not command and not watched:
-            self.events.add(
-                "no test command configured (--test-cmd or test_cmd in .ai-agent.toml)", "warning"
-            )
-            return
-        if not watched:
-            self.events.add(f"running {command}")
-        # The watcher's run reports through its events; else the workspace runs the suite once (with a time
-        # limit and the whole process group ended).
-        outcome = await workspace.rerun_tests("from the command palette")
-        if outcome is None:
-            return
-        lines = outcome.output.strip().splitlines()
-        last = lines[-1] if lines else ""
-        if outcome.ok:
-            self.events.add(f"tests passed · {last}", "ok")
-        else:
-            self.events.add(f"tests failed (exit {outcome.exit_code}) · {last}", "error")
 
     def describe(self) -> dict[str, Any]:
         """A plain summary of the visible state (used by tests and the screenshot script)."""

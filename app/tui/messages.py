@@ -39,3 +39,10 @@ class BackgroundNotice(Message):
     """One event of the background services (file watcher, language servers, tests, logs)."""
 
     event: BackgroundEvent
+
+
+@dataclass
+class SessionShown(Message):
+    """A session's visible tail is on screen (tests and the benchmark wait for it)."""
+
+    name: str

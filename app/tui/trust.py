@@ -1,41 +1,40 @@
 """The workspace's project trust (app/trust.py): the one question on the first open of an untrusted project,
-its palette command, and what trusting changes in this run. The base class of ``MainScreen`` (one concern per
-file).
+its palette command, and what trusting changes in this run.
 
-The question comes only when there is something to trust: the background services name what of the project's
-code would run (the test watcher's command, a language server that loads the project's plugins). Either
-answer is remembered per project in trust.json, so it is asked once; "Not now" leaves the workspace as it is,
-and the services' own line in the event log says how to trust later.
+``TrustKeeper`` is a collaborator of the main screen, reaching it through ``Host``. The question comes only
+when there is something to trust: the background services name what of the project's code would run (the test
+watcher's command, a language server that loads the project's plugins). Either answer is remembered per project
+in trust.json, so it is asked once; "Not now" leaves the workspace as it is, and the services' own line in the
+event log says how to trust later.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.errors import AgentError
-from app.tui.fixes import FixingScreen
+from app.tui import texts
+
+if TYPE_CHECKING:
+    from app.tui.host import Host
 
 
-class TrustingScreen(FixingScreen):
-    """Asks about, records and applies the project's trust; ``MainScreen`` holds ``services``."""
-
-    services: Any
-
-    def __init__(self) -> None:
-        super().__init__()
+class TrustKeeper:
+    def __init__(self, host: Host) -> None:
+        self.host = host
         # Asked in this run already (the answer is being recorded, or the modal is open): never twice.
-        self._trust_asked = False
+        self._asked = False
 
     async def offer_trust(self, services: Any) -> None:
         """After the services started: ask, once per project, whether its code may run."""
         from app.trust import project_answer
 
-        if self._trust_asked or services.trusted:
+        if self._asked or services.trusted:
             return
         would_run = services.waiting_for_trust()
-        if not would_run or await asyncio.to_thread(project_answer, self.app.root) is not None:
+        if not would_run or await asyncio.to_thread(project_answer, self.host.settings.root) is not None:
             return
         self.ask_trust(would_run)
 
@@ -44,13 +43,12 @@ class TrustingScreen(FixingScreen):
         from app.trust import HOW_TO_TRUST
         from widgets.dialogs import TrustScreen
 
-        self._trust_asked = True
+        self._asked = True
+        settings = self.host.settings
         note = None
-        if self.app.config.untrusted:
-            note = (
-                f"Its .ai-agent.toml settings {', '.join(self.app.config.untrusted)} stay ignored: "
-                f"{HOW_TO_TRUST}."
-            )
+        if settings.config.untrusted:
+            names = ", ".join(settings.config.untrusted)
+            note = texts.TRUST_IGNORED_SETTINGS.format(names=names, how=HOW_TO_TRUST)
 
         async def answered(trusted: bool | None) -> None:
             if trusted:
@@ -59,45 +57,47 @@ class TrustingScreen(FixingScreen):
             else:
                 await self._remember_not_now()
 
-        self.app.push_screen(TrustScreen(self.app.project_label, would_run, note), answered)
+        self.host.app.push_screen(TrustScreen(settings.project_label, would_run, note), answered)
 
     async def trust_project(self) -> bool:
         """Record the trust and start what waited for it (the test watcher, language servers) in this run."""
         from app.trust import record_project_trust
 
         try:
-            await asyncio.to_thread(record_project_trust, self.app.root)
+            await asyncio.to_thread(record_project_trust, self.host.settings.root)
         except AgentError as exc:  # a damaged trust.json: nothing is trusted, the user is told why
-            self.events.add(f"trust: {exc.message}", "error")
+            self.host.events.add(texts.TRUST_ERROR.format(error=exc.message), "error")
             return False
-        services = self.services
+        services = self.host.services
         if services is not None:
             services.project_trusted()
         else:
-            self.events.add("project trusted: its tests and language servers run in the background", "ok")
+            self.host.events.add(texts.TRUSTED_WITHOUT_SERVICES, "ok")
         return True
 
     async def _remember_not_now(self) -> None:
         from app.trust import PROJECT_NOT_NOW, project_answer, record_project_trust
 
+        root = self.host.settings.root
         try:
             # "Not now" never replaces a trust given meanwhile (`ai --trust` in another terminal).
-            if await asyncio.to_thread(project_answer, self.app.root) is None:
-                await asyncio.to_thread(record_project_trust, self.app.root, PROJECT_NOT_NOW)
+            if await asyncio.to_thread(project_answer, root) is None:
+                await asyncio.to_thread(record_project_trust, root, PROJECT_NOT_NOW)
         except AgentError as exc:
-            self.events.add(f"trust: {exc.message}", "error")
+            self.host.events.add(texts.TRUST_ERROR.format(error=exc.message), "error")
 
     async def project_is_trusted(self) -> bool:
         from app.trust import project_trusted
 
-        if self.services is not None and self.services.trusted:
+        services = self.host.services
+        if services is not None and services.trusted:
             return True
-        return await asyncio.to_thread(project_trusted, self.app.root)
+        return await asyncio.to_thread(project_trusted, self.host.settings.root)
 
-    async def action_trust(self) -> None:
+    async def trust_from_palette(self) -> None:
         """The palette's "Trust this project"."""
         if await self.project_is_trusted():
-            self.notify("this project is trusted already")
+            self.host.notify(texts.TRUSTED_ALREADY)
             return
-        self._trust_asked = True
+        self._asked = True
         await self.trust_project()

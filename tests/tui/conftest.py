@@ -6,9 +6,10 @@ import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
+from textual.message import Message
 from textual.pilot import Pilot
 
 from app.config import Config
@@ -16,6 +17,9 @@ from app.session.store import ProjectStore
 from app.tui import WorkspaceApp, make_app
 from tests.conftest import trusted
 from tests.waiting import BOUND  # the one generous bound of every wait (tests/waiting.py)
+
+M = TypeVar("M", bound=Message)
+E = TypeVar("E")
 
 SIZE = (120, 36)
 FROZEN_TIME = 1_790_000_000.0  # a fixed clock for the event log in snapshots
@@ -136,6 +140,38 @@ async def run_command(pilot: Pilot[Any], title: str) -> None:
     await wait_until(pilot, listed, what=f"the palette to offer {title!r}")
     await pilot.press("enter")
     await wait_until(pilot, lambda: pilot.app.screen is not palette, what=f"{title!r} to run")
+
+
+class Posted:
+    """A ``message_hook`` for ``app.run_test``: every message posted in the app, in order, to assert on (once
+    each: the hook sees a bubbling message again at each node it reaches)."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self._seen: set[int] = set()  # ids of the recorded messages (kept alive by the list, so never reused)
+
+    def __call__(self, message: Message) -> None:
+        if id(message) not in self._seen:
+            self._seen.add(id(message))
+            self.messages.append(message)
+
+    def of(self, kind: type[M]) -> list[M]:
+        return [message for message in self.messages if isinstance(message, kind)]
+
+    def events(self, kind: type[E]) -> list[E]:
+        """The pipeline's events of ``kind`` that reached the screen (app/tui/messages.py's PipelineEvent)."""
+        from app.tui.messages import PipelineEvent
+
+        return [m.event for m in self.of(PipelineEvent) if isinstance(m.event, kind)]
+
+
+async def wait_for_workers(pilot: Pilot[Any], *groups: str) -> None:
+    """Until the app's workers of ``groups`` (of the moment) have finished, and the messages they posted on
+    the way out are handled."""
+    workers = [worker for worker in pilot.app.workers if worker.group in groups]
+    # Polled between rounds of the app's messages rather than ``workers.wait_for_complete``: a thread worker
+    # ends by posting to the app, which must keep processing meanwhile.
+    await wait_until(pilot, lambda: all(w.is_finished for w in workers), what=f"the workers of {groups}")
 
 
 def feed_messages(pilot: Pilot[Any]) -> list[str]:

@@ -16,7 +16,15 @@ from app.session.store import ProjectStore
 from app.tui import WorkspaceApp, make_app
 from tests.conftest import git
 from tests.model_server import ScriptedModelServer
-from tests.tui.conftest import BOUND, FROZEN_TIME, SIZE, wait_for_session, wait_until
+from tests.tui.conftest import (
+    BOUND,
+    FROZEN_TIME,
+    SIZE,
+    Posted,
+    wait_for_session,
+    wait_for_workers,
+    wait_until,
+)
 from widgets.approval import ApprovalScreen
 from widgets.dialogs import EditorScreen, PromptScreen
 from widgets.diff_preview import DiffPreview
@@ -133,6 +141,7 @@ async def wait_for_approval(pilot) -> ApprovalScreen:
 
 
 async def wait_idle(pilot) -> None:
+    await wait_for_workers(pilot, "build")  # the pipeline's thread
     await wait_until(pilot, lambda: not pilot.app.main_screen.busy, what="the build to end")
 
 
@@ -145,10 +154,16 @@ def commits(calc: Path) -> list[str]:
 
 
 async def test_goal_streams_then_y_applies_and_commits(build_app, calc: Path) -> None:
+    from app.events import Applied, Usage
+    from app.tui.messages import BuildEnded, DecisionWanted, SessionShown
+
     app, model = build_app()
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         await submit_goal(pilot, "fix subtract in calc/ops.py")
         approval = await wait_for_approval(pilot)
+        assert [m.name for m in posted.of(SessionShown)] == ["main"]
+        assert len(posted.of(DecisionWanted)) == 1 and not posted.events(Applied)
         screen = app.main_screen
         replies = [w.source for w in screen.chat.query(Markdown)]
         assert any("Plan: make `subtract` subtract" in text for text in replies)
@@ -157,8 +172,12 @@ async def test_goal_streams_then_y_applies_and_commits(build_app, calc: Path) ->
         assert screen.check_action("apply", ()) is True
         await pilot.press("y")
         await wait_idle(pilot)
-        assert screen.tokens > 0
+        used = sum(u.total_tokens or u.prompt_tokens + u.completion_tokens for u in posted.events(Usage))
+        assert screen.tokens > 0 and screen.tokens == used
         assert screen.check_action("apply", ()) is None
+        [applied] = posted.events(Applied)
+        assert list(applied.files) == ["calc/ops.py"]
+        assert [m.error for m in posted.of(BuildEnded)] == [None]
     assert "return a - b" in ops(calc) and '"""Sum."""' in ops(calc)
     assert len(commits(calc)) == 3
     assert git(calc, "show", "--name-only", "--format=", "HEAD").split() == ["calc/ops.py"]

@@ -14,7 +14,7 @@ from app.config import Config
 from app.trust import PROJECT_NOT_NOW, PROJECT_TRUSTED, project_answer
 from app.tui import WorkspaceApp, make_app
 from tests.config.project_code import cloned_repository
-from tests.tui.conftest import FROZEN_TIME, SIZE, wait_for_session, wait_until
+from tests.tui.conftest import FROZEN_TIME, SIZE, run_command, wait_for_session, wait_until
 from widgets.dialogs import PromptScreen, TrustScreen
 
 DETECTED = ".venv/bin/python -m pytest -q -rfE --tb=short"
@@ -105,9 +105,7 @@ async def test_rerun_tests_in_an_untrusted_project_asks_first(tmp_path: Path) ->
     app = make_app(root, "main", config=config, background=False, clock=lambda: FROZEN_TIME)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_session(pilot, "main")
-        await pilot.press("ctrl+p", *"rerun tests")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await run_command(pilot, "Rerun tests")  # waits for the palette to offer it, never for a time
         await wait_until(pilot, lambda: isinstance(app.screen, TrustScreen), what="the question")
         assert "sh check.sh" in str(app.screen.query_one("#question", Label).render())
         await pilot.press("t")

@@ -1,0 +1,98 @@
+"""What the main screen's collaborators (sessions, fixes, trust, runs) use of it, as a protocol: they reach the
+screen through this, so none of them imports app/tui/main_screen.py, which composes them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.message import Message
+    from textual.notifications import SeverityLevel
+
+    from app.events import DiffReady, Stage
+    from app.tui.build_bridge import Run
+    from app.tui.settings import WorkspaceSettings
+    from app.workspace import Workspace
+    from widgets.chat_view import ChatView
+    from widgets.diff_preview import DiffPreview
+    from widgets.event_log import EventLog
+    from widgets.session_list import SessionList
+    from widgets.stage_progress import StageProgress
+
+
+class Host(Protocol):
+    settings: WorkspaceSettings
+    session_name: str
+    busy: bool
+    tokens: int
+    # The open session's BackgroundServices (app/background), or None while they are off or starting.
+    services: Any
+
+    @property
+    def app(self) -> App[Any]: ...
+
+    @property
+    def chat(self) -> ChatView: ...
+
+    @property
+    def events(self) -> EventLog: ...
+
+    @property
+    def diff(self) -> DiffPreview: ...
+
+    @property
+    def session_list(self) -> SessionList: ...
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None: ...
+
+    def start_worker(
+        self,
+        work: Callable[[], Any] | Coroutine[Any, Any, Any],
+        *,
+        group: str,
+        description: str,
+        exclusive: bool = False,
+        thread: bool = False,
+    ) -> None:
+        """Run ``work`` as one of the screen's workers (a failure becomes an event-log line)."""
+
+    def ui(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Run ``function`` on the UI thread from a worker thread (and wait for it)."""
+
+    async def begin_run(self, run: Run, fixing: bool = False) -> None:
+        """Run a build (or, with ``fixing``, a fix) of the workspace on the pipeline's thread."""
+
+    def current_workspace(self) -> Workspace:
+        """The session's workspace (app/workspace/): the running one, else one without background services."""
+
+    async def start_build(self, goal: str) -> None: ...
+
+    def open_session(self, name: str, then_goal: str | None = None) -> None: ...
+
+    def run_background(self, name: str) -> Any: ...
+
+
+class RunHost(Host, Protocol):
+    """What a build or fix run (app/tui/runs.py) uses of the screen besides ``Host``."""
+
+    stage: Stage | None
+    pending: DiffReady | None
+
+    @property
+    def progress(self) -> StageProgress: ...
+
+    def post_message(self, message: Message) -> bool: ...
+
+    def refresh_sessions(self) -> None: ...
+
+    def action_focus_goal(self) -> None: ...
