@@ -118,11 +118,6 @@ def update_trust(root: Path, **fields: str) -> None:
         atomic_write_bytes(trust_file(), text.encode())
 
 
-def record_trust(root: Path, data: bytes) -> None:
-    """Trust ``data`` as the content of ``root``'s project config (replacing an older trust of it)."""
-    update_trust(root, config=digest(data))
-
-
 def project_answer(root: Path) -> str | None:
     """What the user said about running this project's code: ``PROJECT_TRUSTED``, ``PROJECT_NOT_NOW``
     (asked once, not trusted), or None (never asked)."""

@@ -22,7 +22,7 @@ from app.events import Decision, DecisionKind, DiffReady, Finished
 from app.paths import DEFAULT_SESSION
 
 if TYPE_CHECKING:
-    from app.agent import BuildRequest
+    from app.pipeline.build import BuildRequest
 
 HOW_TO_APPLY = "nothing applied: run again with --yes to apply it, or --dry-run to only show the diff"
 
@@ -75,9 +75,9 @@ async def run_headless(
 
 def cmd_build(args: argparse.Namespace) -> int:
     """`ai [--session NAME] [--continue] --build GOAL` without the TUI."""
-    from app.agent import BuildRequest
     from app.config import load_config
     from app.llm.client import check_base_url, warm_imports
+    from app.pipeline.build import BuildRequest
     from app.session.store import ProjectStore
 
     goal = (args.build or "").strip()

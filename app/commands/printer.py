@@ -141,7 +141,7 @@ class Transcript:
             self.out.write(safe_text(diff if diff.endswith("\n") else diff + "\n", multiline=True))
         self.out.flush()
         if event.diagnostics:
-            from app.validate_lsp import diagnostic_lines
+            from app.pipeline.diagnostics import diagnostic_lines
 
             self.line("new problems the language server sees in the proposal:")
             for line in diagnostic_lines(event.diagnostics):

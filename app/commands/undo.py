@@ -12,6 +12,7 @@ from app.paths import DEFAULT_SESSION
 from app.text.terminal import safe_text
 
 if TYPE_CHECKING:
+    from app.edits.records import UndoResult
     from app.session.store import ProjectStore
 
 
@@ -19,12 +20,12 @@ def _emit(args: argparse.Namespace, event: dict[str, Any], text: str) -> None:
     emit(event, text, as_json=bool(args.json))
 
 
-def _commit_note(entry: dict[str, Any], use_git: bool) -> str:
-    if entry.get("warning"):
-        return f"  no commit: {safe_text(entry['warning'])}"
-    if entry.get("commit"):
-        return f"  commit: {entry['commit'][:12]}"
-    why = entry.get("no_commit") or ("--no-git" if not use_git else "not a git repository")
+def _commit_note(entry: UndoResult, use_git: bool) -> str:
+    if entry.warning:
+        return f"  no commit: {safe_text(entry.warning)}"
+    if entry.commit:
+        return f"  commit: {entry.commit[:12]}"
+    why = entry.no_commit or ("--no-git" if not use_git else "not a git repository")
     return f"  no commit ({safe_text(why)})"
 
 
@@ -34,7 +35,7 @@ def _already_undone(change: dict[str, Any]) -> str:
 
 
 def cmd_undo(args: argparse.Namespace, store: ProjectStore) -> int:
-    from app.edits.undo import plan_undo, undo_last
+    from app.edits.undo import plan_undo, undo_change
 
     if args.session is not None and not store.exists(args.session):
         raise UsageError(f"no session named {args.session!r} in this project; see `ai --list-sessions`")
@@ -75,7 +76,7 @@ def cmd_undo(args: argparse.Namespace, store: ProjectStore) -> int:
             diffs = safe_text("".join(plan.diffs.values()).rstrip("\n"), multiline=True)
             _emit(args, event, header + "\n" + diffs)
             return EXIT_OK
-        entry = undo_last(session, use_git=use_git)
+        entry = undo_change(session, use_git=use_git)
     except AgentError as exc:
         if args.json:  # the line on stderr is app/commands/ending.py's
             emit({"event": "error", "message": exc.message, "exit_code": exc.exit_code}, "", as_json=True)
@@ -83,34 +84,34 @@ def cmd_undo(args: argparse.Namespace, store: ProjectStore) -> int:
     if entry is None:
         _emit(args, {"event": "nothing_to_undo", "session": name}, f"nothing to undo in session {name!r}")
         return EXIT_OK
-    for line in entry.get("recovered", []):  # another `ai` was killed since this one started
+    for line in entry.recovered:  # another `ai` was killed since this one started
         _emit(args, {"event": "recovered", "message": line}, line)
-    files = entry["files"]
+    files = list(entry.files)
     lines = [
-        f"undid change {entry['undone']} ({safe_text(entry['summary'])}) of session {name!r}",
+        f"undid change {entry.undone} ({safe_text(entry.summary)}) of session {name!r}",
         f"  reverted: {', '.join(safe_text(path) for path in files)}",
         _commit_note(entry, use_git),
     ]
     if not files:
         # Recorded as undone all the same, so the next --undo walks back to the change before it.
-        lines = [_already_undone({"id": entry["undone"], "summary": entry["summary"]})]
-    if entry.get("commit_note"):
-        lines.append(f"  warning: {safe_text(entry['commit_note'])}")
+        lines = [_already_undone({"id": entry.undone, "summary": entry.summary})]
+    if entry.commit_note:
+        lines.append(f"  warning: {safe_text(entry.commit_note)}")
     event = {
         "event": "undo",
         "session": name,
-        "change": entry["undone"],
-        "summary": entry["summary"],
+        "change": entry.undone,
+        "summary": entry.summary,
         "files": files,
-        "commit": entry["commit"],
-        "undo_id": entry["id"],
+        "commit": entry.commit,
+        "undo_id": entry.undo_id,
     }
     if not files:
         event["already_undone"] = True
-    if entry.get("warning"):
-        event["warning"] = entry["warning"]
-    if entry.get("commit_note"):
-        event["commit_note"] = entry["commit_note"]
+    if entry.warning:
+        event["warning"] = entry.warning
+    if entry.commit_note:
+        event["commit_note"] = entry.commit_note
     _emit(args, event, "\n".join(lines))
     sys.stdout.flush()
     return EXIT_OK

@@ -2,7 +2,7 @@
 
 ``extract_mentions(goal)`` is pure text work; ``resolve_mentions`` turns the mentions into project files, through
 the file inventory and the symbol index (``app.context.index``), so the pipeline can read every named file in
-full before the model plans. Which of them may be sent is the guarded reader's call (app/pipeline/reader.py).
+full before the model plans. Which of them may be sent is the guarded reader's call (app/project/reader.py).
 """
 
 from __future__ import annotations

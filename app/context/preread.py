@@ -28,7 +28,7 @@ from app.llm.prompts import (
     estimate_tokens,
     shrink,
 )
-from app.pipeline.reader import LineGuard, ReadRefused, read_for_model
+from app.project.reader import LineGuard, ReadRefused, read_for_model
 from app.text.textfile import content_hash
 
 MAX_HITS = 40

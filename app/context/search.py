@@ -21,7 +21,7 @@ from app.context.indexquery import Symbol
 from app.context.inventory import SKIPPED_DIRS
 from app.context.sourcelines import SourceLines
 from app.errors import AgentError, UsageError
-from app.pipeline.reader import LineGuard
+from app.project.reader import LineGuard
 
 MODES = ("auto", "symbol", "identifier", "regex")
 SNIPPET_CHARS = 200

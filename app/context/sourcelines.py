@@ -1,6 +1,6 @@
 """One line of a project file by number, each file read once per caller (snippets for search and repo map).
 
-The file is read through the guarded reader (app/pipeline/reader.py), as everything shown or sent: a file that
+The file is read through the guarded reader (app/project/reader.py), as everything shown or sent: a file that
 became a link out of the project, a secrets file or a private key since it was indexed gives no lines.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.pipeline.reader import ReadRefused, read_for_model
+from app.project.reader import ReadRefused, read_for_model
 
 
 class SourceLines:

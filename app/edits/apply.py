@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from app.edits.commit import Committed, commit_writes, describe_commit, failure_reason, short_list
 from app.edits.proposal import FileChange, Proposal, current_bytes, default_file_mode, rebase_change
 from app.edits.transaction import FileWrite, deferred_interrupts, finish_files, on_disk, put_back, write_files
-from app.errors import AgentError, EditError, RefusedError, TaskFailed
+from app.errors import EditError, RefusedError, TaskFailed
 from app.paths import DEFAULT_SESSION
 from app.project.guard import link_in_root, real_root, resolve_in_root
 from app.text.textfile import content_hash
@@ -53,81 +54,12 @@ def now_iso() -> str:
     return store_now()
 
 
-@dataclass(frozen=True)
-class Committed:
-    """How the git side of a change ended."""
-
-    commit: str | None
-    warning: str | None = None  # git could not take it now (busy, HEAD moved): the change stays, uncommitted
-    note: str | None = None  # the user's uncommitted edits that had to go into the commit too
-    none_because: str | None = None  # why there is no commit when nothing failed
-
-    def fields(self) -> dict[str, Any]:
-        """What a change record (or undo entry) keeps of it."""
-        extra: dict[str, Any] = {"commit": self.commit}
-        for key, value in (
-            ("warning", self.warning),
-            ("commit_note", self.note),
-            ("no_commit", self.none_because),
-        ):
-            if value:
-                extra[key] = value
-        return extra
-
-
-def commit_writes(root: Path, writes: Sequence[FileWrite], message: str, use_git: bool) -> Committed:
-    """Commit the written files. git being busy is a warning (the change stays, uncommitted); a commit git
-    cannot write at all raises GitWriteFailed, and the caller puts the files back."""
-    if not use_git:
-        return Committed(None, none_because="--no-git")
-    if not (root / ".git").exists():
-        return Committed(None, none_because="not a git repository")
-    from app.vcs import GitError, PathChange, commit_paths
-
-    mixed_in: list[str] = []
-    try:
-        commit = commit_paths(root, [PathChange(w.path, w.old, w.new) for w in writes], message, mixed_in)
-    except GitError as exc:
-        return Committed(None, warning=exc.message)
-    if commit is None:
-        return Committed(None, none_because="git already has the files as they are now")
-    note = None
-    if mixed_in:
-        note = (
-            f"your uncommitted edits in {', '.join(mixed_in)} touch the changed lines, so they went into "
-            f"commit {commit[:12]} too"
-        )
-    return Committed(commit, note=note)
-
-
-def describe_commit(result: Committed) -> str:
-    if result.commit:
-        return f"committed as {result.commit[:12]}"
-    if result.warning:
-        return f"not committed: {result.warning}"
-    return f"not committed ({result.none_because})"
-
-
 # What this process finished (applied, undone): said when a Ctrl-C ends it right after (app/cli.py).
 _finished: list[str] = []
 
 
 def finished_in_this_process() -> list[str]:
     return list(_finished)
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, AgentError):
-        return exc.message
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return f"{type(exc).__name__}: {exc}"
-
-
-def short_list(paths: Sequence[str], shown: int = 3) -> str:
-    """Paths for a one-line message: the first few, then how many more."""
-    head = ", ".join(paths[:shown])
-    return head + (f" and {len(paths) - shown} more" if len(paths) > shown else "")
 
 
 @dataclass
@@ -156,7 +88,7 @@ class JournaledChange:
                 self.record()
             except Exception as exc:
                 self._put_back(
-                    f"could not record {self.what} in the session ({_reason(exc)})", recorded=False
+                    f"could not record {self.what} in the session ({failure_reason(exc)})", recorded=False
                 )
             try:
                 result = (
@@ -173,7 +105,7 @@ class JournaledChange:
                 self.note_commit(result)
             except Exception as exc:  # the journal stays open: the next `ai` finds the commit and notes it
                 raise TaskFailed(
-                    f"{self.finished(result)}, but the session could not note it ({_reason(exc)}): the next "
+                    f"{self.finished(result)}, but the session could not note it ({failure_reason(exc)}): the next "
                     "`ai` in the project does"
                 ) from None
             if self.writes:
@@ -189,7 +121,7 @@ class JournaledChange:
             except Exception as exc:
                 raise TaskFailed(
                     f"{failure}; its files were put back, but the session could not be told "
-                    f"({_reason(exc)}): the next `ai` in the project finishes that"
+                    f"({failure_reason(exc)}): the next `ai` in the project finishes that"
                 ) from None
         if failed:
             raise TaskFailed(

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from app.errors import EditError, RefusedError
-from app.llm.blocks import EditBlock
 from app.project.guard import link_in_root, real_root, resolve_in_root
 from app.project.secrets import holds_private_key, is_secret
 from app.text.diffs import Hunk, HunkConflict, apply_hunks, compute_hunks, unified_diff
+from app.text.editblocks import EditBlock
 from app.text.matching import AnchorAmbiguous, AnchorMatch, AnchorNotFound, find_anchor, first_difference
 from app.text.textfile import (
     FileText,

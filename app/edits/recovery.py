@@ -28,7 +28,7 @@ from app.errors import TaskFailed
 from app.project.guard import real_root
 
 if TYPE_CHECKING:
-    from app.edits.apply import Committed
+    from app.edits.commit import Committed
     from app.session.store import ProjectStore, Session
 
 
@@ -128,7 +128,7 @@ def _recover(store: ProjectStore, journal: OpenJournal) -> str:
 
 
 def _roll_back(it: _Interrupted) -> str:
-    from app.edits.apply import short_list
+    from app.edits.commit import short_list
 
     restored, left, failed = put_back(it.journal.backup_dir)
     if failed:
@@ -152,7 +152,7 @@ def _roll_back(it: _Interrupted) -> str:
 
 
 def _finish(store: ProjectStore, it: _Interrupted, writes: list[FileWrite]) -> str:
-    from app.edits.apply import Committed, commit_writes, short_list
+    from app.edits.commit import Committed, commit_writes, short_list
     from app.vcs import GitWriteFailed, find_commit
 
     assert it.session is not None and it.change is not None

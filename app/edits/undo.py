@@ -16,15 +16,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.edits.apply import (
-    Committed,
     JournaledChange,
-    describe_commit,
     edits_lock,
     new_change_id,
     now_iso,
     recover,
 )
+from app.edits.commit import Committed, describe_commit
 from app.edits.proposal import current_bytes, default_file_mode, make_change
+from app.edits.records import UndoResult
 from app.edits.transaction import FileWrite, backup_bytes, on_disk
 from app.errors import EditError, RefusedError
 from app.project.guard import link_in_root, real_root, resolve_in_root
@@ -68,7 +68,7 @@ def _refuse(change: dict[str, Any], path: str, what: str, todo: str = LATER_EDIT
     )
 
 
-def _backup_dir(session: Session, change: dict[str, Any]) -> Path:
+def backup_dir_of(session: Session, change: dict[str, Any]) -> Path:
     """The change's backup folder: by name under the session's backups (they move when the session is
     renamed), else where it was recorded."""
     recorded = Path(str(change.get("backup") or ""))
@@ -180,7 +180,7 @@ def plan_undo(session: Session, change: dict[str, Any] | None = None) -> UndoPla
         return None
     root = real_root(session.store.root)
     writes, diffs = [], {}
-    backup = _backup_dir(session, change)
+    backup = backup_dir_of(session, change)
     for entry in change.get("changes", []):
         link = bool(entry.get("symlink"))
         if link:  # a removed symlink comes back as the link, never as a copy of what it points to
@@ -210,6 +210,12 @@ def undo_last(session: Session, *, use_git: bool = True) -> dict[str, Any] | Non
     (exit 3, nothing written) when its lines were changed since."""
     with edits_lock(session):
         return _undo_locked(session, use_git)
+
+
+def undo_change(session: Session, *, use_git: bool = True) -> UndoResult | None:
+    """``undo_last`` for the faces: the undo as a typed ``UndoResult`` (None: nothing to undo)."""
+    entry = undo_last(session, use_git=use_git)
+    return None if entry is None else UndoResult.from_entry(entry)
 
 
 def _undo_locked(session: Session, use_git: bool) -> dict[str, Any] | None:

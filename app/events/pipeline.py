@@ -1,17 +1,39 @@
 """The typed events of the build pipeline and the fix loop: the one contract between the core and every face.
 
-``app.agent`` and ``app.fix.loop`` yield these; ``app.commands.printer`` prints them (plain transcript or JSON Lines)
+``app.pipeline.build`` and ``app.fix.loop`` yield these; ``app.commands.printer`` prints them (plain transcript or JSON Lines)
 and the TUI renders them. Extend by adding fields with defaults or new event classes; never rename what is here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from app.events.base import Event
 from app.events.records import Diagnostic
+
+
+class ProposedFile(Protocol):
+    """What a face reads of one file of a proposal (the edit engine's ``FileChange``, app/edits/proposal.py)."""
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def new_text(self) -> str | None: ...  # None: the file is removed
+
+
+class ProposalView(Protocol):
+    """What a face reads of a proposal (the edit engine's ``Proposal``): its files with their new text."""
+
+    @property
+    def files(self) -> Sequence[ProposedFile]: ...
+
+    def diffs(self) -> dict[str, str]: ...
+
+    def hunk_counts(self) -> dict[str, int]: ...
 
 
 class Stage(IntEnum):
@@ -103,7 +125,7 @@ class DiffReady(Event):
     kind: ClassVar[str] = "diff_ready"
     diffs: dict[str, str]
     hunk_counts: dict[str, int] = field(default_factory=dict)
-    proposal: Any = field(default=None, compare=False, metadata={"json": False})
+    proposal: ProposalView | None = field(default=None, compare=False, metadata={"json": False})
     # The language server's NEW diagnostics per file (path -> records); empty when none or not checked.
     diagnostics: dict[str, list[Diagnostic]] = field(default_factory=dict)
 

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Any
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
-from app.config import Config
 from app.errors import AgentError, TaskFailed
 from app.events import (
     Applied,
@@ -30,18 +28,13 @@ from app.events import (
     Finished,
     FixAttempt,
     FixStarted,
-    FixSummary,
-    FixVerified,
     Info,
-    ProseDelta,
     Rejected,
-    Retrying,
-    TestsRun,
-    Usage,
-    Waiting,
 )
+from app.fix.offer import given_up, verified
 from app.fix.parsers import ParsedError, ProjectPaths
-from app.fix.prompt import AttemptRecord, fix_message, is_test_file
+from app.fix.prompt import AttemptRecord, fix_message
+from app.fix.request import FixRequest, FixTiming
 from app.fix.testrun import (
     TestOutcome,
     command_origin,
@@ -51,51 +44,26 @@ from app.fix.testrun import (
     targeted_command,
     test_run_line,
 )
-from app.session.store import Session
+from app.fix.verdicts import (
+    PYTEST_NO_TESTS,
+    anonymous_failure,
+    cannot_run,
+    error_digest,
+    judge_focused,
+    judge_suite,
+    tests_event,
+)
+from app.llm.client import import_model_library
+from app.pipeline.apply import AppliedChange, apply_decision
+from app.pipeline.build import Decider
+from app.pipeline.turn import Message, ModelTurn, ReadServing, Reply, ServedReads
 
-Decider = Callable[[DiffReady], Awaitable[Decision]]
-PYTEST_USAGE_ERROR = 4
-PYTEST_NO_TESTS = 5
+if TYPE_CHECKING:
+    from app.edits.proposal import Proposal
+    from app.fix.scratch import ScratchCopy
+    from app.llm.client import ModelClient
+
 NO_COMMAND = "no test command configured or detected: set test_cmd in .ai-agent.toml or pass --test-cmd"
-
-
-@dataclass
-class FixRequest:
-    """What to fix and how. ``errors`` is the failure when the caller already knows it (the test watcher, the
-    log tailer, a build's test run); without it the test command runs first and its failures are the target.
-    ``baseline`` is a run the caller already made of the whole suite (its failures are not "new"), saving one
-    run; ``failure_seen_at`` (``time.monotonic()``) is when the failure appeared, for the timing figures."""
-
-    root: Path
-    session: Session
-    config: Config
-    errors: list[ParsedError] | None = None
-    test_cmd: str | None = None
-    trigger: str = "ai --fix"
-    dry_run: bool = False
-    auto_apply: bool | None = None  # None: Config.auto_fix
-    use_git: bool = True
-    baseline: TestOutcome | None = None
-    failure_seen_at: float | None = None
-    scratch_parent: Path | None = None
-    test_timeout: float = 900.0
-    # Headless without --yes: a verified fix is shown, neither applied nor rejected; this line says how to
-    # apply it (None: ask ``decide``).
-    show_only: str | None = None
-
-
-@dataclass
-class _Timing:
-    seen: float = 0.0
-    model: float = 0.0
-    tests: float = 0.0
-
-
-@dataclass
-class _Reply:
-    text: str = ""
-    items: list[Any] = field(default_factory=list)
-    parse_error: str | None = None
 
 
 class _Fix:
@@ -105,14 +73,14 @@ class _Fix:
         self.session = request.session
         self.config = request.config
         self.root = request.root.resolve()
-        self.client: Any = None
-        self.scratch: Any = None
-        self.timing = _Timing()
+        self.client: ModelClient | None = None
+        self.scratch: ScratchCopy | None = None
+        self.timing = FixTiming()
         self.attempts: list[AttemptRecord] = []
         self.max_attempts = max(1, request.config.fix_attempts)
         self.again = False
         self.warming: asyncio.Future[None] | None = None
-        self.copying: asyncio.Future[Any] | None = None
+        self.copying: asyncio.Future[ScratchCopy] | None = None
 
     def note(self, text: str, **extra: Any) -> None:
         self.session.append_message("event", text, **extra)
@@ -143,7 +111,7 @@ class _Fix:
         began = time.monotonic()
         if self.config.has_model:
             # The model client's library takes ~0.4 s to import: do it while the copy is made and tests run.
-            self.warming = asyncio.ensure_future(asyncio.to_thread(_import_model_library))
+            self.warming = asyncio.ensure_future(asyncio.to_thread(import_model_library))
         copying = asyncio.ensure_future(
             asyncio.to_thread(ScratchCopy.create, self.root, parent=self.request.scratch_parent)
         )
@@ -167,7 +135,7 @@ class _Fix:
             if self.client is not None:
                 await self.client.close()
 
-    async def _scratch_ready(self) -> Any:
+    async def _scratch_ready(self) -> ScratchCopy:
         """The scratch copy, waiting for it when it is still being made."""
         if self.scratch is None:
             assert self.copying is not None  # started by run() before anything asks
@@ -178,9 +146,9 @@ class _Fix:
         baseline = self.request.baseline
         if baseline is None:
             baseline = await self._tests(command, "baseline", 0)
-            yield self._tests_event(baseline, "baseline", 0, set(), set())
+            yield tests_event(baseline, "baseline", 0, set(), set())
         self.timing.seen = self.request.failure_seen_at or time.monotonic()
-        stop = _cannot_run(baseline)
+        stop = cannot_run(baseline)
         if stop is not None:
             raise TaskFailed(stop)
         if baseline.exit_code == PYTEST_NO_TESTS and "pytest" in command and not self.request.errors:
@@ -191,7 +159,7 @@ class _Fix:
         self.timing.tests = 0.0
         targets = list(self.request.errors or baseline.errors)
         if not targets and not baseline.ok:
-            targets = [_anonymous_failure(baseline)]
+            targets = [anonymous_failure(baseline)]
         if not targets:
             self.note("fix: the tests pass, nothing to fix", kind="fix_nothing")
             yield Finished(ok=True, exit_code=0, summary=f"tests pass ({command}): nothing to fix")
@@ -214,7 +182,7 @@ class _Fix:
             f"fix: {summary}",
             kind="fix",
             trigger=self.request.trigger,
-            fix_errors=[_error_digest(e) for e in targets[:10]],
+            fix_errors=[error_digest(e) for e in targets[:10]],
         )
         yield FixStarted(
             errors=tuple(e.summary() for e in targets),
@@ -285,10 +253,13 @@ class _Fix:
                 yield Info(f"not sent: {line}")
         prompt, _version = system_prompt()
         messages = [{"role": "system", "content": prompt}, {"role": "user", "content": text}]
-        reply = _Reply()
-        async for event in self._ask(messages, reply, record, shown):
+        reply = Reply()
+        turn = self._turn(record, shown)
+        async for event in turn.ask(
+            messages, reply, lambda: self._timed(turn.stream(messages, reply), record)
+        ):
             yield event
-        edits = [item for item in reply.items if getattr(item, "kind", None) not in (None, "READ")]
+        edits = reply.edits
         if reply.parse_error or not edits:
             record.outcome = "invalid" if reply.parse_error else "no_edit"
             record.reason = reply.parse_error or "the model proposed no change"
@@ -313,38 +284,16 @@ class _Fix:
         proposal = record.proposal
         record.files = [c.path for c in proposal.files]
         record.diff = proposal.diff_text()
-        await asyncio.to_thread(self.scratch.apply, proposal)
+        await asyncio.to_thread((await self._scratch_ready()).apply, proposal)
         # The failing tests first (quick to fail), then the whole suite.
         if narrowed:
             focused = await self._tests(narrowed, "failing", n)
-            still = focused.failure_ids() & target_ids if not focused.ok else set()
-            if not focused.ok and not still:
-                still = {"the failing tests"}  # the narrowed run failed without naming them: not fixed
-            yield self._tests_event(focused, "failing", n, still, set())
-            if still:
-                record.outcome, record.reason = "still_failing", _still_reason(still)
-                record.output_tail = focused.tail()
-                record.fixed = len(target_ids - still)
+            still = judge_focused(record, focused, target_ids)
+            yield tests_event(focused, "failing", n, still, set())
         if record.outcome == "started":
             suite = await self._tests(command, "suite", n)
-            after = suite.failure_ids() if not suite.ok else set()
-            still = after & target_ids
-            new = after - baseline_ids
-            if not target_ids and not suite.ok and after == baseline_ids:
-                # Nothing checkable was targeted and the suite still fails as before: not better.
-                still = after
-            yield self._tests_event(suite, "suite", n, still, new)
-            record.fixed = len(target_ids - still)
-            record.new_failures = len(new)
-            record.output_tail = suite.tail() if (still or new) else ""
-            if still:
-                record.outcome, record.reason = "still_failing", _still_reason(still)
-            elif new:
-                record.outcome = "new_failures"
-                record.reason = "the fix breaks " + ", ".join(sorted(_plain(i) for i in new)[:5])
-            else:
-                record.outcome = "verified"
-                record.reason = f"{suite.describe()} after the fix"
+            still, new = judge_suite(record, suite, target_ids, baseline_ids)
+            yield tests_event(suite, "suite", n, still, new)
         self.note(record.line(), kind="fix_attempt", outcome=record.outcome, attempt=n, files=record.files)
         yield FixAttempt(
             n,
@@ -357,118 +306,57 @@ class _Fix:
             model_seconds=round(record.model_seconds, 3),
         )
 
-    async def _ask(
-        self, messages: list[dict[str, str]], reply: _Reply, record: AttemptRecord, shown: dict[str, bytes]
-    ) -> AsyncIterator[Event]:
-        """One model turn plus the READ rounds it asks for (served from the scratch copy)."""
-        for round_number in range(self.config.read_rounds + 1):
-            async for event in self._stream(messages, reply, record):
-                yield event
-            reads = [i for i in reply.items if getattr(i, "kind", None) == "READ"]
-            if not reads or reply.parse_error or round_number == self.config.read_rounds:
-                return
-            await self._scratch_ready()
-            messages.append({"role": "assistant", "content": reply.text})
-            messages.append({"role": "user", "content": self._serve_reads(reads, shown)})
-            reply.items, reply.text = [], ""
+    def _turn(self, record: AttemptRecord, shown: dict[str, bytes]) -> ModelTurn:
+        """The attempt's model turns (app/pipeline/turn.py): READ blocks are served from the scratch copy
+        through the guarded reader, as the build serves them; no goal names files here, so a secrets file goes
+        only with ``send_secrets``. ``shown`` receives the bytes of every file served."""
+        assert self.client is not None  # made before the first attempt
 
-    async def _stream(
-        self, messages: list[dict[str, str]], reply: _Reply, record: AttemptRecord
-    ) -> AsyncIterator[Event]:
-        from app.llm.blocks import BlockParseError, BlockParser, Prose
-        from app.llm.client import Retrying as ClientRetrying
-        from app.llm.client import StreamDone, TextDelta
-        from app.llm.client import Waiting as ClientWaiting
+        def record_reply(reply: Reply) -> None:
+            self.session.append_message(
+                "assistant", reply.text, usage=reply.usage, kind="fix_reply", attempt=record.number
+            )
 
-        parser = BlockParser()
+        async def serving() -> ReadServing:
+            return ReadServing((await self._scratch_ready()).root, send_secrets=self.config.send_secrets)
+
+        def tell(served: ServedReads, messages: list[Message]) -> list[Event]:
+            shown.update(served.raw)
+            messages.append({"role": "user", "content": served.message()})
+            return []
+
+        return ModelTurn(
+            self.client,
+            record=record_reply,
+            serving=serving,
+            on_reads=tell,
+            read_rounds=self.config.read_rounds,
+        )
+
+    async def _timed(self, events: AsyncIterator[Event], record: AttemptRecord) -> AsyncIterator[Event]:
+        """A model call's events, its time counted for the attempt and the whole fix."""
         began = time.monotonic()
-        usage: dict[str, int] | None = None
         try:
-            async for piece in self.client.stream(messages):
-                if isinstance(piece, ClientWaiting):
-                    yield Waiting(
-                        piece.what, piece.waited, piece.limit, piece.attempt, piece.attempts, piece.over
-                    )
-                elif isinstance(piece, ClientRetrying):
-                    parser, reply.items, reply.parse_error = BlockParser(), [], None
-                    yield Retrying(
-                        piece.attempt, piece.attempts, piece.delay, piece.reason, piece.short, piece.what
-                    )
-                elif isinstance(piece, TextDelta) and reply.parse_error is None:
-                    try:
-                        for item in parser.feed(piece.text):
-                            reply.items.append(item)
-                            if isinstance(item, Prose) and item.text:
-                                yield ProseDelta(item.text)
-                    except BlockParseError as exc:
-                        reply.parse_error = exc.message
-                elif isinstance(piece, StreamDone):
-                    reply.text, usage = piece.text, piece.usage
+            async for event in events:
+                yield event
         finally:
             spent = time.monotonic() - began
             record.model_seconds += spent
             self.timing.model += spent
-        if reply.parse_error is None:
-            try:
-                for item in parser.finish():
-                    reply.items.append(item)
-                    if isinstance(item, Prose) and item.text:
-                        yield ProseDelta(item.text)
-            except BlockParseError as exc:
-                reply.parse_error = exc.message
-        self.session.append_message(
-            "assistant", reply.text, usage=usage, kind="fix_reply", attempt=record.number
-        )
-        if usage is not None:
-            yield Usage(
-                usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0), usage.get("total_tokens", 0)
-            )
-
-    def _serve_reads(self, reads: list[Any], shown: dict[str, bytes]) -> str:
-        """The files asked for, from the scratch copy, through the guarded reader (as the build serves them): no
-        goal names files here, so a secrets file goes only with ``send_secrets``. ``shown`` receives their bytes."""
-        from app.llm.prompts import FileContext, read_reply_message
-        from app.pipeline.reader import ReadRefused, read_for_model
-
-        served: list[FileContext] = []
-        refused: list[str] = []
-        for block in reads:
-            try:
-                read = read_for_model(self.scratch.root, block.path, send_secrets=self.config.send_secrets)
-            except ReadRefused as exc:
-                refused.append(f"{exc.path}: {exc.reason}")
-                continue
-            shown[read.real_path] = read.raw
-            served.append(FileContext(path=read.path, content=read.text, reason="asked with READ", rank=5))
-        return read_reply_message(served, refused)
 
     async def _tests(self, command: str, scope: str, attempt: int) -> TestOutcome:
+        scratch = await self._scratch_ready()  # made before any run: the baseline waits for it
         began = time.monotonic()
         outcome = await run_tests(
             command,
-            self.scratch.root,
-            env=self.scratch.env(),
+            scratch.root,
+            env=scratch.env(),
             timeout=self.request.test_timeout,
-            paths=ProjectPaths(self.scratch.root, also=(self.root,)),
+            paths=ProjectPaths(scratch.root, also=(self.root,)),
         )
         if scope != "baseline":
             self.timing.tests += time.monotonic() - began
         return outcome
-
-    def _tests_event(
-        self, outcome: TestOutcome, scope: str, attempt: int, still: set[str], new: set[str]
-    ) -> TestsRun:
-        return TestsRun(
-            scope=scope,
-            command=outcome.command,
-            ok=outcome.ok,
-            attempt=attempt,
-            failing=tuple(sorted(_plain(i) for i in outcome.failure_ids())) if not outcome.ok else (),
-            still_failing=tuple(sorted(_plain(i) for i in still)),
-            new_failures=tuple(sorted(_plain(i) for i in new)),
-            passed=outcome.passed,
-            seconds=outcome.seconds,
-        )
 
     # -- the offer --------------------------------------------------------------------------------------------------
 
@@ -479,24 +367,9 @@ class _Fix:
         ``self.again`` when the user asked for another fix and attempts remain."""
         self.again = False
         proposal = replace(record.proposal, root=self.root)
-        targeted = ", ".join(e.test_id or e.location or e.kind for e in targets[:5])
-        evidence: tuple[str, ...] = (f"{len(targets)} failure(s) targeted: {targeted}", record.reason)
-        tests_changed = [f for f in record.files if is_test_file(f)]
-        if tests_changed:
-            # A fix that edits the tests may pass by weakening them: the user should look twice.
-            evidence += (
-                f"note: this fix changes test file(s) {', '.join(tests_changed)}; check what they test",
-            )
         ready = DiffReady(diffs=proposal.diffs(), hunk_counts=proposal.hunk_counts(), proposal=proposal)
         yield ready
-        yield FixVerified(
-            attempt=record.number,
-            files=tuple(record.files),
-            evidence=evidence,
-            seconds=round(time.monotonic() - self.timing.seen, 3),
-            model_seconds=round(self.timing.model, 3),
-            test_seconds=round(self.timing.tests, 3),
-        )
+        yield verified(record, targets, self.timing)
         goal = f"fix: {summary}"
         if self.request.dry_run:
             self.note(
@@ -530,7 +403,7 @@ class _Fix:
             record.outcome = "revise"
             record.reason = "the user asked for another fix: " + (decision.feedback or "a different approach")
             self.session.append_message("user", record.reason, kind="fix_revise")
-            await asyncio.to_thread(self.scratch.reset)
+            await asyncio.to_thread((await self._scratch_ready()).reset)
             self.again = True
             return
         reason = decision.feedback or "rejected"
@@ -538,104 +411,37 @@ class _Fix:
         yield Rejected(reason=reason)
         yield Finished(ok=True, exit_code=0, summary=f"nothing applied: {reason}")
 
-    def _apply(self, proposal: Any, decision: Decision, goal: str) -> list[Event]:
-        from app.edits import apply_proposal
+    def _apply(self, proposal: Proposal, decision: Decision, goal: str) -> list[Event]:
+        def note(change: AppliedChange) -> None:
+            self.note(
+                f"fix applied as change {change.change_id}: {', '.join(change.files)}",
+                kind="fix_applied",
+                files=list(change.files),
+            )
 
-        if decision.kind is DecisionKind.EDIT and decision.edited:
-            proposal = proposal.with_edited(decision.edited)
-        elif decision.hunks is not None:
-            proposal = proposal.select(decision.hunks)
-        record = apply_proposal(proposal, session=self.session, goal=goal, use_git=self.request.use_git)
-        files = tuple(str(f) for f in record.get("files", ()))
-        change_id = str(record.get("id", ""))
-        commit = record.get("commit")
-        self.note(
-            f"fix applied as change {change_id}: {', '.join(files)}", kind="fix_applied", files=list(files)
+        change = apply_decision(
+            proposal, decision, session=self.session, goal=goal, use_git=self.request.use_git, note=note
         )
+        summary = f"applied a verified fix ({change.change_id}) to {len(change.files)} file(s)"
         return [
-            Applied(change_id=change_id, files=files, commit=commit),
-            Finished(
-                ok=True, exit_code=0, summary=f"applied a verified fix ({change_id}) to {len(files)} file(s)"
-            ),
+            Applied(change_id=change.change_id, files=change.files, commit=change.commit),
+            Finished(ok=True, exit_code=0, summary=summary),
         ]
 
     async def _give_up(self, summary: str) -> AsyncIterator[Event]:
-        ranked = [a for a in self.attempts if a.diff]
-        closest = max(ranked, key=lambda a: (a.fixed - a.new_failures, -a.number), default=None)
-        lines = tuple(a.line() for a in self.attempts)
         self.note(
             f"fix failed after {len(self.attempts)} attempt(s): {summary}",
             kind="fix_failed",
             files=sorted({f for a in self.attempts for f in a.files}),
         )
-        yield FixSummary(
-            attempts=lines, closest=closest.number if closest else 0, diff=closest.diff if closest else ""
-        )
-        message = (
-            f"no fix made the tests pass after {len(self.attempts)} attempt(s); your files were not changed"
-        )
-        yield ErrorEvent(message=message, fatal=True, exit_code=1)
-        yield Finished(ok=False, exit_code=1, summary=message)
+        for event in given_up(self.attempts):
+            yield event
 
 
 def _close_when_made(copying: asyncio.Future[Any]) -> None:
     """A copy finished after its fix run ended (cancelled while copying): remove it at once."""
     if not copying.cancelled() and copying.exception() is None:
         copying.result().close()
-
-
-def _import_model_library() -> None:
-    try:
-        import openai  # noqa: F401
-    except ImportError:  # the client says so itself when it is used
-        pass
-
-
-def _cannot_run(outcome: TestOutcome) -> str | None:
-    """A test command that did not run at all is the configuration's problem, not the code's: say so rather
-    than ask the model to fix it."""
-    if outcome.missing:
-        return outcome.missing
-    if outcome.timed_out:
-        return f"the test command timed out after {outcome.seconds:.0f} s before any fix: {outcome.command}"
-    last = next((line.strip() for line in reversed(outcome.output.splitlines()) if line.strip()), "")
-    if outcome.exit_code in (126, 127):
-        return f"the test command could not run ({last or 'not found'}): check test_cmd or --test-cmd"
-    if outcome.exit_code == PYTEST_USAGE_ERROR and "pytest" in outcome.command:
-        return f"pytest could not start ({last or 'usage error'}): check test_cmd or --test-cmd"
-    return None
-
-
-def _still_reason(still: set[str]) -> str:
-    return "still failing: " + ", ".join(sorted(_plain(i) for i in still)[:5])
-
-
-def _plain(identity: str) -> str:
-    """A failure identity as a person reads it: the test id, or the error's kind and file."""
-    if identity.startswith("test:"):
-        return identity[5:]
-    if identity.startswith("error:"):
-        kind, file, _test, message = [*identity[6:].split("|"), "", "", ""][:4]
-        return f"{kind} in {file}" if file else f"{kind}: {message[:60]}"
-    return identity
-
-
-def _anonymous_failure(outcome: TestOutcome) -> ParsedError:
-    tail = outcome.tail(40)
-    return ParsedError(
-        "", 0, 0, tail.splitlines()[-1] if tail else "the tests failed", "failure", (), "tests", tail
-    )
-
-
-def _error_digest(error: ParsedError) -> dict[str, Any]:
-    return {
-        "kind": error.kind,
-        "file": error.file,
-        "line": error.line,
-        "test_id": error.test_id,
-        "tool": error.tool,
-        "message": error.message[:200],
-    }
 
 
 async def run_fix(request: FixRequest, decide: Decider) -> AsyncIterator[Event]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from app.fix.parsers import ParsedError
-from app.pipeline.reader import ReadRefused, read_for_model
+from app.project.reader import ReadRefused, read_for_model
 from app.project.secrets import is_secret
 
 MAX_RAW_CHARS = 4_000  # of one error's printed text

@@ -9,9 +9,9 @@ Fence lines (```) that wrap blocks are dropped so the chat pane does not show em
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from app.errors import AgentError
+from app.text.editblocks import SEPARATOR, EditBlock, Prose, join_lines
 from app.text.terminal import has_control, safe_text
 
 KINDS = ("REPLACE", "INSERT AFTER", "INSERT BEFORE", "DELETE", "CREATE", "REMOVE", "READ")
@@ -20,7 +20,6 @@ SPLIT_KINDS = frozenset({"REPLACE", "INSERT AFTER", "INSERT BEFORE"})
 EMPTY_KINDS = frozenset({"REMOVE", "READ"})
 
 OPEN_MARK = "<<<<<<<"
-SEPARATOR = "======="
 END_LINE = ">>>>>>> END"
 
 _OPEN_RE = re.compile(
@@ -35,36 +34,6 @@ _QUOTES = "`'\""
 
 class BlockParseError(AgentError):
     """The model's answer has a block that is not closed or not well formed (exit 1)."""
-
-
-@dataclass(frozen=True)
-class EditBlock:
-    kind: str
-    path: str
-    anchor: str
-    content: str
-    line: int  # 1-based line of the opening marker in the model's text
-    # A REPLACE/INSERT body with more than one `=======` line (a merge conflict or a reST underline in the
-    # anchor or the new lines): the body indexes of every such line. ``anchor``/``content`` then hold the split
-    # at the first one, which need not be the right one: the edit engine picks the split whose anchor fits the
-    # file, or rejects the block; it never guesses.
-    separators: tuple[int, ...] = ()
-
-    def splits(self) -> list[tuple[str, str]]:
-        """Every way to read the body as (anchor, new lines); one unless the body has several separators."""
-        if len(self.separators) < 2:
-            return [(self.anchor, self.content)]
-        lines = [*_lines_of(self.anchor), SEPARATOR, *_lines_of(self.content)]
-        return [(_join(lines[:at]), _join(lines[at + 1 :])) for at in self.separators]
-
-    def separator_lines(self) -> list[int]:
-        """The separators' 1-based line numbers in the model's text."""
-        return [self.line + 1 + at for at in self.separators]
-
-
-@dataclass(frozen=True)
-class Prose:
-    text: str
 
 
 def _clean_path(raw: str) -> str:
@@ -219,8 +188,8 @@ class BlockParser:
             return EditBlock(
                 kind,
                 path,
-                _join(body[:split]),
-                _join(body[split + 1 :]),
+                join_lines(body[:split]),
+                join_lines(body[split + 1 :]),
                 line_no,
                 every if len(every) > 1 else (),
             )
@@ -231,8 +200,8 @@ class BlockParser:
                 )
             return EditBlock(kind, path, "", "", line_no)
         if kind == "DELETE":
-            return EditBlock(kind, path, _join(body), "", line_no)
-        return EditBlock(kind, path, "", _join(body), line_no)  # CREATE
+            return EditBlock(kind, path, join_lines(body), "", line_no)
+        return EditBlock(kind, path, "", join_lines(body), line_no)  # CREATE
 
     def _emit_partial_prose(self, out: list[Prose | EditBlock]) -> None:
         """Stream the unfinished line as prose once it cannot be a marker any more."""
@@ -257,15 +226,6 @@ def _looks_like_bad_opening(line: str) -> bool:
         return True
     names_a_file = len(words) >= 2 and any(ch in words[-1] for ch in "./")
     return word.isalpha() and word.isupper() and names_a_file
-
-
-def _join(lines: list[str]) -> str:
-    return "".join(text + "\n" for text in lines)
-
-
-def _lines_of(text: str) -> list[str]:
-    """The inverse of :func:`_join`."""
-    return text.split("\n")[:-1] if text else []
 
 
 def _merge_prose(items: list[Prose | EditBlock]) -> list[Prose | EditBlock]:

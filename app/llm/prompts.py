@@ -20,9 +20,18 @@ A file over ``Config.max_file_tokens`` is always sent as relevant regions plus a
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Protocol
+
+
+class Outlines(Protocol):
+    """What the prompts need of the symbol index (app/context/index.py): a file's definitions, each with its
+    ``line``, ``end_line``, ``kind`` and ``name``."""
+
+    def outline(self, relpath: str) -> Sequence[object]: ...
+
 
 SYSTEM_PROMPT_PATH = Path(__file__).with_name("system_prompt.md")
 _VERSION_LINE = re.compile(r"<!--\s*system-prompt-version:\s*(\d+)\s*-->")
@@ -85,7 +94,7 @@ class FileContext:
         return estimate_tokens(self.render())
 
 
-def outline_of(path: str, content: str, index: Any = None) -> list[str]:
+def outline_of(path: str, content: str, index: Outlines | None = None) -> list[str]:
     """``L12-40 function name`` lines: from the symbol index when it knows the file, else definition-shaped
     lines found by a regular expression."""
     if index is not None:
@@ -165,7 +174,11 @@ def relevant_regions(
 
 
 def shrink(
-    file: FileContext, symbols: list[tuple[str, int, int]], terms: list[str], budget: int, index: Any
+    file: FileContext,
+    symbols: list[tuple[str, int, int]],
+    terms: list[str],
+    budget: int,
+    index: Outlines | None,
 ) -> FileContext:
     outline = outline_of(file.path, file.content, index)
     outline_cost = estimate_tokens("\n".join(outline))
@@ -211,7 +224,7 @@ def fit_budget(
     budget: int,
     symbols_of: dict[str, list[tuple[str, int, int]]],
     terms: list[str],
-    index: Any = None,
+    index: Outlines | None = None,
 ) -> Budgeted:
     """Apply the drop order of the module docstring until the context fits ``budget`` tokens."""
     files = list(files)

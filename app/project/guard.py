@@ -2,7 +2,7 @@
 through a symlink that leads out. Paths are resolved to the real file so an edit through an in-project symlink
 changes (and commits) the file it points to instead of replacing the link. Removing a symlink is the one
 operation on the link itself (:func:`link_in_root`): the file it points to, inside the project or not, is never
-touched. The guarded reader (app/pipeline/reader.py) uses the same guard for every file it sends to the model."""
+touched. The guarded reader (app/project/reader.py) uses the same guard for every file it sends to the model."""
 
 from __future__ import annotations
 

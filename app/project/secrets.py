@@ -1,6 +1,6 @@
 """The one secrets rule: which files of a project are never indexed, searched, shown or sent to the model unless
 the user names them (or turns ``send_secrets`` on). The index, ``--search``, pre-reading, READ, the fix loop and
-the edit engine's error messages all ask ``is_secret``; the guarded reader (app/pipeline/reader.py) applies it.
+the edit engine's error messages all ask ``is_secret``; the guarded reader (app/project/reader.py) applies it.
 
 It decides by the path, folder components included: ``.docker/config.json`` holds registry passwords while a
 project's ``docker/config.json`` is its own code, and everything under ``.ssh/`` or ``.aws/`` is a credential
@@ -15,7 +15,6 @@ wherever a file is read for the model or indexed.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 # Folders whose every file is a credential of the tool that keeps it there.
 _SECRET_DIRS = frozenset({".ssh", ".aws", ".azure", ".gnupg", ".password-store", ".secrets", "secrets"})
@@ -114,19 +113,8 @@ def is_secret(path: str) -> bool:
 _PRIVATE_KEY = re.compile(
     rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----.{0,400}?[A-Za-z0-9+/]{40}", re.DOTALL
 )
-# What is scanned of a file for a key: the largest file the guarded reader sends.
-MAX_SCANNED_BYTES = 2_000_000
 
 
 def holds_private_key(data: bytes) -> bool:
     """Whether ``data`` (a file's bytes) is, or holds, a private key."""
     return b"PRIVATE KEY" in data and _PRIVATE_KEY.search(data) is not None
-
-
-def file_holds_private_key(path: Path) -> bool:
-    """``holds_private_key`` of a file on disk (its first MAX_SCANNED_BYTES); False when it cannot be read."""
-    try:
-        with open(path, "rb") as handle:
-            return holds_private_key(handle.read(MAX_SCANNED_BYTES))
-    except OSError:
-        return False

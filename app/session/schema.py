@@ -110,7 +110,6 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-ANY = _Test("a value", lambda v: True)
 STRING = _Test("a string", lambda v: isinstance(v, str))
 BOOL = _Test("true or false", lambda v: isinstance(v, bool))
 INTEGER = _Test("an integer", _is_int)

@@ -268,7 +268,7 @@ def function_suggestions(
 ) -> tuple[list[Suggestion], str]:
     """Long or complex functions in the project's source files; and a note when the time budget cut the scan."""
     from app.context.languages import language_of
-    from app.pipeline.reader import ReadRefused, read_for_model
+    from app.project.reader import ReadRefused, read_for_model
 
     began = time.monotonic()
     found: list[Suggestion] = []

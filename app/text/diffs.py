@@ -338,10 +338,6 @@ def apply_hunks(
     return result
 
 
-def reverse_hunks(hunks: Iterable[Hunk]) -> list[Hunk]:
-    return [Hunk(h.index, h.new_start, h.new_lines, h.old_start, h.old_lines, "") for h in hunks]
-
-
 def carry_changes(base: Sequence[str], before: Sequence[str], after: Sequence[str]) -> list[str] | None:
     """``base`` with the changes that turn ``before`` into ``after``, each at zero context, placed by the rule
     of :func:`apply_hunks` with ``before`` as the recorded text. None when one has no place there: it touches

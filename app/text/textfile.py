@@ -140,10 +140,6 @@ def encode_text(text: str, like: FileText, path: str) -> bytes:
         ) from None
 
 
-def join_lines(lines: list[str]) -> str:
-    return "".join(lines)
-
-
 def fix_line_endings(lines: list[str], eol: str, final_newline: bool) -> list[str]:
     """Every line but the last ends with a newline; the last one does iff the file had a final newline."""
     fixed = [line if line.endswith("\n") else line + eol for line in lines[:-1]]

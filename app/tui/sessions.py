@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from app.tui import texts
 
 if TYPE_CHECKING:
+    from app.edits.records import UndoResult
     from app.tui.host import Host
 
 # How many of a session's last messages are mounted when it opens; older pages follow on scroll.
@@ -227,12 +228,12 @@ class SessionKeeper:
         name = host.session_name
 
         def undo_last_change() -> None:
-            from app.edits import undo_last
+            from app.edits.undo import undo_change
             from app.errors import AgentError
 
             session = self.store.session(name, create=False)
             try:
-                result = undo_last(session, use_git=host.settings.config.use_git)
+                result = undo_change(session, use_git=host.settings.config.use_git)
             except AgentError as exc:
                 host.ui(self.report_undo, None, exc.message)
                 return
@@ -240,7 +241,7 @@ class SessionKeeper:
 
         host.start_worker(undo_last_change, group="undo", exclusive=True, description="undo", thread=True)
 
-    async def report_undo(self, result: Any, error: str | None) -> None:
+    async def report_undo(self, result: UndoResult | None, error: str | None) -> None:
         chat, events = self.host.chat, self.host.events
         if error is not None:
             await chat.add_note(texts.UNDO_REFUSED.format(error=error), "error")
@@ -251,13 +252,13 @@ class SessionKeeper:
             await chat.add_note(texts.NOTHING_TO_UNDO, "decision")
             self.host.notify(texts.NOTHING_TO_UNDO)
             return
-        files = ", ".join(result.get("files") or [])
-        summary = f"{result.get('summary') or result.get('undone')} ({files})"
-        if result.get("commit"):
-            summary += texts.COMMIT.format(short=str(result["commit"])[:8])
+        files = ", ".join(result.files)
+        summary = f"{result.summary or result.undone} ({files})"
+        if result.commit:
+            summary += texts.COMMIT.format(short=result.commit[:8])
         await chat.add_note(texts.UNDONE_NOTE.format(summary=summary), "applied")
-        if result.get("warning"):
-            events.add(str(result["warning"]), "warning")
+        if result.warning:
+            events.add(result.warning, "warning")
         events.add(texts.UNDONE_LINE.format(summary=summary), "ok")
         self.refresh_sessions()
 

@@ -73,8 +73,9 @@ async def fix_after_build(
 ) -> AsyncIterator[Event]:
     """The build's events, then the tests and the fix loop after an applied change (see the module's text).
     ``request`` is the build's ``BuildRequest`` (root, session, config, use_git)."""
-    from app.fix.loop import FixRequest, _plain, run_fix
+    from app.fix.loop import FixRequest, run_fix
     from app.fix.testrun import failure_id
+    from app.fix.verdicts import plain_failure
 
     applied: Applied | None = None
     finished: Finished | None = None
@@ -99,8 +100,10 @@ async def fix_after_build(
         scope="baseline",
         command=runs.after.command,
         ok=runs.after.ok,
-        failing=tuple(sorted(_plain(i) for i in runs.after.failure_ids())) if not runs.after.ok else (),
-        new_failures=tuple(sorted(_plain(i) for i in new_ids)) if runs.before is not None else (),
+        failing=tuple(sorted(plain_failure(i) for i in runs.after.failure_ids()))
+        if not runs.after.ok
+        else (),
+        new_failures=tuple(sorted(plain_failure(i) for i in new_ids)) if runs.before is not None else (),
         passed=runs.after.passed,
         seconds=runs.after.seconds,
     )
@@ -109,7 +112,7 @@ async def fix_after_build(
         yield finished
         return
     if old_ids:
-        note = _old_failures_note(sorted(_plain(i) for i in old_ids))
+        note = _old_failures_note(sorted(plain_failure(i) for i in old_ids))
         request.session.append_message("event", note, kind="fix_preexisting", change=applied.change_id)
         yield Info(note)
     if not new_ids:
@@ -164,10 +167,10 @@ def _old_failures_note(names: list[str]) -> str:
 async def _run_around_change(request: Any, command: str, change_id: str) -> _Runs:
     """The suite in a scratch copy of the tree as it is after the change; when it fails, once more in the same
     copy with the change's files put back as they were before it."""
-    from app.fix.loop import PYTEST_NO_TESTS, _cannot_run
     from app.fix.parsers import ProjectPaths
     from app.fix.scratch import ScratchCopy
     from app.fix.testrun import run_tests
+    from app.fix.verdicts import PYTEST_NO_TESTS, cannot_run
 
     root = Path(request.root).resolve()
     scratch = await asyncio.to_thread(ScratchCopy.create, root)
@@ -179,7 +182,7 @@ async def _run_around_change(request: Any, command: str, change_id: str) -> _Run
             )
 
         after = await suite()
-        if after.ok or _cannot_run(after) is not None:
+        if after.ok or cannot_run(after) is not None:
             return _Runs(after)  # passing, or a command that cannot run: the fix loop says so as before
         if after.exit_code == PYTEST_NO_TESTS and "pytest" in command:
             return _Runs(after)
@@ -189,7 +192,7 @@ async def _run_around_change(request: Any, command: str, change_id: str) -> _Run
         for path, data in before_files.items():
             scratch.write(path, data)
         before = await suite()
-        if _cannot_run(before) is not None:
+        if cannot_run(before) is not None:
             return _Runs(after)  # the old tree cannot be tested: no telling old from new
         return _Runs(after, before)
     finally:
@@ -200,13 +203,13 @@ def _pre_change_files(session: Any, change_id: str) -> dict[str, bytes | None] |
     """Every file of the recorded change as it was before it (None: the change created it), from the change's
     backup and checked against the record's ``pre_hash``; None when any of them cannot be had."""
     from app.edits.transaction import backup_bytes
-    from app.edits.undo import _backup_dir
+    from app.edits.undo import backup_dir_of
     from app.text.textfile import content_hash
 
     change = next((c for c in session.changes() if c.get("id") == change_id), None)
     if change is None:
         return None
-    backup = _backup_dir(session, change)
+    backup = backup_dir_of(session, change)
     files: dict[str, bytes | None] = {}
     for entry in change.get("changes", []):
         path, pre_hash = entry.get("path"), entry.get("pre_hash")

@@ -30,6 +30,7 @@ from app.workspace.proposal_check import ProposalDiagnostics, RunningServersChec
 
 if TYPE_CHECKING:
     from app.context.index import SymbolIndex
+    from app.edits.records import UndoResult
     from app.fix.loop import FixRequest
     from app.fix.testrun import TestOutcome
     from app.session.store import Session
@@ -178,7 +179,7 @@ class Workspace:
         """One build of ``goal`` (app/agent.py's ``run_build``), its events as they come; ``decide`` answers
         each proposal. ``tests_after`` (default: when there are no background services) runs the tests after
         an applied change and the fix loop when it broke some, ``auto_apply`` deciding a verified fix."""
-        from app.agent import BuildRequest, run_build
+        from app.pipeline.build import BuildRequest, run_build
 
         request = BuildRequest(
             root=self.root,
@@ -228,12 +229,12 @@ class Workspace:
 
     # -- undo, export, tests -----------------------------------------------------------------------------
 
-    async def undo(self) -> dict[str, Any] | None:
+    async def undo(self) -> UndoResult | None:
         """Undo the session's last change (app/edits/undo.py); None when there is nothing to undo. Raises the
         edit engine's ``AgentError`` when the undo is refused."""
-        from app.edits import undo_last
+        from app.edits.undo import undo_change
 
-        return await asyncio.to_thread(undo_last, self.session, use_git=self.config.use_git)
+        return await asyncio.to_thread(undo_change, self.session, use_git=self.config.use_git)
 
     async def export(self, folder: Path | None = None) -> Path:
         """Write the session's export document (the one of ``ai --export-session``) into ``folder`` (default:

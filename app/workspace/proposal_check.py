@@ -1,6 +1,6 @@
 """Stage 7's language-server check of a proposal, owned by the workspace: the ``BuildRequest.diagnose``
 provider a build is given (``await provider(path, text)``: the diagnostics the proposed ``text`` adds to
-``path``; app/validate_lsp.py asks it about each changed file).
+``path``; app/pipeline/diagnostics.py asks it about each changed file).
 
 ``proposal_check(services, root)`` picks the one for the workspace: the running language servers of its
 background services when it has them (``RunningServersCheck``), else a short-lived server of its own

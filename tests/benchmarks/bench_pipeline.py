@@ -188,9 +188,9 @@ async def _pipeline_model_phase(root: Path, url: str) -> tuple[float, float, flo
     Edit stage ends: storing the reply in the session and the usage event)."""
     from dataclasses import replace
 
-    from app.agent import BuildRequest, run_build
     from app.config import load_config
     from app.events import BlockCompleted, Decision, ProseDelta, Stage, StageFinished
+    from app.pipeline.build import BuildRequest, run_build
     from app.session.store import ProjectStore
 
     config = replace(load_config(root, {"base_url": url}), context_tokens=2000)

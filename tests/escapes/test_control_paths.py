@@ -99,7 +99,7 @@ def test_a_read_block_with_such_a_path_is_refused_not_served(calc: Path, model) 
 
 def test_a_goal_or_read_naming_such_a_path_reads_nothing_and_does_not_crash(calc: Path) -> None:
     from app.context.mentions import resolve_mentions
-    from app.pipeline.reader import ReadRefused, read_for_model
+    from app.project.reader import ReadRefused, read_for_model
 
     (calc / "calc" / "ops.py").write_text("x = 1\n")
     for rel in ("calc/ops\x00.py", "calc/ops.py\x1b", "calc\t/ops.py"):

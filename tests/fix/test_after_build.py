@@ -8,7 +8,6 @@ import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from app.agent import BuildRequest, run_build
 from app.config import load_config
 from app.events import (
     Applied,
@@ -21,6 +20,7 @@ from app.events import (
     Info,
     TestsRun,
 )
+from app.pipeline.build import BuildRequest, run_build
 from app.session.store import ProjectStore
 from app.workspace.after_change import fix_after_build
 from tests.conftest import git, run_ai

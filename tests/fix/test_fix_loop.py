@@ -359,3 +359,27 @@ async def test_an_answer_that_stalls_in_the_fix_loop_is_retried_after_the_idle_g
     ]  # each attempt says what it waits for
     assert any(isinstance(e, FixVerified) for e in events)
     assert len(server.chat_requests()) == 2
+
+
+async def test_a_read_of_a_symlink_leading_outside_is_refused_as_in_a_build(
+    broken: Path, model, tmp_path: Path
+) -> None:
+    """The fix loop serves READ through the build's turn (app/pipeline/turn.py), so the build's guard holds."""
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "private.py").write_text("TOKEN = 'FIX-READ-OUTSIDE-MARKER'\n")
+    (broken / "calc" / "linked.py").symlink_to(outside / "private.py")
+    server = model(
+        [
+            {"when": {"request": 1}, "reply": "<<<<<<< READ calc/linked.py\n>>>>>>> END\n"},
+            {"when": {"request": 2}, "reply": RIGHT},
+        ]
+    )
+    session = ProjectStore(broken).session("main")
+    config = load_config(broken, {"base_url": server.base_url, "model": "scripted-model"})
+    events = [event async for event in run_fix(FixRequest(broken, session, config, dry_run=True), reject)]
+
+    assert any(isinstance(e, FixVerified) for e in events)
+    served = server.chat_requests()[1]["body"]["messages"][-1]["content"]
+    assert "- calc/linked.py: leads outside the project root through a symlink" in served
+    assert all("FIX-READ-OUTSIDE-MARKER" not in json.dumps(r["body"]) for r in server.chat_requests())

@@ -96,9 +96,9 @@ async def build_in_process(
     import io
     from dataclasses import replace
 
-    from app.agent import BuildRequest
     from app.commands.build import Mode, run_headless
     from app.config import load_config
+    from app.pipeline.build import BuildRequest
     from app.session.store import ProjectStore
 
     settings = replace(load_config(root, {"base_url": server.base_url}), **config)

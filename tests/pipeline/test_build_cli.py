@@ -124,9 +124,9 @@ async def test_no_edits_proposed_is_not_a_failure_where_a_prose_answer_is_fine(
 ) -> None:
     """The TUI (require_edits off): a question answered in prose ends well, after one request. Headless runs
     fail instead (tests/pipeline/test_headless_contract.py)."""
-    from app.agent import BuildRequest, run_build
     from app.config import load_config
     from app.events import Decision, DecisionKind, Finished
+    from app.pipeline.build import BuildRequest, run_build
 
     server = model_server([{"reply": "subtract is already correct, nothing to change."}])
     request = BuildRequest(

@@ -101,10 +101,10 @@ async def test_a_non_ascii_history_counts_against_the_budget_as_it_is_estimated(
     third of itself only and the request went over ``context_tokens``."""
     from dataclasses import replace
 
-    from app.agent import BuildRequest, run_build
     from app.config import load_config
     from app.events import Decision, DecisionKind
     from app.llm.prompts import estimate_tokens
+    from app.pipeline.build import BuildRequest, run_build
     from app.session.store import ProjectStore
 
     budget = 4000

@@ -9,7 +9,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from app.agent import BuildRequest, run_build
 from app.config import load_config
 from app.events import (
     Applied,
@@ -30,6 +29,7 @@ from app.events import (
     StageStarted,
     Usage,
 )
+from app.pipeline.build import BuildRequest, run_build
 from app.session.store import ProjectStore
 from tests.conftest import git
 from tests.pipeline.conftest import FIX_SUBTRACT, OPS, first_user_message

@@ -11,22 +11,25 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from app.events import Diagnostic
 
+if TYPE_CHECKING:
+    from app.edits.proposal import FileChange, Proposal
+
 
 async def check_proposal(
-    diagnose: Callable[[str, str], Awaitable[list[Diagnostic]]], proposal: Any, seconds: float
+    diagnose: Callable[[str, str], Awaitable[list[Diagnostic]]], proposal: Proposal, seconds: float
 ) -> tuple[dict[str, list[Diagnostic]], str | None]:
     """(path -> the new diagnostics, a note for the user or None) for each file the proposal changes.
     Bounded by ``seconds`` in all; a server that cannot answer is a note, never a failure."""
-    changes = [c for c in getattr(proposal, "files", []) if c.new_text is not None]
+    changes = [c for c in proposal.files if c.new_text is not None]
     if not changes:
         return {}, None
 
-    async def one(change: Any) -> tuple[str, list[Diagnostic]]:
-        return change.path, await diagnose(change.path, change.new_text)
+    async def one(change: FileChange) -> tuple[str, list[Diagnostic]]:
+        return change.path, await diagnose(change.path, change.new_text or "")
 
     try:
         found = await asyncio.wait_for(asyncio.gather(*(one(c) for c in changes)), seconds)
@@ -38,6 +41,7 @@ async def check_proposal(
 
 
 def has_errors(diagnostics: dict[str, list[Diagnostic]]) -> bool:
+    """Whether any of the diagnostics is an error (warnings are shown, never sent back)."""
     return any(d.severity == "error" for found in diagnostics.values() for d in found)
 
 
@@ -53,10 +57,12 @@ def diagnostic_lines(diagnostics: dict[str, list[Diagnostic]]) -> list[str]:
 
 
 def diagnostic_listing(diagnostics: dict[str, list[Diagnostic]]) -> str:
+    """The diagnostics on one line."""
     return "; ".join(diagnostic_lines(diagnostics))
 
 
 def diagnostics_message(diagnostics: dict[str, list[Diagnostic]]) -> str:
+    """The turn of ours that sends new errors back to the model."""
     listing = "\n".join(diagnostic_lines(diagnostics))
     return (
         "Nothing was applied yet. The language server sees new problems in your proposal:\n\n"
