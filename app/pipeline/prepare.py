@@ -14,8 +14,8 @@ from app.pipeline.state import BuildState
 async def prepare_context(state: BuildState, earlier: list[dict[str, Any]]) -> AsyncIterator[Event]:
     """Locate, Read and Context; ``state.messages`` ends as the conversation to send (history, then the goal
     with its files)."""
-    from app.context import preread
     from app.llm.prompts import estimate_tokens, fit_budget, planning_message
+    from app.pipeline import preread
 
     root, goal, config, clock = state.root, state.request.goal, state.config, state.clock
     # 2. Locate

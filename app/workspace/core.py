@@ -90,7 +90,7 @@ class Workspace:
         self._started = True
         if not self.background:
             return
-        from app.context import preread
+        from app.pipeline import preread
 
         opening = asyncio.ensure_future(asyncio.to_thread(preread.open_index, self.root))
         try:

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from app.config import Config
-from app.context.preread import history_messages
 from app.llm.prompts import estimate_tokens
+from app.pipeline.preread import history_messages
 from app.session import storage
 from app.session.store import ProjectStore, now_iso
 

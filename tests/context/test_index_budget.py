@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from app.context import preread
 from app.context.index import WORKERS, SymbolIndex
 from app.context.inventory import list_project_files
+from app.pipeline import preread
 from tests.conftest import AI_BIN, default_sigint, run_ai
 from tests.waiting import wait_for
 

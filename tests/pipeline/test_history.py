@@ -77,7 +77,7 @@ def test_a_goal_that_got_no_answer_keeps_the_conversation_alternating(
 
 
 def test_history_within_a_small_budget_still_starts_with_a_user_turn() -> None:
-    from app.context.preread import history_messages
+    from app.pipeline.preread import history_messages
 
     stored = [
         {"role": "user", "content": "goal one " * 200, "kind": "goal"},
