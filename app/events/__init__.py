@@ -8,7 +8,8 @@ its faces. Import from here (``from app.events import DiffReady, TestRunFinished
   files changed, diagnostics, test runs, log errors, service states).
 - ``records``: ``Diagnostic`` and ``TestFailure``, the records those events carry.
 
-Standard library only: the fast paths (``ai --help``, ``--list-sessions``) may import it.
+The standard library and the answer's records (app/text/editblocks.py, itself standard library only): the fast
+paths (``ai --help``, ``--list-sessions``) may import it.
 """
 
 from __future__ import annotations

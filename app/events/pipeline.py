@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Protocol
 
 from app.events.base import Event
 from app.events.records import Diagnostic
+from app.text.editblocks import EditBlock
 
 
 class ProposedFile(Protocol):
@@ -109,13 +110,13 @@ class ProseDelta(Event):
 
 @dataclass(frozen=True)
 class BlockCompleted(Event):
-    """One edit block whose ``>>>>>>> END`` arrived. ``block`` is the parser's object (not serialised)."""
+    """One edit block whose ``>>>>>>> END`` arrived. ``block`` is the parsed block (not serialised)."""
 
     kind: ClassVar[str] = "block_completed"
     index: int
     block_kind: str
     path: str
-    block: Any = field(default=None, compare=False, metadata={"json": False})
+    block: EditBlock | None = field(default=None, compare=False, metadata={"json": False})
 
 
 @dataclass(frozen=True)
