@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.context.extract import MAX_IDENTIFIER, MIN_IDENTIFIER
 from app.context.inventory import list_project_files
@@ -28,8 +28,12 @@ from app.llm.prompts import (
     estimate_tokens,
     shrink,
 )
+from app.pipeline.symbols import SymbolIndex
 from app.project.reader import LineGuard, ReadRefused, read_for_model
 from app.text.textfile import content_hash
+
+if TYPE_CHECKING:
+    from app.context.index import SymbolIndex as StoredIndex
 
 MAX_HITS = 40
 # Opening the symbol index for a build: a stored index answers at once while its refresh (a stat of every
@@ -41,7 +45,7 @@ _WORD = re.compile(r"[^\W\d]\w*")
 _PLAIN_WORD = re.compile(r"^[^\W\d]\w*$")
 
 
-def project_files(root: Path, index: Any = None) -> list[str]:
+def project_files(root: Path, index: SymbolIndex | None = None) -> list[str]:
     """The inventory: the file list of the index's last refresh when it is complete (no second walk of the
     tree), else ``list_project_files`` (git's view, else a walk)."""
     if index is not None and getattr(index, "complete", False):
@@ -54,18 +58,20 @@ def project_files(root: Path, index: Any = None) -> list[str]:
     return list_project_files(root)
 
 
-def open_index(root: Path, refresh_wait: float = REFRESH_WAIT_S, cold_budget: float = COLD_BUILD_S) -> Any:
+def open_index(
+    root: Path, refresh_wait: float = REFRESH_WAIT_S, cold_budget: float = COLD_BUILD_S
+) -> StoredIndex | None:
     """The symbol index of issue 4 within a time budget, or None when it is not available (the rg fallbacks
     take over). A stored index is refreshed in a background thread, waited for at most ``refresh_wait``
     seconds (its queries answer from the stored state meanwhile; ``close`` waits for the refresh). With no
     store yet, at most ``cold_budget`` seconds of parsing: ``index.complete`` is then False and ``remaining``
     says how many files are left for the next build."""
-    from app.context.index import SymbolIndex
+    from app.context.index import SymbolIndex as StoredIndex
     from app.errors import AgentError
 
     try:
-        index = SymbolIndex.open(root, build=False)
-        if not SymbolIndex.exists(root):  # none yet, or a damaged one just thrown away
+        index = StoredIndex.open(root, build=False)
+        if not StoredIndex.exists(root):  # none yet, or a damaged one just thrown away
             index.refresh(deadline=time.monotonic() + cold_budget)
             return index
     except (AgentError, OSError):  # an index that cannot be written: the rg fallbacks still find things

@@ -36,7 +36,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from app.events import (
     Applied,
@@ -51,6 +51,10 @@ from app.events import (
 )
 from app.fix.testrun import TestOutcome
 from app.workspace.verdict import TestVerdict, failing_ids, judge_runs
+
+if TYPE_CHECKING:
+    from app.pipeline.state import BuildRequest
+    from app.session.store import Session
 
 HOW_TO_APPLY = "run `ai --fix --yes` to apply the verified fix"
 SHOWN_IDS = 5  # the old failures named in the note; the rest are counted
@@ -69,10 +73,10 @@ class _Runs:
 
 
 async def fix_after_build(
-    build_events: AsyncIterator[Event], request: Any, *, auto_apply: bool | None = None
+    build_events: AsyncIterator[Event], request: BuildRequest, *, auto_apply: bool | None = None
 ) -> AsyncIterator[Event]:
-    """The build's events, then the tests and the fix loop after an applied change (see the module's text).
-    ``request`` is the build's ``BuildRequest`` (root, session, config, use_git)."""
+    """The build's events, then the tests and the fix loop after an applied change (see the module's text):
+    ``request``'s root, session, config and use_git."""
     from app.fix.loop import FixRequest, run_fix
     from app.fix.testrun import failure_id
     from app.fix.verdicts import plain_failure
@@ -164,7 +168,7 @@ def _old_failures_note(names: list[str]) -> str:
     return f"{count} {tests} already failed before this change: {shown}; `ai --fix` to work on them"
 
 
-async def _run_around_change(request: Any, command: str, change_id: str) -> _Runs:
+async def _run_around_change(request: BuildRequest, command: str, change_id: str) -> _Runs:
     """The suite in a scratch copy of the tree as it is after the change; when it fails, once more in the same
     copy with the change's files put back as they were before it."""
     from app.fix.parsers import ProjectPaths
@@ -199,7 +203,7 @@ async def _run_around_change(request: Any, command: str, change_id: str) -> _Run
         await asyncio.to_thread(scratch.close)
 
 
-def _pre_change_files(session: Any, change_id: str) -> dict[str, bytes | None] | None:
+def _pre_change_files(session: Session, change_id: str) -> dict[str, bytes | None] | None:
     """Every file of the recorded change as it was before it (None: the change created it), from the change's
     backup and checked against the record's ``pre_hash``; None when any of them cannot be had."""
     from app.edits.transaction import backup_bytes

@@ -17,12 +17,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.background.bus import EventBus, Subscription
+from app.background.bus import DEFAULT_QUEUE_SIZE, EventBus, Subscription
 from app.background.services import BackgroundServices
 from app.config import Config
 from app.events import BackgroundEvent, Decision, DiffReady, Event
@@ -136,9 +136,11 @@ class Workspace:
 
     # -- the background ----------------------------------------------------------------------------------
 
-    def subscribe(self, **options: Any) -> Subscription:
+    def subscribe(
+        self, maxsize: int = DEFAULT_QUEUE_SIZE, kinds: Iterable[type[BackgroundEvent]] | None = None
+    ) -> Subscription:
         """The bus's merging subscription (app/background/bus.py): the background services' events."""
-        return self.bus.subscribe(**options)
+        return self.bus.subscribe(maxsize, kinds)
 
     def _note_indexed(self, changed: list[str], removed: list[str]) -> None:
         self._indexed.update(changed)
@@ -268,8 +270,9 @@ class Workspace:
         return await run_tests(command, self.root)
 
 
-def _close_when_open(opening: asyncio.Future[Any]) -> None:
-    if opening.cancelled() or opening.exception() is not None or opening.result() is None:
+def _close_when_open(opening: asyncio.Future[SymbolIndex | None]) -> None:
+    index = None if opening.cancelled() or opening.exception() is not None else opening.result()
+    if index is None:
         return
     # close() waits for the index's refresh thread: not on the event loop.
-    threading.Thread(target=opening.result().close, name="index-close", daemon=True).start()
+    threading.Thread(target=index.close, name="index-close", daemon=True).start()

@@ -59,6 +59,7 @@ def test_a_cold_build_past_its_deadline_stops_and_the_next_refresh_goes_on(proje
 def test_a_build_opens_a_cold_index_within_its_budget_and_lists_files_without_it(project: Path) -> None:
     many_files(project, 450)
     index = preread.open_index(project, cold_budget=0.0)
+    assert index is not None
     try:
         assert index.complete is False
         # What the partial index does not cover comes from the inventory.
@@ -67,6 +68,7 @@ def test_a_build_opens_a_cold_index_within_its_budget_and_lists_files_without_it
         index.close()
     # The next build's open finds the store, refreshes it (here within the wait) and uses its file list.
     index = preread.open_index(project, refresh_wait=60)
+    assert index is not None
     try:
         assert index.complete is True and index.file_count() == 450
         assert preread.project_files(project, index) == list_project_files(project)
@@ -79,6 +81,7 @@ def test_a_stored_index_answers_while_its_refresh_runs_on(project: Path) -> None
     SymbolIndex.open(project).close()
     write(project, "calc/new.py", "def brand_new(a):\n    return a\n")
     index = preread.open_index(project, refresh_wait=0.0)
+    assert index is not None
     try:
         assert [s.path for s in index.definitions("add")] == ["calc/ops.py"]  # the stored state, at once
     finally:
