@@ -12,13 +12,14 @@ Everything here is headless asyncio (no Textual). One ``BackgroundServices`` per
 or with explicit ``await services.start()`` / ``await services.stop()`` (stop ends every child process and
 saves the session's snapshot).
 
-Using it from the Textual workspace (run the services on the App's own event loop, e.g. in an async worker
-started from ``on_mount``; stop them in ``on_unmount``)::
+The faces do not make them by hand: ``Workspace(root, config, session, background=True)`` (app/workspace/)
+starts them with the symbol index it opened, so the file watcher keeps that index current. The TUI runs the
+workspace on the App's own event loop, in an async worker (app/tui/main_screen.py)::
 
-    services = BackgroundServices(root, config, session=session, symbol_index=index)
-    remove = services.bus.add_listener(lambda event: self.post_message(BackgroundMessage(event)))
-    await services.start()
-    for event in services.restored_events():      # the snapshot saved by the last run of this session
+    workspace = Workspace(root, config, session, background=True)
+    remove = workspace.bus.add_listener(lambda event: self.post_message(BackgroundNotice(event)))
+    await workspace.start()                      # the index, then the services on ``workspace.services``
+    for event in workspace.services.restored_events():  # the snapshot saved by the last run of this session
         event_log.add(event.summary(), event.level)
 
 A listener is called synchronously on the loop for every event; keep it quick (post a message). From another
