@@ -1,4 +1,5 @@
-"""The headless core never imports Textual (DESIGN.md); the fast paths import nothing heavy."""
+"""The headless core never imports Textual (pyproject's core-without-textual contract too); the fast paths
+import nothing heavy."""
 
 from __future__ import annotations
 

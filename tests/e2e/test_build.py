@@ -1,4 +1,4 @@
-"""`ai --build` headless through the installed command (PROTOCOL.md section 1): modes, history, failures."""
+"""`ai --build` headless through the installed command (README "Commands"): modes, history, failures."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""PROTOCOL.md section 3 through `ai --build --yes`: every block kind, paths, matching, transactions, READ."""
+"""The edit blocks (README "How changes are applied and undone", app/llm/system_prompt.md) through
+`ai --build --yes`: every block kind, paths, matching, transactions, READ."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`ai --fix`, `ai --suggest` and `ai --search` through the installed command (PROTOCOL.md section 1)."""
+"""`ai --fix`, `ai --suggest` and `ai --search` through the installed command (README "Commands")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""PROTOCOL.md sections 1, 2 and 4 through the installed `ai`: sessions, where they live, export and import."""
+"""README's "Commands" and "How sessions are stored" through the installed `ai`: sessions, where they live,
+export and import."""
 
 from __future__ import annotations
 

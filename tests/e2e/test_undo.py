@@ -1,4 +1,4 @@
-"""`ai --undo` (PROTOCOL.md section 1): per session, as a new commit, refusing with exit 3 on a conflict."""
+"""`ai --undo` (README "Commands"): per session, as a new commit, refusing with exit 3 on a conflict."""
 
 from __future__ import annotations
 

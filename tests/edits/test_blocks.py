@@ -1,4 +1,4 @@
-"""The edit-block parser of PROTOCOL.md section 3, fed whole and chunk by chunk."""
+"""The edit-block parser (the format of app/llm/system_prompt.md), fed whole and chunk by chunk."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ RAW = ("\x1b", "\x07", "\x7f", "\u202e", "\u202c", *map(chr, range(0x80, 0xA0)))
 
 
 def export_document(name: str, summary: str, contents: list[tuple[str, str]]) -> bytes:
-    """A session export (PROTOCOL.md section 4) with these messages, for `ai --import-session -`."""
+    """An `ai --export-session` document with these messages, for `ai --import-session -`."""
     document = {
         "format": "ai-agent-session",
         "version": 1,

@@ -1,4 +1,4 @@
-"""PROTOCOL.md section 1 as a script sees it, through the installed `ai` and the scripted model: an answer
+"""README's "Commands" as a script sees them, through the installed `ai` and the scripted model: an answer
 without any edit is a failed task (exit 1, after asking once more), a failure is exactly one stderr line, a
 base URL that is not http(s) is a usage error at once, an empty goal says so, the outcome is printed once."""
 

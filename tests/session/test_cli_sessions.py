@@ -1,4 +1,4 @@
-"""The session commands of PROTOCOL.md section 1, through the installed `ai`."""
+"""The session commands of README "Commands", through the installed `ai`."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def test_first_use_creates_main_and_session_switches_the_active_one(project: Pat
     assert set(rows[0]) == {"name", "created_at", "last_used", "goal_summary", "change_count", "is_active"}
     listing = run_ai("--list-sessions", cwd=project).stdout.splitlines()
     assert listing[0].startswith("* feature-1.2") and listing[1].startswith("  main")
-    # A bare `ai` opens `main` (PROTOCOL.md), which becomes the active one.
+    # A bare `ai` opens `main` (README "Commands"), which becomes the active one.
     assert "session main (active)" in run_ai(cwd=project).stdout
     rows = json.loads(run_ai("--list-sessions", "--json", cwd=project).stdout)
     assert {r["name"]: r["is_active"] for r in rows} == {"feature-1.2": False, "main": True}
