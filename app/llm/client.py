@@ -27,6 +27,7 @@ from typing import Any
 
 from app.config import Config
 from app.errors import TaskFailed, UsageError
+from app.events import Retrying, Waiting
 
 DEFAULT_MODEL = "gpt-4o-mini"
 # Local servers (llama.cpp, Ollama, vLLM) accept any key; the openai client insists on one.
@@ -107,32 +108,6 @@ WAIT_NOTICE = 3.0
 
 
 @dataclass(frozen=True)
-class Waiting:
-    """Attempt ``attempt`` of ``attempts`` has waited ``waited`` seconds for ``what`` (FIRST_TOKEN or
-    STREAM_IDLE) and gives up after ``limit``; ``over``: it came, after ``waited`` seconds."""
-
-    what: str
-    waited: float
-    limit: float
-    attempt: int
-    attempts: int
-    over: bool = False
-
-
-@dataclass(frozen=True)
-class Retrying:
-    """The attempt failed (``reason``; ``short`` says it in a few words, ``what`` is FIRST_TOKEN or
-    STREAM_IDLE for a timeout of those waits); the next starts after ``delay`` seconds, from scratch."""
-
-    attempt: int
-    attempts: int
-    delay: float
-    reason: str
-    short: str = ""
-    what: str = ""
-
-
-@dataclass(frozen=True)
 class StreamDone:
     text: str
     usage: dict[str, int] | None
@@ -140,6 +115,7 @@ class StreamDone:
     seconds: float
 
 
+# Waiting and Retrying are the pipeline's own events (app/events/pipeline.py): the turn passes them on as they are.
 StreamPiece = TextDelta | Waiting | Retrying | StreamDone
 
 

@@ -157,9 +157,7 @@ class ModelTurn:
     ) -> AsyncIterator[Event]:
         """One model call into ``reply`` (reset first): prose as it streams, ``on_block``'s events per block,
         then the reply recorded, its usage, and the reply appended to ``messages``."""
-        from app.llm.client import Retrying as ClientRetrying
         from app.llm.client import StreamDone, TextDelta
-        from app.llm.client import Waiting as ClientWaiting
 
         reply.reset()
         parser = BlockParser()
@@ -176,16 +174,12 @@ class ModelTurn:
             return events
 
         async for piece in self.client.stream(messages):
-            if isinstance(piece, ClientWaiting):
-                yield Waiting(
-                    piece.what, piece.waited, piece.limit, piece.attempt, piece.attempts, piece.over
-                )
-            elif isinstance(piece, ClientRetrying):
+            if isinstance(piece, Waiting):
+                yield piece
+            elif isinstance(piece, Retrying):
                 parser = BlockParser()
                 reply.reset()
-                yield Retrying(
-                    piece.attempt, piece.attempts, piece.delay, piece.reason, piece.short, piece.what
-                )
+                yield piece
             elif isinstance(piece, TextDelta):
                 if reply.parse_error is None:
                     try:
