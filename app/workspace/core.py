@@ -31,6 +31,7 @@ from app.workspace.proposal_check import ProposalDiagnostics, RunningServersChec
 if TYPE_CHECKING:
     from app.context.index import SymbolIndex
     from app.edits.records import UndoResult
+    from app.edits.undo import UndoPlan
     from app.fix.loop import FixRequest
     from app.fix.testrun import TestOutcome
     from app.session.store import Session
@@ -217,6 +218,25 @@ class Workspace:
             return None
         return replace(request, trigger=trigger or request.trigger, use_git=self.config.use_git)
 
+    def tests_fix_request(
+        self, *, dry_run: bool = False, auto_apply: bool | None = None, show_only: str | None = None
+    ) -> FixRequest:
+        """The fix loop's request for the project's failing tests (``ai --fix``): the configured test command
+        runs first and its failures are the target. ``auto_apply`` None: the configuration's ``auto_fix``;
+        ``show_only``: a verified fix is shown with this line, neither applied nor rejected."""
+        from app.fix.loop import FixRequest
+
+        return FixRequest(
+            root=self.root,
+            session=self.session,
+            config=self.config,
+            test_cmd=self.config.test_cmd,
+            dry_run=dry_run,
+            auto_apply=auto_apply,
+            use_git=self.config.use_git,
+            show_only=show_only,
+        )
+
     async def fix(self, source: FixRequest | BackgroundEvent, decide: Decide) -> AsyncIterator[Event]:
         """The fix loop (app/fix/loop.py's ``run_fix``) for a prepared request or a background event."""
         from app.fix.loop import FixRequest, run_fix
@@ -232,9 +252,21 @@ class Workspace:
     async def undo(self) -> UndoResult | None:
         """Undo the session's last change (app/edits/undo.py); None when there is nothing to undo. Raises the
         edit engine's ``AgentError`` when the undo is refused."""
+        return await asyncio.to_thread(self.undo_last_change)
+
+    def undo_last_change(self) -> UndoResult | None:
+        """``undo`` for a caller off the event loop: a worker thread, or the command line, where a Ctrl-C
+        must land in the thread doing the undo (app/commands/ending.py says what it ended)."""
         from app.edits.undo import undo_change
 
-        return await asyncio.to_thread(undo_change, self.session, use_git=self.config.use_git)
+        return undo_change(self.session, use_git=self.config.use_git)
+
+    def undo_plan(self) -> UndoPlan | None:
+        """What ``undo`` would write now (app/edits/undo.py's ``plan_undo``: the change, its files and reverse
+        diffs); None when there is nothing to undo. Writes nothing."""
+        from app.edits.undo import plan_undo
+
+        return plan_undo(self.session)
 
     async def export(self, folder: Path | None = None) -> Path:
         """Write the session's export document (the one of ``ai --export-session``) into ``folder`` (default:
