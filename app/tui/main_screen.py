@@ -8,8 +8,8 @@ app/tui/host.py's ``Host``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Unpack
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     # module's two dozen dataclasses cost about 13 ms of start-up).
     from app.events import DiffReady, Event, Stage
     from app.tui.build_bridge import Run
+    from app.tui.host import Work, WorkerOptions
     from app.workspace import Workspace
 
 
@@ -152,23 +153,8 @@ class MainScreen(Screen[None]):
 
     # -- what the collaborators use (app/tui/host.py) ---------------------------------------------------------
 
-    def start_worker(
-        self,
-        work: Callable[[], Any] | Coroutine[Any, Any, Any],
-        *,
-        group: str,
-        description: str,
-        exclusive: bool = False,
-        thread: bool = False,
-    ) -> None:
-        self.run_worker(
-            work,
-            group=group,
-            description=description,
-            exclusive=exclusive,
-            thread=thread,
-            exit_on_error=False,
-        )
+    def start_worker(self, work: Work, **options: Unpack[WorkerOptions]) -> None:
+        self.run_worker(work, exit_on_error=False, **options)
 
     def ui(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         self.app.call_from_thread(function, *args, **kwargs)

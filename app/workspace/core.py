@@ -20,7 +20,7 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from app.background.bus import EventBus, Subscription
 from app.background.services import BackgroundServices
@@ -37,6 +37,13 @@ if TYPE_CHECKING:
     from app.session.store import Session
 
 Decide = Callable[[DiffReady], Awaitable[Decision]]
+
+
+class Options(TypedDict, total=False):
+    """``Workspace``'s keyword options, for ``Workspace.open``."""
+
+    background: bool
+    services_options: dict[str, Any] | None
 
 
 class Workspace:
@@ -71,15 +78,10 @@ class Workspace:
 
     @classmethod
     async def open(
-        cls,
-        root: Path,
-        config: Config,
-        session: Session,
-        *,
-        background: bool = False,
-        services_options: dict[str, Any] | None = None,
+        cls, root: Path, config: Config, session: Session, **options: Unpack[Options]
     ) -> Workspace:
-        workspace = cls(root, config, session, background=background, services_options=services_options)
+        """A workspace made (``options`` as ``__init__`` takes them) and started."""
+        workspace = cls(root, config, session, **options)
         await workspace.start()
         return workspace
 
