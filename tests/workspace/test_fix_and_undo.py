@@ -1,0 +1,98 @@
+"""The command line's fix and undo through the workspace (app/commands/fix.py, app/commands/undo.py): the fix of
+the failing tests (``tests_fix_request``), the undo's preview (``undo_plan``) and the undo itself, in a real git
+repository against the scripted model server."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.config import load_config
+from app.events import Decision, DecisionKind, DiffReady, Event, Finished, FixVerified
+from app.session.store import ProjectStore
+from app.trust import trust_current
+from app.workspace import Workspace
+from tests.conftest import git
+from tests.model_server import ScriptedModelServer
+
+OPS = "def mean(values):\n    return sum(values) / len(values)\n"
+FIXED = "def mean(values):\n    if not values:\n        return 0\n    return sum(values) / len(values)\n"
+TESTS = "from calc.ops import mean\n\n\ndef test_mean_empty():\n    assert mean([]) == 0\n"
+RIGHT = f"Return 0 for no values.\n\n<<<<<<< REPLACE calc/ops.py\n{OPS}=======\n{FIXED}>>>>>>> END\n"
+TEST_CMD = f"PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 {shlex.quote(sys.executable)} -m pytest -q -p no:cacheprovider"
+
+
+@pytest.fixture
+def failing(git_project: Path) -> Path:
+    """A git project whose one test fails (ZeroDivisionError), its test command trusted."""
+    root = git_project
+    (root / "calc").mkdir()
+    (root / "calc/__init__.py").write_text("")
+    (root / "calc/ops.py").write_text(OPS)
+    (root / "tests").mkdir()
+    (root / "tests/test_ops.py").write_text(TESTS)
+    (root / ".gitignore").write_text("__pycache__/\n.pytest_cache/\n")
+    (root / ".ai-agent.toml").write_text(f"test_cmd = {TEST_CMD!r}\n")
+    trust_current(root)
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "calc")
+    return root
+
+
+def workspace_of(root: Path, server: ScriptedModelServer) -> Workspace:
+    config = load_config(root, {"base_url": server.base_url, "model": "scripted-model", "max_retries": 0})
+    return Workspace(root, config, ProjectStore(root).session("main"))
+
+
+async def test_the_fix_of_the_failing_tests_applies_and_the_undo_previews_then_reverts_it(
+    failing: Path,
+) -> None:
+    decided: list[DiffReady] = []
+
+    async def apply(ready: DiffReady) -> Decision:
+        decided.append(ready)
+        return Decision(DecisionKind.APPLY)
+
+    with ScriptedModelServer({"rules": [{"reply": RIGHT}]}) as server:
+        workspace = workspace_of(failing, server)
+        request = workspace.tests_fix_request(auto_apply=True)
+        assert request.test_cmd == TEST_CMD and request.errors is None  # the test command runs first
+        events: list[Event] = [e async for e in workspace.fix(request, apply)]
+
+    verified = next(e for e in events if isinstance(e, FixVerified))
+    assert verified.files == ("calc/ops.py",)
+    assert isinstance(events[-1], Finished) and events[-1].ok
+    assert (failing / "calc/ops.py").read_text() == FIXED
+    fixed_head = git(failing, "rev-parse", "HEAD").strip()
+
+    plan = workspace.undo_plan()
+    assert plan is not None and plan.files == ["calc/ops.py"]
+    assert "return 0" in "".join(plan.diffs.values())
+    assert (failing / "calc/ops.py").read_text() == FIXED  # a preview writes nothing
+
+    result = await workspace.undo()
+    assert result is not None and list(result.files) == ["calc/ops.py"]
+    assert (failing / "calc/ops.py").read_text() == OPS
+    assert result.commit and git(failing, "rev-parse", "HEAD").strip() == result.commit != fixed_head
+    assert git(failing, "status", "--porcelain") == ""
+    # Nothing is left to undo: neither a preview nor an undo.
+    assert workspace.undo_plan() is None
+    assert workspace.undo_last_change() is None
+
+
+async def test_a_fix_shown_only_is_neither_applied_nor_asked_about(failing: Path) -> None:
+    async def never(_ready: DiffReady) -> Decision:
+        raise AssertionError("a shown-only fix asks nobody")
+
+    with ScriptedModelServer({"rules": [{"reply": RIGHT}]}) as server:
+        workspace = workspace_of(failing, server)
+        request = workspace.tests_fix_request(show_only="run it again with --yes")
+        events: list[Event] = [e async for e in workspace.fix(request, never)]
+
+    assert any(isinstance(e, FixVerified) for e in events)
+    assert isinstance(events[-1], Finished)
+    assert (failing / "calc/ops.py").read_text() == OPS
+    assert workspace.undo_plan() is None
