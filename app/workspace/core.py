@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from app.fix.loop import FixRequest
     from app.fix.testrun import TestOutcome
     from app.session.store import Session
+    from app.suggest import SuggestionReport
 
 Decide = Callable[[DiffReady], Awaitable[Decision]]
 
@@ -300,6 +301,25 @@ class Workspace:
         from app.fix.testrun import run_tests
 
         return await run_tests(command, self.root)
+
+    # -- suggestions -------------------------------------------------------------------------------------
+
+    async def suggest(
+        self, announce: Callable[[str], None] | None = None, *, own_snapshot: bool = True
+    ) -> SuggestionReport:
+        """What to improve next (app/suggest), ranked: from the session's background snapshot (with
+        ``own_snapshot``; else, and when it has no test results, the project's newest), else the test command
+        run once in a scratch copy, ``announce`` told its line before it runs. ``own_snapshot`` False: the
+        session is not stored (``ai --suggest --session NEW``), so it is never read."""
+        from app.suggest import suggest
+
+        return await suggest(
+            self.root,
+            session=self.session if own_snapshot else None,
+            config=self.config,
+            test_cmd=self.config.test_cmd,
+            announce=announce,
+        )
 
 
 def _close_when_open(opening: asyncio.Future[Any]) -> None:

@@ -1,6 +1,6 @@
-"""The command line's fix and undo through the workspace (app/commands/fix.py, app/commands/undo.py): the fix of
-the failing tests (``tests_fix_request``), the undo's preview (``undo_plan``) and the undo itself, in a real git
-repository against the scripted model server."""
+"""The command line's fix, undo and suggestions through the workspace (app/commands/fix.py, undo.py, suggest.py):
+the fix of the failing tests (``tests_fix_request``), the undo's preview (``undo_plan``) and the undo itself, the
+suggestions of a session not stored yet; in a real git repository against the scripted model server."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from app.config import load_config
 from app.events import Decision, DecisionKind, DiffReady, Event, Finished, FixVerified
-from app.session.store import ProjectStore
+from app.session.store import ProjectStore, Session
 from app.trust import trust_current
 from app.workspace import Workspace
 from tests.conftest import git
@@ -96,3 +96,17 @@ async def test_a_fix_shown_only_is_neither_applied_nor_asked_about(failing: Path
     assert isinstance(events[-1], Finished)
     assert (failing / "calc/ops.py").read_text() == OPS
     assert workspace.undo_plan() is None
+
+
+async def test_the_suggestions_of_a_session_not_stored_run_the_tests_and_store_nothing(failing: Path) -> None:
+    store = ProjectStore(failing)
+    config = load_config(failing, {"model": ""})
+    workspace = Workspace(failing, config, Session(store, "not-yet"))
+    announced: list[str] = []
+
+    report = await workspace.suggest(announced.append, own_snapshot=False)
+
+    assert announced and "pytest" in announced[0]  # the test command's line, before it ran
+    failing_tests = [s for s in report.suggestions if s.kind == "failing_test"]
+    assert failing_tests and "test_mean_empty" in failing_tests[0].title + failing_tests[0].place
+    assert not store.exists("not-yet") and store.list_sessions() == []
