@@ -4,42 +4,22 @@ suggestions of a session not stored yet; in a real git repository against the sc
 
 from __future__ import annotations
 
-import shlex
-import sys
 from pathlib import Path
-
-import pytest
 
 from app.config import load_config
 from app.events import Decision, DecisionKind, DiffReady, Event, Finished, FixVerified
 from app.session.store import ProjectStore, Session
-from app.trust import trust_current
 from app.workspace import Workspace
 from tests.conftest import git
+from tests.fix import conftest as fix_project
+from tests.fix.conftest import OPS, RIGHT, TEST_CMD
 from tests.model_server import ScriptedModelServer
 
-OPS = "def mean(values):\n    return sum(values) / len(values)\n"
-FIXED = "def mean(values):\n    if not values:\n        return 0\n    return sum(values) / len(values)\n"
-TESTS = "from calc.ops import mean\n\n\ndef test_mean_empty():\n    assert mean([]) == 0\n"
-RIGHT = f"Return 0 for no values.\n\n<<<<<<< REPLACE calc/ops.py\n{OPS}=======\n{FIXED}>>>>>>> END\n"
-TEST_CMD = f"PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 {shlex.quote(sys.executable)} -m pytest -q -p no:cacheprovider"
-
-
-@pytest.fixture
-def failing(git_project: Path) -> Path:
-    """A git project whose one test fails (ZeroDivisionError), its test command trusted."""
-    root = git_project
-    (root / "calc").mkdir()
-    (root / "calc/__init__.py").write_text("")
-    (root / "calc/ops.py").write_text(OPS)
-    (root / "tests").mkdir()
-    (root / "tests/test_ops.py").write_text(TESTS)
-    (root / ".gitignore").write_text("__pycache__/\n.pytest_cache/\n")
-    (root / ".ai-agent.toml").write_text(f"test_cmd = {TEST_CMD!r}\n")
-    trust_current(root)
-    git(root, "add", ".")
-    git(root, "commit", "-q", "-m", "calc")
-    return root
+# A git project whose test_mean_empty fails, with the user's uncommitted and untracked work beside it.
+failing = fix_project.broken
+FIXED = OPS.replace(
+    "def mean(values):\n    return", "def mean(values):\n    if not values:\n        return 0\n    return"
+)
 
 
 def workspace_of(root: Path, server: ScriptedModelServer) -> Workspace:
@@ -67,6 +47,7 @@ async def test_the_fix_of_the_failing_tests_applies_and_the_undo_previews_then_r
     assert isinstance(events[-1], Finished) and events[-1].ok
     assert (failing / "calc/ops.py").read_text() == FIXED
     fixed_head = git(failing, "rev-parse", "HEAD").strip()
+    work_in_progress = git(failing, "status", "--porcelain")
 
     plan = workspace.undo_plan()
     assert plan is not None and plan.files == ["calc/ops.py"]
@@ -77,7 +58,7 @@ async def test_the_fix_of_the_failing_tests_applies_and_the_undo_previews_then_r
     assert result is not None and list(result.files) == ["calc/ops.py"]
     assert (failing / "calc/ops.py").read_text() == OPS
     assert result.commit and git(failing, "rev-parse", "HEAD").strip() == result.commit != fixed_head
-    assert git(failing, "status", "--porcelain") == ""
+    assert git(failing, "status", "--porcelain") == work_in_progress  # the user's work left as it was
     # Nothing is left to undo: neither a preview nor an undo.
     assert workspace.undo_plan() is None
     assert workspace.undo_last_change() is None
