@@ -258,8 +258,9 @@ class Workspace:
         return await asyncio.to_thread(self.undo_last_change)
 
     def undo_last_change(self) -> UndoResult | None:
-        """``undo`` for a caller off the event loop: a worker thread, or the command line, where a Ctrl-C
-        must land in the thread doing the undo (app/commands/ending.py says what it ended)."""
+        """``undo`` for a caller off the event loop: a worker thread, or the command line, whose Ctrl-C must
+        interrupt the undo itself, so it runs on the main thread, where signals land (app/commands/ending.py
+        then says what the Ctrl-C ended)."""
         from app.edits.undo import undo_change
 
         return undo_change(self.session, use_git=self.config.use_git)
