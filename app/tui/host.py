@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from textual.message import Message
     from textual.notifications import SeverityLevel
 
+    from app.background.services import BackgroundServices
     from app.events import DiffReady, Stage
     from app.tui.build_bridge import Run
     from app.tui.settings import WorkspaceSettings
@@ -39,8 +40,8 @@ class Host(Protocol):
     session_name: str
     busy: bool
     tokens: int
-    # The open session's BackgroundServices (app/background), or None while they are off or starting.
-    services: Any
+    # The open session's background services (its workspace's), or None while they are off or starting.
+    services: BackgroundServices | None
 
     @property
     def app(self) -> App[Any]: ...

@@ -39,6 +39,7 @@ from widgets.status_line import StatusLine
 if TYPE_CHECKING:
     # The pipeline's event classes are imported where events are handled, after the first paint (their
     # module's two dozen dataclasses cost about 13 ms of start-up).
+    from app.background.services import BackgroundServices
     from app.events import DiffReady, Event, Stage
     from app.tui.build_bridge import Run
     from app.tui.host import Work, WorkerOptions
@@ -79,7 +80,7 @@ class MainScreen(Screen[None]):
         self.settings = settings
         self.set_reactive(MainScreen.session_name, session_name)
         self.initial_goal = initial_goal
-        self.services: Any = None
+        self.services: BackgroundServices | None = None
         self.workspace: Workspace | None = None
         self.sessions = SessionKeeper(self)
         self.fixes = FixDesk(self)
