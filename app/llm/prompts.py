@@ -237,27 +237,27 @@ def fit_budget(
     while total() > budget and sections:
         section = sections.pop(0)
         dropped.append(section.title)
+
+    def cut_to_regions(candidates: list[FileContext], floor: int) -> None:
+        """Shrink each candidate, in order, to the regions of its symbols until the context fits."""
+        for file in candidates:
+            if total() <= budget:
+                return
+            over = total() - budget
+            files[files.index(file)] = shrink(
+                file, symbols_of.get(file.path, []), terms, max(floor, file.tokens - over), index
+            )
+            dropped.append(f"{file.path} (cut to regions)")
+
     # Files defining named symbols (rank >= 3): cut, least certain first, then drop.
-    for file in sorted((f for f in files if f.rank >= 3 and f.full), key=lambda f: -f.rank):
-        if total() <= budget:
-            break
-        over = total() - budget
-        i = files.index(file)
-        files[i] = shrink(file, symbols_of.get(file.path, []), terms, max(300, file.tokens - over), index)
-        dropped.append(f"{file.path} (cut to regions)")
+    cut_to_regions(sorted((f for f in files if f.rank >= 3 and f.full), key=lambda f: -f.rank), 300)
     for file in sorted((f for f in files if f.rank >= 3), key=lambda f: -f.rank):
         if total() <= budget:
             break
         files.remove(file)
         dropped.append(file.path)
     # Named files are never dropped; the largest are cut to regions when they alone are over the budget.
-    for file in sorted((f for f in files if f.full), key=lambda f: -f.tokens):
-        if total() <= budget:
-            break
-        over = total() - budget
-        i = files.index(file)
-        files[i] = shrink(file, symbols_of.get(file.path, []), terms, max(500, file.tokens - over), index)
-        dropped.append(f"{file.path} (cut to regions)")
+    cut_to_regions(sorted((f for f in files if f.full), key=lambda f: -f.tokens), 500)
     return Budgeted(files=files, sections=sections, dropped=dropped, tokens=total())
 
 
