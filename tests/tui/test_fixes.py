@@ -22,8 +22,8 @@ from app.config import Config
 from app.session.store import ProjectStore
 from app.tui import WorkspaceApp, make_app
 from tests.conftest import git, trusted
-from tests.fix.conftest import MEAN, OPS, RIGHT, TEST_CMD, TESTS, replace_block
 from tests.model_server import ScriptedModelServer
+from tests.support.fix_project import MEAN, OPS, RIGHT, TEST_CMD, TESTS, replace_block
 from tests.tui.conftest import (
     BOUND,
     FROZEN_TIME,

@@ -13,7 +13,7 @@ from textual.widgets import Label
 from app.config import Config
 from app.trust import PROJECT_NOT_NOW, PROJECT_TRUSTED, project_answer
 from app.tui import WorkspaceApp, make_app
-from tests.config.project_code import cloned_repository
+from tests.support.project_code import cloned_repository
 from tests.tui.conftest import FROZEN_TIME, SIZE, run_command, wait_for_session, wait_until
 from widgets.dialogs import PromptScreen, TrustScreen
 
@@ -21,7 +21,7 @@ DETECTED = ".venv/bin/python -m pytest -q -rfE --tb=short"
 
 
 def workspace_on(root: Path) -> WorkspaceApp:
-    # Language servers off: tests/config/test_project_trust.py shows basedpyright runs none of the clone's code.
+    # Language servers off: tests/integration/config/test_project_trust.py shows basedpyright runs none of the clone's code.
     return make_app(
         root,
         "main",
