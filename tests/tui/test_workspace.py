@@ -219,11 +219,12 @@ async def test_palette_offers_the_workspace_commands(workspace, store, agent_hom
 async def test_rerun_tests_reports_in_the_event_log(workspace, project: Path) -> None:
     (project / "check.sh").write_text("echo '3 passed'\n")
     app = workspace(config=Config(test_cmd="sh check.sh"), trust=True)
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         await wait_for_session(pilot, "main")
         await run_command(pilot, "Rerun tests")
-        log = app.main_screen.events
-        await wait_until(pilot, lambda: ("ok", "tests passed · 3 passed") in log.entries, what="test run")
+        await wait_until(pilot, lambda: WorkerState.SUCCESS in posted.worker_states("tests"), what="test run")
+        assert ("ok", "tests passed · 3 passed") in app.main_screen.events.entries
 
 
 async def test_background_file_changes_reach_the_event_log(workspace, project: Path) -> None:
@@ -351,18 +352,3 @@ async def test_status_line_counts_the_sessions_stored_token_usage(workspace, sto
         await wait_for_session(pilot, "fresh")
         assert [m.name for m in posted.of(SessionShown)] == ["used", "fresh"]
         await wait_until(pilot, lambda: "0 tok" in str(status.render()), what="the other session's usage")
-
-
-def test_stage_labels_are_the_pipelines_and_the_first_paint_leaves_its_events_unimported() -> None:
-    """The stage row spells the stages itself so the workspace's first paint need not import app.events."""
-    import subprocess
-    import sys
-
-    from app.events import Stage
-    from widgets.stage_progress import STAGE_LABELS
-
-    assert tuple(stage.label for stage in Stage) == STAGE_LABELS
-    assert [int(stage) for stage in Stage] == list(range(1, len(STAGE_LABELS) + 1))
-    code = "import sys, app.tui; print(sorted(m for m in ('app.events', 'widgets.approval') if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
