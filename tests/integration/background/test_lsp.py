@@ -309,10 +309,7 @@ async def test_basedpyright_runs_the_projects_interpreter_only_once_trusted_and_
         assert not marker.exists(), f"basedpyright ran the untrusted project's Python: {marker.read_text()}"
 
         lsp.project_trusted()
-        for _ in range(int(BOUND / 0.05)):
-            if marker.exists():
-                break
-            await asyncio.sleep(0.05)
+        await until(marker.exists, what="the trusted project's interpreter to run")
         assert ".venv/bin/python ran" in marker.read_text(), "the trusted project's interpreter was not used"
         assert client.process_pid == pid, "trusting restarted the server"
     finally:

@@ -3,11 +3,9 @@ only after `ai --trust` of that exact content; everything else applies as is."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shlex
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from app.events import ServiceStatus, TestRunFinished
 from app.trust import trust_current, trust_file
 from tests.conftest import run_ai, trusted
 from tests.model_server import ScriptedModelServer
+from tests.waiting import until
 
 PASSING_TEST = "def test_ok():\n    assert True\n"
 
@@ -154,10 +153,11 @@ async def _watch_until_a_test_run(root: Path) -> tuple[TestRunFinished, list[Ser
     services = BackgroundServices(root, load_config(root), lsp=False)
     services.bus.add_listener(events.append)
     async with services:
-        deadline = time.monotonic() + 60
-        while not any(isinstance(e, TestRunFinished) for e in events):
-            assert time.monotonic() < deadline, f"no test run within 60 s: {events}"
-            await asyncio.sleep(0.05)
+        await until(
+            lambda: any(isinstance(e, TestRunFinished) for e in events),
+            what="a test run",
+            detail=lambda: f"{events}",
+        )
     finished = next(e for e in events if isinstance(e, TestRunFinished))
     return finished, [e for e in events if isinstance(e, ServiceStatus)]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from tests.conftest import AI_BIN, git, run_ai
 from tests.integration.edits.helpers import AREA_ANCHOR, SHIFTED_LOOK_ALIKE, in_area, replace
 from tests.model_server import ScriptedModelServer
 from tests.support.user_config import write_user_config
+from tests.waiting import wait_for
 
 CONFLICTED = "x = 1\n<<<<<<< HEAD\ny = 2\n=======\ny = 3\n>>>>>>> feature\nz = 4\n"
 # The merge conflict twice in the file: every split of the answer's block fits at two places.
@@ -221,10 +221,12 @@ def test_two_builds_on_the_same_function_at_once_never_land_on_its_look_alike(
         text=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while not any(b_goal in json.dumps(r["body"]) for r in server.chat_requests()):
-            assert b.poll() is None and time.monotonic() < deadline, "b's build never asked the model"
-            time.sleep(0.05)
+
+        def b_asked() -> bool:
+            return any(b_goal in json.dumps(r["body"]) for r in server.chat_requests())
+
+        wait_for(lambda: b_asked() or b.poll() is not None, what="b's build to ask the model")
+        assert b_asked(), "b's build never asked the model"
         a = build(git_project, server, "--session", "a", "--build", a_goal, "--yes")
         assert a.returncode == 0, a.stderr
         after_a = (git_project / "geometry.py").read_text()

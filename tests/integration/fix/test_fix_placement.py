@@ -3,9 +3,6 @@ may save while a fix is being made; neither the copy nor the user's tree gets th
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from app.config import load_config
@@ -17,6 +14,7 @@ from app.trust import trust_current
 from tests.conftest import git
 from tests.integration.edits.helpers import AREA_ANCHOR, in_area
 from tests.support.fix_project import TEST_CMD, replace_block
+from tests.waiting import until
 
 HELPERS = "def check(v):\n    assert v >= 0\n\n\ndef log(v):\n    pass\n\n\n"
 BODY = (
@@ -41,13 +39,6 @@ def make_project(root: Path, geometry: str) -> Path:
 def copied(parent: Path, text: str) -> bool:
     """The scratch copy under ``parent`` holds geometry.py as ``text`` (the copy is made in a thread)."""
     return any(p.read_bytes() == text.encode() for p in parent.glob("*/geometry.py"))
-
-
-async def wait_for(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + 60
-    while not condition():
-        assert time.monotonic() < deadline, f"gave up waiting for {what}"
-        await asyncio.sleep(0.02)
 
 
 async def test_blocks_made_on_the_file_as_shown_never_land_on_a_look_alike_in_the_copy(
@@ -88,7 +79,7 @@ async def test_blocks_made_on_the_file_as_shown_never_land_on_a_look_alike_in_th
     async for event in run_fix(request, never):
         events.append(event)
         if isinstance(event, FixStarted):
-            await wait_for(lambda: copied(parent, original), "the copy of geometry.py")
+            await until(lambda: copied(parent, original), what="the copy of geometry.py")
             (root / "geometry.py").write_text(saved)
     attempts = [e for e in events if isinstance(e, FixAttempt) and e.outcome != "started"]
     assert all("        size = round(size, 2)" not in e.diff for e in attempts)
