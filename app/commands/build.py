@@ -22,7 +22,7 @@ from app.events import Decision, DecisionKind, DiffReady, Finished
 from app.paths import DEFAULT_SESSION
 
 if TYPE_CHECKING:
-    from app.pipeline.build import BuildRequest
+    from app.workspace import Workspace
 
 HOW_TO_APPLY = "nothing applied: run again with --yes to apply it, or --dry-run to only show the diff"
 
@@ -34,15 +34,17 @@ class Mode(StrEnum):
 
 
 async def run_headless(
-    request: BuildRequest,
+    workspace: Workspace,
+    goal: str,
     mode: Mode = Mode.SHOW,
+    *,
+    with_history: bool = False,
     json_lines: bool = False,
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
-    """Run the pipeline to its end, printing every event; the exit status of README.md "Commands"."""
-    from app.workspace import Workspace
-
+    """Run ``workspace``'s build of ``goal`` to its end, printing every event; the exit status of README.md
+    "Commands"."""
     # The fix loop's lines too: a configured test command failing after an applied change starts it.
     printer = printer_for(json_lines, out, err)
 
@@ -54,16 +56,15 @@ async def run_headless(
     code = EXIT_OK
     # No background services: stage 7's check is a short-lived language server, started only when the
     # proposal has a file it serves, and the tests after an applied change run in a scratch copy.
-    async with await Workspace.open(request.root, request.config, request.session) as workspace:
+    async with workspace:
         # A headless build that ends without an edit failed its task (exit 1): a script must not
         # take "the model only talked" for "the change landed".
         build = workspace.build(
-            request.goal,
+            goal,
             decide,
-            with_history=request.with_history,
-            dry_run=request.dry_run or mode is Mode.DRY_RUN,
+            with_history=with_history,
+            dry_run=mode is Mode.DRY_RUN,
             require_edits=True,
-            use_git=request.use_git,
             auto_apply=True if mode is Mode.APPLY else None,
         )
         async for event in build:
@@ -77,8 +78,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     """`ai [--session NAME] [--continue] --build GOAL` without the TUI."""
     from app.config import load_config
     from app.llm.client import check_base_url, warm_imports
-    from app.pipeline.build import BuildRequest
     from app.session.store import ProjectStore
+    from app.workspace import Workspace
 
     goal = (args.build or "").strip()
     if not goal:
@@ -94,14 +95,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         raise UsageError(
             f"no session {name!r} to continue yet; start one with `ai --session NAME --build ...`"
         )
-    session = store.session(name, activate=True)
-    request = BuildRequest(
-        root=root,
-        session=session,
-        goal=goal,
-        config=config,
-        use_git=config.use_git,
-        with_history=bool(args.continue_),
-    )
+    workspace = Workspace(root, config, store.session(name, activate=True))
     mode = Mode.APPLY if args.yes else Mode.DRY_RUN if args.dry_run else Mode.SHOW
-    return asyncio.run(run_headless(request, mode=mode, json_lines=bool(args.json)))
+    return asyncio.run(
+        run_headless(workspace, goal, mode, with_history=bool(args.continue_), json_lines=bool(args.json))
+    )

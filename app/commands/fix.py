@@ -9,19 +9,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from app.commands.options import config_overrides, wants_terminal, working_root
 from app.commands.printer import printer_for
 from app.errors import EXIT_OK
 from app.events import Decision, DecisionKind, DiffReady, Finished
-from app.fix.loop import FixRequest, run_fix
 from app.paths import DEFAULT_SESSION
+
+if TYPE_CHECKING:
+    from app.fix.loop import FixRequest
+    from app.workspace import Workspace
 
 HOW_TO_APPLY_FIX = "run `ai --fix --yes` to apply the verified fix, or --dry-run to only show it"
 
 
 async def run_fix_headless(
+    workspace: Workspace,
     request: FixRequest,
     *,
     apply: bool,
@@ -44,7 +48,7 @@ async def run_fix_headless(
         return Decision(DecisionKind.REJECT, feedback=HOW_TO_APPLY_FIX)
 
     code = EXIT_OK
-    async for event in run_fix(request, decide):
+    async for event in workspace.fix(request, decide):
         printer.show(event)
         if isinstance(event, Finished):
             code = event.exit_code
@@ -64,23 +68,22 @@ def cmd_fix(args: argparse.Namespace) -> int:
     """`ai [--session NAME] --fix [--yes|--dry-run] [--json] [--test-cmd CMD] ...`."""
     from app.config import load_config
     from app.session.store import ProjectStore
+    from app.workspace import Workspace
 
     root = working_root(args)
     store = ProjectStore(root)
     session = store.session(args.session or DEFAULT_SESSION, activate=True)
     config = load_config(root, config_overrides(args))
-    request = FixRequest(
-        root=root,
-        session=session,
-        config=config,
-        test_cmd=config.test_cmd,
+    # No background services: the fix loop runs the tests in a scratch copy.
+    workspace = Workspace(root, config, session)
+    interactive = wants_terminal(args)
+    request = workspace.tests_fix_request(
         dry_run=bool(args.dry_run),
         auto_apply=True if args.yes else None,
-        use_git=config.use_git,
+        show_only=None if interactive or args.dry_run or args.yes else HOW_TO_APPLY_FIX,
     )
-    interactive = wants_terminal(args)
-    if not (interactive or args.dry_run or args.yes):
-        request.show_only = HOW_TO_APPLY_FIX
     return asyncio.run(
-        run_fix_headless(request, apply=bool(args.yes), json_lines=bool(args.json), ask=interactive)
+        run_fix_headless(
+            workspace, request, apply=bool(args.yes), json_lines=bool(args.json), ask=interactive
+        )
     )

@@ -18,14 +18,17 @@ SHOWN_SUGGESTIONS = 20
 def cmd_suggest(args: argparse.Namespace) -> int:
     """`ai [--session NAME] --suggest [--json]`: ranked suggestions, each with the command that builds it."""
     from app.config import load_config
-    from app.session.store import ProjectStore
-    from app.suggest import build_command, start_build, suggest
+    from app.session.store import ProjectStore, Session
+    from app.suggest import build_command, start_build
+    from app.workspace import Workspace
 
     root = working_root(args)
     store = ProjectStore(root)
     name = args.session or DEFAULT_SESSION
-    session = store.session(name, create=False) if store.exists(name) else None
-    config = load_config(root, config_overrides(args))
+    stored = store.exists(name)
+    # A session not stored yet stays so: the workspace holds only its handle, and its snapshot is not read.
+    session = store.session(name, create=False) if stored else Session(store, name)
+    workspace = Workspace(root, load_config(root, config_overrides(args)), session)
 
     announced: list[str] = []
 
@@ -35,9 +38,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
         announced.append(line)
         print(f"note: {line}", file=sys.stderr if args.json else sys.stdout, flush=True)
 
-    report = asyncio.run(
-        suggest(root, session=session, config=config, test_cmd=config.test_cmd, announce=announce)
-    )
+    report = asyncio.run(workspace.suggest(announce, own_snapshot=stored))
     if args.json:
         report.notes[:0] = announced
         print(json_text(report.to_json(root), indent=2))

@@ -35,7 +35,8 @@ def _already_undone(change: dict[str, Any]) -> str:
 
 
 def cmd_undo(args: argparse.Namespace, store: ProjectStore) -> int:
-    from app.edits.undo import plan_undo, undo_change
+    from app.config import Config
+    from app.workspace import Workspace
 
     if args.session is not None and not store.exists(args.session):
         raise UsageError(f"no session named {args.session!r} in this project; see `ai --list-sessions`")
@@ -43,11 +44,12 @@ def cmd_undo(args: argparse.Namespace, store: ProjectStore) -> int:
     if not store.exists(name):
         _emit(args, {"event": "nothing_to_undo", "session": name}, f"nothing to undo in session {name!r}")
         return EXIT_OK
-    session = store.session(name, create=False)
     use_git = not args.no_git
+    # The undo reads no configuration: --no-git alone says whether it commits.
+    workspace = Workspace(store.root, Config(use_git=use_git), store.session(name, create=False))
     try:
         if args.dry_run:
-            plan = plan_undo(session)
+            plan = workspace.undo_plan()
             if plan is None:
                 _emit(
                     args,
@@ -76,7 +78,7 @@ def cmd_undo(args: argparse.Namespace, store: ProjectStore) -> int:
             diffs = safe_text("".join(plan.diffs.values()).rstrip("\n"), multiline=True)
             _emit(args, event, header + "\n" + diffs)
             return EXIT_OK
-        entry = undo_change(session, use_git=use_git)
+        entry = workspace.undo_last_change()
     except AgentError as exc:
         if args.json:  # the line on stderr is app/commands/ending.py's
             emit({"event": "error", "message": exc.message, "exit_code": exc.exit_code}, "", as_json=True)

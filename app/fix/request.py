@@ -1,5 +1,6 @@
-"""What the fix loop (app/fix/loop.py) is asked to do: ``FixRequest``, given by every face and by the fix after a
-build (app/fix/after_build.py), and the timing figures a verified fix reports."""
+"""What the fix loop (app/fix/loop.py) is asked to do: ``FixRequest``, made by the workspace for every face
+(app/workspace/core.py) and for the fix after a build (app/workspace/after_change.py); and the timing figures
+a verified fix reports."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypedDict, Unpack
 
 from textual.app import App
 from textual.binding import Binding
@@ -19,8 +19,6 @@ from app.tui.commands import WorkspaceCommands
 from app.tui.main_screen import MainScreen
 from app.tui.messages import SessionShown
 from app.tui.settings import WorkspaceSettings
-
-T = TypeVar("T")
 
 # styles/ sits next to app/ both in the source tree and when installed (the wheel ships it as a package).
 STYLES = Path(__file__).resolve().parents[2] / "styles"
@@ -69,27 +67,6 @@ class WorkspaceApp(App[int]):
         self.initial_goal = initial_goal
         self.continue_session = continue_session
 
-    # What the workspace was opened with (app/tui/settings.py), as the App's own attributes too.
-    @property
-    def root(self) -> Path:
-        return self.settings.root
-
-    @property
-    def config(self) -> Config:
-        return self.settings.config
-
-    @property
-    def store(self) -> ProjectStore:
-        return self.settings.store
-
-    @property
-    def project_label(self) -> str:
-        return self.settings.project_label
-
-    @property
-    def last_switch_seconds(self) -> float:
-        return self.settings.last_switch_seconds
-
     def on_mount(self) -> None:
         screen = MainScreen(self.settings, self.session_name, self.initial_goal, self.continue_session)
         self.push_screen(screen)
@@ -121,35 +98,21 @@ class WorkspaceApp(App[int]):
                 return screen
         raise LookupError("the workspace screen is not open")
 
-    async def run_in_thread_safe(self, function: Callable[..., T], *args: Any) -> T:
-        import asyncio
 
-        return await asyncio.to_thread(function, *args)
+class AppOptions(TypedDict, total=False):
+    """``make_app``'s options, as ``WorkspaceApp`` takes them."""
+
+    initial_goal: str | None
+    continue_session: bool
+    background: bool
+    clock: Callable[[], float]
+    label: str | None
 
 
-def make_app(
-    root: Path,
-    session_name: str,
-    *,
-    config: Config,
-    initial_goal: str | None = None,
-    continue_session: bool = False,
-    background: bool = True,
-    clock: Callable[[], float] = time.time,
-    label: str | None = None,
-) -> WorkspaceApp:
+def make_app(root: Path, session_name: str, *, config: Config, **options: Unpack[AppOptions]) -> WorkspaceApp:
     """The one way to build the workspace: used by the command line, the tests and the screenshot script.
 
-    ``background`` starts the session's background services (watcher, language servers, tests, logs).
-    ``clock`` and ``label`` (the project as shown) exist so snapshots can freeze time and paths.
+    ``background`` (default on) starts the session's background services (watcher, language servers, tests,
+    logs). ``clock`` and ``label`` (the project as shown) exist so snapshots can freeze time and paths.
     """
-    return WorkspaceApp(
-        root,
-        session_name,
-        config=config,
-        initial_goal=initial_goal,
-        continue_session=continue_session,
-        background=background,
-        clock=clock,
-        label=label,
-    )
+    return WorkspaceApp(root, session_name, config=config, **options)

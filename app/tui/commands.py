@@ -3,6 +3,7 @@ suggestions, fix newest error, and "Trust this project" while it is not trusted.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
@@ -30,7 +31,7 @@ class WorkspaceCommands(Provider):
         self.session_names: list[str] = []
         self.trusted = True
         if main is not None:
-            metas = await self.app.run_in_thread_safe(main.app.store.list_sessions)  # type: ignore[attr-defined]
+            metas = await asyncio.to_thread(main.settings.store.list_sessions)
             self.session_names = [m.name for m in metas]
             self.trusted = await main.project_is_trusted()
 

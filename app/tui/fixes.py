@@ -158,17 +158,13 @@ class FixDesk:
         )
 
     async def collect_suggestions(self) -> None:
-        from app.suggest import suggest
         from widgets.suggestions import SuggestionsScreen
 
         host = self.host
         events = host.events
         events.add(texts.SUGGESTIONS_COLLECTING)
-        session = host.settings.store.session(host.session_name)
         # The line naming the test command comes before it runs (the suggestions may run the tests once).
-        report = await suggest(
-            host.settings.root, session=session, config=host.settings.config, announce=events.add
-        )
+        report = await host.current_workspace().suggest(events.add)
         for note in report.notes:
             events.add(texts.SUGGESTIONS_NOTE.format(note=note))
         if not report.suggestions:

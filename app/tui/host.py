@@ -4,13 +4,14 @@ screen through this, so none of them imports app/tui/main_screen.py, which compo
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NotRequired, Protocol, TypedDict, Unpack
 
 if TYPE_CHECKING:
     from textual.app import App
     from textual.message import Message
     from textual.notifications import SeverityLevel
 
+    from app.background.services import BackgroundServices
     from app.events import DiffReady, Stage
     from app.tui.build_bridge import Run
     from app.tui.settings import WorkspaceSettings
@@ -21,14 +22,26 @@ if TYPE_CHECKING:
     from widgets.session_list import SessionList
     from widgets.stage_progress import StageProgress
 
+Work = Callable[[], Any] | Coroutine[Any, Any, Any]
+
+
+class WorkerOptions(TypedDict):
+    """How ``Host.start_worker`` runs a worker: its group and description, and whether it is exclusive in its
+    group, a thread."""
+
+    group: str
+    description: str
+    exclusive: NotRequired[bool]
+    thread: NotRequired[bool]
+
 
 class Host(Protocol):
     settings: WorkspaceSettings
     session_name: str
     busy: bool
     tokens: int
-    # The open session's BackgroundServices (app/background), or None while they are off or starting.
-    services: Any
+    # The open session's background services (its workspace's), or None while they are off or starting.
+    services: BackgroundServices | None
 
     @property
     def app(self) -> App[Any]: ...
@@ -45,25 +58,10 @@ class Host(Protocol):
     @property
     def session_list(self) -> SessionList: ...
 
-    def notify(
-        self,
-        message: str,
-        *,
-        title: str = "",
-        severity: SeverityLevel = "information",
-        timeout: float | None = None,
-        markup: bool = True,
-    ) -> None: ...
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information") -> None:
+        """A toast (the App's ``notify`` shows it escaped)."""
 
-    def start_worker(
-        self,
-        work: Callable[[], Any] | Coroutine[Any, Any, Any],
-        *,
-        group: str,
-        description: str,
-        exclusive: bool = False,
-        thread: bool = False,
-    ) -> None:
+    def start_worker(self, work: Work, **options: Unpack[WorkerOptions]) -> None:
         """Run ``work`` as one of the screen's workers (a failure becomes an event-log line)."""
 
     def ui(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> None:

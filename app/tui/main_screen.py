@@ -8,8 +8,8 @@ app/tui/host.py's ``Host``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Unpack
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -39,8 +39,10 @@ from widgets.status_line import StatusLine
 if TYPE_CHECKING:
     # The pipeline's event classes are imported where events are handled, after the first paint (their
     # module's two dozen dataclasses cost about 13 ms of start-up).
+    from app.background.services import BackgroundServices
     from app.events import DiffReady, Event, Stage
     from app.tui.build_bridge import Run
+    from app.tui.host import Work, WorkerOptions
     from app.workspace import Workspace
 
 
@@ -78,7 +80,7 @@ class MainScreen(Screen[None]):
         self.settings = settings
         self.set_reactive(MainScreen.session_name, session_name)
         self.initial_goal = initial_goal
-        self.services: Any = None
+        self.services: BackgroundServices | None = None
         self.workspace: Workspace | None = None
         self.sessions = SessionKeeper(self)
         self.fixes = FixDesk(self)
@@ -152,23 +154,8 @@ class MainScreen(Screen[None]):
 
     # -- what the collaborators use (app/tui/host.py) ---------------------------------------------------------
 
-    def start_worker(
-        self,
-        work: Callable[[], Any] | Coroutine[Any, Any, Any],
-        *,
-        group: str,
-        description: str,
-        exclusive: bool = False,
-        thread: bool = False,
-    ) -> None:
-        self.run_worker(
-            work,
-            group=group,
-            description=description,
-            exclusive=exclusive,
-            thread=thread,
-            exit_on_error=False,
-        )
+    def start_worker(self, work: Work, **options: Unpack[WorkerOptions]) -> None:
+        self.run_worker(work, exit_on_error=False, **options)
 
     def ui(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         self.app.call_from_thread(function, *args, **kwargs)

@@ -228,12 +228,12 @@ class SessionKeeper:
         name = host.session_name
 
         def undo_last_change() -> None:
-            from app.edits.undo import undo_change
             from app.errors import AgentError
+            from app.workspace import Workspace
 
             session = self.store.session(name, create=False)
             try:
-                result = undo_change(session, use_git=host.settings.config.use_git)
+                result = Workspace(host.settings.root, host.settings.config, session).undo_last_change()
             except AgentError as exc:
                 host.ui(self.report_undo, None, exc.message)
                 return

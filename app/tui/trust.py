@@ -18,6 +18,7 @@ from app.errors import AgentError
 from app.tui import texts
 
 if TYPE_CHECKING:
+    from app.background.services import BackgroundServices
     from app.tui.host import Host
 
 
@@ -27,7 +28,7 @@ class TrustKeeper:
         # Asked in this run already (the answer is being recorded, or the modal is open): never twice.
         self._asked = False
 
-    async def offer_trust(self, services: Any) -> None:
+    async def offer_trust(self, services: BackgroundServices) -> None:
         """After the services started: ask, once per project, whether its code may run."""
         from app.trust import project_answer
 

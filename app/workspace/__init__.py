@@ -20,8 +20,10 @@ pipeline, the fix loop and the background services.
 - ``build(goal, decide, *, with_history, dry_run, require_edits, use_git, auto_apply, tests_after)``: a build,
   given the workspace's index and stage 7 check; without background services it also runs the tests after an
   applied change (app/workspace/after_change.py).
-- ``fix(source, decide)``, ``fix_request(event, trigger)``: the fix loop.
-- ``undo()``, ``export(folder)``, ``rerun_tests(reason)``, ``test_command()``.
+- ``fix(source, decide)``, ``fix_request(event, trigger)``: the fix loop; ``tests_fix_request(dry_run,
+  auto_apply, show_only)`` its request for the failing tests (``ai --fix``).
+- ``undo()`` (``undo_last_change()`` off the event loop), ``undo_plan()`` (its preview), ``export(folder)``,
+  ``rerun_tests(reason)``, ``test_command()``, ``suggest(announce, own_snapshot)``.
 - ``proposal_check()``: stage 7's provider (app/workspace/proposal_check.py).
 - The tests-after-change rule of both faces: ``judge_runs(before_ids, after_ids) -> TestVerdict`` with
   ``failing_ids(outcome)`` and ``watcher_failing_ids(run)`` (app/workspace/verdict.py).

@@ -20,7 +20,7 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from app.background.bus import EventBus, Subscription
 from app.background.services import BackgroundServices
@@ -31,11 +31,20 @@ from app.workspace.proposal_check import ProposalDiagnostics, RunningServersChec
 if TYPE_CHECKING:
     from app.context.index import SymbolIndex
     from app.edits.records import UndoResult
+    from app.edits.undo import UndoPlan
     from app.fix.loop import FixRequest
     from app.fix.testrun import TestOutcome
     from app.session.store import Session
+    from app.suggest import SuggestionReport
 
 Decide = Callable[[DiffReady], Awaitable[Decision]]
+
+
+class Options(TypedDict, total=False):
+    """``Workspace``'s keyword options, for ``Workspace.open``."""
+
+    background: bool
+    services_options: dict[str, Any] | None
 
 
 class Workspace:
@@ -70,15 +79,10 @@ class Workspace:
 
     @classmethod
     async def open(
-        cls,
-        root: Path,
-        config: Config,
-        session: Session,
-        *,
-        background: bool = False,
-        services_options: dict[str, Any] | None = None,
+        cls, root: Path, config: Config, session: Session, **options: Unpack[Options]
     ) -> Workspace:
-        workspace = cls(root, config, session, background=background, services_options=services_options)
+        """A workspace made (``options`` as ``__init__`` takes them) and started."""
+        workspace = cls(root, config, session, **options)
         await workspace.start()
         return workspace
 
@@ -217,6 +221,25 @@ class Workspace:
             return None
         return replace(request, trigger=trigger or request.trigger, use_git=self.config.use_git)
 
+    def tests_fix_request(
+        self, *, dry_run: bool = False, auto_apply: bool | None = None, show_only: str | None = None
+    ) -> FixRequest:
+        """The fix loop's request for the project's failing tests (``ai --fix``): the configured test command
+        runs first and its failures are the target. ``auto_apply`` None: the configuration's ``auto_fix``;
+        ``show_only``: a verified fix is shown with this line, neither applied nor rejected."""
+        from app.fix.loop import FixRequest
+
+        return FixRequest(
+            root=self.root,
+            session=self.session,
+            config=self.config,
+            test_cmd=self.config.test_cmd,
+            dry_run=dry_run,
+            auto_apply=auto_apply,
+            use_git=self.config.use_git,
+            show_only=show_only,
+        )
+
     async def fix(self, source: FixRequest | BackgroundEvent, decide: Decide) -> AsyncIterator[Event]:
         """The fix loop (app/fix/loop.py's ``run_fix``) for a prepared request or a background event."""
         from app.fix.loop import FixRequest, run_fix
@@ -232,9 +255,22 @@ class Workspace:
     async def undo(self) -> UndoResult | None:
         """Undo the session's last change (app/edits/undo.py); None when there is nothing to undo. Raises the
         edit engine's ``AgentError`` when the undo is refused."""
+        return await asyncio.to_thread(self.undo_last_change)
+
+    def undo_last_change(self) -> UndoResult | None:
+        """``undo`` for a caller off the event loop: a worker thread, or the command line, whose Ctrl-C must
+        interrupt the undo itself, so it runs on the main thread, where signals land (app/commands/ending.py
+        then says what the Ctrl-C ended)."""
         from app.edits.undo import undo_change
 
-        return await asyncio.to_thread(undo_change, self.session, use_git=self.config.use_git)
+        return undo_change(self.session, use_git=self.config.use_git)
+
+    def undo_plan(self) -> UndoPlan | None:
+        """What ``undo`` would write now (app/edits/undo.py's ``plan_undo``: the change, its files and reverse
+        diffs); None when there is nothing to undo. Writes nothing."""
+        from app.edits.undo import plan_undo
+
+        return plan_undo(self.session)
 
     async def export(self, folder: Path | None = None) -> Path:
         """Write the session's export document (the one of ``ai --export-session``) into ``folder`` (default:
@@ -266,6 +302,25 @@ class Workspace:
         from app.fix.testrun import run_tests
 
         return await run_tests(command, self.root)
+
+    # -- suggestions -------------------------------------------------------------------------------------
+
+    async def suggest(
+        self, announce: Callable[[str], None] | None = None, *, own_snapshot: bool = True
+    ) -> SuggestionReport:
+        """What to improve next (app/suggest), ranked: from the session's background snapshot (with
+        ``own_snapshot``; else, and when it has no test results, the project's newest), else the test command
+        run once in a scratch copy, ``announce`` told its line before it runs. ``own_snapshot`` False: the
+        session is not stored (``ai --suggest --session NEW``), so it is never read."""
+        from app.suggest import suggest
+
+        return await suggest(
+            self.root,
+            session=self.session if own_snapshot else None,
+            config=self.config,
+            test_cmd=self.config.test_cmd,
+            announce=announce,
+        )
 
 
 def _close_when_open(opening: asyncio.Future[Any]) -> None:

@@ -65,6 +65,7 @@ async def test_the_first_open_asks_once_and_trust_starts_the_test_watcher_at_onc
         question = str(app.screen.query_one("#question", Label).render())
         assert f"`{DETECTED}`" in question and "~/clone" in question
         services = app.main_screen.services
+        assert services is not None
         assert "tests" not in services.supervisor.states(), "the test watcher started before the answer"
         assert not marker.exists(), f"the project's code ran before the answer: {marker.read_text()}"
 

@@ -80,12 +80,12 @@ async def build_in_process(
 
     from app.commands.build import Mode, run_headless
     from app.config import load_config
-    from app.pipeline.build import BuildRequest
     from app.session.store import ProjectStore
+    from app.workspace import Workspace
 
     settings = replace(load_config(root, {"base_url": server.base_url}), **config)
     session = ProjectStore(root).session("main", activate=True)
-    request = BuildRequest(root=root, session=session, goal=goal, config=settings)
+    workspace = Workspace(root, settings, session)
     out, err = io.StringIO(), io.StringIO()
-    code = await run_headless(request, mode=Mode(mode), out=out, err=err)
+    code = await run_headless(workspace, goal, Mode(mode), out=out, err=err)
     return code, out.getvalue(), err.getvalue()
