@@ -16,37 +16,26 @@ REPO = Path(__file__).resolve().parent.parent
 AI_BIN = Path(sys.executable).with_name("ai")
 TESTS = REPO / "tests"
 
-# The test tiers, each a marker (`pytest -m unit`): unit tests of pure functions, integration tests of the core
-# (real files, real git, real subprocesses), Pilot tests of the workspace, and the installed `ai` end to end.
+# The test tiers, each a folder under tests/ and a marker (`scripts/test tests/unit`, `pytest -m unit`): unit tests
+# of pure in-memory functions, integration tests of the core (real files, real git, real subprocesses and
+# servers), Pilot tests of the workspace, and the installed `ai` end to end (tmux, the scripted model server).
 TIERS = ("unit", "integration", "tui", "e2e")
-# Today's files whose folder does not name their tier, until they move into tests/<tier>/.
-TODAYS_TIERS = {
-    "tui/test_tmux.py": "e2e",
-    "escapes/test_tui_escapes.py": "e2e",
-    "escapes/test_workspace_escapes.py": "tui",
-    "context/test_secrets.py": "unit",
-    "edits/test_blocks.py": "unit",
-    "edits/test_hunks.py": "unit",
-    "edits/test_placement.py": "unit",
-    "escapes/test_terminal_text.py": "unit",
-    "fix/test_parsers.py": "unit",
-    "test_structure.py": "unit",
-    "test_tiers.py": "unit",
-}
 
 
-def tier_of(path: Path) -> str:
-    """The tier of the test file at ``path``: its entry in TODAYS_TIERS, else its top folder under tests/ if
-    that is a tier's name (the layout to come: tests/unit/..., tests/integration/...), else integration."""
-    parts = path.resolve().relative_to(TESTS).parts
-    if "/".join(parts) in TODAYS_TIERS:
-        return TODAYS_TIERS["/".join(parts)]
-    return parts[0] if parts[0] in TIERS else "integration"
+def tier_of(path: Path) -> str | None:
+    """The tier of the test file at ``path``: its top folder under tests/, if that is a tier's name."""
+    top = path.resolve().relative_to(TESTS).parts[0]
+    return top if top in TIERS else None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        item.add_marker(tier_of(item.path))
+        tier = tier_of(item.path)
+        if tier is None:
+            raise pytest.UsageError(
+                f"{item.path}: a test lives in its tier's folder, tests/<{'|'.join(TIERS)}>/"
+            )
+        item.add_marker(tier)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import pytest
 from textual.message import Message
 from textual.pilot import Pilot
+from textual.worker import Worker, WorkerState
 
 from app.config import Config
 from app.session.store import ProjectStore
@@ -163,6 +164,18 @@ class Posted:
         from app.tui.messages import PipelineEvent
 
         return [m.event for m in self.of(PipelineEvent) if isinstance(m.event, kind)]
+
+    def worker_states(self, group: str) -> list[WorkerState]:
+        """The states the app's workers of ``group`` reported, in order (their ``Worker.StateChanged``)."""
+        return [m.state for m in self.of(Worker.StateChanged) if m.worker.group == group]
+
+
+async def wait_for_posted(
+    pilot: Pilot[Any], posted: Posted, kind: type[M], count: int = 1, what: str = ""
+) -> list[M]:
+    """Until ``count`` messages of ``kind`` have been posted (and handled): those messages."""
+    await wait_until(pilot, lambda: len(posted.of(kind)) >= count, what=what or f"{count} {kind.__name__}")
+    return posted.of(kind)
 
 
 async def wait_for_workers(pilot: Pilot[Any], *groups: str) -> None:

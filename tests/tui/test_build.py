@@ -10,10 +10,13 @@ from typing import Any
 
 import pytest
 from textual.widgets import Markdown, TextArea
+from textual.worker import WorkerState
 
 from app.config import Config
+from app.events import Applied, ErrorEvent, Finished, Rejected
 from app.session.store import ProjectStore
 from app.tui import WorkspaceApp, make_app
+from app.tui.messages import BuildEnded, DecisionWanted, SessionShown
 from tests.conftest import git
 from tests.model_server import ScriptedModelServer
 from tests.tui.conftest import (
@@ -21,6 +24,7 @@ from tests.tui.conftest import (
     FROZEN_TIME,
     SIZE,
     Posted,
+    wait_for_posted,
     wait_for_session,
     wait_for_workers,
     wait_until,
@@ -154,8 +158,7 @@ def commits(calc: Path) -> list[str]:
 
 
 async def test_goal_streams_then_y_applies_and_commits(build_app, calc: Path) -> None:
-    from app.events import Applied, Usage
-    from app.tui.messages import BuildEnded, DecisionWanted, SessionShown
+    from app.events import Usage
 
     app, model = build_app()
     posted = Posted()
@@ -190,19 +193,23 @@ async def test_goal_streams_then_y_applies_and_commits(build_app, calc: Path) ->
 @pytest.mark.parametrize("key", ["n", "enter"])
 async def test_n_or_enter_rejects_and_changes_nothing(build_app, calc: Path, key: str) -> None:
     app, _ = build_app()
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         await submit_goal(pilot, "fix subtract")
         await wait_for_approval(pilot)
         await pilot.press(key)
         await wait_idle(pilot)
         notes = " ".join(str(n.render()) for n in app.main_screen.chat.query(".note"))
         assert "rejected" in notes
+        assert len(posted.of(DecisionWanted)) == 1 and len(posted.events(Rejected)) == 1
+        assert not posted.events(Applied) and [m.error for m in posted.of(BuildEnded)] == [None]
     assert ops(calc) == OPS and len(commits(calc)) == 2
 
 
 async def test_per_hunk_choice_applies_only_the_kept_hunk(build_app, calc: Path) -> None:
     app, _ = build_app()
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         await submit_goal(pilot, "fix subtract")
         approval = await wait_for_approval(pilot)
         await pilot.press("space")  # skip hunk 1 (the docstring)
@@ -210,6 +217,8 @@ async def test_per_hunk_choice_applies_only_the_kept_hunk(build_app, calc: Path)
         await pilot.press("down", "space", "space", "up")  # toggling twice keeps hunk 2
         await pilot.press("y")
         await wait_idle(pilot)
+        [applied] = posted.events(Applied)
+        assert list(applied.files) == ["calc/ops.py"]
     assert "return a - b" in ops(calc) and '"""Sum."""' not in ops(calc)
 
 
@@ -270,13 +279,15 @@ async def test_e_without_editor_uses_the_in_app_editor(build_app, calc: Path, mo
 
 async def test_r_revises_with_feedback_in_the_same_turn(build_app, calc: Path) -> None:
     app, model = build_app()
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         await submit_goal(pilot, "fix subtract")
         await wait_for_approval(pilot)
         await pilot.press("r")
         await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen), what="feedback prompt")
         await pilot.press(*"leave add alone", "enter")
-        await wait_until(pilot, lambda: len(model.chat_requests()) == 2, what="second request")
+        first, revised = await wait_for_posted(pilot, posted, DecisionWanted, 2, "the revised proposal")
+        assert len(model.chat_requests()) == 2 and revised.diff is not first.diff
         approval = await wait_for_approval(pilot)
         assert len(approval.query_one(DiffPreview).hunk_views) == 1
         await pilot.press("y")
@@ -288,11 +299,13 @@ async def test_r_revises_with_feedback_in_the_same_turn(build_app, calc: Path) -
 
 async def test_s_asks_for_alternatives_and_offers_the_recommended_one(build_app, calc: Path) -> None:
     app, model = build_app()
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         await submit_goal(pilot, "fix subtract")
         await wait_for_approval(pilot)
         await pilot.press("s")
-        await wait_until(pilot, lambda: len(model.chat_requests()) == 2, what="second request")
+        await wait_for_posted(pilot, posted, DecisionWanted, 2, "the recommended alternative")
+        assert len(model.chat_requests()) == 2
         approval = await wait_for_approval(pilot)
         assert "press r and name it" in str(approval.query_one("#approval-title").render())
         replies = " ".join(w.source for w in app.main_screen.chat.query(Markdown))
@@ -304,18 +317,28 @@ async def test_s_asks_for_alternatives_and_offers_the_recommended_one(build_app,
 
 async def test_undo_takes_the_change_back_and_refuses_on_conflict(build_app, calc: Path) -> None:
     app, _ = build_app()
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+
+    async def undo() -> None:
+        """ctrl+z, until its worker has ended: by then it has reported on the screen (on the UI thread)."""
+        before = len(posted.worker_states("undo"))
+        await pilot.press("ctrl+z")
+        await wait_until(
+            pilot, lambda: WorkerState.SUCCESS in posted.worker_states("undo")[before:], what="undo"
+        )
+
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         await submit_goal(pilot, "fix subtract")
         await wait_for_approval(pilot)
         await pilot.press("y")
         await wait_idle(pilot)
-        await pilot.press("ctrl+z")
+        await undo()
         notes = app.main_screen.chat
-        await wait_until(pilot, lambda: ops(calc) == OPS, what="undo")
+        assert ops(calc) == OPS
         await wait_until(pilot, lambda: any("undone" in str(n.render()) for n in notes.query(".note")))
         assert len(commits(calc)) == 4
         # Nothing left to undo: said so, nothing changes.
-        await pilot.press("ctrl+z")
+        await undo()
         await wait_until(
             pilot, lambda: any("nothing to undo" in str(n.render()) for n in notes.query(".note"))
         )
@@ -326,16 +349,21 @@ async def test_undo_takes_the_change_back_and_refuses_on_conflict(build_app, cal
         await pilot.press("y")
         await wait_idle(pilot)
         (calc / "calc" / "ops.py").write_text(ops(calc).replace("return a - b", "return b - a"))
-        await pilot.press("ctrl+z")
+        await undo()
         await wait_until(pilot, lambda: any("undo refused" in str(n.render()) for n in notes.query(".note")))
+        assert posted.worker_states("undo").count(WorkerState.SUCCESS) == 3
     assert "return b - a" in ops(calc)
 
 
 async def test_model_failure_shows_in_the_error_feed(build_app, calc: Path) -> None:
     app, _ = build_app({"default": {"status": 500, "error": "the server fell over"}}, max_retries=0)
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         await submit_goal(pilot, "fix subtract")
+        await wait_for_posted(pilot, posted, BuildEnded, what="the build to end")
         await wait_idle(pilot)
+        assert posted.events(ErrorEvent) and not posted.of(DecisionWanted)
+        assert [f.ok for f in posted.events(Finished)] == [False]
         screen = app.main_screen
         assert any(level == "error" for level, _ in screen.events.entries)
         assert any("error" in str(n.render()) for n in screen.chat.query(".note.error"))
@@ -347,7 +375,8 @@ async def test_ctrl_g_stops_a_stalled_build(build_app, calc: Path) -> None:
     app, _ = build_app(
         {"default": {"reply": TWO_HUNKS, "stall": 300, "stall_after": 20}}, stream_idle_timeout=600.0
     )
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         await submit_goal(pilot, "fix subtract")
         screen = app.main_screen
         await wait_until(pilot, lambda: screen.chat.streaming, what="the stream to start")
@@ -357,7 +386,9 @@ async def test_ctrl_g_stops_a_stalled_build(build_app, calc: Path) -> None:
         await submit_goal_while_busy(pilot, "another goal")
         assert screen.session_name == "main" and not ProjectStore(calc).exists("elsewhere")
         await pilot.press("ctrl+g")
+        await wait_for_posted(pilot, posted, BuildEnded, what="the build to stop")
         await wait_idle(pilot)
+        assert not posted.of(DecisionWanted) and not posted.events(Applied)
     assert ops(calc) == OPS
 
 
@@ -423,10 +454,13 @@ async def test_the_status_line_says_which_retry_follows_a_stalled_stream(build_a
 async def test_initial_goal_starts_on_open(build_app, calc: Path) -> None:
     """`ai --build GOAL` on a terminal: the workspace opens and the build starts at once."""
     app, _ = build_app(goal="fix subtract")
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         await wait_for_approval(pilot)
+        assert [m.name for m in posted.of(SessionShown)] == ["main"] and len(posted.of(DecisionWanted)) == 1
         await pilot.press("y")
         await wait_idle(pilot)
+        assert len(posted.events(Applied)) == 1 and [m.error for m in posted.of(BuildEnded)] == [None]
     assert "return a - b" in ops(calc)
 
 
@@ -450,7 +484,8 @@ async def test_review_and_apply_in_an_80x24_terminal(build_app, calc: Path) -> N
 async def test_a_dead_proposal_leaves_the_diff_pane_and_a_switch_clears_it(build_app, calc: Path) -> None:
     """QA.md: after a stopped run (or a refused apply) or a session switch, no stale proposal nor y/n keys."""
     app, _ = build_app()
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         await submit_goal(pilot, "fix subtract")
         await wait_for_approval(pilot)
         await pilot.press("escape")
@@ -463,12 +498,13 @@ async def test_a_dead_proposal_leaves_the_diff_pane_and_a_switch_clears_it(build
         screen.diff.focus()
         await pilot.press("y")
         await wait_idle(pilot)
-        assert ops(calc) == changed
+        assert ops(calc) == changed and not posted.events(Applied)
         assert not screen.diff.files and screen.check_action("apply", ()) is None
         await screen.diff.show_diffs({"calc/ops.py": "--- a\n+++ b\n@@ -1 +1 @@\n-x\n+y\n"})
         screen.open_session("elsewhere")
         await wait_for_session(pilot, "elsewhere")
         assert not screen.diff.files
+        assert [m.name for m in posted.of(SessionShown)] == ["main", "elsewhere"]
 
 
 async def test_the_proposals_new_diagnostics_are_shown(build_app) -> None:

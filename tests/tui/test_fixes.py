@@ -19,15 +19,18 @@ import pytest
 from textual.widgets import OptionList
 
 from app.config import Config
+from app.events import Applied, FixStarted, LogError, TestRunFinished
 from app.session.store import ProjectStore
 from app.tui import WorkspaceApp, make_app
+from app.tui.messages import BackgroundNotice, BuildEnded, DecisionWanted, SessionShown
 from tests.conftest import git, trusted
-from tests.fix.conftest import MEAN, OPS, RIGHT, TEST_CMD, TESTS, replace_block
 from tests.model_server import ScriptedModelServer
+from tests.support.fix_project import MEAN, OPS, RIGHT, TEST_CMD, TESTS, replace_block
 from tests.tui.conftest import (
     BOUND,
     FROZEN_TIME,
     SIZE,
+    Posted,
     feed_messages,
     run_command,
     wait_for_session,
@@ -35,6 +38,7 @@ from tests.tui.conftest import (
     wait_until_following,
 )
 from widgets.approval import ApprovalScreen
+from widgets.event_log import EventLog
 from widgets.suggestions import SuggestionsScreen
 
 BROKEN_MEAN = "def mean(values):\n    return sum(values) // len(values) + 1\n"
@@ -86,6 +90,11 @@ def workspace_for(root: Path, url: str, **extra: Any) -> WorkspaceApp:
     return make_app(root, "main", config=Config(**settings), clock=lambda: FROZEN_TIME, label="~/calc")
 
 
+def notices(posted: Posted, kind: type[Any]) -> list[Any]:
+    """The background events of ``kind`` that reached the screen (BackgroundNotice)."""
+    return [m.event for m in posted.of(BackgroundNotice) if isinstance(m.event, kind)]
+
+
 def ops(root: Path) -> str:
     return (root / "calc/ops.py").read_text()
 
@@ -116,22 +125,29 @@ async def test_a_failing_test_in_the_feed_is_fixed_with_one_key_after_approval(
     root = calc_project(git_project, TESTS)  # test_mean_empty fails (ZeroDivisionError)
     model = server({"default": {"reply": RIGHT}})
     app = workspace_for(root, model.base_url)
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         await wait_for_session(pilot, "main")
         screen = app.main_screen
         feed = screen.events
         await wait_until(pilot, lambda: bool(feed.fixable), what="the failing run in the feed")
         assert "test_mean_empty" in feed.fixable[-1].message
+        assert any(run.failed for run in notices(posted, TestRunFinished))
         assert not model.chat_requests()  # a failure in the feed asks nothing by itself
         await pilot.press("ctrl+f")
         assert feed.has_focus and feed.selected is feed.fixable[-1]
         await pilot.press("f")
         approval = await wait_for_approval(pilot)
+        [wanted] = posted.of(EventLog.FixWanted)
+        assert "test_mean_empty" in wanted.message
+        assert len(posted.events(FixStarted)) == 1 and len(posted.of(DecisionWanted)) == 1
         title = str(approval.query_one("#approval-title").render())
         assert "Verified fix" in title and "test_mean_empty" in title
         assert ops(root) == OPS  # verified in a scratch copy; nothing written before the decision
         await pilot.press("y")
-        await wait_until(pilot, lambda: not screen.busy, timeout=FIX_BOUND, what="the fix to end")
+        await wait_until(pilot, lambda: posted.of(BuildEnded), timeout=FIX_BOUND, what="the fix to end")
+        await wait_until(pilot, lambda: not screen.busy, what="the workspace to be idle")
+        assert len(posted.events(Applied)) == 1
         assert any("fix verified" in str(n.render()) for n in screen.chat.query(".note"))
         await wait_for_green_tests(pilot)
     assert "if not values:\n        return 0" in ops(root)
@@ -143,13 +159,15 @@ async def test_auto_fix_applies_the_verified_fix_without_asking(git_project: Pat
     root = calc_project(git_project, TESTS)
     model = server({"default": {"reply": RIGHT}})
     app = workspace_for(root, model.base_url, auto_fix=True)
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         await wait_for_session(pilot, "main")
         feed = app.main_screen.events
         await wait_until(pilot, lambda: bool(feed.fixable), what="the failing run in the feed")
         await run_command(pilot, "Fix newest error")
-        await wait_until(pilot, lambda: "return 0" in ops(root), timeout=FIX_BOUND, what="the fix applied")
-        assert not isinstance(app.screen, ApprovalScreen)
+        await wait_until(pilot, lambda: posted.events(Applied), timeout=FIX_BOUND, what="the fix applied")
+        assert "return 0" in ops(root)
+        assert not isinstance(app.screen, ApprovalScreen) and not posted.of(DecisionWanted)  # never asked
         await wait_for_green_tests(pilot)
 
 
@@ -158,7 +176,8 @@ async def test_a_log_error_appears_in_the_feed_and_is_selectable(git_project: Pa
     model = server({"default": {"reply": RIGHT}})
     (root / "app.log").write_text("INFO started\n")
     app = workspace_for(root, model.base_url, watch_tests=False, log_paths=("app.log",))
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         await wait_for_session(pilot, "main")
         feed = app.main_screen.events
         await wait_until_following(pilot, "app.log")
@@ -167,6 +186,8 @@ async def test_a_log_error_appears_in_the_feed_and_is_selectable(git_project: Pa
         with (root / "app.log").open("a") as log:
             log.write("ERROR payment failed: card declined\n")
         await wait_until(pilot, lambda: bool(feed.fixable), what="the log error in the feed")
+        [error] = notices(posted, LogError)
+        assert "payment failed: card declined" in error.entry
         assert [line.message for line in feed.fixable] == [
             "app.log: error: ERROR payment failed: card declined"
         ]
@@ -212,12 +233,17 @@ async def test_tests_failing_after_an_applied_change_bring_a_fix_proposal(git_pr
     root = calc_project(git_project, PASSING)
     model = server(AFTER_APPLY_SCRIPT)
     app = workspace_for(root, model.base_url)
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         await wait_for_session(pilot, "main")
         await build_a_breaking_change(pilot)
         await pilot.press("y")
-        await wait_until(pilot, lambda: "// len(values) + 1" in ops(root), what="the build applied")
+        await wait_until(pilot, lambda: posted.events(Applied), what="the build applied")
+        assert "// len(values) + 1" in ops(root)
         await the_fix_is_proposed_and_applied(pilot, root, model)
+        # Asked twice (the change, then its fix), the fix started by the run after the change.
+        assert len(posted.of(DecisionWanted)) == 2 and len(posted.events(Applied)) == 2
+        assert len(posted.events(FixStarted)) == 1
 
 
 @contextlib.contextmanager
@@ -277,7 +303,8 @@ async def test_suggestions_palette_builds_the_picked_one_in_a_new_session(projec
     )
     model = server({"default": {"reply": "Nothing to change."}})
     app = workspace_for(project, model.base_url, watch_tests=False, test_cmd=None)
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         await wait_for_session(pilot, "main")
         await run_command(pilot, "Suggestions")
         await wait_until(pilot, lambda: isinstance(app.screen, SuggestionsScreen), what="the suggestions")
@@ -291,6 +318,7 @@ async def test_suggestions_palette_builds_the_picked_one_in_a_new_session(projec
         await wait_until(pilot, lambda: app.main_screen.session_name != "main", what="a new session")
         name = app.main_screen.session_name
         await wait_for_session(pilot, name)
+        assert [m.name for m in posted.of(SessionShown)] == ["main", name]
         await wait_until(pilot, lambda: bool(model.chat_requests()), what="the build's request")
     request = model.chat_requests()[-1]["body"]["messages"][-1]["content"]
     assert "skip rows without an amount" in request

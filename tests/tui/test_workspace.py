@@ -7,14 +7,18 @@ from pathlib import Path
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.widgets import Input
+from textual.worker import WorkerState
 
 from app.config import Config
+from app.events import FileChanged
 from app.session.store import ProjectStore
 from app.tui import WorkspaceApp
 from app.tui.main_screen import MainScreen
+from app.tui.messages import BackgroundNotice, SessionShown
 from app.tui.sessions import PAGE
 from tests.tui.conftest import (
     SIZE,
+    Posted,
     feed_messages,
     history_document,
     run_command,
@@ -82,7 +86,8 @@ async def test_approve_and_reject_are_greyed_out_when_nothing_is_pending(workspa
 
 async def test_new_session_from_the_keyboard(workspace, store: ProjectStore) -> None:
     app = workspace()
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         await wait_for_session(pilot, "main")
         await pilot.press("ctrl+n")
         assert isinstance(app.screen, PromptScreen)
@@ -94,6 +99,7 @@ async def test_new_session_from_the_keyboard(workspace, store: ProjectStore) -> 
         await pilot.press("ctrl+n", *".hidden", "enter")
         await pilot.pause()
         assert app.main_screen.session_name == "dark-mode"
+        assert [m.name for m in posted.of(SessionShown)] == ["main", "dark-mode"]
     assert store.active_name() == "dark-mode"
     assert sorted(m.name for m in store.list_sessions()) == ["dark-mode", "main"]
 
@@ -101,13 +107,16 @@ async def test_new_session_from_the_keyboard(workspace, store: ProjectStore) -> 
 async def test_switch_rename_and_delete_from_the_sidebar(workspace, store: ProjectStore) -> None:
     store.import_session(history_document("other", 3))
     app = workspace()
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         await wait_for_session(pilot, "main")
         sessions = app.main_screen.query_one(SessionList)
         sessions.focus()
         sessions.highlighted = [o.id for o in sessions.options].index("other")
         await pilot.press("enter")
         await wait_for_session(pilot, "other")
+        assert [m.name for m in posted.of(SessionList.Open)] == ["other"]
+        assert [m.name for m in posted.of(SessionShown)] == ["main", "other"]
         assert "message number 2" in chat_text(app)
         assert store.active_name() == "other"
 
@@ -118,9 +127,12 @@ async def test_switch_rename_and_delete_from_the_sidebar(workspace, store: Proje
         assert isinstance(app.screen, PromptScreen)
         app.screen.query_one(Input).value = ""
         await pilot.press(*"renamed", "enter")
-        await wait_until(pilot, lambda: store.exists("renamed"), what="rename")
+        await wait_until(
+            pilot, lambda: WorkerState.SUCCESS in posted.worker_states("session-edit"), what="rename"
+        )
+        assert [m.name for m in posted.of(SessionList.RenameWanted)] == ["other"]
+        assert store.exists("renamed") and not store.exists("other")
         await wait_until(pilot, lambda: app.main_screen.session_name == "renamed", what="renamed in status")
-        assert not store.exists("other")
 
         # Delete asks first: n keeps it, y removes it.
         sessions.focus()
@@ -134,7 +146,11 @@ async def test_switch_rename_and_delete_from_the_sidebar(workspace, store: Proje
         sessions.highlighted = [o.id for o in sessions.options].index("main")
         await pilot.press("delete")
         await pilot.press("y")
-        await wait_until(pilot, lambda: not store.exists("main"), what="delete")
+        await wait_until(
+            pilot, lambda: posted.worker_states("session-edit").count(WorkerState.SUCCESS) == 2, what="delete"
+        )
+        assert [m.name for m in posted.of(SessionList.DeleteWanted)] == ["main", "main"]
+        assert not store.exists("main")
         await wait_until(pilot, lambda: [o.id for o in sessions.options] == ["renamed"], what="list refresh")
 
 
@@ -185,13 +201,16 @@ async def test_narrow_terminal_stays_usable(workspace) -> None:
 async def test_palette_offers_the_workspace_commands(workspace, store, agent_home: Path) -> None:
     store.import_session(history_document("other", 2))
     app = workspace()
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         await wait_for_session(pilot, "main")
         await run_command(pilot, "Switch session: other")
         await wait_for_session(pilot, "other")
+        assert [m.name for m in posted.of(SessionShown)] == ["main", "other"]
 
         await run_command(pilot, "Export session")
-        await wait_until(pilot, lambda: list((agent_home / "exports").glob("other-*.json")), what="export")
+        await wait_until(pilot, lambda: WorkerState.SUCCESS in posted.worker_states("export"), what="export")
+        assert list((agent_home / "exports").glob("other-*.json"))
 
         await run_command(pilot, "New session")
         await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen), what="prompt")
@@ -200,19 +219,27 @@ async def test_palette_offers_the_workspace_commands(workspace, store, agent_hom
 async def test_rerun_tests_reports_in_the_event_log(workspace, project: Path) -> None:
     (project / "check.sh").write_text("echo '3 passed'\n")
     app = workspace(config=Config(test_cmd="sh check.sh"), trust=True)
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         await wait_for_session(pilot, "main")
         await run_command(pilot, "Rerun tests")
-        log = app.main_screen.events
-        await wait_until(pilot, lambda: ("ok", "tests passed · 3 passed") in log.entries, what="test run")
+        await wait_until(pilot, lambda: WorkerState.SUCCESS in posted.worker_states("tests"), what="test run")
+        assert ("ok", "tests passed · 3 passed") in app.main_screen.events.entries
 
 
 async def test_background_file_changes_reach_the_event_log(workspace, project: Path) -> None:
     app = workspace(config=Config(lsp=False, watch_tests=False), background=True)
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+
+    def changed() -> list[FileChanged]:
+        notices = [m.event for m in posted.of(BackgroundNotice) if isinstance(m.event, FileChanged)]
+        return [e for e in notices if "notes.md" in e.paths]
+
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         await wait_for_session(pilot, "main")
         await wait_until_watching(pilot)
         (project / "notes.md").write_text("draft\n")
+        await wait_until(pilot, changed, what="the watcher's notice of the saved file")
         await wait_until(
             pilot, lambda: "notes.md changed" in feed_messages(pilot), what="the saved file in the event log"
         )
@@ -316,25 +343,12 @@ async def test_status_line_counts_the_sessions_stored_token_usage(workspace, sto
     store.import_session(document)
     store.import_session(history_document("fresh", 2))
     app = workspace("used")
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         await wait_for_session(pilot, "used")
         status = app.main_screen.query_one(StatusLine)
         await wait_until(pilot, lambda: "1.5k tok" in str(status.render()), what="stored usage")
         app.main_screen.open_session("fresh")
         await wait_for_session(pilot, "fresh")
+        assert [m.name for m in posted.of(SessionShown)] == ["used", "fresh"]
         await wait_until(pilot, lambda: "0 tok" in str(status.render()), what="the other session's usage")
-
-
-def test_stage_labels_are_the_pipelines_and_the_first_paint_leaves_its_events_unimported() -> None:
-    """The stage row spells the stages itself so the workspace's first paint need not import app.events."""
-    import subprocess
-    import sys
-
-    from app.events import Stage
-    from widgets.stage_progress import STAGE_LABELS
-
-    assert tuple(stage.label for stage in Stage) == STAGE_LABELS
-    assert [int(stage) for stage in Stage] == list(range(1, len(STAGE_LABELS) + 1))
-    code = "import sys, app.tui; print(sorted(m for m in ('app.events', 'widgets.approval') if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
