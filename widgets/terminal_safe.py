@@ -2,7 +2,7 @@
 
 Textual and Rich write the text of a widget to the terminal as it is: an ESC in it starts a real escape
 sequence (OSC 52 sets the clipboard, OSC 0 the window title), C1 and bidi controls likewise (checked under
-tmux, tests/escapes/test_tui_escapes.py). Widgets that show outside text pass it through
+tmux, tests/e2e/escapes/test_tui_escapes.py). Widgets that show outside text pass it through
 ``app.text.terminal.safe_text`` before they render it. An editable widget cannot: its value is the data
 (a goal the user pasted, a file's proposed content in the built-in editor), so these escape what they draw,
 line by line, and leave the value alone.
