@@ -3,6 +3,8 @@ editor."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -87,25 +89,42 @@ class TrustScreen(ModalScreen[bool]):
 
 
 class PromptScreen(ModalScreen[str | None]):
-    """One line of text (a session name, revision feedback); escape cancels with None."""
+    """One line of text (a session name, revision feedback); escape cancels with None. ``validate`` returns
+    what is wrong with an answer (one line) or None: a refused answer keeps the dialog open, its text kept and
+    the reason shown under it."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt-cancel")]
 
-    def __init__(self, question: str, value: str = "", placeholder: str = "") -> None:
+    def __init__(
+        self,
+        question: str,
+        value: str = "",
+        placeholder: str = "",
+        validate: Callable[[str], str | None] | None = None,
+    ) -> None:
         super().__init__(classes="dialog")
         self.question = question
         self.value = value
         self.placeholder = placeholder
+        self.validate = validate
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog-box"):
             yield Label(safe_text(self.question, multiline=True), id="question", markup=False)
             yield SafeInput(self.value, placeholder=self.placeholder, id="answer")
+            yield Label("", id="prompt-error", markup=False)
 
     @on(SafeInput.Submitted)
     def _submitted(self, event: SafeInput.Submitted) -> None:
         event.stop()
-        self.dismiss(event.value.strip() or None)
+        answer = event.value.strip()
+        problem = self.validate(answer) if answer and self.validate is not None else None
+        error = self.query_one("#prompt-error", Label)
+        if problem is not None:
+            error.update(safe_text(problem))
+            error.display = True
+            return
+        self.dismiss(answer or None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -58,14 +58,16 @@ class SessionList(OptionList):
         self.active = ""
         self.border_title = "Sessions"
 
-    def show_sessions(self, metas: list[dict[str, Any]], active: str) -> None:
-        """Replace the entries, keeping the highlight on the active session."""
+    def show_sessions(self, metas: list[dict[str, Any]], active: str, cursor: str | None = None) -> None:
+        """Replace the entries, the highlight on ``cursor`` (the session the user's keys act on, e.g. the one
+        just renamed) while it is listed, else on the active session."""
         self.active = active
         self.clear_options()
         self.add_options(Option(session_label(m, active), id=str(m["name"])) for m in metas)
         names = [str(m["name"]) for m in metas]
-        if active in names:
-            self.highlighted = names.index(active)
+        target = cursor if cursor in names else active
+        if target in names:
+            self.highlighted = names.index(target)
         self.border_subtitle = f"{len(names)}"
 
     @property

@@ -31,6 +31,13 @@ def stored_tokens(messages: list[dict[str, Any]]) -> int:
     return total
 
 
+def name_problem(name: str) -> str | None:
+    """What is wrong with ``name`` as a session name, in one line, or None: the name dialogs stay open on it."""
+    from app.paths import is_valid_session_name, session_name_error
+
+    return None if is_valid_session_name(name) else session_name_error(name)
+
+
 class SessionKeeper:
     def __init__(self, host: Host) -> None:
         self.host = host
@@ -125,14 +132,21 @@ class SessionKeeper:
 
         self.host.start_worker(load, group="older", exclusive=True, description="older messages", thread=True)
 
-    def refresh_sessions(self) -> None:
+    def refresh_sessions(self, cursor: str | None = None) -> None:
+        """Re-read the list; its highlight stays where the user left it (or moves to ``cursor``): a refresh
+        after a rename, an undo or an apply must not move what the next F2 or Delete acts on."""
+
         def refresh() -> None:
             metas = [m.to_dict() for m in self.store.list_sessions()]
-            self.host.ui(self.host.session_list.show_sessions, metas, self.host.session_name)
+            self.host.ui(self._show_refreshed, metas, cursor)
 
         self.host.start_worker(
             refresh, group="session-list", exclusive=True, description="sessions", thread=True
         )
+
+    def _show_refreshed(self, metas: list[dict[str, Any]], cursor: str | None) -> None:
+        listing = self.host.session_list
+        listing.show_sessions(metas, self.host.session_name, cursor or listing.highlighted_name)
 
     # -- new, rename, delete --------------------------------------------------------------------------------
 
@@ -143,7 +157,9 @@ class SessionKeeper:
             if name:
                 self.create_session(name)
 
-        prompt = PromptScreen(texts.NEW_SESSION_PROMPT, placeholder=texts.NEW_SESSION_PLACEHOLDER)
+        prompt = PromptScreen(
+            texts.NEW_SESSION_PROMPT, placeholder=texts.NEW_SESSION_PLACEHOLDER, validate=name_problem
+        )
         self.host.app.push_screen(prompt, named)
 
     def create_session(self, name: str) -> None:
@@ -163,7 +179,8 @@ class SessionKeeper:
             if new and new != old:
                 self.rename_session(old, new)
 
-        self.host.app.push_screen(PromptScreen(texts.RENAME_PROMPT.format(name=old), value=old), named)
+        prompt = PromptScreen(texts.RENAME_PROMPT.format(name=old), value=old, validate=name_problem)
+        self.host.app.push_screen(prompt, named)
 
     def rename_session(self, old: str, new: str) -> None:
         host = self.host
@@ -181,7 +198,7 @@ class SessionKeeper:
                 if host.settings.background:  # the services hold the old session: start them on the new name
                     host.ui(host.run_background, new)
             host.ui(host.events.add, texts.RENAMED.format(old=old, new=new))
-            self.refresh_sessions()
+            self.refresh_sessions(cursor=new)
 
         host.start_worker(rename, group="session-edit", description="rename session", thread=True)
 

@@ -95,8 +95,11 @@ async def test_new_session_from_the_keyboard(workspace, store: ProjectStore) -> 
         await wait_for_session(pilot, "dark-mode")
         names = [o.id for o in app.main_screen.query_one(SessionList).options]
         assert set(names) == {"main", "dark-mode"}
-        # An invalid name is refused with a message; nothing is created.
+        # An invalid name is refused in the dialog (tests/tui/test_session_keys.py); escape creates nothing.
         await pilot.press("ctrl+n", *".hidden", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PromptScreen)
+        await pilot.press("escape")
         await pilot.pause()
         assert app.main_screen.session_name == "dark-mode"
         assert [m.name for m in posted.of(SessionShown)] == ["main", "dark-mode"]
