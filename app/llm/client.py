@@ -34,8 +34,8 @@ DEFAULT_MODEL = "gpt-4o-mini"
 PLACEHOLDER_KEY = "not-needed"
 
 NO_ENDPOINT = (
-    "no model endpoint configured: set OPENAI_BASE_URL (and OPENAI_API_KEY if it needs one), pass --base-url, "
-    "or put base_url in .ai-agent.toml or $AI_AGENT_HOME/config.toml"
+    "no model endpoint configured: set OPENAI_BASE_URL (and OPENAI_API_KEY if it needs one) and AI_AGENT_MODEL, "
+    "pass --base-url and --model, or put base_url and model in .ai-agent.toml or $AI_AGENT_HOME/config.toml"
 )
 
 

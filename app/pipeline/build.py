@@ -90,6 +90,7 @@ class _Build:
         self.checked: tuple[Proposal, dict[str, list[Diagnostic]]] | None = None  # stage 7's outcome
         self.sent_back_diagnostics = False  # new language-server errors go back to the model once per build
         self.applied: str | None = None  # the change this build applied, once it did
+        self.goal_kept = False  # stage 1 stored the goal: a failure after it says where it is kept
 
     # -- the run ---------------------------------------------------------------------------------------------
 
@@ -102,6 +103,7 @@ class _Build:
         yield self.clock.start(Stage.GOAL)
         earlier = self.session.messages() if self.request.with_history else []
         self.session.append_message("user", goal, kind="goal")
+        self.goal_kept = True
         self.session.set_goal_summary(goal_summary(goal))
         yield self.clock.finish(Stage.GOAL, goal_summary(goal))
         # The client is made before any reading: no endpoint is a clear failure, not wasted work.
@@ -384,7 +386,7 @@ async def run_build(request: BuildRequest, decide: Decider) -> AsyncIterator[Eve
         raise
     except AgentError as exc:
         message = exc.message
-        if isinstance(exc, TaskFailed) and build.client is not None:
+        if isinstance(exc, TaskFailed) and build.goal_kept:
             name = request.session.name
             message += f"; the goal is kept in session {name!r}: `ai --session {name} --continue --build ...`"
         try:

@@ -47,9 +47,7 @@ class RunDesk:
     async def start_build(self, goal: str) -> None:
         host = self.host
         await host.chat.add_message("user", goal)
-        if not host.settings.config.has_model:
-            await host.chat.add_message("assistant", texts.NO_MODEL_HELP)
-            return
+        # Without a model too: the core keeps the goal in the session and answers with what to set.
         workspace = host.current_workspace()
         with_history, self.with_history = self.with_history, True
         await self.begin_run(lambda decide: workspace.build(goal, decide, with_history=with_history))
