@@ -74,8 +74,11 @@ class BackgroundServices:
         languages: list[str] | None = None,
         extra_sinks: list[ChangeSink] | None = None,
         on_indexed: Callable[[list[str], list[str]], None] | None = None,
+        tell_untrusted: bool = True,
     ) -> None:
         self.root = root.resolve()
+        # False: the face says the untrusted-config note itself (the workspace, once per open, services or not).
+        self._tell_untrusted_on = tell_untrusted
         self.config = config or Config()
         self.session = session
         self.bus = bus or EventBus()
@@ -159,7 +162,8 @@ class BackgroundServices:
             self.lsp.start_detected(languages)
         else:
             self.bus.publish(ServiceStatus("lsp", "skipped", "language servers are off (lsp = false)"))
-        self._tell_untrusted()
+        if self._tell_untrusted_on:
+            self._tell_untrusted()
         await self.supervisor.start()
         if self.session is not None:
             self._saver = asyncio.create_task(self._save_periodically(), name="bg:snapshot")

@@ -140,8 +140,21 @@ class MainScreen(Screen[None]):
         self.events.border_title = texts.EVENTS_TITLE
         await self.diff.clear(texts.NO_PROPOSAL)
         self.query_one(GoalInput).focus()
+        self.tell_untrusted_config()
         # After the first frame: the panes paint at once, the history (and Markdown's import) follows.
         self.call_after_refresh(self.open_session, self.session_name, self.initial_goal)
+
+    def tell_untrusted_config(self) -> None:
+        """README's `config: skipped` line: what the untrusted .ai-agent.toml set that was ignored. Said here,
+        once per open, from the configuration itself: it holds for builds too, and must not wait for (or
+        depend on) the background services, which start after the symbol index opens, or not at all."""
+        from app.events import ServiceStatus
+        from app.trust import untrusted_note
+
+        note = untrusted_note(self.settings.config)
+        if note is not None:
+            status = ServiceStatus("config", "skipped", note)
+            self.events.add(status.summary(), status.level)
 
     def on_unmount(self) -> None:
         # Quitting mid-build: the pipeline's thread must end too (a pending decision becomes a rejection),
@@ -172,7 +185,11 @@ class MainScreen(Screen[None]):
 
         settings = self.settings
         session = settings.store.session(name, create=False)
-        workspace = Workspace(settings.root, settings.config, session, background=True)
+        # The untrusted-config line is the screen's (on_mount), not each session's services'.
+        options = {"tell_untrusted": False}
+        workspace = Workspace(
+            settings.root, settings.config, session, background=True, services_options=options
+        )
 
         def notice(event: Any) -> None:
             self.post_message(BackgroundNotice(event))
