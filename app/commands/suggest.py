@@ -1,14 +1,15 @@
 """``ai [--session NAME] --suggest [--json]``: what to improve next (app/suggest), ranked, each suggestion
-with the command that builds it; with ``--json`` one JSON document on stdout."""
+with the command that builds it; with ``--json`` JSON Lines like every headless command: an ``info`` event per
+note as it is said, then one ``suggestions`` event with the ranked list."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 
 from app.commands.options import config_overrides, working_root
 from app.errors import EXIT_OK
+from app.events import Info
 from app.paths import DEFAULT_SESSION
 from app.text.terminal import json_text, safe_text
 
@@ -30,18 +31,16 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     session = store.session(name, create=False) if stored else Session(store, name)
     workspace = Workspace(root, load_config(root, config_overrides(args)), session)
 
-    announced: list[str] = []
-
     def announce(line: str) -> None:
-        # Said before the tests run (they may take a while); with --json stdout is one JSON document, so the
-        # line goes to stderr, and into the document's notes.
-        announced.append(line)
-        print(f"note: {line}", file=sys.stderr if args.json else sys.stdout, flush=True)
+        # Said before the tests run (they may take a while): an info event with --json, as `--fix` says it.
+        if args.json:
+            print(json_text(Info(line).to_json()), flush=True)
+        else:
+            print(f"note: {line}", flush=True)
 
     report = asyncio.run(workspace.suggest(announce, own_snapshot=stored))
     if args.json:
-        report.notes[:0] = announced
-        print(json_text(report.to_json(root), indent=2))
+        print(json_text({"event": "suggestions", **report.to_json(root)}), flush=True)
         return EXIT_OK
     for note in report.notes:
         print(f"note: {safe_text(note)}")

@@ -65,8 +65,7 @@ def _toml_value(value: object) -> str:
 
 def tell_untrusted(config: Config, *, output: str = "text") -> None:
     """Print the note (a command calls this once). ``output``: "text" (a line of the plain transcript on
-    stdout), "jsonl" (an ``info`` event among the JSON Lines on stdout), "json" (stdout is one JSON document:
-    the line goes to stderr)."""
+    stdout) or "jsonl" (an ``info`` event among the JSON Lines on stdout)."""
     note = untrusted_note(config)
     if note is None:
         return
@@ -76,7 +75,7 @@ def tell_untrusted(config: Config, *, output: str = "text") -> None:
 
         print(json_text(Info(note).to_json()), flush=True)
     else:
-        print(f"note: {note}", file=sys.stderr if output == "json" else sys.stdout, flush=True)
+        print(f"note: {note}", flush=True)
 
 
 def cmd_trust(args: argparse.Namespace) -> int:
@@ -94,5 +93,5 @@ def note_untrusted_config(args: argparse.Namespace, root: Path) -> None:
 
     if args.build is not None and wants_terminal(args):
         return
-    output = ("json" if args.suggest else "jsonl") if args.json else "text"
+    output = "jsonl" if args.json else "text"
     tell_untrusted(load_config(root, config_overrides(args)), output=output)

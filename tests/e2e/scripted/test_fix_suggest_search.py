@@ -94,7 +94,7 @@ def test_suggest_without_a_model_ranks_heuristically_and_names_a_build_command(a
     assert "handle overflow" in plain.stdout and "ai --session" in plain.stdout and "--build" in plain.stdout
     as_json = ai("--suggest", "--json", cwd=calc, with_model=False)
     assert as_json.returncode == 0
-    assert "handle overflow" in json.dumps(json.loads(as_json.stdout))
+    assert "handle overflow" in json.dumps(json.loads(as_json.stdout.splitlines()[-1]))
 
 
 def test_search_finds_the_definition_first(ai: AI, calc: Path) -> None:

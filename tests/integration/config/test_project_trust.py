@@ -180,9 +180,23 @@ def test_fix_and_suggest_say_which_test_command_they_run_and_where(clone: tuple[
     assert suggested.returncode == 0, suggested.stderr
     assert suggested.stdout.splitlines()[0] == f"note: {RUNNING_LINE}", suggested.stdout
     assert "conftest.py ran" in marker.read_text()
-    document = run_ai("--suggest", "--json", cwd=root)
-    assert RUNNING_LINE in json.loads(document.stdout)["notes"]
-    assert document.stderr.splitlines() == [f"note: {RUNNING_LINE}"]
+    as_json = run_ai("--suggest", "--json", cwd=root)
+    events = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert {"event": "info", "message": RUNNING_LINE} in events
+    assert events[-1]["event"] == "suggestions" and as_json.stderr == ""
+
+
+def test_suggest_json_says_the_untrusted_config_as_an_info_event(clone: tuple[Path, Path]) -> None:
+    root, _marker = clone
+    (root / ".ai-agent.toml").write_text('log_paths = ["app.log"]\n')
+    result = run_ai("--suggest", "--json", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "", "stderr is for a failure's one line"
+    events = [json.loads(line) for line in result.stdout.splitlines()]  # JSON Lines, every line an event
+    note = "ignored log_paths from .ai-agent.toml (not trusted)"
+    assert events[0]["event"] == "info" and events[0]["message"].startswith(note), events[0]
+    assert [e["event"] for e in events[1:]] == ["info", "suggestions"]  # the test run's note, the list
+    assert events[-1]["ranked_by"] == "heuristic" and isinstance(events[-1]["suggestions"], list)
 
 
 def test_ai_trust_trusts_a_project_without_a_config_and_nothing_on_a_broken_one(project: Path) -> None:

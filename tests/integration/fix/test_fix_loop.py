@@ -162,7 +162,7 @@ def test_headless_without_yes_applies_nothing_unless_auto_fix_is_on(broken: Path
     # Nobody rejected the fix: `ai --suggest` does not count it as a rejected proposal.
     suggested = run_ai("--suggest", "--json", cwd=broken)
     assert suggested.returncode == 0, suggested.stderr
-    kinds = [s["kind"] for s in json.loads(suggested.stdout)["suggestions"]]
+    kinds = [s["kind"] for s in json.loads(suggested.stdout.splitlines()[-1])["suggestions"]]
     assert "rejected_proposals" not in kinds
 
     (broken / ".ai-agent.toml").write_text((broken / ".ai-agent.toml").read_text() + "auto_fix = true\n")

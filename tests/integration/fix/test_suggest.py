@@ -80,7 +80,7 @@ def shop(git_project: Path) -> Path:
 def test_suggest_json_on_a_small_project(shop: Path) -> None:
     result = run_ai("--suggest", "--json", cwd=shop)
     assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
+    report = json.loads(result.stdout.splitlines()[-1])  # the last event: the list
     assert report["ranked_by"] == "heuristic"
     items = report["suggestions"]
     by_kind = {(s["kind"], s["place"]) for s in items}
@@ -115,7 +115,7 @@ def test_the_model_ranks_when_one_is_configured(shop: Path, model) -> None:
     server = model([{"reply": "Most important first:\n[3, 1]"}])
     result = run_ai("--suggest", "--json", cwd=shop, env=env_for(server))
     assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
+    report = json.loads(result.stdout.splitlines()[-1])  # the last event: the list
     assert report["ranked_by"] == "model"
     (request,) = server.chat_requests()
     listing = request["body"]["messages"][-1]["content"]
