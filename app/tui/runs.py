@@ -194,5 +194,8 @@ class RunDesk:
             # A proposal still shown when the run ended was neither applied nor rejected (a refused apply,
             # a stop): it is dead, so it goes, and with it the y/n keys (QA.md).
             await host.diff.clear(texts.DIFF_DEAD)
+        elif not host.diff.files and not self.keep_diff:
+            # Ended before any proposal (no model, a failure, a stop): the pane no longer waits for one.
+            await host.diff.clear(texts.NO_PROPOSAL)
         self.fixes.forget_unapplied()
         self.fixes.start_queued_fix()

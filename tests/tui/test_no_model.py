@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual.widgets import Static
 from textual.worker import WorkerState
 
 from app.session.store import ProjectStore
@@ -30,6 +31,9 @@ async def test_a_goal_without_a_model_is_stored_and_answered_with_what_to_set(
         assert "no model endpoint configured" in answer
         for needle in ("OPENAI_BASE_URL", "AI_AGENT_MODEL", ".ai-agent.toml", "the goal is kept"):
             assert needle in answer, answer
+        # Nothing waits for a model any more: the diff pane says there is no proposal.
+        shown = " ".join(str(s.render()) for s in screen.diff.query(Static))
+        assert "no proposal yet" in shown and "waiting" not in shown
     messages = store.session("main", create=False).messages()
     assert [m["content"] for m in messages if m.get("kind") == "goal"] == ["add a test"]
     assert {m.get("outcome") for m in messages} >= {"failed"}
