@@ -29,6 +29,10 @@ DECISION_NOTES = {
 HUNKS_KEPT = " ({kept} hunk{plural} kept)"
 BUILD_RUNNING = "a build is running: wait for it, or stop it with ctrl+g"
 STOPPING = "stopping the build…"
+# After a stop: the feed's line (whether a change was applied by then) and the conversation's note.
+STOPPED = "stopped: nothing was applied"
+STOPPED_AFTER_APPLY = "stopped: the change was applied before the stop"
+STOPPED_NOTE = "■ stopped"
 NO_PROPOSAL = "no proposal yet"
 WAITING_FOR_MODEL = "waiting for the model…"
 DIFF_APPLIED = "applied"
