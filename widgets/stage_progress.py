@@ -7,6 +7,7 @@ members, which are ints.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -57,11 +58,18 @@ class StageProgress(Widget):
         self.stopped = None
 
     def render(self) -> Text:
-        # Compact labels when narrow so all eight stay visible at 80 columns.
-        narrow = self.size.width < 100
+        # Every label in full when the row fits (it does at 80 columns while a build runs); else the stage
+        # numbers, with the name of the live stage (running, failed or stopped) only: never a cut label.
+        full = self._row(lambda stage: True)
+        if full.cell_len <= self.size.width:
+            return full
+        live = self.current or self.failed or self.stopped
+        return self._row(lambda stage: stage == live)
+
+    def _row(self, named: Callable[[int], bool]) -> Text:
         text = Text()
         for stage, name in enumerate(STAGE_LABELS, start=1):
-            label = f"{stage} {name[:4] if narrow else name}"
+            label = f"{stage} {name}" if named(stage) else f"{stage}"
             if stage == self.failed:
                 style, mark = "bold red", "✗"
             elif stage == self.stopped:

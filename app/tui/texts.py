@@ -141,6 +141,10 @@ KEYS = {
     "focus-goal": "Goal",
     "quit": "Quit",
 }
+# The Footer's shorter words below 100 columns, by action (the others keep theirs), and the keys it leaves out
+# first when even those do not fit (every key works all the same).
+KEYS_NARROW = {"undo": "Undo", "new_session": "New", "toggle_hunk": "Keep/skip"}
+KEYS_DROPPED_FIRST = ("command_palette", "toggle_sessions", "errors")
 # The palette's commands: (title, help).
 COMMAND_NEW_SESSION = ("New session", "start a new named session")
 COMMAND_UNDO = ("Undo last change", "undo this session's most recent applied change")

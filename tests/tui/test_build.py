@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import Markdown, TextArea
+from textual.widgets import Footer, Markdown, TextArea
 from textual.worker import WorkerState
 
 from app.config import Config
@@ -30,6 +30,7 @@ from tests.tui.conftest import (
     wait_for_workers,
     wait_until,
 )
+from tests.tui.test_narrow import assert_every_key_has_its_word
 from widgets.approval import ApprovalScreen
 from widgets.dialogs import EditorScreen, PromptScreen
 from widgets.diff_preview import DiffPreview
@@ -529,6 +530,7 @@ async def test_review_and_apply_in_an_80x24_terminal(build_app, calc: Path) -> N
         approval = await wait_for_approval(pilot)
         box = approval.query_one("#approval-box").region
         assert box.right <= 80 and box.bottom <= 24
+        assert_every_key_has_its_word(approval.query_one(Footer))
         assert approval.query_one(DiffPreview).hunk_views[0].region.height > 0
         await pilot.press("escape")
         screen = app.main_screen
