@@ -323,3 +323,74 @@ async def test_suggestions_palette_builds_the_picked_one_in_a_new_session(projec
     request = model.chat_requests()[-1]["body"]["messages"][-1]["content"]
     assert "skip rows without an amount" in request
     assert name.startswith("todo-")
+
+
+CLAMP_BROKEN = TESTS.replace("assert clamp(5, 0, 3) == 3", "assert clamp(5, 0, 3) == 4")
+
+
+async def test_two_failing_tests_are_two_feed_entries_and_a_fix_targets_the_selected_one(
+    git_project: Path, server
+) -> None:
+    """test_mean_empty and test_clamp fail: one feed entry each; f on the selected one sends that one alone, and a
+    fix that makes it pass is verified though the other still fails (it failed before)."""
+    root = calc_project(git_project, CLAMP_BROKEN)
+    model = server({"default": {"reply": RIGHT}})
+    app = workspace_for(root, model.base_url, fix_attempts=1)
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await wait_for_session(pilot, "main")
+        feed = app.main_screen.events
+        await wait_until(pilot, lambda: bool(feed.fixable), what="the failing run in the feed")
+        entries = [line.message for line in feed.fixable]
+        assert len(entries) == 2
+        assert any("test_mean_empty" in m and "test_clamp" not in m for m in entries)
+        assert any("test_clamp" in m and "test_mean_empty" not in m for m in entries)
+        await pilot.press("ctrl+f")
+        await pilot.press("up" if "test_clamp" in feed.selected.message else "down")  # type: ignore[union-attr]
+        assert feed.selected is not None and "test_mean_empty" in feed.selected.message
+        await pilot.press("f")
+        approval = await wait_for_approval(pilot)
+        [started] = posted.events(FixStarted)
+        assert len(started.errors) == 1 and "test_mean_empty" in started.errors[0]
+        assert "test_mean_empty" in str(approval.query_one("#approval-title").render())
+        await pilot.press("n")
+        await wait_until(pilot, lambda: not app.main_screen.busy, what="the workspace to be idle")
+    assert ops(root) == OPS
+
+
+async def test_a_fix_after_a_change_targets_only_what_the_change_broke(git_project: Path, server) -> None:
+    """test_mean_empty failed before the change; the change breaks test_mean: the fix targets test_mean and is
+    verified once test_mean passes, test_mean_empty still failing as before."""
+    root = calc_project(git_project, TESTS)
+    model = server(AFTER_APPLY_SCRIPT)
+    app = workspace_for(root, model.base_url, fix_attempts=1)
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await wait_for_session(pilot, "main")
+        screen = app.main_screen
+        await wait_until(
+            pilot,
+            lambda: any("tests 2 passed, 1 failed" in m for m in feed_messages(pilot)),
+            what="the first, failing, run",
+        )
+        box = screen.query_one("#goal")
+        box.focus()
+        box.value = "make mean faster"  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await wait_for_approval(pilot)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: posted.events(Applied), what="the build applied")
+        approval = await wait_for_approval(pilot)
+        assert "Verified fix" in str(approval.query_one("#approval-title").render())
+        [started] = posted.events(FixStarted)
+        assert len(started.errors) == 1
+        assert "test_mean" in started.errors[0] and "test_mean_empty" not in started.errors[0]
+        applied_at = len(feed_messages(pilot))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: ops(root) == OPS, timeout=FIX_BOUND, what="the fix applied")
+        await wait_until(
+            pilot,
+            lambda: any("tests 2 passed, 1 failed" in m for m in feed_messages(pilot)[applied_at:]),
+            timeout=FIX_BOUND,
+            what="the test watcher's run after the fix",
+        )
