@@ -25,7 +25,7 @@ from app.tui import WorkspaceApp, make_app
 from app.tui.messages import BackgroundNotice, BuildEnded, DecisionWanted, SessionShown
 from tests.conftest import git, trusted
 from tests.model_server import ScriptedModelServer
-from tests.support.fix_project import MEAN, OPS, RIGHT, TEST_CMD, TESTS, replace_block
+from tests.support.fix_project import MEAN, OPS, RIGHT, TEST_CMD, TESTS, WRONG_ZERO_ALWAYS, replace_block
 from tests.tui.conftest import (
     BOUND,
     FROZEN_TIME,
@@ -394,3 +394,63 @@ async def test_a_fix_after_a_change_targets_only_what_the_change_broke(git_proje
             timeout=FIX_BOUND,
             what="the test watcher's run after the fix",
         )
+
+
+async def fix_a_log_error(pilot, root: Path) -> None:
+    """A log error appears in the feed and is fixed with ctrl+f f."""
+    feed = pilot.app.main_screen.events
+    await wait_until_following(pilot, "app.log")
+    with (root / "app.log").open("a") as log:
+        log.write("ERROR payment failed: card declined\n")
+    await wait_until(pilot, lambda: bool(feed.fixable), what="the log error in the feed")
+    await pilot.press("ctrl+f")
+    await pilot.press("f")
+
+
+async def test_a_failed_fix_says_so_once_and_its_prompt_calls_a_detected_command_detected(
+    git_project: Path, server
+) -> None:
+    root = calc_project(git_project, TESTS)
+    (root / ".venv/bin").mkdir(parents=True)
+    (root / ".venv/bin/python").symlink_to(sys.executable)  # the project's own interpreter: pytest detected
+    (root / "app.log").write_text("INFO started\n")
+    model = server({"default": {"reply": WRONG_ZERO_ALWAYS}})  # breaks test_mean: never verified
+    app = workspace_for(
+        root, model.base_url, watch_tests=False, log_paths=("app.log",), test_cmd=None, fix_attempts=1
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_session(pilot, "main")
+        await fix_a_log_error(pilot, root)
+        await wait_until(
+            pilot,
+            lambda: any("no fix made the tests pass" in m for m in feed_messages(pilot)),
+            timeout=FIX_BOUND,
+            what="the fix to fail",
+        )
+        await wait_until(pilot, lambda: not app.main_screen.busy, what="the workspace to be idle")
+        assert sum("no fix made the tests pass" in m for m in feed_messages(pilot)) == 1
+    prompt = model.chat_requests()[0]["body"]["messages"][-1]["content"]
+    assert "user's configuration" not in prompt
+    assert "Test command (detected" in prompt
+    assert ops(root) == OPS
+
+
+async def test_a_missing_test_command_is_said_so_never_a_failing_baseline(git_project: Path, server) -> None:
+    root = calc_project(git_project, TESTS)
+    (root / "app.log").write_text("INFO started\n")
+    model = server({"default": {"reply": RIGHT}})
+    app = workspace_for(
+        root, model.base_url, watch_tests=False, log_paths=("app.log",), test_cmd="no-such-test-runner-xyz"
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_session(pilot, "main")
+        await fix_a_log_error(pilot, root)
+        await wait_until(
+            pilot,
+            lambda: any("the test command was not found" in m for m in feed_messages(pilot)),
+            timeout=FIX_BOUND,
+            what="the missing command said",
+        )
+        await wait_until(pilot, lambda: not app.main_screen.busy, what="the workspace to be idle")
+        assert not [m for m in feed_messages(pilot) if m.startswith("tests (baseline")]
+    assert not model.chat_requests()
