@@ -33,13 +33,9 @@ class TestVerdict:
         return bool(self.new)
 
     def still(self, targets: Iterable[str]) -> frozenset[str]:
-        """The targeted failures that still fail after the change."""
+        """The targeted failures that still fail after the change. A fix aimed at ``targets`` is accepted when
+        this is empty and nothing is new; failures it did not target that failed before may still fail."""
         return (self.new | self.still_failing) & frozenset(targets)
-
-    def clears(self, targets: Iterable[str]) -> bool:
-        """Whether a fix aimed at ``targets`` is accepted: they are gone and nothing new fails. Failures that
-        were not targeted and failed before may still fail."""
-        return not self.still(targets) and not self.new
 
 
 def judge_runs(before: Iterable[str] | None, after: Iterable[str]) -> TestVerdict:
@@ -139,7 +135,7 @@ def judge_suite(
     record: AttemptRecord, suite: TestOutcome, target_ids: set[str], baseline_ids: set[str]
 ) -> tuple[set[str], set[str]]:
     """The whole suite after an attempt's fix: (targets still failing, new failures); the record ends as
-    still failing, new failures or verified (``TestVerdict.clears``: the targets gone, nothing new failing;
+    still failing, new failures or verified (``TestVerdict.still``: the targets gone, nothing new failing;
     failures that were not targeted and failed before may remain)."""
     after = suite.failure_ids() if not suite.ok else set()
     verdict = judge_runs(baseline_ids, after)
