@@ -86,6 +86,7 @@ class RunDesk:
         """The run's state after the panes showed ``event``."""
         from app.events import (
             Applied,
+            ErrorEvent,
             Finished,
             FixStarted,
             FixSummary,
@@ -111,6 +112,8 @@ class RunDesk:
             host.refresh_sessions()
         elif isinstance(event, Rejected):
             self._outcome_shown = True
+        elif isinstance(event, ErrorEvent) and event.fatal:
+            self._outcome_shown = True  # the feed has its line: the Finished summary would repeat it
         elif isinstance(event, Usage):
             host.tokens += event.total_tokens or (event.prompt_tokens + event.completion_tokens)
         elif isinstance(event, Finished):

@@ -78,6 +78,7 @@ FIX_VERIFIED_NOTE = "✓ fix verified (attempt {attempt}) in a scratch copy: {ev
 FIX_FAILED_NOTE = "no verified fix; your files are untouched. Attempts:\n{lines}"
 CLOSEST_ATTEMPT = "closest attempt"
 FIX_GOAL = "fix: {error}"
+FEED_FAILURE = "failing: {test} ({file}:{line}) {message}"
 FIX_AFTER_CHANGE = "tests fail after change {change}: asking the fix loop for a verified fix"
 FIX_TRIGGER_AFTER_CHANGE = "after change {change}"
 FIX_QUEUED = "the fix starts when the running build ends"
