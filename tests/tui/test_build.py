@@ -32,6 +32,7 @@ from tests.tui.conftest import (
 from widgets.approval import ApprovalScreen
 from widgets.dialogs import EditorScreen, PromptScreen
 from widgets.diff_preview import DiffPreview
+from widgets.goal_input import GoalInput
 
 # Two functions far enough apart that a change to each is its own hunk.
 OPS = (
@@ -522,3 +523,35 @@ async def test_the_proposals_new_diagnostics_are_shown(build_app) -> None:
         notes = " ".join(str(n.render()) for n in screen.chat.query(".note.error"))
         assert 'calc/ops.py:12: error: "bb" is not defined' in notes
         assert any("bb" in message for level, message in screen.events.entries if level == "warning")
+
+
+@pytest.mark.parametrize("key", ["y", "n", "a"])
+async def test_after_escape_the_pending_keys_decide_and_are_never_typed(
+    build_app, calc: Path, key: str
+) -> None:
+    """issue 13: escape out of the approval, then y, n or a (README's key table) decide there, wherever the
+    focus went (a second escape included); the goal input never takes them, and a line says how to decide."""
+    app, _ = build_app()
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await submit_goal(pilot, "fix subtract")
+        await wait_for_approval(pilot)
+        await pilot.press("escape")
+        screen = app.main_screen
+        await wait_until(pilot, lambda: app.screen is screen, what="the workspace")
+        assert screen.pending is not None
+        assert "y apply" in str(screen.diff.border_subtitle)  # the visible line: how to decide
+        await pilot.press("escape")  # the workspace's escape (to the goal input) too
+        await pilot.press(key)
+        goal = screen.query_one("#goal", GoalInput)
+        if key == "a":
+            await wait_for_approval(pilot)
+            await pilot.press("n")
+        await wait_idle(pilot)
+        assert goal.value == ""
+        assert len(posted.events(Applied)) == (key == "y")
+        assert len(posted.events(Rejected)) == (key != "y")
+        # Decided: the input is the user's again.
+        await wait_until(pilot, lambda: screen.focused is goal, what="the goal input to have the focus back")
+        assert not screen.diff.border_subtitle
+    assert ("return a - b" in ops(calc)) == (key == "y")
