@@ -242,9 +242,7 @@ class MainScreen(Screen[None]):
         return True
 
     def action_apply(self) -> None:
-        from app.events import Decision, DecisionKind
-
-        self.runs.answer(Decision(DecisionKind.APPLY, hunks=self.diff.selection()))
+        self.runs.apply_pending(self.diff.selection())
 
     def action_reject(self) -> None:
         from app.events import Decision, DecisionKind

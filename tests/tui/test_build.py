@@ -244,38 +244,71 @@ async def test_escape_hides_the_approval_and_y_on_the_workspace_applies(build_ap
     assert "return a - b" in ops(calc) and '"""Sum."""' not in ops(calc)
 
 
-async def test_e_opens_editor_and_the_edited_result_is_applied(
+async def test_e_comes_back_to_the_approval_with_the_edited_diff_and_y_applies_it(
     build_app, calc: Path, tmp_path: Path, monkeypatch
 ) -> None:
+    """issue 13: the editor's exit does not apply; the approval shows the edited diff, and y applies it."""
     editor = tmp_path / "fake-editor.sh"
     editor.write_text('#!/bin/sh\nsed -i "s/return a - b/return a - b  # checked/" "$@"\n')
     editor.chmod(editor.stat().st_mode | stat.S_IEXEC)
     monkeypatch.delenv("VISUAL", raising=False)
     monkeypatch.setenv("EDITOR", str(editor))
     app, _ = build_app()
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         await submit_goal(pilot, "fix subtract")
-        await wait_for_approval(pilot)
+        approval = await wait_for_approval(pilot)
         await pilot.press("e")
+        await wait_until(pilot, lambda: "# checked" in approval.diffs["calc/ops.py"], what="the edited diff")
+        assert app.screen is approval and not posted.events(Applied) and "# checked" not in ops(calc)
+        await pilot.press("y")
         await wait_idle(pilot)
-    assert "return a - b  # checked" in ops(calc)
+        assert len(posted.events(Applied)) == 1
+    assert "return a - b  # checked" in ops(calc) and '"""Sum."""' in ops(calc)
+
+
+async def test_an_editor_that_changes_nothing_applies_nothing(build_app, calc: Path, monkeypatch) -> None:
+    """issue 13: quitting the editor unchanged (exit 0) is not an approval."""
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", "true")
+    app, _ = build_app()
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await submit_goal(pilot, "fix subtract")
+        approval = await wait_for_approval(pilot)
+        await pilot.press("e")
+        await pilot.pause()
+        assert app.screen is approval and app.main_screen.pending is not None
+        await pilot.press("n")
+        await wait_idle(pilot)
+        assert not posted.events(Applied) and len(posted.events(Rejected)) == 1
+    assert ops(calc) == OPS
 
 
 async def test_e_without_editor_uses_the_in_app_editor(build_app, calc: Path, monkeypatch) -> None:
+    """ctrl+s in the built-in editor comes back to the approval with the edit; y applies it, the file's
+    final newline kept."""
     monkeypatch.delenv("VISUAL", raising=False)
     monkeypatch.delenv("EDITOR", raising=False)
     app, _ = build_app()
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         await submit_goal(pilot, "fix subtract")
-        await wait_for_approval(pilot)
+        approval = await wait_for_approval(pilot)
         await pilot.press("e")
         await wait_until(pilot, lambda: isinstance(app.screen, EditorScreen), what="the editor")
         area = app.screen.query_one(TextArea)
         assert "return a - b" in area.text
-        area.text = area.text.replace("return a - b", "return a - b  # by hand")
+        # Ending on the last line's text, as the text area shows it: the file's final newline stays.
+        area.text = area.text.replace("return a - b", "return a - b  # by hand").rstrip("\n")
         await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: app.screen is approval, what="the approval again")
+        await wait_until(pilot, lambda: "# by hand" in approval.diffs["calc/ops.py"], what="the edited diff")
+        assert not posted.events(Applied) and "# by hand" not in ops(calc)
+        await pilot.press("y")
         await wait_idle(pilot)
-    assert "# by hand" in ops(calc)
+        assert len(posted.events(Applied)) == 1
+    assert "return a - b  # by hand\n" in ops(calc) and ops(calc).endswith("  # by hand\n")
 
 
 async def test_r_revises_with_feedback_in_the_same_turn(build_app, calc: Path) -> None:
