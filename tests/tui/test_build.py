@@ -267,6 +267,29 @@ async def test_e_comes_back_to_the_approval_with_the_edited_diff_and_y_applies_i
     assert "return a - b  # checked" in ops(calc) and '"""Sum."""' in ops(calc)
 
 
+async def test_an_edit_survives_escape_and_y_on_the_workspace_applies_it(
+    build_app, calc: Path, tmp_path: Path, monkeypatch
+) -> None:
+    editor = tmp_path / "fake-editor.sh"
+    editor.write_text('#!/bin/sh\nsed -i "s/return a - b/return a - b  # checked/" "$@"\n')
+    editor.chmod(editor.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", str(editor))
+    app, _ = build_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await submit_goal(pilot, "fix subtract")
+        approval = await wait_for_approval(pilot)
+        await pilot.press("e")
+        await wait_until(pilot, lambda: "# checked" in approval.diffs["calc/ops.py"], what="the edited diff")
+        await pilot.press("escape")
+        screen = app.main_screen
+        await wait_until(pilot, lambda: app.screen is screen, what="the workspace")
+        assert "# checked" in "".join(hunk for file in screen.diff.files for hunk in file.hunks)
+        await pilot.press("y")
+        await wait_idle(pilot)
+    assert "return a - b  # checked" in ops(calc)
+
+
 async def test_an_editor_that_changes_nothing_applies_nothing(build_app, calc: Path, monkeypatch) -> None:
     """issue 13: quitting the editor unchanged (exit 0) is not an approval."""
     monkeypatch.delenv("VISUAL", raising=False)
