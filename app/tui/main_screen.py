@@ -17,7 +17,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from app.errors import AgentError
@@ -32,6 +31,7 @@ from app.tui.trust import TrustKeeper
 from app.tui.waits import WaitClock
 from widgets.chat_view import ChatView
 from widgets.event_log import EventLog
+from widgets.footer import FittedFooter
 from widgets.goal_input import PLACEHOLDER as GOAL_PLACEHOLDER
 from widgets.goal_input import GoalInput
 from widgets.session_list import SessionList
@@ -110,7 +110,7 @@ class MainScreen(Screen[None]):
         yield StagesPane(id="stages")
         yield FeedPane(id="events", clock=settings.clock)
         yield GoalInput(id="goal")
-        yield Footer()
+        yield FittedFooter(texts.KEYS_NARROW, texts.KEYS_DROPPED_FIRST)
 
     # -- the panes -------------------------------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ class RunDesk:
         self._approval: ApprovalScreen | None = None
         self._last_decision: DecisionKind | None = None
         self._outcome_shown = False
+        self._applied = False  # this run applied a change (a stop after it says so)
         self.fixing_run = False
         # keep_diff: the diff pane holds something to keep after the run ends (a failed fix's closest attempt).
         self.keep_diff = False
@@ -67,6 +68,7 @@ class RunDesk:
         self.keep_diff = False
         self.fix_evidence = ()
         self._outcome_shown = False
+        self._applied = False
         self._last_decision = None
         host.busy = True
         host.progress.reset()
@@ -106,7 +108,7 @@ class RunDesk:
         elif isinstance(event, FixSummary) and event.diff:
             self.keep_diff = True
         elif isinstance(event, Applied):
-            self._outcome_shown = True
+            self._outcome_shown = self._applied = True
             if not self.fixing_run:
                 self.fixes.remember_applied(event.change_id)
             host.refresh_sessions()
@@ -206,6 +208,7 @@ class RunDesk:
 
     async def ended(self, message: BuildEnded) -> None:
         host = self.host
+        stopped = self.bridge is not None and self.bridge.cancelled
         self.bridge = None
         host.busy = False
         host.pending = None
@@ -215,9 +218,19 @@ class RunDesk:
             await host.chat.add_note(texts.ERROR_NOTE.format(message=message.error), "error")
             host.events.add(message.error, "error")
             host.progress.fail(None)
-        if host.diff.files and not self.keep_diff:
+        if stopped:
+            await host.chat.add_note(texts.STOPPED_NOTE, "rejected")
+            host.events.add(texts.STOPPED_AFTER_APPLY if self._applied else texts.STOPPED, "warning")
+            host.progress.stop()
+        if self.keep_diff:
+            pass  # a failed fix's closest attempt stays to be read
+        elif host.diff.files:
             # A proposal still shown when the run ended was neither applied nor rejected (a refused apply,
             # a stop): it is dead, so it goes, and with it the y/n keys (QA.md).
             await host.diff.clear(texts.DIFF_DEAD)
+        elif host.diff.pending_blocks or host.diff.note == texts.WAITING_FOR_MODEL:
+            # The run ended before a proposal (a stop, a failed model call, a fix with no closest attempt):
+            # the pane no longer waits for anything.
+            await host.diff.clear(texts.NO_PROPOSAL)
         self.fixes.forget_unapplied()
         self.fixes.start_queued_fix()

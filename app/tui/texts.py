@@ -29,6 +29,10 @@ DECISION_NOTES = {
 HUNKS_KEPT = " ({kept} hunk{plural} kept)"
 BUILD_RUNNING = "a build is running: wait for it, or stop it with ctrl+g"
 STOPPING = "stopping the build…"
+# After a stop: the feed's line (whether a change was applied by then) and the conversation's note.
+STOPPED = "stopped: nothing was applied"
+STOPPED_AFTER_APPLY = "stopped: the change was applied before the stop"
+STOPPED_NOTE = "■ stopped"
 NO_PROPOSAL = "no proposal yet"
 WAITING_FOR_MODEL = "waiting for the model…"
 DIFF_APPLIED = "applied"
@@ -140,6 +144,10 @@ KEYS = {
     "focus-goal": "Goal",
     "quit": "Quit",
 }
+# The Footer's shorter words below 100 columns, by action (the others keep theirs), and the keys it leaves out
+# first when even those do not fit (every key works all the same).
+KEYS_NARROW = {"undo": "Undo", "new_session": "New", "toggle_hunk": "Keep/skip"}
+KEYS_DROPPED_FIRST = ("command_palette", "toggle_sessions", "errors")
 # The palette's commands: (title, help).
 COMMAND_NEW_SESSION = ("New session", "start a new named session")
 COMMAND_UNDO = ("Undo last change", "undo this session's most recent applied change")

@@ -4,18 +4,18 @@ the error feed and stopping. Real project files, real git, the real pipeline; on
 from __future__ import annotations
 
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import Markdown, TextArea
+from textual.widgets import Footer, Markdown, TextArea
 from textual.worker import WorkerState
 
 from app.config import Config
 from app.events import Applied, ErrorEvent, Finished, Rejected
 from app.session.store import ProjectStore
-from app.tui import WorkspaceApp, make_app
+from app.tui import WorkspaceApp, make_app, texts
 from app.tui.messages import BuildEnded, DecisionWanted, SessionShown
 from tests.conftest import git
 from tests.model_server import ScriptedModelServer
@@ -24,11 +24,13 @@ from tests.tui.conftest import (
     FROZEN_TIME,
     SIZE,
     Posted,
+    feed_messages,
     wait_for_posted,
     wait_for_session,
     wait_for_workers,
     wait_until,
 )
+from tests.tui.test_narrow import assert_every_key_has_its_word
 from widgets.approval import ApprovalScreen
 from widgets.dialogs import EditorScreen, PromptScreen
 from widgets.diff_preview import DiffPreview
@@ -449,6 +451,63 @@ async def test_ctrl_g_stops_a_stalled_build(build_app, calc: Path) -> None:
     assert ops(calc) == OPS
 
 
+def diff_note(app: WorkspaceApp) -> str:
+    """What the diff pane says when it shows no diff."""
+    return " ".join(str(note.render()) for note in app.main_screen.diff.query(".empty"))
+
+
+async def test_a_stop_says_stopped_and_leaves_no_stale_pane(build_app, calc: Path) -> None:
+    """ctrl+g mid-stream: a "stopped" line in the conversation and the feed, the diff pane back to its idle
+    text, the stage bar showing where the build stopped."""
+    app, _ = build_app(
+        {"default": {"reply": TWO_HUNKS, "stall": 300, "stall_after": 20}}, stream_idle_timeout=600.0
+    )
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await submit_goal(pilot, "fix subtract")
+        screen = app.main_screen
+        await wait_until(pilot, lambda: screen.chat.streaming, what="the stream to start")
+        assert texts.WAITING_FOR_MODEL in diff_note(app)
+        live = screen.progress.current
+        assert live is not None
+        await pilot.press("ctrl+g")
+        await wait_for_posted(pilot, posted, BuildEnded, what="the build to stop")
+        await wait_idle(pilot)
+        assert feed_messages(pilot)[-1] == texts.STOPPED
+        assert any(texts.STOPPED_NOTE in str(n.render()) for n in screen.chat.query(".note"))
+        assert diff_note(app) == texts.NO_PROPOSAL
+        assert screen.progress.stopped == live and screen.progress.current is None
+        assert "stopped" in str(screen.progress.render())
+    assert ops(calc) == OPS
+
+
+async def test_a_failed_fix_or_build_leaves_no_waiting_diff_pane(build_app, calc: Path) -> None:
+    """A fix whose attempts all fail without a closest diff, and a build the model fails: the diff pane does
+    not keep saying it waits for the model."""
+    from app.events import FixStarted, FixSummary
+
+    app, _ = build_app({"default": {"status": 500, "error": "the server fell over"}}, max_retries=0)
+    posted = Posted()
+
+    async def failing_fix(decide: Any) -> AsyncIterator[Any]:
+        yield FixStarted(errors=("test_x failed",))
+        yield FixSummary(attempts=("1: the edit did not apply",))
+        yield Finished(ok=False, exit_code=1, summary="no fix made the tests pass")
+
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await wait_for_session(pilot, "main")
+        screen = app.main_screen
+        await screen.begin_run(failing_fix, fixing=True)
+        await wait_for_posted(pilot, posted, BuildEnded, what="the fix to end")
+        await wait_idle(pilot)
+        assert diff_note(app) == texts.NO_PROPOSAL
+        await submit_goal(pilot, "fix subtract")
+        await wait_for_posted(pilot, posted, BuildEnded, count=2, what="the build to fail")
+        await wait_idle(pilot)
+        assert diff_note(app) == texts.NO_PROPOSAL
+        assert screen.progress.failed is not None and screen.progress.stopped is None
+
+
 def status_text(app: WorkspaceApp) -> str:
     return str(app.main_screen.query_one("#status").render())
 
@@ -528,6 +587,7 @@ async def test_review_and_apply_in_an_80x24_terminal(build_app, calc: Path) -> N
         approval = await wait_for_approval(pilot)
         box = approval.query_one("#approval-box").region
         assert box.right <= 80 and box.bottom <= 24
+        assert_every_key_has_its_word(approval.query_one(Footer))
         assert approval.query_one(DiffPreview).hunk_views[0].region.height > 0
         await pilot.press("escape")
         screen = app.main_screen
