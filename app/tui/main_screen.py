@@ -32,6 +32,7 @@ from app.tui.waits import WaitClock
 from widgets.chat_view import ChatView
 from widgets.event_log import EventLog
 from widgets.footer import FittedFooter
+from widgets.goal_input import PLACEHOLDER as GOAL_PLACEHOLDER
 from widgets.goal_input import GoalInput
 from widgets.session_list import SessionList
 from widgets.status_line import StatusLine
@@ -65,7 +66,9 @@ class MainScreen(Screen[None]):
     # The open session's token usage: what its stored messages carry, plus this run's as it comes.
     tokens: reactive[int] = reactive(0)
     stage: reactive[Stage | None] = reactive(None)
-    pending: reactive[DiffReady | None] = reactive(None, bindings=True)
+    # While a proposal waits, its keys (y, n, a) are the screen's wherever the focus is: the goal input is
+    # disabled, so it can neither take the focus back nor swallow the letters (watch_pending).
+    pending: reactive[DiffReady | None] = reactive(None, bindings=True, init=False)
     # What the model call waits for, as the status line says it ("waiting for the model's first token (12 s)").
     waiting: reactive[str] = reactive("")
 
@@ -239,9 +242,7 @@ class MainScreen(Screen[None]):
         return True
 
     def action_apply(self) -> None:
-        from app.events import Decision, DecisionKind
-
-        self.runs.answer(Decision(DecisionKind.APPLY, hunks=self.diff.selection()))
+        self.runs.apply_pending(self.diff.selection())
 
     def action_reject(self) -> None:
         from app.events import Decision, DecisionKind
@@ -270,8 +271,21 @@ class MainScreen(Screen[None]):
     def action_older(self) -> None:
         self.chat.want_older()
 
+    def watch_pending(self, pending: DiffReady | None) -> None:
+        goal = self.query_one(GoalInput)
+        waits = pending is not None
+        goal.disabled = waits
+        goal.placeholder = texts.GOAL_WAITS if waits else GOAL_PLACEHOLDER
+        self.diff.border_subtitle = texts.DECIDE_PENDING if waits else ""
+        if not waits and (self.focused is None or self.focused is self.diff):
+            goal.focus()
+
     def action_focus_goal(self) -> None:
-        self.query_one(GoalInput).focus()
+        # With a decision pending the input is off: the diff it is about keeps the focus.
+        if self.pending is not None:
+            self.diff.focus()
+        else:
+            self.query_one(GoalInput).focus()
 
     def action_undo(self) -> None:
         self.sessions.undo()

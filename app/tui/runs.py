@@ -44,6 +44,9 @@ class RunDesk:
         self.keep_diff = False
         # The verified fix's test evidence, shown in the approval modal (empty for a build's proposal).
         self.fix_evidence: tuple[str, ...] = ()
+        # The user's edited result of the pending proposal (e), kept while the approval is hidden: y applies it.
+        self.edited: dict[str, str] | None = None
+        self.edited_diffs: dict[str, str] | None = None
 
     async def start_build(self, goal: str) -> None:
         host = self.host
@@ -135,6 +138,7 @@ class RunDesk:
         if not host.diff.files or host.pending is not message.diff:
             await host.diff.show_diffs(message.diff.diffs)
         self._answer = message.answer
+        self.edited = self.edited_diffs = None
         host.pending = message.diff
         self.review()
 
@@ -147,25 +151,43 @@ class RunDesk:
         from widgets.approval import ApprovalScreen
 
         pending = host.pending
+        proposal = pending.proposal
+
+        def rediff(edited: dict[str, str]) -> dict[str, str]:
+            return proposal.with_edited(edited).diffs() if proposal is not None else {}
+
         screen = ApprovalScreen(
-            pending.diffs,
+            self.edited_diffs or pending.diffs,
             host.diff.rejected,
             lambda: proposed_contents(pending),
             after_suggest=self._last_decision is DecisionKind.SUGGEST,
             evidence=self.fix_evidence,
+            rediff=rediff,
+            edited=self.edited,
         )
         self._approval = screen
 
         async def closed(decision: Decision | None) -> None:
             self._approval = None
-            if decision is None:  # hidden: keep the hunk choice made there
-                if screen.rejected_hunks != host.diff.rejected:
-                    await host.diff.show_diffs(pending.diffs, screen.rejected_hunks)
+            if decision is None:  # hidden: keep the hunk choice (and the edited version) made there
+                edited_now = screen.edited is not self.edited
+                self.edited, self.edited_diffs = screen.edited, screen.diffs if screen.edited else None
+                if edited_now or screen.rejected_hunks != host.diff.rejected:
+                    await host.diff.show_diffs(screen.diffs, screen.rejected_hunks)
                 host.action_focus_goal()
                 return
             self.answer(decision)
 
         host.app.push_screen(screen, closed)
+
+    def apply_pending(self, hunks: dict[str, list[int]] | None) -> None:
+        """y on the workspace: the pending proposal, or the user's edited version of it, with the hunks kept."""
+        from app.events import Decision, DecisionKind
+
+        if self.edited:
+            self.answer(Decision(DecisionKind.EDIT, hunks=hunks, edited=self.edited))
+        else:
+            self.answer(Decision(DecisionKind.APPLY, hunks=hunks))
 
     def answer(self, decision: Decision) -> None:
         """Hand the user's decision to the waiting pipeline (once)."""
@@ -173,6 +195,7 @@ class RunDesk:
         if answer is None or answer.done():
             return
         host = self.host
+        self.edited = self.edited_diffs = None
         host.pending = None
         note = texts.DECISION_NOTES[decision.kind]
         if decision.kind == "apply" and decision.hunks is not None:

@@ -34,6 +34,7 @@ from tests.tui.test_narrow import assert_every_key_has_its_word
 from widgets.approval import ApprovalScreen
 from widgets.dialogs import EditorScreen, PromptScreen
 from widgets.diff_preview import DiffPreview
+from widgets.goal_input import GoalInput
 
 # Two functions far enough apart that a change to each is its own hunk.
 OPS = (
@@ -245,7 +246,30 @@ async def test_escape_hides_the_approval_and_y_on_the_workspace_applies(build_ap
     assert "return a - b" in ops(calc) and '"""Sum."""' not in ops(calc)
 
 
-async def test_e_opens_editor_and_the_edited_result_is_applied(
+async def test_e_comes_back_to_the_approval_with_the_edited_diff_and_y_applies_it(
+    build_app, calc: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """issue 13: the editor's exit does not apply; the approval shows the edited diff, and y applies it."""
+    editor = tmp_path / "fake-editor.sh"
+    editor.write_text('#!/bin/sh\nsed -i "s/return a - b/return a - b  # checked/" "$@"\n')
+    editor.chmod(editor.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", str(editor))
+    app, _ = build_app()
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await submit_goal(pilot, "fix subtract")
+        approval = await wait_for_approval(pilot)
+        await pilot.press("e")
+        await wait_until(pilot, lambda: "# checked" in approval.diffs["calc/ops.py"], what="the edited diff")
+        assert app.screen is approval and not posted.events(Applied) and "# checked" not in ops(calc)
+        await pilot.press("y")
+        await wait_idle(pilot)
+        assert len(posted.events(Applied)) == 1
+    assert "return a - b  # checked" in ops(calc) and '"""Sum."""' in ops(calc)
+
+
+async def test_an_edit_survives_escape_and_y_on_the_workspace_applies_it(
     build_app, calc: Path, tmp_path: Path, monkeypatch
 ) -> None:
     editor = tmp_path / "fake-editor.sh"
@@ -256,27 +280,60 @@ async def test_e_opens_editor_and_the_edited_result_is_applied(
     app, _ = build_app()
     async with app.run_test(size=SIZE) as pilot:
         await submit_goal(pilot, "fix subtract")
-        await wait_for_approval(pilot)
+        approval = await wait_for_approval(pilot)
         await pilot.press("e")
+        await wait_until(pilot, lambda: "# checked" in approval.diffs["calc/ops.py"], what="the edited diff")
+        await pilot.press("escape")
+        screen = app.main_screen
+        await wait_until(pilot, lambda: app.screen is screen, what="the workspace")
+        assert "# checked" in "".join(hunk for file in screen.diff.files for hunk in file.hunks)
+        await pilot.press("y")
         await wait_idle(pilot)
     assert "return a - b  # checked" in ops(calc)
 
 
+async def test_an_editor_that_changes_nothing_applies_nothing(build_app, calc: Path, monkeypatch) -> None:
+    """issue 13: quitting the editor unchanged (exit 0) is not an approval."""
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", "true")
+    app, _ = build_app()
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await submit_goal(pilot, "fix subtract")
+        approval = await wait_for_approval(pilot)
+        await pilot.press("e")
+        await pilot.pause()
+        assert app.screen is approval and app.main_screen.pending is not None
+        await pilot.press("n")
+        await wait_idle(pilot)
+        assert not posted.events(Applied) and len(posted.events(Rejected)) == 1
+    assert ops(calc) == OPS
+
+
 async def test_e_without_editor_uses_the_in_app_editor(build_app, calc: Path, monkeypatch) -> None:
+    """ctrl+s in the built-in editor comes back to the approval with the edit; y applies it, the file's
+    final newline kept."""
     monkeypatch.delenv("VISUAL", raising=False)
     monkeypatch.delenv("EDITOR", raising=False)
     app, _ = build_app()
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         await submit_goal(pilot, "fix subtract")
-        await wait_for_approval(pilot)
+        approval = await wait_for_approval(pilot)
         await pilot.press("e")
         await wait_until(pilot, lambda: isinstance(app.screen, EditorScreen), what="the editor")
         area = app.screen.query_one(TextArea)
         assert "return a - b" in area.text
-        area.text = area.text.replace("return a - b", "return a - b  # by hand")
+        # Ending on the last line's text, as the text area shows it: the file's final newline stays.
+        area.text = area.text.replace("return a - b", "return a - b  # by hand").rstrip("\n")
         await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: app.screen is approval, what="the approval again")
+        await wait_until(pilot, lambda: "# by hand" in approval.diffs["calc/ops.py"], what="the edited diff")
+        assert not posted.events(Applied) and "# by hand" not in ops(calc)
+        await pilot.press("y")
         await wait_idle(pilot)
-    assert "# by hand" in ops(calc)
+        assert len(posted.events(Applied)) == 1
+    assert "return a - b  # by hand\n" in ops(calc) and ops(calc).endswith("  # by hand\n")
 
 
 async def test_r_revises_with_feedback_in_the_same_turn(build_app, calc: Path) -> None:
@@ -582,3 +639,35 @@ async def test_the_proposals_new_diagnostics_are_shown(build_app) -> None:
         notes = " ".join(str(n.render()) for n in screen.chat.query(".note.error"))
         assert 'calc/ops.py:12: error: "bb" is not defined' in notes
         assert any("bb" in message for level, message in screen.events.entries if level == "warning")
+
+
+@pytest.mark.parametrize("key", ["y", "n", "a"])
+async def test_after_escape_the_pending_keys_decide_and_are_never_typed(
+    build_app, calc: Path, key: str
+) -> None:
+    """issue 13: escape out of the approval, then y, n or a (README's key table) decide there, wherever the
+    focus went (a second escape included); the goal input never takes them, and a line says how to decide."""
+    app, _ = build_app()
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await submit_goal(pilot, "fix subtract")
+        await wait_for_approval(pilot)
+        await pilot.press("escape")
+        screen = app.main_screen
+        await wait_until(pilot, lambda: app.screen is screen, what="the workspace")
+        assert screen.pending is not None
+        assert "y apply" in str(screen.diff.border_subtitle)  # the visible line: how to decide
+        await pilot.press("escape")  # the workspace's escape (to the goal input) too
+        await pilot.press(key)
+        goal = screen.query_one("#goal", GoalInput)
+        if key == "a":
+            await wait_for_approval(pilot)
+            await pilot.press("n")
+        await wait_idle(pilot)
+        assert goal.value == ""
+        assert len(posted.events(Applied)) == (key == "y")
+        assert len(posted.events(Rejected)) == (key != "y")
+        # Decided: the input is the user's again.
+        await wait_until(pilot, lambda: screen.focused is goal, what="the goal input to have the focus back")
+        assert not screen.diff.border_subtitle
+    assert ("return a - b" in ops(calc)) == (key == "y")
