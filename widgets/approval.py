@@ -2,6 +2,7 @@
 
 y apply · n reject (the default, also enter) · e edit · r revise · s suggest · escape back to the workspace
 (the decision stays pending; y, n or a reopens it there). Returns a ``Decision``, or None when hidden.
+An edit is never an approval: it comes back here as the edited diff, which y applies (as an EDIT decision).
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ class ApprovalScreen(ModalScreen[Decision | None]):
         contents_for_edit: Callable[[], dict[str, str]],
         after_suggest: bool = False,
         evidence: tuple[str, ...] = (),
+        rediff: Callable[[dict[str, str]], dict[str, str]] | None = None,
+        edited: dict[str, str] | None = None,
     ) -> None:
         super().__init__(classes="approval")
         # The model just described alternatives and proposed the one it recommends: say how to pick another.
@@ -59,6 +62,10 @@ class ApprovalScreen(ModalScreen[Decision | None]):
         # The hunk choice as it stands; read by the workspace when the screen is hidden, to keep it.
         self.rejected_hunks = set(rejected)
         self.contents_for_edit = contents_for_edit
+        # The diff of an edited result against the project (the proposal with the user's contents).
+        self.rediff = rediff
+        # The user's edited result when they edited (kept by the workspace when the screen is hidden).
+        self.edited = edited
 
     def compose(self) -> ComposeResult:
         with Vertical(id="approval-box"):
@@ -80,7 +87,8 @@ class ApprovalScreen(ModalScreen[Decision | None]):
 
     def _title(self) -> Text:
         hunks = sum(max(1, text.count("\n@@")) for text in self.diffs.values())
-        title = Text(f"Proposal: {len(self.diffs)} file(s), {hunks} hunk(s) · nothing is applied without you")
+        what = "Your edited version" if self.edited else "Proposal"
+        title = Text(f"{what}: {len(self.diffs)} file(s), {hunks} hunk(s) · nothing is applied without you")
         if self.after_suggest:
             title.append(" · the recommended alternative; for another, press r and name it", style="italic")
         if self.evidence:
@@ -104,6 +112,9 @@ class ApprovalScreen(ModalScreen[Decision | None]):
     def action_decide(self, kind: str) -> None:
         decision_kind = DecisionKind(kind)
         hunks = self.preview.selection() if decision_kind is DecisionKind.APPLY else None
+        if decision_kind is DecisionKind.APPLY and self.edited:
+            self.dismiss(Decision(kind=DecisionKind.EDIT, hunks=hunks, edited=self.edited))
+            return
         self.dismiss(Decision(kind=decision_kind, hunks=hunks))
 
     def action_hide(self) -> None:
@@ -123,8 +134,8 @@ class ApprovalScreen(ModalScreen[Decision | None]):
             got_feedback,
         )
 
-    def action_edit(self) -> None:
-        contents = self.contents_for_edit()
+    async def action_edit(self) -> None:
+        contents = self.edited or self.contents_for_edit()
         if not contents:
             self.notify("nothing to edit: the proposal has no file contents", severity="warning")
             return
@@ -134,11 +145,32 @@ class ApprovalScreen(ModalScreen[Decision | None]):
 
             self.app.push_screen(EditorScreen(contents), self._edited)
             return
-        self._edited(self._run_external_editor(editor, contents))
+        await self._edited(self._run_external_editor(editor, contents))
 
-    def _edited(self, edited: dict[str, str] | None) -> None:
-        if edited is not None:
-            self.dismiss(Decision(kind=DecisionKind.EDIT, edited=edited))
+    async def _edited(self, edited: dict[str, str] | None) -> None:
+        """Back from the editor: the edited result becomes the diff shown here, for y to apply."""
+        from app.errors import AgentError
+
+        if edited is None:
+            return
+        if edited == (self.edited or self.contents_for_edit()) or self.rediff is None:
+            self.notify("the editor changed nothing: the proposal still waits for y or n")
+            return
+        try:
+            diffs = self.rediff(edited)
+        except AgentError as exc:
+            self.notify(f"the edited version cannot be used: {exc.message}", severity="error")
+            return
+        if not diffs:
+            self.notify("the edited version changes nothing in the project: n rejects it", severity="warning")
+            return
+        self.edited = edited
+        self.diffs = diffs
+        self.rejected_hunks = set()
+        self.query_one("#approval-title", Static).update(self._title())
+        await self.preview.show_diffs(diffs)
+        self.preview.focus()
+        self.notify("your edited version: y applies it")
 
     def _run_external_editor(self, editor: list[str], contents: dict[str, str]) -> dict[str, str] | None:
         from textual.app import SuspendNotSupported

@@ -130,6 +130,15 @@ class PromptScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+def with_final_newline_of(original: str, edited: str) -> str:
+    """``edited`` ending as ``original`` does: a text area shows no final newline, so an edit there must not
+    drop (or add) the file's."""
+    ending = "\r\n" if original.endswith("\r\n") else "\n" if original.endswith("\n") else ""
+    if ending and not edited.endswith(("\n", "\r")):
+        return edited + ending
+    return edited
+
+
 class EditorScreen(ModalScreen[dict[str, str] | None]):
     """The proposed result of each file in a TextArea; ctrl+s keeps the edits, escape cancels."""
 
@@ -156,7 +165,9 @@ class EditorScreen(ModalScreen[dict[str, str] | None]):
 
     def action_save(self) -> None:
         edited = {
-            path: self.query_one(f"#text-{number}", SafeTextArea).text
+            path: with_final_newline_of(
+                self.contents[path], self.query_one(f"#text-{number}", SafeTextArea).text
+            )
             for number, path in enumerate(self.contents)
         }
         self.dismiss(edited)

@@ -84,6 +84,8 @@ class DiffPreview(VerticalScroll, can_focus=True):
         super().__init__(**kwargs)
         self.rejected: set[tuple[str, int]] = set()
         self.pending_blocks: list[str] = []
+        # What the pane says while it shows no diff (``clear``'s note), "" while it shows blocks or a diff.
+        self.note = ""
         self.border_title = "Diff"
 
     # -- filling -------------------------------------------------------------------------------------------
@@ -92,6 +94,7 @@ class DiffPreview(VerticalScroll, can_focus=True):
         """A block arrived while the model is still writing: list it until the validated diff is ready."""
         if not self.pending_blocks:
             await self.remove_children()
+        self.note = ""
         self.remove_class("-empty")
         self.pending_blocks.append(f"{kind} {path}")
         await self.mount(
@@ -101,6 +104,7 @@ class DiffPreview(VerticalScroll, can_focus=True):
 
     async def show_diffs(self, diffs: dict[str, str], rejected: set[tuple[str, int]] | None = None) -> None:
         self.pending_blocks = []
+        self.note = ""
         self.rejected = set(rejected or ())
         self.remove_class("-empty")
         files = [split_diff(path, text) for path, text in diffs.items()]
@@ -124,6 +128,7 @@ class DiffPreview(VerticalScroll, can_focus=True):
 
     async def clear(self, note: str = "") -> None:
         self.pending_blocks = []
+        self.note = note
         self.rejected = set()
         self.files = []
         # Nothing to review: narrow layouts fold the pane away (styles/workspace.tcss).

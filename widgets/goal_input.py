@@ -8,6 +8,8 @@ from textual.binding import Binding
 
 from widgets.terminal_safe import SafeInput
 
+PLACEHOLDER = "goal or follow-up… (enter sends)"
+
 
 class GoalInput(SafeInput):
     BINDINGS = [
@@ -16,7 +18,7 @@ class GoalInput(SafeInput):
     ]
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(placeholder="goal or follow-up… (enter sends)", **kwargs)
+        super().__init__(placeholder=PLACEHOLDER, **kwargs)
         self.history: list[str] = []
         self._position = 0
 

@@ -6,7 +6,7 @@ and the TUI renders them. Extend by adding fields with defaults or new event cla
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any, ClassVar, Protocol
@@ -35,6 +35,8 @@ class ProposalView(Protocol):
     def diffs(self) -> dict[str, str]: ...
 
     def hunk_counts(self) -> dict[str, int]: ...
+
+    def with_edited(self, contents: Mapping[str, str]) -> ProposalView: ...  # the user's edited result
 
 
 class Stage(IntEnum):

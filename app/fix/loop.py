@@ -81,6 +81,7 @@ class _Fix:
         self.again = False
         self.warming: asyncio.Future[None] | None = None
         self.copying: asyncio.Future[ScratchCopy] | None = None
+        self.origin = ""  # where the test command comes from (testrun's ``command_origin``)
 
     def note(self, text: str, **extra: Any) -> None:
         self.session.append_message("event", text, **extra)
@@ -107,6 +108,7 @@ class _Fix:
             self.config.test_cmd,
             self.config.sources.get("test_cmd"),
         )
+        self.origin = origin
         yield Info(test_run_line(command, self.root, origin))
         began = time.monotonic()
         if self.config.has_model:
@@ -146,6 +148,11 @@ class _Fix:
         baseline = self.request.baseline
         if baseline is None:
             baseline = await self._tests(command, "baseline", 0)
+            stop = cannot_run(baseline)
+            if stop is not None:
+                # No run at all (no such command, a timeout, a runner that cannot start): the error says so; a
+                # baseline line would call it a failing test.
+                raise TaskFailed(stop)
             yield tests_event(baseline, "baseline", 0, set(), set())
         self.timing.seen = self.request.failure_seen_at or time.monotonic()
         stop = cannot_run(baseline)
@@ -246,6 +253,7 @@ class _Fix:
             self.config.context_tokens,
             self.config.send_secrets,
             shown,
+            self.origin,
         )
         if record.number == 1:
             yield FilesRead(paths=tuple(sent), reason="in the failure's stack")

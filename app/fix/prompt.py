@@ -46,10 +46,21 @@ class AttemptRecord:
         )
 
 
-def failure_section(errors: list[ParsedError], command: str) -> str:
+def command_source(origin: str) -> str:
+    """Where the test command comes from, said truthfully: ``origin`` is testrun's ``command_origin``."""
+    if origin == "detected":
+        return "detected by ai from the project's files, not configured by the user"
+    if origin == "as the test watcher ran it":
+        return "the command the test watcher ran"
+    if origin:
+        return f"configured by the user: {origin}"
+    return "configured by the user"
+
+
+def failure_section(errors: list[ParsedError], command: str, origin: str = "") -> str:
     parts = ["# The failure to fix\n"]
     if command:
-        parts.append(f"Test command (run by the user's configuration): `{command}`\n")
+        parts.append(f"Test command ({command_source(origin)}): `{command}`\n")
     for error in errors[:MAX_ERRORS]:
         parts.append(f"## {error.summary()}")
         if error.frames:
@@ -229,12 +240,13 @@ def fix_message(
     budget_tokens: int,
     send_secrets: bool = False,
     shown: dict[str, bytes] | None = None,
+    origin: str = "",
 ) -> tuple[str, list[str], list[str]]:
     """The user message for one attempt: (text, files sent in full, files left out); ``shown`` receives the
-    bytes of the files sent."""
+    bytes of the files sent; ``origin`` says where the test command comes from (testrun's ``command_origin``)."""
     from app.llm.prompts import estimate_tokens
 
-    failure = failure_section(errors, command)
+    failure = failure_section(errors, command, origin)
     earlier = attempts_section(attempts)
     recent = recent_changes_section(changes, send_secrets=send_secrets)
     fixed_cost = estimate_tokens(failure + earlier + INSTRUCTIONS)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.fix.parsers import ParsedError, ProjectPaths, parse_errors, parse_test_output
+from app.project.languages import RUNNERS
 
 OUTPUT_LIMIT = 2_000_000  # bytes of output kept (the tail)
 KILL_GRACE = 2.0
@@ -111,29 +112,44 @@ def test_run_line(command: str, root: Path, origin: str) -> str:
 
 
 def detect_test_command(root: Path, environ: Mapping[str, str] | None = None) -> str | None:
-    """The test command this project most likely uses, or None."""
-    if (root / "Cargo.toml").is_file() and shutil.which("cargo"):
-        return "cargo test"
-    if (root / "go.mod").is_file() and shutil.which("go"):
-        return "go test -v ./..."
-    package = root / "package.json"
-    if package.is_file():
-        try:
-            scripts = json.loads(package.read_text(encoding="utf-8")).get("scripts") or {}
-        except (OSError, ValueError):
-            scripts = {}
-        test_script = str(scripts.get("test", ""))
-        if test_script and "no test specified" not in test_script and shutil.which("npm"):
-            return "npm test --silent"
-    python_markers = ("pytest.ini", "conftest.py", "tox.ini", "setup.cfg")
-    has_tests = (root / "tests").is_dir() or any(root.glob("test_*.py"))
-    pyproject = root / "pyproject.toml"
-    uses_pytest = any((root / m).is_file() for m in python_markers) or (
-        pyproject.is_file() and "pytest" in pyproject.read_text(encoding="utf-8", errors="replace")
-    )
-    if has_tests or uses_pytest:
-        return pytest_command(root, os.environ if environ is None else environ)
+    """The test command this project most likely uses, or None: the first runner of the language table
+    (app/project/languages.py ``RUNNERS``) whose marker file is at the root and whose tool is found."""
+    for runner in RUNNERS:
+        if runner.name == "pytest":
+            if _uses_pytest(root):
+                return pytest_command(root, os.environ if environ is None else environ)
+            continue
+        marker = root / runner.markers[0]
+        if not marker.is_file() or not shutil.which(runner.tool):
+            continue
+        if runner.name == "npm test" and not _has_test_script(marker):
+            continue
+        return runner.command
     return None
+
+
+def _has_test_script(package: Path) -> bool:
+    """Whether package.json has a real ``test`` script (not npm init's placeholder)."""
+    try:
+        scripts = json.loads(package.read_text(encoding="utf-8")).get("scripts") or {}
+    except (OSError, ValueError, AttributeError):
+        return False
+    test_script = str(scripts.get("test", "")) if isinstance(scripts, dict) else ""
+    return bool(test_script) and "no test specified" not in test_script
+
+
+def _uses_pytest(root: Path) -> bool:
+    """A tests folder or test_*.py at the root, or a pytest marker file (pyproject.toml only if it names pytest)."""
+    if (root / "tests").is_dir() or any(root.glob("test_*.py")):
+        return True
+    markers = next(runner.markers for runner in RUNNERS if runner.name == "pytest")
+    for name in markers:
+        path = root / name
+        if not path.is_file():
+            continue
+        if name != "pyproject.toml" or "pytest" in path.read_text(encoding="utf-8", errors="replace"):
+            return True
+    return False
 
 
 def pytest_command(root: Path, environ: Mapping[str, str]) -> str:

@@ -78,15 +78,24 @@ def errors_from_log(event: LogError, root: Path) -> list[ParsedError]:
 
 
 def request_for_test_run(
-    event: TestRunFinished, root: Path, session: Any, config: Config, **options: Any
+    event: TestRunFinished,
+    root: Path,
+    session: Any,
+    config: Config,
+    only: Iterable[str] | None = None,
+    **options: Any,
 ) -> FixRequest:
-    """A fix request for a failing ``TestRunFinished``: its failures, the run itself as baseline."""
+    """A fix request for a failing ``TestRunFinished``: its failures (``only``: those of these test ids, the
+    one the user selected or those a change broke), the whole run as baseline, so a failure it had that is not
+    targeted is not "new" when it still fails after the fix."""
     baseline = baseline_from_test_run(event, root)
+    wanted = set(only) if only is not None else set()
+    targets = [e for e in baseline.errors if e.test_id in wanted] or baseline.errors
     return FixRequest(
         root=root,
         session=session,
         config=config,
-        errors=baseline.errors,
+        errors=targets,
         test_cmd=event.command or None,
         trigger="the test watcher",
         baseline=baseline if {failure_id(e) for e in baseline.errors} else None,

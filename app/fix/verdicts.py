@@ -4,12 +4,48 @@ of a failure the session keeps."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from app.events import TestsRun
 from app.fix.parsers import ParsedError
 from app.fix.prompt import AttemptRecord
 from app.fix.testrun import TestOutcome
+
+
+@dataclass(frozen=True)
+class TestVerdict:
+    """What a change did to the suite, by failure identity: the one tests-after-change rule of the build's tests
+    (app/workspace/verdict.py) and of a fix's (``judge_suite``). Only what fails after and did not fail before is
+    the change's doing; with no run from before, every failure counts as new."""
+
+    __test__: ClassVar[bool] = False  # not a pytest test class, whatever its name
+
+    new: frozenset[str]  # failing after, not before: the change's doing
+    still_failing: frozenset[str]  # failing before and after: not the change's doing
+    fixed: frozenset[str]  # failing before, passing after
+    compared: bool  # there was a run from before to compare with
+
+    @property
+    def broke_tests(self) -> bool:
+        """Whether the change brought failures of its own (what starts the fix loop)."""
+        return bool(self.new)
+
+    def still(self, targets: Iterable[str]) -> frozenset[str]:
+        """The targeted failures that still fail after the change. A fix aimed at ``targets`` is accepted when
+        this is empty and nothing is new; failures it did not target that failed before may still fail."""
+        return (self.new | self.still_failing) & frozenset(targets)
+
+
+def judge_runs(before: Iterable[str] | None, after: Iterable[str]) -> TestVerdict:
+    """The verdict on a change from the failing ids of the run before it (None: no such run) and after it."""
+    failing = frozenset(after)
+    if before is None:
+        return TestVerdict(new=failing, still_failing=frozenset(), fixed=frozenset(), compared=False)
+    old = frozenset(before)
+    return TestVerdict(new=failing - old, still_failing=failing & old, fixed=old - failing, compared=True)
+
 
 PYTEST_USAGE_ERROR = 4
 PYTEST_NO_TESTS = 5
@@ -99,10 +135,11 @@ def judge_suite(
     record: AttemptRecord, suite: TestOutcome, target_ids: set[str], baseline_ids: set[str]
 ) -> tuple[set[str], set[str]]:
     """The whole suite after an attempt's fix: (targets still failing, new failures); the record ends as
-    still failing, new failures or verified."""
+    still failing, new failures or verified (``TestVerdict.still``: the targets gone, nothing new failing;
+    failures that were not targeted and failed before may remain)."""
     after = suite.failure_ids() if not suite.ok else set()
-    still = after & target_ids
-    new = after - baseline_ids
+    verdict = judge_runs(baseline_ids, after)
+    still, new = set(verdict.still(target_ids)), set(verdict.new)
     if not target_ids and not suite.ok and after == baseline_ids:
         # Nothing checkable was targeted and the suite still fails as before: not better.
         still = after

@@ -22,9 +22,10 @@ __all__ = ["AppliedChange", "apply_decision", "chosen_proposal"]
 
 
 def chosen_proposal(proposal: Proposal, decision: Decision) -> Proposal:
-    """The proposal as the user decided it: their edited contents (EDIT), or only the hunks they kept."""
+    """The proposal as the user decided it: their edited contents (EDIT), and of that only the hunks they
+    kept (the hunks of the edited diff, as the approval showed it)."""
     if decision.kind is DecisionKind.EDIT and decision.edited:
-        return proposal.with_edited(decision.edited)
+        proposal = proposal.with_edited(decision.edited)
     if decision.hunks is not None:
         return proposal.select(decision.hunks)
     return proposal

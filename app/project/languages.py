@@ -4,6 +4,9 @@ For each extension: the tree-sitter grammar the symbol index parses it with (app
 queries), the language server that checks it (app/background/lsp_launch.py; multilspy's ``code_language``) and the
 ``languageId`` its documents are opened with, the test runner the language's projects usually use, and how a
 goal's words name it (app/context/mentions.py): by its stem (``code``) or at least as a file name (``file``).
+
+The runners themselves (``RUNNERS``): the files at a project's root that say it uses one, the tool it needs on
+PATH, and its command; app/fix/testrun.py detects a project's test command by going down this list.
 """
 
 from __future__ import annotations
@@ -20,6 +23,23 @@ class FileType:
     # "code": a goal may name it by its stem ("the users module"); "file": a dotted token with this ending is
     # a file name (users.py), not a module path (app.users); "": neither.
     mention: str = ""
+
+
+@dataclass(frozen=True)
+class TestRunner:
+    name: str  # as FileType.test_runner names it
+    markers: tuple[str, ...]  # files at the project's root that say the project uses it
+    tool: str  # the program it needs on PATH
+    command: str  # the command line it is run with ("" where app/fix/testrun.py works it out, as for pytest)
+
+
+# In the order a project is asked about them: the first whose marker is there (and whose tool is found) wins.
+RUNNERS: tuple[TestRunner, ...] = (
+    TestRunner("cargo test", ("Cargo.toml",), "cargo", "cargo test"),
+    TestRunner("go test", ("go.mod",), "go", "go test -v ./..."),
+    TestRunner("npm test", ("package.json",), "npm", "npm test --silent"),
+    TestRunner("pytest", ("pytest.ini", "conftest.py", "tox.ini", "setup.cfg", "pyproject.toml"), "", ""),
+)
 
 
 def _rows(extensions: str, kind: FileType) -> dict[str, FileType]:

@@ -11,6 +11,8 @@ approval unless ``auto_fix`` is on in the config (the fix loop decides that itse
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from app.tui import texts
@@ -30,6 +32,15 @@ def fixable(event: Any) -> bool:
     return isinstance(event, LogError)
 
 
+@dataclass(frozen=True)
+class FailureEntry:
+    """The payload of one failing test's feed entry: the run it failed in (the fix's baseline, so the run's other
+    failures are not "new" when they still fail) and the test the fix targets."""
+
+    run: Any  # TestRunFinished
+    test_id: str
+
+
 class FixDesk:
     def __init__(self, host: Host) -> None:
         self.host = host
@@ -44,7 +55,7 @@ class FixDesk:
         self._tests_ok: bool | None = None
         self._failing: set[str] = set()
         # A fix asked for while a build ran: started when it ends.
-        self._queued_fix: tuple[Any, str | None] | None = None
+        self._queued_fix: tuple[Any, str | None, Iterable[str] | None] | None = None
 
     # -- the feed and the after-apply rule ---------------------------------------------------------------------
 
@@ -52,7 +63,19 @@ class FixDesk:
         """One background event in the feed (errors selectable), and the after-apply trigger."""
         from app.events import TestRunFinished, TestRunStarted
 
-        self.host.events.add(event.summary(), event.level, event if fixable(event) else None)
+        if isinstance(event, TestRunFinished) and len(event.failures) > 1:
+            # One entry per failure, each fixed on its own: the run's line says how it went.
+            self.host.events.add(event.summary(), event.level)
+            for failure in event.failures:
+                self.host.events.add(
+                    texts.FEED_FAILURE.format(
+                        test=failure.test_id, file=failure.file, line=failure.line, message=failure.message
+                    ),
+                    "error",
+                    FailureEntry(event, failure.test_id),
+                )
+        else:
+            self.host.events.add(event.summary(), event.level, event if fixable(event) else None)
         if isinstance(event, TestRunStarted):
             self._run_started_at = event.at
         elif isinstance(event, TestRunFinished):
@@ -100,10 +123,12 @@ class FixDesk:
         self._applied_change = self._applying_since = None
         # Only failures the change brought: a suite that failed the same way before is not its doing
         # (app/workspace/verdict.py, the rule of both faces).
-        if not judge_runs(None if was_ok is None else failing_before, failing).broke_tests:
+        verdict = judge_runs(None if was_ok is None else failing_before, failing)
+        if not verdict.broke_tests:
             return
         self.host.events.add(texts.FIX_AFTER_CHANGE.format(change=change), "warning")
-        self.request_fix(event, texts.FIX_TRIGGER_AFTER_CHANGE.format(change=change))
+        # What the change broke is the target; what failed before it stays in the baseline.
+        self.request_fix(event, texts.FIX_TRIGGER_AFTER_CHANGE.format(change=change), verdict.new)
 
     def focus_newest_error(self) -> None:
         """Focus the error feed on its newest error (f then fixes it)."""
@@ -122,17 +147,20 @@ class FixDesk:
 
     # -- fix runs ----------------------------------------------------------------------------------------------
 
-    def request_fix(self, error: Any, trigger: str | None = None) -> None:
+    def request_fix(self, error: Any, trigger: str | None = None, only: Iterable[str] | None = None) -> None:
+        """A fix of ``error`` (a feed entry's payload); ``only``: of a test run, the test ids to target."""
         host = self.host
+        if isinstance(error, FailureEntry):
+            error, only = error.run, (error.test_id,)
         if host.busy:
-            self._queued_fix = (error, trigger)
+            self._queued_fix = (error, trigger, only)
             host.events.add(texts.FIX_QUEUED)
             return
         if not host.settings.config.has_model:
             host.notify(texts.FIX_NEEDS_MODEL, severity="error")
             return
         host.start_worker(
-            self.start_fix(error, trigger), group="fix-start", exclusive=True, description="fix"
+            self.start_fix(error, trigger, only), group="fix-start", exclusive=True, description="fix"
         )
 
     def start_queued_fix(self) -> None:
@@ -140,10 +168,12 @@ class FixDesk:
         if queued is not None:
             self.request_fix(*queued)
 
-    async def start_fix(self, error: Any, trigger: str | None = None) -> None:
+    async def start_fix(
+        self, error: Any, trigger: str | None = None, only: Iterable[str] | None = None
+    ) -> None:
         host = self.host
         workspace = host.current_workspace()
-        request = workspace.fix_request(error, trigger)
+        request = workspace.fix_request(error, trigger, only)
         if request is None:
             return
         first = request.errors[0].summary() if request.errors else error.summary()

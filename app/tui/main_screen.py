@@ -17,7 +17,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from app.errors import AgentError
@@ -32,6 +31,8 @@ from app.tui.trust import TrustKeeper
 from app.tui.waits import WaitClock
 from widgets.chat_view import ChatView
 from widgets.event_log import EventLog
+from widgets.footer import FittedFooter
+from widgets.goal_input import PLACEHOLDER as GOAL_PLACEHOLDER
 from widgets.goal_input import GoalInput
 from widgets.session_list import SessionList
 from widgets.status_line import StatusLine
@@ -65,7 +66,9 @@ class MainScreen(Screen[None]):
     # The open session's token usage: what its stored messages carry, plus this run's as it comes.
     tokens: reactive[int] = reactive(0)
     stage: reactive[Stage | None] = reactive(None)
-    pending: reactive[DiffReady | None] = reactive(None, bindings=True)
+    # While a proposal waits, its keys (y, n, a) are the screen's wherever the focus is: the goal input is
+    # disabled, so it can neither take the focus back nor swallow the letters (watch_pending).
+    pending: reactive[DiffReady | None] = reactive(None, bindings=True, init=False)
     # What the model call waits for, as the status line says it ("waiting for the model's first token (12 s)").
     waiting: reactive[str] = reactive("")
 
@@ -107,7 +110,7 @@ class MainScreen(Screen[None]):
         yield StagesPane(id="stages")
         yield FeedPane(id="events", clock=settings.clock)
         yield GoalInput(id="goal")
-        yield Footer()
+        yield FittedFooter(texts.KEYS_NARROW, texts.KEYS_DROPPED_FIRST)
 
     # -- the panes -------------------------------------------------------------------------------------------
 
@@ -256,9 +259,7 @@ class MainScreen(Screen[None]):
         return True
 
     def action_apply(self) -> None:
-        from app.events import Decision, DecisionKind
-
-        self.runs.answer(Decision(DecisionKind.APPLY, hunks=self.diff.selection()))
+        self.runs.apply_pending(self.diff.selection())
 
     def action_reject(self) -> None:
         from app.events import Decision, DecisionKind
@@ -287,8 +288,21 @@ class MainScreen(Screen[None]):
     def action_older(self) -> None:
         self.chat.want_older()
 
+    def watch_pending(self, pending: DiffReady | None) -> None:
+        goal = self.query_one(GoalInput)
+        waits = pending is not None
+        goal.disabled = waits
+        goal.placeholder = texts.GOAL_WAITS if waits else GOAL_PLACEHOLDER
+        self.diff.border_subtitle = texts.DECIDE_PENDING if waits else ""
+        if not waits and (self.focused is None or self.focused is self.diff):
+            goal.focus()
+
     def action_focus_goal(self) -> None:
-        self.query_one(GoalInput).focus()
+        # With a decision pending the input is off: the diff it is about keeps the focus.
+        if self.pending is not None:
+            self.diff.focus()
+        else:
+            self.query_one(GoalInput).focus()
 
     def action_undo(self) -> None:
         self.sessions.undo()

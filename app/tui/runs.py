@@ -38,11 +38,15 @@ class RunDesk:
         self._approval: ApprovalScreen | None = None
         self._last_decision: DecisionKind | None = None
         self._outcome_shown = False
+        self._applied = False  # this run applied a change (a stop after it says so)
         self.fixing_run = False
         # keep_diff: the diff pane holds something to keep after the run ends (a failed fix's closest attempt).
         self.keep_diff = False
         # The verified fix's test evidence, shown in the approval modal (empty for a build's proposal).
         self.fix_evidence: tuple[str, ...] = ()
+        # The user's edited result of the pending proposal (e), kept while the approval is hidden: y applies it.
+        self.edited: dict[str, str] | None = None
+        self.edited_diffs: dict[str, str] | None = None
 
     async def start_build(self, goal: str) -> None:
         host = self.host
@@ -62,6 +66,7 @@ class RunDesk:
         self.keep_diff = False
         self.fix_evidence = ()
         self._outcome_shown = False
+        self._applied = False
         self._last_decision = None
         host.busy = True
         host.progress.reset()
@@ -82,6 +87,7 @@ class RunDesk:
         """The run's state after the panes showed ``event``."""
         from app.events import (
             Applied,
+            ErrorEvent,
             Finished,
             FixStarted,
             FixSummary,
@@ -101,12 +107,14 @@ class RunDesk:
         elif isinstance(event, FixSummary) and event.diff:
             self.keep_diff = True
         elif isinstance(event, Applied):
-            self._outcome_shown = True
+            self._outcome_shown = self._applied = True
             if not self.fixing_run:
                 self.fixes.remember_applied(event.change_id)
             host.refresh_sessions()
         elif isinstance(event, Rejected):
             self._outcome_shown = True
+        elif isinstance(event, ErrorEvent) and event.fatal:
+            self._outcome_shown = True  # the feed has its line: the Finished summary would repeat it
         elif isinstance(event, Usage):
             host.tokens += event.total_tokens or (event.prompt_tokens + event.completion_tokens)
         elif isinstance(event, Finished):
@@ -128,6 +136,7 @@ class RunDesk:
         if not host.diff.files or host.pending is not message.diff:
             await host.diff.show_diffs(message.diff.diffs)
         self._answer = message.answer
+        self.edited = self.edited_diffs = None
         host.pending = message.diff
         self.review()
 
@@ -140,25 +149,43 @@ class RunDesk:
         from widgets.approval import ApprovalScreen
 
         pending = host.pending
+        proposal = pending.proposal
+
+        def rediff(edited: dict[str, str]) -> dict[str, str]:
+            return proposal.with_edited(edited).diffs() if proposal is not None else {}
+
         screen = ApprovalScreen(
-            pending.diffs,
+            self.edited_diffs or pending.diffs,
             host.diff.rejected,
             lambda: proposed_contents(pending),
             after_suggest=self._last_decision is DecisionKind.SUGGEST,
             evidence=self.fix_evidence,
+            rediff=rediff,
+            edited=self.edited,
         )
         self._approval = screen
 
         async def closed(decision: Decision | None) -> None:
             self._approval = None
-            if decision is None:  # hidden: keep the hunk choice made there
-                if screen.rejected_hunks != host.diff.rejected:
-                    await host.diff.show_diffs(pending.diffs, screen.rejected_hunks)
+            if decision is None:  # hidden: keep the hunk choice (and the edited version) made there
+                edited_now = screen.edited is not self.edited
+                self.edited, self.edited_diffs = screen.edited, screen.diffs if screen.edited else None
+                if edited_now or screen.rejected_hunks != host.diff.rejected:
+                    await host.diff.show_diffs(screen.diffs, screen.rejected_hunks)
                 host.action_focus_goal()
                 return
             self.answer(decision)
 
         host.app.push_screen(screen, closed)
+
+    def apply_pending(self, hunks: dict[str, list[int]] | None) -> None:
+        """y on the workspace: the pending proposal, or the user's edited version of it, with the hunks kept."""
+        from app.events import Decision, DecisionKind
+
+        if self.edited:
+            self.answer(Decision(DecisionKind.EDIT, hunks=hunks, edited=self.edited))
+        else:
+            self.answer(Decision(DecisionKind.APPLY, hunks=hunks))
 
     def answer(self, decision: Decision) -> None:
         """Hand the user's decision to the waiting pipeline (once)."""
@@ -166,6 +193,7 @@ class RunDesk:
         if answer is None or answer.done():
             return
         host = self.host
+        self.edited = self.edited_diffs = None
         host.pending = None
         note = texts.DECISION_NOTES[decision.kind]
         if decision.kind == "apply" and decision.hunks is not None:
@@ -181,6 +209,7 @@ class RunDesk:
 
     async def ended(self, message: BuildEnded) -> None:
         host = self.host
+        stopped = self.bridge is not None and self.bridge.cancelled
         self.bridge = None
         host.busy = False
         host.pending = None
@@ -190,12 +219,19 @@ class RunDesk:
             await host.chat.add_note(texts.ERROR_NOTE.format(message=message.error), "error")
             host.events.add(message.error, "error")
             host.progress.fail(None)
-        if host.diff.files and not self.keep_diff:
+        if stopped:
+            await host.chat.add_note(texts.STOPPED_NOTE, "rejected")
+            host.events.add(texts.STOPPED_AFTER_APPLY if self._applied else texts.STOPPED, "warning")
+            host.progress.stop()
+        if self.keep_diff:
+            pass  # a failed fix's closest attempt stays to be read
+        elif host.diff.files:
             # A proposal still shown when the run ended was neither applied nor rejected (a refused apply,
             # a stop): it is dead, so it goes, and with it the y/n keys (QA.md).
             await host.diff.clear(texts.DIFF_DEAD)
-        elif not host.diff.files and not self.keep_diff:
-            # Ended before any proposal (no model, a failure, a stop): the pane no longer waits for one.
+        elif host.diff.pending_blocks or host.diff.note == texts.WAITING_FOR_MODEL:
+            # The run ended before a proposal (a stop, a failed model call, a fix with no closest attempt):
+            # the pane no longer waits for anything.
             await host.diff.clear(texts.NO_PROPOSAL)
         self.fixes.forget_unapplied()
         self.fixes.start_queued_fix()

@@ -29,11 +29,18 @@ DECISION_NOTES = {
 HUNKS_KEPT = " ({kept} hunk{plural} kept)"
 BUILD_RUNNING = "a build is running: wait for it, or stop it with ctrl+g"
 STOPPING = "stopping the build…"
+# After a stop: the feed's line (whether a change was applied by then) and the conversation's note.
+STOPPED = "stopped: nothing was applied"
+STOPPED_AFTER_APPLY = "stopped: the change was applied before the stop"
+STOPPED_NOTE = "■ stopped"
 NO_PROPOSAL = "no proposal yet"
 WAITING_FOR_MODEL = "waiting for the model…"
 DIFF_APPLIED = "applied"
 DIFF_REJECTED = "rejected: nothing was changed"
 DIFF_DEAD = "nothing was applied"
+# Under the diff while a proposal waits (the goal input is off meanwhile, so these letters are never typed).
+DECIDE_PENDING = "y apply · n reject · a review"
+GOAL_WAITS = "a proposal waits for your decision: y apply · n reject · a review"
 FILES_READ = "read {paths}{partial}"
 FILES_READ_PARTLY = " (partly: {paths})"
 NO_FILES = "no files"
@@ -74,6 +81,7 @@ FIX_VERIFIED_NOTE = "✓ fix verified (attempt {attempt}) in a scratch copy: {ev
 FIX_FAILED_NOTE = "no verified fix; your files are untouched. Attempts:\n{lines}"
 CLOSEST_ATTEMPT = "closest attempt"
 FIX_GOAL = "fix: {error}"
+FEED_FAILURE = "failing: {test} ({file}:{line}) {message}"
 FIX_AFTER_CHANGE = "tests fail after change {change}: asking the fix loop for a verified fix"
 FIX_TRIGGER_AFTER_CHANGE = "after change {change}"
 FIX_QUEUED = "the fix starts when the running build ends"
@@ -137,6 +145,10 @@ KEYS = {
     "focus-goal": "Goal",
     "quit": "Quit",
 }
+# The Footer's shorter words below 100 columns, by action (the others keep theirs), and the keys it leaves out
+# first when even those do not fit (every key works all the same).
+KEYS_NARROW = {"undo": "Undo", "new_session": "New", "toggle_hunk": "Keep/skip"}
+KEYS_DROPPED_FIRST = ("command_palette", "toggle_sessions", "errors")
 # The palette's commands: (title, help).
 COMMAND_NEW_SESSION = ("New session", "start a new named session")
 COMMAND_UNDO = ("Undo last change", "undo this session's most recent applied change")

@@ -207,14 +207,17 @@ class Workspace:
         async for event in events:
             yield event
 
-    def fix_request(self, source: BackgroundEvent, trigger: str | None = None) -> FixRequest | None:
+    def fix_request(
+        self, source: BackgroundEvent, trigger: str | None = None, only: Iterable[str] | None = None
+    ) -> FixRequest | None:
         """The fix loop's request for a background event (a failing test run, language-server errors, a log
-        error); None for any other event."""
+        error); None for any other event. ``only``: of a test run, the test ids to fix (one feed entry, or what
+        a change broke); the run's other failures stay in its baseline, not new if they still fail."""
         from app.events import DiagnosticsUpdated, LogError, TestRunFinished
         from app.fix import triggers
 
         if isinstance(source, TestRunFinished):
-            request = triggers.request_for_test_run(source, self.root, self.session, self.config)
+            request = triggers.request_for_test_run(source, self.root, self.session, self.config, only)
         elif isinstance(source, DiagnosticsUpdated):
             request = triggers.request_for_diagnostics(source.errors, self.root, self.session, self.config)
         elif isinstance(source, LogError):

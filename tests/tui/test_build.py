@@ -4,18 +4,18 @@ the error feed and stopping. Real project files, real git, the real pipeline; on
 from __future__ import annotations
 
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import Markdown, TextArea
+from textual.widgets import Footer, Markdown, TextArea
 from textual.worker import WorkerState
 
 from app.config import Config
 from app.events import Applied, ErrorEvent, Finished, Rejected
 from app.session.store import ProjectStore
-from app.tui import WorkspaceApp, make_app
+from app.tui import WorkspaceApp, make_app, texts
 from app.tui.messages import BuildEnded, DecisionWanted, SessionShown
 from tests.conftest import git
 from tests.model_server import ScriptedModelServer
@@ -24,14 +24,17 @@ from tests.tui.conftest import (
     FROZEN_TIME,
     SIZE,
     Posted,
+    feed_messages,
     wait_for_posted,
     wait_for_session,
     wait_for_workers,
     wait_until,
 )
+from tests.tui.test_narrow import assert_every_key_has_its_word
 from widgets.approval import ApprovalScreen
 from widgets.dialogs import EditorScreen, PromptScreen
 from widgets.diff_preview import DiffPreview
+from widgets.goal_input import GoalInput
 
 # Two functions far enough apart that a change to each is its own hunk.
 OPS = (
@@ -243,7 +246,30 @@ async def test_escape_hides_the_approval_and_y_on_the_workspace_applies(build_ap
     assert "return a - b" in ops(calc) and '"""Sum."""' not in ops(calc)
 
 
-async def test_e_opens_editor_and_the_edited_result_is_applied(
+async def test_e_comes_back_to_the_approval_with_the_edited_diff_and_y_applies_it(
+    build_app, calc: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """issue 13: the editor's exit does not apply; the approval shows the edited diff, and y applies it."""
+    editor = tmp_path / "fake-editor.sh"
+    editor.write_text('#!/bin/sh\nsed -i "s/return a - b/return a - b  # checked/" "$@"\n')
+    editor.chmod(editor.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", str(editor))
+    app, _ = build_app()
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await submit_goal(pilot, "fix subtract")
+        approval = await wait_for_approval(pilot)
+        await pilot.press("e")
+        await wait_until(pilot, lambda: "# checked" in approval.diffs["calc/ops.py"], what="the edited diff")
+        assert app.screen is approval and not posted.events(Applied) and "# checked" not in ops(calc)
+        await pilot.press("y")
+        await wait_idle(pilot)
+        assert len(posted.events(Applied)) == 1
+    assert "return a - b  # checked" in ops(calc) and '"""Sum."""' in ops(calc)
+
+
+async def test_an_edit_survives_escape_and_y_on_the_workspace_applies_it(
     build_app, calc: Path, tmp_path: Path, monkeypatch
 ) -> None:
     editor = tmp_path / "fake-editor.sh"
@@ -254,27 +280,60 @@ async def test_e_opens_editor_and_the_edited_result_is_applied(
     app, _ = build_app()
     async with app.run_test(size=SIZE) as pilot:
         await submit_goal(pilot, "fix subtract")
-        await wait_for_approval(pilot)
+        approval = await wait_for_approval(pilot)
         await pilot.press("e")
+        await wait_until(pilot, lambda: "# checked" in approval.diffs["calc/ops.py"], what="the edited diff")
+        await pilot.press("escape")
+        screen = app.main_screen
+        await wait_until(pilot, lambda: app.screen is screen, what="the workspace")
+        assert "# checked" in "".join(hunk for file in screen.diff.files for hunk in file.hunks)
+        await pilot.press("y")
         await wait_idle(pilot)
     assert "return a - b  # checked" in ops(calc)
 
 
+async def test_an_editor_that_changes_nothing_applies_nothing(build_app, calc: Path, monkeypatch) -> None:
+    """issue 13: quitting the editor unchanged (exit 0) is not an approval."""
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", "true")
+    app, _ = build_app()
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await submit_goal(pilot, "fix subtract")
+        approval = await wait_for_approval(pilot)
+        await pilot.press("e")
+        await pilot.pause()
+        assert app.screen is approval and app.main_screen.pending is not None
+        await pilot.press("n")
+        await wait_idle(pilot)
+        assert not posted.events(Applied) and len(posted.events(Rejected)) == 1
+    assert ops(calc) == OPS
+
+
 async def test_e_without_editor_uses_the_in_app_editor(build_app, calc: Path, monkeypatch) -> None:
+    """ctrl+s in the built-in editor comes back to the approval with the edit; y applies it, the file's
+    final newline kept."""
     monkeypatch.delenv("VISUAL", raising=False)
     monkeypatch.delenv("EDITOR", raising=False)
     app, _ = build_app()
-    async with app.run_test(size=SIZE) as pilot:
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
         await submit_goal(pilot, "fix subtract")
-        await wait_for_approval(pilot)
+        approval = await wait_for_approval(pilot)
         await pilot.press("e")
         await wait_until(pilot, lambda: isinstance(app.screen, EditorScreen), what="the editor")
         area = app.screen.query_one(TextArea)
         assert "return a - b" in area.text
-        area.text = area.text.replace("return a - b", "return a - b  # by hand")
+        # Ending on the last line's text, as the text area shows it: the file's final newline stays.
+        area.text = area.text.replace("return a - b", "return a - b  # by hand").rstrip("\n")
         await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: app.screen is approval, what="the approval again")
+        await wait_until(pilot, lambda: "# by hand" in approval.diffs["calc/ops.py"], what="the edited diff")
+        assert not posted.events(Applied) and "# by hand" not in ops(calc)
+        await pilot.press("y")
         await wait_idle(pilot)
-    assert "# by hand" in ops(calc)
+        assert len(posted.events(Applied)) == 1
+    assert "return a - b  # by hand\n" in ops(calc) and ops(calc).endswith("  # by hand\n")
 
 
 async def test_r_revises_with_feedback_in_the_same_turn(build_app, calc: Path) -> None:
@@ -392,6 +451,63 @@ async def test_ctrl_g_stops_a_stalled_build(build_app, calc: Path) -> None:
     assert ops(calc) == OPS
 
 
+def diff_note(app: WorkspaceApp) -> str:
+    """What the diff pane says when it shows no diff."""
+    return " ".join(str(note.render()) for note in app.main_screen.diff.query(".empty"))
+
+
+async def test_a_stop_says_stopped_and_leaves_no_stale_pane(build_app, calc: Path) -> None:
+    """ctrl+g mid-stream: a "stopped" line in the conversation and the feed, the diff pane back to its idle
+    text, the stage bar showing where the build stopped."""
+    app, _ = build_app(
+        {"default": {"reply": TWO_HUNKS, "stall": 300, "stall_after": 20}}, stream_idle_timeout=600.0
+    )
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await submit_goal(pilot, "fix subtract")
+        screen = app.main_screen
+        await wait_until(pilot, lambda: screen.chat.streaming, what="the stream to start")
+        assert texts.WAITING_FOR_MODEL in diff_note(app)
+        live = screen.progress.current
+        assert live is not None
+        await pilot.press("ctrl+g")
+        await wait_for_posted(pilot, posted, BuildEnded, what="the build to stop")
+        await wait_idle(pilot)
+        assert feed_messages(pilot)[-1] == texts.STOPPED
+        assert any(texts.STOPPED_NOTE in str(n.render()) for n in screen.chat.query(".note"))
+        assert diff_note(app) == texts.NO_PROPOSAL
+        assert screen.progress.stopped == live and screen.progress.current is None
+        assert "stopped" in str(screen.progress.render())
+    assert ops(calc) == OPS
+
+
+async def test_a_failed_fix_or_build_leaves_no_waiting_diff_pane(build_app, calc: Path) -> None:
+    """A fix whose attempts all fail without a closest diff, and a build the model fails: the diff pane does
+    not keep saying it waits for the model."""
+    from app.events import FixStarted, FixSummary
+
+    app, _ = build_app({"default": {"status": 500, "error": "the server fell over"}}, max_retries=0)
+    posted = Posted()
+
+    async def failing_fix(decide: Any) -> AsyncIterator[Any]:
+        yield FixStarted(errors=("test_x failed",))
+        yield FixSummary(attempts=("1: the edit did not apply",))
+        yield Finished(ok=False, exit_code=1, summary="no fix made the tests pass")
+
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await wait_for_session(pilot, "main")
+        screen = app.main_screen
+        await screen.begin_run(failing_fix, fixing=True)
+        await wait_for_posted(pilot, posted, BuildEnded, what="the fix to end")
+        await wait_idle(pilot)
+        assert diff_note(app) == texts.NO_PROPOSAL
+        await submit_goal(pilot, "fix subtract")
+        await wait_for_posted(pilot, posted, BuildEnded, count=2, what="the build to fail")
+        await wait_idle(pilot)
+        assert diff_note(app) == texts.NO_PROPOSAL
+        assert screen.progress.failed is not None and screen.progress.stopped is None
+
+
 def status_text(app: WorkspaceApp) -> str:
     return str(app.main_screen.query_one("#status").render())
 
@@ -471,6 +587,7 @@ async def test_review_and_apply_in_an_80x24_terminal(build_app, calc: Path) -> N
         approval = await wait_for_approval(pilot)
         box = approval.query_one("#approval-box").region
         assert box.right <= 80 and box.bottom <= 24
+        assert_every_key_has_its_word(approval.query_one(Footer))
         assert approval.query_one(DiffPreview).hunk_views[0].region.height > 0
         await pilot.press("escape")
         screen = app.main_screen
@@ -522,3 +639,35 @@ async def test_the_proposals_new_diagnostics_are_shown(build_app) -> None:
         notes = " ".join(str(n.render()) for n in screen.chat.query(".note.error"))
         assert 'calc/ops.py:12: error: "bb" is not defined' in notes
         assert any("bb" in message for level, message in screen.events.entries if level == "warning")
+
+
+@pytest.mark.parametrize("key", ["y", "n", "a"])
+async def test_after_escape_the_pending_keys_decide_and_are_never_typed(
+    build_app, calc: Path, key: str
+) -> None:
+    """issue 13: escape out of the approval, then y, n or a (README's key table) decide there, wherever the
+    focus went (a second escape included); the goal input never takes them, and a line says how to decide."""
+    app, _ = build_app()
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await submit_goal(pilot, "fix subtract")
+        await wait_for_approval(pilot)
+        await pilot.press("escape")
+        screen = app.main_screen
+        await wait_until(pilot, lambda: app.screen is screen, what="the workspace")
+        assert screen.pending is not None
+        assert "y apply" in str(screen.diff.border_subtitle)  # the visible line: how to decide
+        await pilot.press("escape")  # the workspace's escape (to the goal input) too
+        await pilot.press(key)
+        goal = screen.query_one("#goal", GoalInput)
+        if key == "a":
+            await wait_for_approval(pilot)
+            await pilot.press("n")
+        await wait_idle(pilot)
+        assert goal.value == ""
+        assert len(posted.events(Applied)) == (key == "y")
+        assert len(posted.events(Rejected)) == (key != "y")
+        # Decided: the input is the user's again.
+        await wait_until(pilot, lambda: screen.focused is goal, what="the goal input to have the focus back")
+        assert not screen.diff.border_subtitle
+    assert ("return a - b" in ops(calc)) == (key == "y")

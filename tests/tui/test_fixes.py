@@ -25,7 +25,7 @@ from app.tui import WorkspaceApp, make_app
 from app.tui.messages import BackgroundNotice, BuildEnded, DecisionWanted, SessionShown
 from tests.conftest import git, trusted
 from tests.model_server import ScriptedModelServer
-from tests.support.fix_project import MEAN, OPS, RIGHT, TEST_CMD, TESTS, replace_block
+from tests.support.fix_project import MEAN, OPS, RIGHT, TEST_CMD, TESTS, WRONG_ZERO_ALWAYS, replace_block
 from tests.tui.conftest import (
     BOUND,
     FROZEN_TIME,
@@ -323,3 +323,134 @@ async def test_suggestions_palette_builds_the_picked_one_in_a_new_session(projec
     request = model.chat_requests()[-1]["body"]["messages"][-1]["content"]
     assert "skip rows without an amount" in request
     assert name.startswith("todo-")
+
+
+CLAMP_BROKEN = TESTS.replace("assert clamp(5, 0, 3) == 3", "assert clamp(5, 0, 3) == 4")
+
+
+async def test_two_failing_tests_are_two_feed_entries_and_a_fix_targets_the_selected_one(
+    git_project: Path, server
+) -> None:
+    """test_mean_empty and test_clamp fail: one feed entry each; f on the selected one sends that one alone, and a
+    fix that makes it pass is verified though the other still fails (it failed before)."""
+    root = calc_project(git_project, CLAMP_BROKEN)
+    model = server({"default": {"reply": RIGHT}})
+    app = workspace_for(root, model.base_url, fix_attempts=1)
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await wait_for_session(pilot, "main")
+        feed = app.main_screen.events
+        await wait_until(pilot, lambda: bool(feed.fixable), what="the failing run in the feed")
+        entries = [line.message for line in feed.fixable]
+        assert len(entries) == 2
+        assert any("test_mean_empty" in m and "test_clamp" not in m for m in entries)
+        assert any("test_clamp" in m and "test_mean_empty" not in m for m in entries)
+        await pilot.press("ctrl+f")
+        await pilot.press("up" if "test_clamp" in feed.selected.message else "down")  # type: ignore[union-attr]
+        assert feed.selected is not None and "test_mean_empty" in feed.selected.message
+        await pilot.press("f")
+        approval = await wait_for_approval(pilot)
+        [started] = posted.events(FixStarted)
+        assert len(started.errors) == 1 and "test_mean_empty" in started.errors[0]
+        assert "test_mean_empty" in str(approval.query_one("#approval-title").render())
+        await pilot.press("n")
+        await wait_until(pilot, lambda: not app.main_screen.busy, what="the workspace to be idle")
+    assert ops(root) == OPS
+
+
+async def test_a_fix_after_a_change_targets_only_what_the_change_broke(git_project: Path, server) -> None:
+    """test_mean_empty failed before the change; the change breaks test_mean: the fix targets test_mean and is
+    verified once test_mean passes, test_mean_empty still failing as before."""
+    root = calc_project(git_project, TESTS)
+    model = server(AFTER_APPLY_SCRIPT)
+    app = workspace_for(root, model.base_url, fix_attempts=1)
+    posted = Posted()
+    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
+        await wait_for_session(pilot, "main")
+        screen = app.main_screen
+        await wait_until(
+            pilot,
+            lambda: any("tests 2 passed, 1 failed" in m for m in feed_messages(pilot)),
+            what="the first, failing, run",
+        )
+        box = screen.query_one("#goal")
+        box.focus()
+        box.value = "make mean faster"  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await wait_for_approval(pilot)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: posted.events(Applied), what="the build applied")
+        approval = await wait_for_approval(pilot)
+        assert "Verified fix" in str(approval.query_one("#approval-title").render())
+        [started] = posted.events(FixStarted)
+        assert len(started.errors) == 1
+        assert "test_mean" in started.errors[0] and "test_mean_empty" not in started.errors[0]
+        applied_at = len(feed_messages(pilot))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: ops(root) == OPS, timeout=FIX_BOUND, what="the fix applied")
+        await wait_until(
+            pilot,
+            lambda: any("tests 2 passed, 1 failed" in m for m in feed_messages(pilot)[applied_at:]),
+            timeout=FIX_BOUND,
+            what="the test watcher's run after the fix",
+        )
+
+
+async def fix_a_log_error(pilot, root: Path) -> None:
+    """A log error appears in the feed and is fixed with ctrl+f f."""
+    feed = pilot.app.main_screen.events
+    await wait_until_following(pilot, "app.log")
+    with (root / "app.log").open("a") as log:
+        log.write("ERROR payment failed: card declined\n")
+    await wait_until(pilot, lambda: bool(feed.fixable), what="the log error in the feed")
+    await pilot.press("ctrl+f")
+    await pilot.press("f")
+
+
+async def test_a_failed_fix_says_so_once_and_its_prompt_calls_a_detected_command_detected(
+    git_project: Path, server
+) -> None:
+    root = calc_project(git_project, TESTS)
+    (root / ".venv/bin").mkdir(parents=True)
+    (root / ".venv/bin/python").symlink_to(sys.executable)  # the project's own interpreter: pytest detected
+    (root / "app.log").write_text("INFO started\n")
+    model = server({"default": {"reply": WRONG_ZERO_ALWAYS}})  # breaks test_mean: never verified
+    app = workspace_for(
+        root, model.base_url, watch_tests=False, log_paths=("app.log",), test_cmd=None, fix_attempts=1
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_session(pilot, "main")
+        await fix_a_log_error(pilot, root)
+        await wait_until(
+            pilot,
+            lambda: any("no fix made the tests pass" in m for m in feed_messages(pilot)),
+            timeout=FIX_BOUND,
+            what="the fix to fail",
+        )
+        await wait_until(pilot, lambda: not app.main_screen.busy, what="the workspace to be idle")
+        assert sum("no fix made the tests pass" in m for m in feed_messages(pilot)) == 1
+    prompt = model.chat_requests()[0]["body"]["messages"][-1]["content"]
+    assert "user's configuration" not in prompt
+    assert "Test command (detected" in prompt
+    assert ops(root) == OPS
+
+
+async def test_a_missing_test_command_is_said_so_never_a_failing_baseline(git_project: Path, server) -> None:
+    root = calc_project(git_project, TESTS)
+    (root / "app.log").write_text("INFO started\n")
+    model = server({"default": {"reply": RIGHT}})
+    app = workspace_for(
+        root, model.base_url, watch_tests=False, log_paths=("app.log",), test_cmd="no-such-test-runner-xyz"
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_session(pilot, "main")
+        await fix_a_log_error(pilot, root)
+        await wait_until(
+            pilot,
+            lambda: any("the test command was not found" in m for m in feed_messages(pilot)),
+            timeout=FIX_BOUND,
+            what="the missing command said",
+        )
+        await wait_until(pilot, lambda: not app.main_screen.busy, what="the workspace to be idle")
+        assert not [m for m in feed_messages(pilot) if m.startswith("tests (baseline")]
+    assert not model.chat_requests()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from app.background.lsp_launch import detect_languages
 from app.context.languages import QUERIES, language_of
 from app.project.languages import (
@@ -50,3 +52,25 @@ def test_detected_languages_follow_the_ignore_rule_outside_git(tmp_path: Path) -
     (tmp_path / "b.ts").write_text("let x = 1\n")
     assert detect_languages(tmp_path) == {"python": 1, "typescript": 1}
     assert detect_languages(tmp_path, limit=2) == {"python": 1}  # .gitignore, a.py: then the walk stops
+
+
+def test_every_language_s_runner_is_one_the_detection_knows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.fix.testrun import detect_test_command
+    from app.project.languages import RUNNERS
+
+    known = {runner.name for runner in RUNNERS}
+    named = {kind.test_runner for kind in TABLE.values() if kind.test_runner}
+    assert named <= known, named - known
+    # The order of the list decides: a Rust crate with a tests folder is a cargo project, when cargo is there.
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "Cargo.toml").write_text("[package]\n")
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    monkeypatch.setenv("PATH", str(fake_bin))
+    assert detect_test_command(tmp_path) != "cargo test"  # no cargo on PATH: the next runner that fits
+    cargo = fake_bin / "cargo"
+    cargo.write_text("#!/bin/sh\n")
+    cargo.chmod(0o755)
+    assert detect_test_command(tmp_path) == "cargo test"
