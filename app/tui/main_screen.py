@@ -294,7 +294,11 @@ class MainScreen(Screen[None]):
         goal.disabled = waits
         goal.placeholder = texts.GOAL_WAITS if waits else GOAL_PLACEHOLDER
         self.diff.border_subtitle = texts.DECIDE_PENDING if waits else ""
-        if not waits and (self.focused is None or self.focused is self.diff):
+        if waits:
+            # The input gives the focus up as it is disabled; the proposal it waits on takes it (not whatever
+            # widget comes next), so that once decided the focus goes back to the input.
+            self.diff.focus()
+        elif self.focused is None or self.focused is self.diff:
             goal.focus()
 
     def action_focus_goal(self) -> None:

@@ -174,8 +174,8 @@ def test_session_flag_opens_the_workspace_without_a_model(calc: Path, terminal) 
 def test_e_hands_the_terminal_to_editor_and_applies_the_edit(
     calc: Path, model_url: str, terminal, tmp_path: Path
 ) -> None:
-    """The workspace suspends itself for $EDITOR (only a real terminal can show this), then applies the
-    edited result."""
+    """The workspace suspends itself for $EDITOR (only a real terminal can show this), comes back to the
+    approval with the edited diff, and applies it on y."""
     editor = tmp_path / "editor.sh"
     editor.write_text('#!/bin/sh\nsed -i "s/return a - b/return a - b  # reviewed/" "$@"\n')
     editor.chmod(0o755)
@@ -186,6 +186,9 @@ def test_e_hands_the_terminal_to_editor_and_applies_the_edit(
     term.keys("Enter")
     term.wait_for("Apply? [y/N/e/r/s]")
     term.keys("e")
+    term.wait_for("Your edited version")
+    assert "return a - b  # reviewed" not in (calc / "calc" / "ops.py").read_text(), "applied before y"
+    term.keys("y")
     term.wait_for("applied calc/ops.py")
     term.keys("C-q")
     term.wait_for("EXIT=0")

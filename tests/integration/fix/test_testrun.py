@@ -98,6 +98,9 @@ def test_suggest_with_a_test_command_that_is_not_installed_makes_no_failing_test
     assert result.returncode == 0, result.stderr
     import json
 
-    report = json.loads(result.stdout)
+    events = [json.loads(line) for line in result.stdout.splitlines()]  # JSON Lines: the notes, then the list
+    report = events[-1]
+    assert report["event"] == "suggestions"
     assert not [s for s in report["suggestions"] if s["kind"] == "failing_test"]
-    assert any(NOT_FOUND in note for note in report["notes"]), report["notes"]
+    notes = [e["message"] for e in events if e["event"] == "info"] + report.get("notes", [])
+    assert any(NOT_FOUND in note for note in notes), notes
