@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import AI_BIN, git, requires_tmux
-from tests.e2e.scripted.test_tui_tmux import Tmux, send_goal
+from tests.e2e.scripted.test_tui_tmux import send_goal
 from tests.support.escapes import PAYLOAD, TITLE, ai_bytes, export_document
+from tests.support.tmux import Tmux
 
 pytestmark = requires_tmux
 
@@ -40,19 +41,17 @@ class Recorded(Tmux):
         super().__init__(socket)
         self.record = record
 
-    def start(self, cwd: Path, env: dict[str, str], *args: str) -> None:
-        exports = [arg for key, value in env.items() for arg in ("-e", f"{key}={value}")]
+    def open_ai(self, cwd: Path, env: dict[str, str], *args: str) -> None:
         # `ai` starts only once the pipe is attached (enter ends the `read`): its first paint is recorded too.
         command = " ".join(
             ["read go;", shlex.quote(str(AI_BIN)), *map(shlex.quote, args), "; echo EXIT=$?; sleep 30"]
         )
-        self("-f", "/dev/null", "new-session", "-d", "-s", "ai", "-x", "120", "-y", "36", "-c", str(cwd),
-             *exports, command)  # fmt: skip
+        self.start(cwd, env, command)
         self("pipe-pane", "-t", "ai", "-O", f"cat >> {shlex.quote(str(self.record))}")
-        self("send-keys", "-t", "ai", "Enter")
+        self.keys("Enter")
 
     def quit(self) -> bytes:
-        self("send-keys", "-t", "ai", "C-q")
+        self.keys("C-q")
         self.wait_for("EXIT=0")
         return self.record.read_bytes()
 
@@ -61,7 +60,7 @@ class Recorded(Tmux):
 def terminal(tmp_path: Path) -> Iterator[Recorded]:
     term = Recorded(tmp_path / "tmux.sock", tmp_path / "terminal.bin")
     yield term
-    term("kill-server")
+    term.close()
 
 
 def assert_nothing_raw(data: bytes) -> None:
@@ -102,14 +101,14 @@ def test_stored_and_streamed_controls_never_reach_the_terminal_raw(
     reply = f"Plan: {PAYLOAD}\n\n<<<<<<< CREATE notes.txt\nnote {PAYLOAD}\n>>>>>>> END\n"
     server = model({"default": {"reply": reply, "chunk_size": 7}})
 
-    terminal.start(calc, workspace_env(server.base_url), "--session", "evil")
+    terminal.open_ai(calc, workspace_env(server.base_url), "--session", "evil")
     screen = terminal.wait_for("Earlier reply:")
     # The session list's goal summary, the stored goal and reply: shown, escaped (long lines wrap).
     assert screen.count(SHOWN) == 3, screen
     send_goal(terminal, "add notes")
     screen = terminal.wait_for("+note")  # the diff in the approval
     assert SHOWN in screen, screen
-    terminal("send-keys", "-t", "ai", "n")
+    terminal.keys("n")
     screen = terminal.wait_for("rejected")
     assert screen.count(SHOWN) >= 4, screen  # and the streamed prose
     assert_nothing_raw(terminal.quit())
@@ -132,14 +131,14 @@ def test_a_folder_name_a_goal_the_editor_and_a_log_line_show_escaped(
     server = model({"default": {"reply": reply}})
 
     # The goal from the command line: the workspace opens with it and builds it at once.
-    terminal.start(root, workspace_env(server.base_url), "--build", f"add notes {TITLE}")
+    terminal.open_ai(root, workspace_env(server.base_url), "--build", f"add notes {TITLE}")
     terminal.wait_for("Apply? [y/N/e/r/s]")
-    terminal("send-keys", "-t", "ai", "e")  # no $EDITOR: the built-in editor, the proposed file in it
+    terminal.keys("e")  # no $EDITOR: the built-in editor, the proposed file in it
     screen = terminal.wait_for("Edit the proposed result")
     assert "note alpha\\x1b]52;" in screen, screen
-    terminal("send-keys", "-t", "ai", "Escape")
+    terminal.keys("Escape")
     terminal.wait_for("Apply? [y/N/e/r/s]")
-    terminal("send-keys", "-t", "ai", "n")
+    terminal.keys("n")
     screen = terminal.wait_for("rejected")
     assert "shop\\x1b]0;owned\\x07" in screen  # the status line's project
     assert "add notes \\x1b]0;owned\\x07" in screen, screen  # the goal, echoed in the conversation

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ import pytest
 
 from app.session.store import ProjectStore
 from tests.conftest import AI_BIN, REPO, git, requires_tmux
+from tests.support.tmux import Tmux
 from tests.waiting import BOUND, wait_for
 
 pytestmark = requires_tmux
@@ -30,58 +32,12 @@ REPLY = (
 )
 
 
-class Terminal:
-    """One tmux server (its own socket) with one window running a command."""
+class Terminal(Tmux):
+    """One tmux server (its own socket) with one window running a command; a tmux command that fails raises."""
 
     def __init__(self, socket: Path, cwd: Path, env: dict[str, str], command: list[str]) -> None:
-        self.socket = str(socket)
-        exports = [f"{key}={value}" for key, value in env.items()]
-        self._tmux(
-            "-f", "/dev/null", "new-session", "-d", "-s", "ai", "-x", "120", "-y", "36", "-c", str(cwd),
-            *[arg for pair in exports for arg in ("-e", pair)],
-            " ".join(_quote(c) for c in command) + "; echo EXIT=$?; sleep 30",
-        )  # fmt: skip
-
-    def _tmux(self, *args: str) -> str:
-        # COLUMNS/LINES from the outer terminal would override the pane's size for the app.
-        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "TMUX")}
-        return subprocess.run(
-            ["tmux", "-S", self.socket, *args],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=BOUND,
-            env=env,
-        ).stdout
-
-    def screen(self) -> str:
-        return self._tmux("capture-pane", "-p", "-t", "ai")
-
-    def keys(self, *keys: str, literal: bool = False) -> None:
-        self._tmux("send-keys", "-t", "ai", *(["-l"] if literal else []), *keys)
-
-    def wait_for(self, text: str, timeout: float = BOUND) -> str:
-        """Until ``text`` is on the terminal; returns what it shows."""
-
-        def showing() -> str | None:
-            screen = self.screen()
-            return screen if text in screen else None
-
-        return wait_for(
-            showing,
-            timeout,
-            f"{text!r} on the terminal",
-            detail=lambda: f"the terminal shows:\n{self.screen()}",
-        )
-
-    def close(self) -> None:
-        subprocess.run(["tmux", "-S", self.socket, "kill-server"], capture_output=True, timeout=BOUND)
-
-
-def _quote(value: str) -> str:
-    import shlex
-
-    return shlex.quote(value)
+        super().__init__(socket, check=True)
+        self.start(cwd, env, " ".join(shlex.quote(c) for c in command) + "; echo EXIT=$?; sleep 30")
 
 
 @pytest.fixture
