@@ -28,6 +28,8 @@ from app.project.languages import RUNNERS
 
 OUTPUT_LIMIT = 2_000_000  # bytes of output kept (the tail)
 KILL_GRACE = 2.0
+# The identity of a failing run whose output names no failure (the test watcher's runs use it too).
+ANONYMOUS_FAILURE = "exit-status"
 PYTEST_OPTIONS = "-q -rfE --tb=short"
 PYTEST_ARGS = f"-m pytest {PYTEST_OPTIONS}"
 NOT_FOUND = "the test command was not found: set test_cmd in .ai-agent.toml or pass --test-cmd"
@@ -55,7 +57,7 @@ class TestOutcome:
         """What failed, by identity. A failing run whose output names nothing is one anonymous failure."""
         ids = {failure_id(e) for e in self.errors}
         if not self.ok and not ids:
-            ids.add("exit-status" if not self.timed_out else "timeout")
+            ids.add(ANONYMOUS_FAILURE if not self.timed_out else "timeout")
         return ids
 
     def tail(self, lines: int = 60) -> str:

@@ -18,12 +18,10 @@ failing that way before and after is the same failure, not a new one.
 from __future__ import annotations
 
 from app.events import TestRunFinished
-from app.fix.testrun import TestOutcome
+from app.fix.testrun import ANONYMOUS_FAILURE, TestOutcome
 from app.fix.verdicts import TestVerdict, judge_runs
 
 __all__ = ["ANONYMOUS_FAILURE", "TestVerdict", "failing_ids", "judge_runs", "watcher_failing_ids"]
-
-ANONYMOUS_FAILURE = "exit-status"  # a failing run that names nothing (app/fix/testrun.py)
 
 
 def failing_ids(outcome: TestOutcome) -> set[str]:
