@@ -182,7 +182,7 @@ class Workspace:
         auto_apply: bool | None = None,
         tests_after: bool | None = None,
     ) -> AsyncIterator[Event]:
-        """One build of ``goal`` (app/agent.py's ``run_build``), its events as they come; ``decide`` answers
+        """One build of ``goal`` (app/pipeline/build.py's ``run_build``), its events as they come; ``decide`` answers
         each proposal. ``tests_after`` (default: when there are no background services) runs the tests after
         an applied change and the fix loop when it broke some, ``auto_apply`` deciding a verified fix."""
         from app.pipeline.build import BuildRequest, run_build
