@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.fix.parsers import ParsedError, ProjectPaths, parse_errors, parse_test_output
-from app.project.languages import RUNNERS
+from app.project.languages import RUNNERS, TestRunner
 
 OUTPUT_LIMIT = 2_000_000  # bytes of output kept (the tail)
 KILL_GRACE = 2.0
@@ -117,39 +117,39 @@ def detect_test_command(root: Path, environ: Mapping[str, str] | None = None) ->
     """The test command this project most likely uses, or None: the first runner of the language table
     (app/project/languages.py ``RUNNERS``) whose marker file is at the root and whose tool is found."""
     for runner in RUNNERS:
-        if runner.name == "pytest":
-            if _uses_pytest(root):
+        if runner.name == "pytest":  # which pytest, and whether the project has tests, take more to find out
+            if _uses_pytest(root, runner.markers):
                 return pytest_command(root, os.environ if environ is None else environ)
-            continue
-        marker = root / runner.markers[0]
-        if not marker.is_file() or not shutil.which(runner.tool):
-            continue
-        if runner.name == "npm test" and not _has_test_script(marker):
-            continue
-        return runner.command
+        elif _uses(root, runner):
+            return runner.command
     return None
 
 
-def _has_test_script(package: Path) -> bool:
-    """Whether package.json has a real ``test`` script (not npm init's placeholder)."""
+def _uses(root: Path, runner: TestRunner) -> bool:
+    """Its marker at the root and its tool on PATH; for npm, a real ``test`` script (not npm init's
+    placeholder)."""
+    marker = root / runner.markers[0]
+    if not marker.is_file() or not shutil.which(runner.tool):
+        return False
+    if runner.name != "npm test":
+        return True
     try:
-        scripts = json.loads(package.read_text(encoding="utf-8")).get("scripts") or {}
+        scripts = json.loads(marker.read_text(encoding="utf-8")).get("scripts") or {}
     except (OSError, ValueError, AttributeError):
         return False
     test_script = str(scripts.get("test", "")) if isinstance(scripts, dict) else ""
     return bool(test_script) and "no test specified" not in test_script
 
 
-def _uses_pytest(root: Path) -> bool:
+def _uses_pytest(root: Path, markers: tuple[str, ...]) -> bool:
     """A tests folder or test_*.py at the root, or a pytest marker file (pyproject.toml only if it names pytest)."""
     if (root / "tests").is_dir() or any(root.glob("test_*.py")):
         return True
-    markers = next(runner.markers for runner in RUNNERS if runner.name == "pytest")
     for name in markers:
         path = root / name
-        if not path.is_file():
-            continue
-        if name != "pyproject.toml" or "pytest" in path.read_text(encoding="utf-8", errors="replace"):
+        if path.is_file() and (
+            name != "pyproject.toml" or "pytest" in path.read_text(encoding="utf-8", errors="replace")
+        ):
             return True
     return False
 

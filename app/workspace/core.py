@@ -200,7 +200,8 @@ class Workspace:
             diagnose=self.proposal_check(),
         )
         events = run_build(request, decide)
-        if not self.background if tests_after is None else tests_after:
+        # Without background services no test watcher judges the change: the build runs the tests itself.
+        if (not self.background) if tests_after is None else tests_after:
             from app.workspace.after_change import fix_after_build
 
             events = fix_after_build(events, request, auto_apply=auto_apply)
