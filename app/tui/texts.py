@@ -165,3 +165,22 @@ COMMAND_TRUST = (
 )
 COMMAND_SWITCH = ("Switch session: {name}", "open session {name}")
 RERUN_FROM_PALETTE = "from the command palette"
+
+# -- slash commands (app/tui/slash.py): name -> (argument, what it does) -------------------------------------------
+SLASH_HELP = {
+    "help": ("", "list the slash commands (F1 shows every key)"),
+    "model": ("[NAME]", "pick the model from the endpoint's list, or switch to NAME"),
+    "new": ("[NAME]", "start a new session"),
+    "sessions": ("", "show the session list and move to it"),
+    "clear": ("", "a fresh context in this session: earlier messages stay stored but are not sent"),
+    "compact": ("", "summarise this session's history; the summary is sent instead of it"),
+    "undo": ("", "undo this session's most recent applied change"),
+    "diff": ("", "show this session's applied changes"),
+    "add": ("PATH", "pin a file into the context of every goal of this session"),
+    "drop": ("PATH", "unpin a file (/drop alone unpins every file)"),
+    "tokens": ("", "tokens of this session and of the last turn, the context window's fill, the cost"),
+    "init": ("", "write AGENTS.md from the repository map, as a change to approve"),
+    "export": ("", "write this session as a JSON document"),
+    "quit": ("", "leave ai"),
+}
+SLASH_UNKNOWN = "unknown command /{name}: /help lists the commands (nothing was sent to the model)"
