@@ -11,7 +11,8 @@ least to the most important, and when it does not fit it is dropped in this orde
 6. ``AGENTS.md``
 7. files that define a symbol the goal names: first cut to their relevant regions plus an outline, then dropped,
    the least certain first
-8. files the goal names by path, file name or module name                - never dropped: when they alone
+8. files the goal names by path, file name or module name, and the session's pinned files (``/add``, sent in
+   full)                                                                 - never dropped: when they alone
    exceed the budget, the largest are cut to their relevant regions plus an outline (and the model may READ them)
 
 A file over ``Config.max_file_tokens`` is always sent as relevant regions plus an outline.
@@ -67,6 +68,7 @@ class FileContext:
     content: str  # the full text as read (its hash guards the apply)
     reason: str
     rank: int = 0  # 0-2 named by the goal, 3-4 defines a named symbol, 5 asked for with READ
+    pinned: bool = False  # pinned by the user (/add for the session): sent in full, never dropped
     full: bool = True
     regions: list[tuple[int, int]] = field(default_factory=list)  # 1-based inclusive, when not full
     outline: list[str] = field(default_factory=list)

@@ -43,6 +43,8 @@ async def prepare_context(state: BuildState, earlier: list[dict[str, Any]]) -> A
     read = await asyncio.to_thread(
         preread.read_mentioned, root, located, config.max_file_tokens, config.send_secrets
     )
+    if state.request.pinned:
+        await asyncio.to_thread(preread.read_pinned, root, state.request.pinned, read, config.send_secrets)
     state.read_hashes.update(read.hashes)
     state.read_bytes.update(read.raw)
     for line in read.skipped:

@@ -192,6 +192,28 @@ def read_mentioned(
     return ReadResult(files=out, hashes=hashes, skipped=skipped, raw=raws)
 
 
+PINNED_REASON = "pinned for this session"
+
+
+def read_pinned(root: Path, pinned: Sequence[str], read: ReadResult, send_secrets: bool = False) -> None:
+    """Add the session's pinned files (``/add``) to ``read``, each in full, marked ``pinned`` (rank 0, so the
+    budget never drops them): through the guarded reader, by the rules ``/add`` checked, as a file may have
+    changed since. A file the goal's own mentions read already is marked pinned too."""
+    have = {f.path: f for f in read.files}
+    for path in pinned:
+        if path in have:
+            have[path].pinned = True
+            continue
+        try:
+            file = read_for_model(root, path, send_secrets=send_secrets)
+        except ReadRefused as refused:
+            read.skipped.append(f"{path} (pinned): {refused.reason}")
+            continue
+        read.hashes[file.real_path] = content_hash(file.raw)
+        read.raw[file.real_path] = file.raw
+        read.files.append(FileContext(path=path, content=file.text, reason=PINNED_REASON, pinned=True))
+
+
 def _changes_section(session: Any, limit: int = 5) -> Section | None:
     changes = [c for c in session.changes() if not c.get("undone")][-limit:]
     if not changes:

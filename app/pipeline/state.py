@@ -29,6 +29,8 @@ class BuildRequest:
     use_git: bool = True
     # --continue: the session's earlier conversation is sent with the new goal.
     with_history: bool = False
+    # The session's pinned files (/add, app/session/pins.py): read in full for the goal, never dropped.
+    pinned: tuple[str, ...] = ()
     # A face that already holds the symbol index (the TUI) passes it; else it is opened here.
     index: SymbolIndex | None = field(default=None, repr=False)
     # Headless runs: an answer without any edit block is asked again once, then the task fails (exit 1,

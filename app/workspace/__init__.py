@@ -24,6 +24,8 @@ pipeline, the fix loop and the background services.
   auto_apply, show_only)`` its request for the failing tests (``ai --fix``).
 - ``undo()`` (``undo_last_change()`` off the event loop), ``undo_plan()`` (its preview), ``export(folder)``,
   ``rerun_tests(reason)``, ``test_command()``, ``suggest(announce, own_snapshot)``.
+- ``pinned()``, ``pin(path)``, ``unpin(path)``: the session's pinned files (app/workspace/pins.py), read in
+  full by every build of the session.
 - ``proposal_check()``: stage 7's provider (app/workspace/proposal_check.py).
 - The tests-after-change rule of both faces: ``judge_runs(before_ids, after_ids) -> TestVerdict`` with
   ``failing_ids(outcome)`` and ``watcher_failing_ids(run)`` (app/workspace/verdict.py).

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from app.fix.testrun import TestOutcome
     from app.session.store import Session
     from app.suggest import SuggestionReport
+    from app.workspace.pins import Pinned
 
 Decide = Callable[[DiffReady], Awaitable[Decision]]
 
@@ -195,6 +196,7 @@ class Workspace:
             dry_run=dry_run,
             use_git=self.config.use_git if use_git is None else use_git,
             with_history=with_history,
+            pinned=self.pinned(),
             index=self.index,
             require_edits=require_edits,
             diagnose=self.proposal_check(),
@@ -207,6 +209,27 @@ class Workspace:
             events = fix_after_build(events, request, auto_apply=auto_apply)
         async for event in events:
             yield event
+
+    # -- session pins (/add, /drop: app/workspace/pins.py) -----------------------------------------------
+
+    def pinned(self) -> tuple[str, ...]:
+        """The files every build of the session reads in full."""
+        from app.session.pins import pinned_paths
+
+        return pinned_paths(self.session)
+
+    def pin(self, path: str) -> Pinned:
+        """Pin ``path`` for every goal of the session; ``PinRefused`` (with the reader's reason) when it may
+        not be sent."""
+        from app.workspace.pins import pin_file
+
+        return pin_file(self.root, self.session, path, send_secrets=self.config.send_secrets)
+
+    def unpin(self, path: str | None) -> tuple[str, ...]:
+        """Unpin ``path`` (None: every file); what was unpinned."""
+        from app.workspace.pins import unpin_files
+
+        return unpin_files(self.root, self.session, path)
 
     def fix_request(
         self, source: BackgroundEvent, trigger: str | None = None, only: Iterable[str] | None = None

@@ -1,0 +1,69 @@
+"""Session pins and compaction: what the session's own events say about the context of its next goals.
+
+Both are stored as events among the session's messages (role ``event``), so they survive reopening, ``--continue``
+and an export/import, and are read back by folding the messages in order:
+
+- ``kind: "pin"`` with ``files: [path]`` pins a file (``/add``); ``kind: "unpin"`` with ``files: [path]``
+  unpins it, with ``files: []`` unpins every file (``/drop``). ``pinned_paths`` is what is pinned now.
+- ``kind: "compact"`` holds a model-written summary of the conversation before it (``/compact``): the history
+  sent with a later goal starts at the newest one (app/pipeline/preread.history_messages).
+
+Standard library only: the store's layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+PIN = "pin"
+UNPIN = "unpin"
+COMPACT = "compact"
+
+
+class EventLog(Protocol):
+    """What this module needs of a session (app/session/store.py's ``Session``)."""
+
+    def messages(self, limit: int | None = None, before: int | None = None) -> list[dict[str, Any]]: ...
+
+    def append_message(self, role: str, content: str, **extra: Any) -> dict[str, Any]: ...
+
+
+def fold_pins(messages: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
+    """The paths pinned after these messages, in the order they were pinned."""
+    pinned: dict[str, None] = {}
+    for message in messages:
+        if message.get("role") != "event":
+            continue
+        kind = message.get("kind")
+        files = [str(f) for f in message.get("files") or []]
+        if kind == PIN:
+            for path in files:
+                pinned.setdefault(path, None)
+        elif kind == UNPIN:
+            if not files:
+                pinned.clear()
+            for path in files:
+                pinned.pop(path, None)
+    return tuple(pinned)
+
+
+def pinned_paths(session: EventLog) -> tuple[str, ...]:
+    return fold_pins(session.messages())
+
+
+def record_pin(session: EventLog, path: str, note: str) -> None:
+    session.append_message("event", note, kind=PIN, files=[path])
+
+
+def record_unpin(session: EventLog, paths: Iterable[str], note: str) -> None:
+    """Unpin ``paths``; an empty ``paths`` unpins every file."""
+    session.append_message("event", note, kind=UNPIN, files=list(paths))
+
+
+def record_compaction(session: EventLog, summary: str) -> None:
+    session.append_message("event", summary, kind=COMPACT)
+
+
+def is_compaction(message: Mapping[str, Any]) -> bool:
+    return message.get("role") == "event" and message.get("kind") == COMPACT
