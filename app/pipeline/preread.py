@@ -338,9 +338,16 @@ def history_messages(messages: Sequence[dict[str, Any]], budget: int) -> list[di
     The walk goes from the newest message back and stops at the first that does not fit, and a turn is joined
     once, from the parts kept: the cost follows what is sent, not the session's length. (Joining every turn
     first made a session of 100,000 messages of one role quadratic, and that one giant turn, over the budget,
-    was then dropped whole, so nothing at all was sent.) Inside a joined turn the oldest parts go first too."""
+    was then dropped whole, so nothing at all was sent.) Inside a joined turn the oldest parts go first too.
+
+    After a ``/compact`` (app/session/pins.py) the messages before it are not sent: its summary is, as the first
+    user turn, and counts against the budget first."""
+    from app.session.pins import since_compaction
+
+    messages, summary = since_compaction(messages)
+    head = SUMMARY_TURN.format(summary=summary.strip()) if summary is not None else None
     kept: list[tuple[str, list[str]]] = []  # newest turn first; each turn's parts newest first
-    spent = 0
+    spent = estimate_tokens(head) if head is not None else 0
     for message in reversed(messages):
         turn = _history_turn(message)
         if turn is None:
@@ -356,11 +363,17 @@ def history_messages(messages: Sequence[dict[str, Any]], budget: int) -> list[di
         else:
             kept.append((role, [content]))
     turns = [{"role": role, "content": _JOINER.join(reversed(parts))} for role, parts in reversed(kept)]
+    if head is not None:
+        if turns and turns[0]["role"] == "user":
+            turns[0]["content"] = head + _JOINER + turns[0]["content"]
+        else:
+            turns.insert(0, {"role": "user", "content": head})
     start = next((i for i, turn in enumerate(turns) if turn["role"] == "user"), len(turns))
     return turns[start:]
 
 
 _JOINER = "\n\n"
+SUMMARY_TURN = "(ai: the conversation of this session before this point was compacted by the user; its summary:)\n\n{summary}"
 _JOIN_TOKENS = estimate_tokens(_JOINER)
 
 

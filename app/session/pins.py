@@ -13,7 +13,7 @@ Standard library only: the store's layer.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 PIN = "pin"
@@ -61,9 +61,17 @@ def record_unpin(session: EventLog, paths: Iterable[str], note: str) -> None:
     session.append_message("event", note, kind=UNPIN, files=list(paths))
 
 
-def record_compaction(session: EventLog, summary: str) -> None:
-    session.append_message("event", summary, kind=COMPACT)
+def record_compaction(session: EventLog, summary: str, usage: Mapping[str, int] | None = None) -> None:
+    session.append_message("event", summary, kind=COMPACT, usage=dict(usage) if usage else None)
 
 
 def is_compaction(message: Mapping[str, Any]) -> bool:
     return message.get("role") == "event" and message.get("kind") == COMPACT
+
+
+def since_compaction(messages: Sequence[Mapping[str, Any]]) -> tuple[Sequence[Mapping[str, Any]], str | None]:
+    """The messages after the newest compaction and its summary; all of them and None when there is none."""
+    for i in range(len(messages) - 1, -1, -1):
+        if is_compaction(messages[i]):
+            return messages[i + 1 :], str(messages[i].get("content", ""))
+    return messages, None

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from app.fix.testrun import TestOutcome
     from app.session.store import Session
     from app.suggest import SuggestionReport
+    from app.workspace.compact import Compacted
     from app.workspace.pins import Pinned
 
 Decide = Callable[[DiffReady], Awaitable[Decision]]
@@ -230,6 +231,13 @@ class Workspace:
         from app.workspace.pins import unpin_files
 
         return unpin_files(self.root, self.session, path)
+
+    async def compact(self, on_wait: Callable[[Any], None] | None = None) -> Compacted:
+        """``/compact``: the session's history summarised by the model and stored (app/workspace/compact.py);
+        later goals send the summary instead of the messages before it."""
+        from app.workspace.compact import compact_session
+
+        return await compact_session(self.session, self.config, on_wait)
 
     def fix_request(
         self, source: BackgroundEvent, trigger: str | None = None, only: Iterable[str] | None = None
