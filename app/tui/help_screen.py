@@ -33,7 +33,7 @@ def help_content() -> RenderableType:
     parts: list[RenderableType] = [Text(texts.HELP_WORKFLOW), Text()]
     parts.append(Text(texts.HELP_KEYS_HEADING, style="bold underline"))
     for place, keys in keys_by_place().items():
-        parts.append(Text(place, style="bold italic"))
+        parts.append(Text(f"\n{place}", style="bold italic"))
         parts.append(two_columns([(one.shown, one.help) for one in keys]))
     parts.append(Text())
     parts.append(Text(texts.HELP_SLASH_HEADING, style="bold underline"))

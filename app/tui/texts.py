@@ -262,10 +262,10 @@ KEY_HELP = {
 HELP_TITLE = "ai · keys and commands"
 HELP_WORKFLOW = """\
 How a change happens:
-  1. type a goal below and press enter
-  2. ai reads the code it needs, then plans (the reply streams in the conversation)
-  3. its change waits in the diff pane: y applies it (a git commit), n rejects it, e edits it first
-  4. ctrl+z undoes the last applied change; escape or ctrl+g stops a running build"""
+  1. type a goal in the input below; enter sends it
+  2. ai reads the code it needs and plans (its reply streams in)
+  3. the change waits in the diff pane: y apply · n reject · e edit
+  4. ctrl+z undoes it; escape or ctrl+g stops a running build"""
 HELP_KEYS_HEADING = "Keys"
 HELP_SLASH_HEADING = "Slash commands (type them in the goal input)"
 HELP_FOOTER = "escape, F1 or q closes · ↑/↓, PgUp/PgDn scroll"
