@@ -91,7 +91,7 @@ async def test_ctrl_y_copies_the_last_reply_and_c_the_diff(model_app, calc: Path
     app = model_app({"default": {"reply": TWO_HUNKS}})
     notes: list[str] = []
     async with app.run_test(size=SIZE) as pilot:
-        app.notify = lambda message, **_: notes.append(message)  # type: ignore[method-assign]
+        app.notify = lambda message, **_: notes.append(message)
         await wait_for_session(pilot, "main")
         await pilot.press("ctrl+y")
         await pilot.pause()
