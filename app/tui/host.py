@@ -94,3 +94,12 @@ class RunHost(Host, Protocol):
     def refresh_sessions(self) -> None: ...
 
     def action_focus_goal(self) -> None: ...
+
+
+class SlashHost(Host, Protocol):
+    """What the slash commands (app/tui/slash_desk.py) use of the screen besides ``Host``."""
+
+    def show_sessions(self, visible: bool | None = True) -> None:
+        """Show (True), hide (False) or toggle (None) the session list; it takes the focus when shown."""
+
+    def export_session(self) -> None: ...

@@ -29,6 +29,8 @@ from app.tui.runs import RunDesk
 from app.tui.search import ConversationSearch
 from app.tui.sessions import SessionKeeper
 from app.tui.settings import WorkspaceSettings
+from app.tui.slash import parse_slash
+from app.tui.slash_desk import SlashDesk
 from app.tui.trust import TrustKeeper
 from app.tui.waits import WaitClock
 from widgets.chat_view import ChatView
@@ -94,6 +96,7 @@ class MainScreen(Screen[None]):
         self.fixes = FixDesk(self)
         self.trust = TrustKeeper(self)
         self.runs = RunDesk(self, self.fixes, with_history=continue_session)
+        self.slash = SlashDesk(self, self.sessions)
         self.wait_clock = WaitClock(self._say_wait, self.set_interval)
         self.copies = CopyDesk(self)
 
@@ -280,13 +283,16 @@ class MainScreen(Screen[None]):
         self.runs.stop()
 
     def action_toggle_sessions(self) -> None:
+        self.show_sessions(None)
+
+    def show_sessions(self, visible: bool | None = True) -> None:
+        """Show (True), hide (False) or toggle (None) the session list (unfolded when narrow); shown, it has
+        the focus."""
         sessions = self.session_list
-        if self.has_class("-narrow"):
-            sessions.toggle_class("-shown")
-            visible = sessions.has_class("-shown")
-        else:
-            sessions.toggle_class("-hidden")
-            visible = not sessions.has_class("-hidden")
+        narrow = self.has_class("-narrow")
+        shown = sessions.has_class("-shown") if narrow else not sessions.has_class("-hidden")
+        visible = not shown if visible is None else visible
+        sessions.set_class(visible if narrow else not visible, "-shown" if narrow else "-hidden")
         if visible:
             sessions.focus()
         else:
@@ -390,6 +396,11 @@ class MainScreen(Screen[None]):
         if not goal:
             return
         goal_input = self.query_one(GoalInput)
+        if parse_slash(goal) is not None:  # a command: never a goal, never sent to the model
+            goal_input.remember(goal)
+            goal_input.value = ""
+            await self.slash.run(goal)
+            return
         if self.busy:
             self.notify(texts.BUILD_RUNNING, severity="warning")
             return

@@ -185,6 +185,13 @@ SLASH_HELP = {
 }
 SLASH_UNKNOWN = "unknown command /{name}: /help lists the commands (nothing was sent to the model)"
 
+# -- slash commands: the dispatcher and /help /new /sessions /clear /undo /diff /export /quit (slash helper) --
+SLASH_HELP_TITLE = "slash commands (type one in the goal input; nothing is sent to the model):"
+SLASH_HELP_END = "F1: every key"
+SLASH_NOT_READY = "/{name} is not available in this version (nothing was sent to the model)"
+SLASH_WAIT = "/{name} changes the session: wait for the build to end, or stop it with ctrl+g"
+SLASH_TAKES_NO_ARGUMENT = "/{name} takes no argument: type /{name} alone (/help lists the commands)"
+
 # -- help: the help screen (F1, ?), escape stops a build, copying, search in the conversation (help helper) -------
 # Where the keys of each class work (app/tui/keys.py), in the help screen's order; a class not named here is
 # worded from its name.
