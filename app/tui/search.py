@@ -128,7 +128,10 @@ class ConversationSearch(Horizontal):
             label.update("")
             return
         if not hits:
-            label.update(texts.SEARCH_NO_MATCH)
+            older = self.chat().first_index
+            label.update(
+                texts.SEARCH_NO_MATCH + (texts.SEARCH_NOT_LOADED.format(count=older) if older else "")
+            )
             return
         shown = hits[current]
         shown.add_class(CURRENT)

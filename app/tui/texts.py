@@ -286,6 +286,7 @@ COMMAND_COPY_DIFF = ("Copy diff", "copy the diff shown in the diff pane to the c
 SEARCH_PLACEHOLDER = "search the conversation… (enter/↓ next · ↑ previous · escape closes)"
 SEARCH_COUNT = "{current}/{total}"
 SEARCH_NO_MATCH = "no match"
+SEARCH_NOT_LOADED = " · {count} older not searched (ctrl+o loads them)"
 # The Footer's words for this section's keys (texts.KEYS, by binding id).
 KEYS.update(
     {

@@ -169,3 +169,21 @@ async def test_ctrl_r_finds_messages_steps_through_them_and_escape_gives_the_foc
         await pilot.pause()
         assert not bar.display and screen.focused is goal
         assert not screen.chat.query(".-search-hit")
+
+
+async def test_no_match_says_how_many_older_messages_were_not_searched(
+    project: Path, workspace: Callable[..., WorkspaceApp]
+) -> None:
+    document = history_document("main", 30)
+    document["messages"][3]["content"] = "the Parser is slow"
+    ProjectStore(project).import_session(document)
+    app = workspace()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_session(pilot, "main")
+        screen = app.main_screen
+        older = screen.chat.first_index
+        assert older > 3
+        await pilot.press("ctrl+r", *"parser")
+        await pilot.pause()
+        bar = screen.query_one(ConversationSearch)
+        assert bar.count_text == texts.SEARCH_NO_MATCH + texts.SEARCH_NOT_LOADED.format(count=older)
