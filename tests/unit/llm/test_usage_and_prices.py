@@ -4,6 +4,7 @@ validation, and the model remembered per project in the configuration's order.""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ def test_cost_prices_prompt_and_completion_tokens_apart() -> None:
 
 
 def test_stored_usage_keeps_the_split_and_the_last_turn() -> None:
-    messages = [
+    messages: list[dict[str, Any]] = [
         {"role": "user", "content": "first goal"},
         {"role": "assistant", "usage": {"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110}},
         {"role": "user", "content": "second goal"},
