@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from app.events import DiffReady, Stage
     from app.llm.usage import TokenUsage
     from app.tui.build_bridge import Run
+    from app.tui.model_desk import ModelDesk
     from app.tui.settings import WorkspaceSettings
     from app.workspace import Workspace
     from widgets.chat_view import ChatView
@@ -106,3 +107,15 @@ class ModelHost(Host, Protocol):
     usage_text: str
     # The session's running workspace, whose next builds take the model picked.
     workspace: Workspace | None
+
+
+class SlashHost(Host, Protocol):
+    """What the slash commands (app/tui/slash_desk.py) use of the screen besides ``Host``."""
+
+    # /model and /tokens (app/tui/model_desk.py).
+    models: ModelDesk
+
+    def show_sessions(self, visible: bool | None = True) -> None:
+        """Show (True), hide (False) or toggle (None) the session list; it takes the focus when shown."""
+
+    def export_session(self) -> None: ...

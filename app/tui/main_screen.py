@@ -29,6 +29,8 @@ from app.tui.panes import ChatPane, DiffPane, FeedPane, StagesPane
 from app.tui.runs import RunDesk
 from app.tui.sessions import SessionKeeper
 from app.tui.settings import WorkspaceSettings
+from app.tui.slash import parse_slash
+from app.tui.slash_desk import SlashDesk
 from app.tui.trust import TrustKeeper
 from app.tui.waits import WaitClock
 from widgets.chat_view import ChatView
@@ -101,6 +103,7 @@ class MainScreen(Screen[None]):
             MainScreen.model_name, config.model or (texts.DEFAULT_MODEL if config.has_model else "")
         )
         self.models.refresh_usage()
+        self.slash = SlashDesk(self, self.sessions)
         self.wait_clock = WaitClock(self._say_wait, self.set_interval)
 
     def compose(self) -> ComposeResult:
@@ -285,13 +288,16 @@ class MainScreen(Screen[None]):
         self.runs.stop()
 
     def action_toggle_sessions(self) -> None:
+        self.show_sessions(None)
+
+    def show_sessions(self, visible: bool | None = True) -> None:
+        """Show (True), hide (False) or toggle (None) the session list (unfolded when narrow); shown, it has
+        the focus."""
         sessions = self.session_list
-        if self.has_class("-narrow"):
-            sessions.toggle_class("-shown")
-            visible = sessions.has_class("-shown")
-        else:
-            sessions.toggle_class("-hidden")
-            visible = not sessions.has_class("-hidden")
+        narrow = self.has_class("-narrow")
+        shown = sessions.has_class("-shown") if narrow else not sessions.has_class("-hidden")
+        visible = not shown if visible is None else visible
+        sessions.set_class(visible if narrow else not visible, "-shown" if narrow else "-hidden")
         if visible:
             sessions.focus()
         else:
@@ -381,6 +387,11 @@ class MainScreen(Screen[None]):
         if not goal:
             return
         goal_input = self.query_one(GoalInput)
+        if parse_slash(goal) is not None:  # a command: never a goal, never sent to the model
+            goal_input.remember(goal)
+            goal_input.value = ""
+            await self.slash.run(goal)
+            return
         if self.busy:
             self.notify(texts.BUILD_RUNNING, severity="warning")
             return

@@ -185,6 +185,13 @@ SLASH_HELP = {
 }
 SLASH_UNKNOWN = "unknown command /{name}: /help lists the commands (nothing was sent to the model)"
 
+# -- slash commands: the dispatcher and /help /new /sessions /clear /undo /diff /export /quit (slash helper) --
+SLASH_HELP_TITLE = "slash commands (type one in the goal input; nothing is sent to the model):"
+SLASH_HELP_END = "F1: every key"
+SLASH_NOT_READY = "/{name} is not available in this version (nothing was sent to the model)"
+SLASH_WAIT = "/{name} changes the session: wait for the build to end, or stop it with ctrl+g"
+SLASH_TAKES_NO_ARGUMENT = "/{name} takes no argument: type /{name} alone (/help lists the commands)"
+
 # -- models: the model picker, /model, tokens and cost, /tokens (app/tui/model_desk.py, app/tui/model_picker.py) --
 COMMAND_PICK_MODEL = ("Pick model", "choose the model of this workspace from the endpoint's list")
 PICKER_TITLE = "Model for the next builds of this project"
