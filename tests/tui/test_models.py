@@ -24,6 +24,7 @@ from tests.tui.conftest import (
     wait_for_workers,
     wait_until,
 )
+from widgets.chat_view import MessageView
 from widgets.status_line import StatusLine
 
 MODELS = ["alpha-model", "scripted-model", "zeta-model"]
@@ -146,3 +147,75 @@ async def test_status_line_shows_the_turns_and_the_sessions_tokens_and_their_cos
         await wait_until(
             pilot, lambda: "3.0k tok (turn 1.5k tok) · $0.0120" in status_text(app), what="usage"
         )
+
+
+async def type_line(pilot, line: str) -> None:
+    box = pilot.app.main_screen.query_one("#goal")
+    box.focus()
+    box.value = line
+    await pilot.press("enter")
+
+
+async def test_slash_model_name_switches_at_once_and_warns_when_the_endpoint_does_not_list_it(
+    open_app, server: ScriptedModelServer
+) -> None:
+    app = open_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_session(pilot, "main")
+        await type_line(pilot, "/model zeta-model")
+        await wait_for_workers(pilot, "model-choice")
+        assert "zeta-model" in status_text(app)
+        assert not any("not on the endpoint's model list" in line for line in feed_messages(pilot))
+        await type_line(pilot, "/model unlisted-model")
+        assert "unlisted-model" in status_text(app)  # at once, before the list is checked
+        await wait_until(
+            pilot,
+            lambda: any(
+                "'unlisted-model' is not on the endpoint's model list (alpha-model, scripted-model, zeta-model)"
+                in line
+                for line in feed_messages(pilot)
+            ),
+            what="the warning",
+        )
+        await send_goal(pilot, "explain calc")
+        assert server.chat_requests()[-1]["body"]["model"] == "unlisted-model"
+        assert not server.chat_requests()[0]["body"]["messages"][-1]["content"].startswith("/model")
+        await type_line(pilot, "/model")
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, ModelPicker), what="/model alone opens the picker"
+        )
+
+
+async def test_slash_tokens_says_the_sessions_and_the_last_turns_split_and_cost(open_app) -> None:
+    app = open_app(price_per_mtok_in=2.5, price_per_mtok_out=10.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_session(pilot, "main")
+        await send_goal(pilot, "explain calc")
+        await send_goal(pilot, "explain it again")
+        await type_line(pilot, "/tokens")
+
+        def note() -> str:
+            notes = [w.source for w in app.main_screen.chat.query(MessageView).filter(".note")]
+            return next((text for text in notes if text.startswith("tokens of session")), "")
+
+        await wait_until(pilot, note, what="the /tokens note")
+        text = note()
+        assert "2,400 prompt + 600 completion = 3,000 · $0.0120" in text
+        assert "last turn: 1,200 prompt + 300 completion = 1,500 · $0.0060" in text
+        assert "prices: $2.5 in / $10 out per million tokens" in text
+
+
+async def test_slash_tokens_without_prices_says_how_to_configure_them(open_app) -> None:
+    app = open_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_session(pilot, "main")
+        await type_line(pilot, "/tokens")
+
+        def note() -> str:
+            notes = [w.source for w in app.main_screen.chat.query(MessageView).filter(".note")]
+            return next((text for text in notes if text.startswith("tokens of session")), "")
+
+        await wait_until(pilot, note, what="the /tokens note")
+        assert "0 prompt + 0 completion = 0" in note() and "none in this run yet" in note()
+        assert "set price_per_mtok_in and price_per_mtok_out" in note()
+        assert "$" not in status_text(app)
