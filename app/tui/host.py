@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from app.events import DiffReady, Stage
     from app.llm.usage import TokenUsage
     from app.tui.build_bridge import Run
-    from app.tui.model_desk import ModelDesk
     from app.tui.settings import WorkspaceSettings
     from app.workspace import Workspace
     from widgets.chat_view import ChatView
@@ -109,11 +108,20 @@ class ModelHost(Host, Protocol):
     workspace: Workspace | None
 
 
+class ModelCommands(Protocol):
+    """The slash commands of the model desk (app/tui/model_desk.py), as the slash desk calls them."""
+
+    async def cmd_model(self, argument: str) -> None: ...
+
+    async def cmd_tokens(self, argument: str) -> None: ...
+
+
 class SlashHost(Host, Protocol):
     """What the slash commands (app/tui/slash_desk.py) use of the screen besides ``Host``."""
 
-    # /model and /tokens (app/tui/model_desk.py).
-    models: ModelDesk
+    @property
+    def models(self) -> ModelCommands:
+        """/model and /tokens (app/tui/model_desk.py's ModelDesk)."""
 
     def show_sessions(self, visible: bool | None = True) -> None:
         """Show (True), hide (False) or toggle (None) the session list; it takes the focus when shown."""
