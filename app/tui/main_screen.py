@@ -425,6 +425,7 @@ class MainScreen(Screen[None]):
         self.events.show_event(event)
         self.progress.show_event(event)
         self.runs.after_event(event)
+        self.models.after_event(event)
 
     def watch_usage(self) -> None:
         self.models.refresh_usage()

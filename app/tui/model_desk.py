@@ -22,6 +22,7 @@ from app.tui import texts
 
 if TYPE_CHECKING:
     from app.config import Config
+    from app.events import Event
     from app.llm.usage import TokenUsage
     from app.tui.host import ModelHost
 
@@ -43,7 +44,9 @@ def usage_line(usage: TokenUsage, turn: TokenUsage, config: Config) -> str:
     return line
 
 
-def tokens_note(session: str, usage: TokenUsage, turn: TokenUsage, config: Config) -> str:
+def tokens_note(
+    session: str, usage: TokenUsage, turn: TokenUsage, config: Config, context_tokens: int | None = None
+) -> str:
     """``/tokens``: the session's prompt and completion tokens, the last turn's, their cost or how to get one."""
     from app.llm.usage import format_cost, has_prices, usage_cost
 
@@ -72,7 +75,9 @@ def tokens_note(session: str, usage: TokenUsage, turn: TokenUsage, config: Confi
         total=usage.total,
         session_cost=cost_of(usage),
         turn=last,
-        context="",
+        context=""
+        if context_tokens is None
+        else texts.TOKENS_CONTEXT.format(tokens=context_tokens, budget=config.context_tokens),
         prices=prices,
     )
 
@@ -80,6 +85,14 @@ def tokens_note(session: str, usage: TokenUsage, turn: TokenUsage, config: Confi
 class ModelDesk:
     def __init__(self, host: ModelHost) -> None:
         self.host = host
+        # The size of the last planning request of this run (its ContextReady), for /tokens.
+        self.last_context: int | None = None
+
+    def after_event(self, event: Event) -> None:
+        from app.events import ContextReady
+
+        if isinstance(event, ContextReady):
+            self.last_context = event.tokens
 
     @property
     def current(self) -> str:
@@ -165,7 +178,8 @@ class ModelDesk:
         session, turn = host.session_name, host.turn_usage
         if not turn.total:
             turn = await asyncio.to_thread(self._stored_last_turn, session)
-        await host.chat.add_note(tokens_note(session, host.usage, turn, host.settings.config))
+        note = tokens_note(session, host.usage, turn, host.settings.config, self.last_context)
+        await host.chat.add_note(note)
 
     def _stored_last_turn(self, session: str) -> TokenUsage:
         from app.llm.usage import TokenUsage, last_turn_usage

@@ -3,6 +3,7 @@ shows, against the scripted model server (real HTTP: its /v1/models list and the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -203,6 +204,7 @@ async def test_slash_tokens_says_the_sessions_and_the_last_turns_split_and_cost(
         assert "2,400 prompt + 600 completion = 3,000 · $0.0120" in text
         assert "last turn: 1,200 prompt + 300 completion = 1,500 · $0.0060" in text
         assert "prices: $2.5 in / $10 out per million tokens" in text
+        assert re.search(r"last context sent: ~[\d,]+ tokens of the 24,000 budget", text)
 
 
 async def test_slash_tokens_without_prices_says_how_to_configure_them(open_app) -> None:
@@ -218,4 +220,5 @@ async def test_slash_tokens_without_prices_says_how_to_configure_them(open_app) 
         await wait_until(pilot, note, what="the /tokens note")
         assert "0 prompt + 0 completion = 0" in note() and "none in this run yet" in note()
         assert "set price_per_mtok_in and price_per_mtok_out" in note()
+        assert "last context sent" not in note()  # no build in this run: nothing to say
         assert "$" not in status_text(app)
