@@ -50,3 +50,16 @@ def test_refused_and_silent_endpoints_fail_fast_in_one_line() -> None:
 def test_no_endpoint_is_the_usual_line() -> None:
     with pytest.raises(TaskFailed, match="no model endpoint configured"):
         list_models(Config())
+
+
+def test_a_headless_build_asks_for_the_model_remembered_for_the_project(calc_project, model_server) -> None:
+    from app.config import remember_model
+    from tests.integration.pipeline.conftest import FIX_SUBTRACT, ai_build
+
+    server = model_server({"default": {"reply": FIX_SUBTRACT}})
+    remember_model(calc_project, "picked-in-the-workspace")
+    result = ai_build(calc_project, server.base_url, "--build", "fix subtract in calc/ops.py", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert server.chat_requests()[-1]["body"]["model"] == "picked-in-the-workspace"
+    ai_build(calc_project, server.base_url, "--build", "fix subtract", "--dry-run", "--model", "flagged")
+    assert server.chat_requests()[-1]["body"]["model"] == "flagged"
