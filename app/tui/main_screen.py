@@ -20,10 +20,12 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from app.errors import AgentError
+from app.llm.usage import TokenUsage
 from app.tui import texts
 from app.tui.clipboard import CopyDesk
 from app.tui.fixes import FixDesk
 from app.tui.messages import BackgroundNotice, BuildEnded, DecisionWanted, PipelineEvent
+from app.tui.model_desk import ModelDesk
 from app.tui.panes import ChatPane, DiffPane, FeedPane, StagesPane
 from app.tui.runs import RunDesk
 from app.tui.search import ConversationSearch
@@ -70,8 +72,12 @@ class MainScreen(Screen[None]):
 
     session_name: reactive[str] = reactive("")
     busy: reactive[bool] = reactive(False, bindings=True)
-    # The open session's token usage: what its stored messages carry, plus this run's as it comes.
-    tokens: reactive[int] = reactive(0)
+    # The open session's token usage: what its stored messages carry, plus this run's as it comes; the last
+    # run's; and how the status line says them (app/tui/model_desk.py).
+    usage: reactive[TokenUsage] = reactive(TokenUsage)
+    turn_usage: reactive[TokenUsage] = reactive(TokenUsage)
+    usage_text: reactive[str] = reactive("")
+    model_name: reactive[str] = reactive("")
     stage: reactive[Stage | None] = reactive(None)
     # While a proposal waits, its keys (y, n, a) are the screen's wherever the focus is: the goal input is
     # disabled, so it can neither take the focus back nor swallow the letters (watch_pending).
@@ -96,6 +102,12 @@ class MainScreen(Screen[None]):
         self.fixes = FixDesk(self)
         self.trust = TrustKeeper(self)
         self.runs = RunDesk(self, self.fixes, with_history=continue_session)
+        self.models = ModelDesk(self)
+        config = settings.config
+        self.set_reactive(
+            MainScreen.model_name, config.model or (texts.DEFAULT_MODEL if config.has_model else "")
+        )
+        self.models.refresh_usage()
         self.slash = SlashDesk(self, self.sessions)
         self.wait_clock = WaitClock(self._say_wait, self.set_interval)
         self.copies = CopyDesk(self)
@@ -104,10 +116,10 @@ class MainScreen(Screen[None]):
         settings = self.settings
         status = StatusLine(id="status")
         status.project = settings.project_label
-        status.model = settings.config.model or (texts.DEFAULT_MODEL if settings.config.has_model else "")
         yield status.data_bind(
             session=MainScreen.session_name,
-            tokens=MainScreen.tokens,
+            model=MainScreen.model_name,
+            usage=MainScreen.usage_text,
             stage=MainScreen.stage,
             busy=MainScreen.busy,
             waiting=MainScreen.waiting,
@@ -434,6 +446,16 @@ class MainScreen(Screen[None]):
         self.events.show_event(event)
         self.progress.show_event(event)
         self.runs.after_event(event)
+        self.models.after_event(event)
+
+    def watch_usage(self) -> None:
+        self.models.refresh_usage()
+
+    def watch_turn_usage(self) -> None:
+        self.models.refresh_usage()
+
+    def action_pick_model(self) -> None:
+        self.models.open_picker()
 
     def _say_wait(self, text: str) -> None:
         self.waiting = text

@@ -71,3 +71,10 @@ class SlashDesk:
 
     async def cmd_help(self, argument: str) -> None:
         await self.say("\n".join(help_lines()), "note")
+
+    async def cmd_model(self, argument: str) -> None:
+        await self.host.models.cmd_model(argument)
+
+    async def cmd_tokens(self, argument: str) -> None:
+        if not await self.no_argument("tokens", argument):
+            await self.host.models.cmd_tokens(argument)

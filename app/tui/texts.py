@@ -297,3 +297,37 @@ KEYS.update(
         "copy-diff": "Copy diff",
     }
 )
+
+# -- models: the model picker, /model, tokens and cost, /tokens (app/tui/model_desk.py, app/tui/model_picker.py) --
+COMMAND_PICK_MODEL = ("Pick model", "choose the model of this workspace from the endpoint's list")
+PICKER_TITLE = "Model for the next builds of this project"
+PICKER_PLACEHOLDER = "filter, or type a model's name"
+PICKER_LOADING = "loading the endpoint's models…"
+PICKER_HELP = "{count} model(s) · ● current · enter picks · escape cancels"
+PICKER_NO_MATCH = "no listed model matches: enter switches to {name!r} as typed"
+PICKER_FAILED = "{error}; enter switches to the name typed above"
+PICKER_CURRENT = "  (current)"
+MODEL_NEEDS_ENDPOINT = (
+    "no model endpoint is configured: set OPENAI_BASE_URL (see the conversation) to pick a model"
+)
+MODEL_SWITCH_WHILE_BUSY = "a build is running: switch the model after it ends (ctrl+g stops it)"
+MODEL_SWITCHED = "model: {name} for the next builds of this project"
+MODEL_SWITCHED_OVERRIDDEN = "model: {name} for the next builds here; remembered for this project, but {source} still decides at the next start"
+MODEL_UNCHANGED = "model: {name} already"
+MODEL_NOT_LISTED = "{name!r} is not on the endpoint's model list ({listed}): switched anyway; the next build says if the endpoint refuses it"
+MODEL_NOT_REMEMBERED = "model: {name} for this run only: {error}"
+MODEL_SOURCES = {"flag": "--model", "env": "AI_AGENT_MODEL"}
+# The status line's tokens: the session's, this turn's (once there is one), the session's cost (when priced).
+USAGE_SESSION = "{tokens}"
+USAGE_TURN = " (turn {tokens})"
+USAGE_COST = " · {cost}"
+TOKENS_NOTE = """\
+tokens of session {session!r}: {prompt:,} prompt + {completion:,} completion = {total:,}{session_cost}
+last turn: {turn}
+{context}{prices}"""
+TOKENS_NO_TURN = "none in this run yet"
+TOKENS_CONTEXT = "last context sent: ~{tokens:,} tokens of the {budget:,} budget (context_tokens)\n"
+TOKENS_TURN = "{prompt:,} prompt + {completion:,} completion = {total:,}{cost}"
+TOKENS_COST = " · {cost}"
+TOKENS_PRICES = "prices: ${price_in:g} in / ${price_out:g} out per million tokens"
+TOKENS_NO_PRICES = "no cost shown: set price_per_mtok_in and price_per_mtok_out (USD per million tokens) in .ai-agent.toml or $AI_AGENT_HOME/config.toml"
