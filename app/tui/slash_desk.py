@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from app.tui import texts
 from app.tui.slash import SLASH_COMMANDS, find_command, parse_slash
 
+from app.tui.sessions import name_problem
+
 if TYPE_CHECKING:
     from app.tui.host import SlashHost
     from app.tui.sessions import SessionKeeper
@@ -71,3 +73,36 @@ class SlashDesk:
 
     async def cmd_help(self, argument: str) -> None:
         await self.say("\n".join(help_lines()), "note")
+
+    async def cmd_new(self, argument: str) -> None:
+        if not argument:
+            self.sessions.ask_new_session()  # the ctrl+n dialog
+            return
+        problem = name_problem(argument)
+        if problem is not None:
+            await self.say(texts.SLASH_BAD_NAME.format(problem=problem))
+            return
+        self.sessions.create_session(argument)
+
+    async def cmd_sessions(self, argument: str) -> None:
+        if not await self.no_argument("sessions", argument):
+            self.host.show_sessions(True)
+
+    async def cmd_undo(self, argument: str) -> None:
+        if not await self.no_argument("undo", argument):
+            self.sessions.undo()  # as ctrl+z
+
+    async def cmd_export(self, argument: str) -> None:
+        if not await self.no_argument("export", argument):
+            self.host.export_session()  # as the palette's "Export session"
+
+    async def cmd_quit(self, argument: str) -> None:
+        if not await self.no_argument("quit", argument):
+            self.host.app.exit()
+
+    async def cmd_clear(self, argument: str) -> None:
+        if await self.no_argument("clear", argument):
+            return
+        self.host.current_workspace().clear_context()  # one small write to the session
+        # The next goal is a follow-up of nothing: it sends no history even on a first goal here.
+        await self.say(texts.CONTEXT_CLEARED, "cleared")

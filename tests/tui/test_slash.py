@@ -75,3 +75,33 @@ async def test_help_lists_every_command_and_points_to_f1(
             )
         assert "/add PATH" in note and "/new [NAME]" in note
     assert model.chat_requests() == []
+
+
+async def send_goal(pilot: Any, model: ScriptedModelServer, goal: str) -> str:
+    """Type a goal, wait for its build to end: all the text of its first request to the model."""
+    before = len(model.chat_requests())
+    await type_line(pilot, goal)
+    screen = pilot.app.main_screen
+    await wait_until(pilot, lambda: len(model.chat_requests()) > before, what=f"{goal!r} to reach the model")
+    await wait_until(pilot, lambda: not screen.busy, what=f"the build of {goal!r} to end")
+    return "\n".join(str(m["content"]) for m in model.chat_requests()[before]["body"]["messages"])
+
+
+async def test_after_clear_the_next_goal_sends_none_of_the_earlier_messages(
+    app: WorkspaceApp, model: ScriptedModelServer, project: Path
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_session(pilot, "main")
+        await send_goal(pilot, model, "first goal: explain alpha-marker")
+        sent = await send_goal(pilot, model, "second goal: beta")
+        assert "alpha-marker" in sent  # a follow-up carries the conversation
+        await type_line(pilot, "/clear")
+        await wait_until(pilot, lambda: texts.CONTEXT_CLEARED in chat(app), what="the cleared divider")
+        sent = await send_goal(pilot, model, "third goal: gamma")
+        assert "third goal: gamma" in sent
+        assert "alpha-marker" not in sent and "second goal" not in sent and "Nothing to change" not in sent
+        # The earlier messages are still shown, above the divider.
+        shown = chat(app)
+        assert shown.index("alpha-marker") < shown.index(texts.CONTEXT_CLEARED) < shown.index("third goal")
+    contents = [m["content"] for m in ProjectStore(project).session("main").messages()]
+    assert any("alpha-marker" in text for text in contents) and "/clear" not in contents
