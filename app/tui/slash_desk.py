@@ -12,9 +12,8 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from app.tui import texts
-from app.tui.slash import SLASH_COMMANDS, find_command, parse_slash
-
 from app.tui.sessions import name_problem
+from app.tui.slash import SLASH_COMMANDS, find_command, parse_slash
 
 if TYPE_CHECKING:
     from app.tui.host import SlashHost
