@@ -105,3 +105,16 @@ class SlashDesk:
         self.host.current_workspace().clear_context()  # one small write to the session
         # The next goal is a follow-up of nothing: it sends no history even on a first goal here.
         await self.say(texts.CONTEXT_CLEARED, "cleared")
+
+    async def cmd_diff(self, argument: str) -> None:
+        if await self.no_argument("diff", argument):
+            return
+        diffs = self.host.current_workspace().applied_diffs()
+        if not diffs:
+            await self.say(texts.NOTHING_APPLIED, "note")
+        elif self.host.busy:  # the pane belongs to the build's proposal: the diff goes to the conversation
+            await self.say(texts.APPLIED_DIFF_NOTE.format(diff="".join(diffs.values()).rstrip()), "note")
+        else:
+            pane = self.host.diff
+            await pane.show_diffs(diffs)
+            pane.border_title = f"{texts.APPLIED_DIFF_TITLE}: {pane.border_title}"

@@ -192,4 +192,7 @@ SLASH_NOT_READY = "/{name} is not available in this version (nothing was sent to
 SLASH_WAIT = "/{name} changes the session: wait for the build to end, or stop it with ctrl+g"
 SLASH_TAKES_NO_ARGUMENT = "/{name} takes no argument: type /{name} alone (/help lists the commands)"
 CONTEXT_CLEARED = "context cleared: later goals start fresh"
+APPLIED_DIFF_TITLE = "applied in this session"
+NOTHING_APPLIED = "nothing applied in this session yet (or every change is undone): /diff has nothing to show"
+APPLIED_DIFF_NOTE = "applied in this session (the diff pane is the running build's):\n{diff}"
 SLASH_BAD_NAME = "no session created: {problem}"

@@ -105,3 +105,75 @@ async def test_after_clear_the_next_goal_sends_none_of_the_earlier_messages(
         assert shown.index("alpha-marker") < shown.index(texts.CONTEXT_CLEARED) < shown.index("third goal")
     contents = [m["content"] for m in ProjectStore(project).session("main").messages()]
     assert any("alpha-marker" in text for text in contents) and "/clear" not in contents
+
+
+FIRST_EDIT = (
+    "Plan: subtract.\n\n<<<<<<< REPLACE calc/ops.py\ndef subtract(a, b):\n    return a + b\n=======\n"
+    "def subtract(a, b):\n    return a - b\n>>>>>>> END\n"
+)
+SECOND_EDIT = (
+    "Plan: document add.\n\n<<<<<<< REPLACE calc/ops.py\ndef add(a, b):\n    return a + b\n=======\n"
+    'def add(a, b):\n    """Sum."""\n    return a + b\n>>>>>>> END\n'
+)
+EDITS: dict[str, Any] = {
+    "rules": [
+        {"when": {"last_user_contains": "document add"}, "reply": SECOND_EDIT},
+        {"when": {"last_user_contains": "fix subtract"}, "reply": FIRST_EDIT},
+    ]
+}
+
+
+@pytest.fixture
+def calc(git_project: Path) -> Path:
+    from tests.conftest import git
+
+    (git_project / "calc").mkdir()
+    (git_project / "calc" / "ops.py").write_text(
+        "def add(a, b):\n    return a + b\n\n\n"
+        + "# filler\n" * 8
+        + "\n\ndef subtract(a, b):\n    return a + b\n"
+    )
+    git(git_project, "add", ".")
+    git(git_project, "commit", "-q", "-m", "calc")
+    return git_project
+
+
+async def apply_goal(pilot: Any, goal: str) -> None:
+    from widgets.approval import ApprovalScreen
+
+    await type_line(pilot, goal)
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ApprovalScreen), what="the approval")
+    await pilot.press("y")
+    await wait_until(pilot, lambda: not pilot.app.main_screen.busy, what="the build to end")
+
+
+async def test_diff_shows_what_the_session_applied_and_undo_takes_it_back(calc: Path) -> None:
+    with ScriptedModelServer(EDITS) as model:
+        app = make_app(calc, "main", config=model_config(model.base_url), clock=lambda: FROZEN_TIME)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for_session(pilot, "main")
+            pane = app.main_screen.diff
+            await type_line(pilot, "/diff")
+            await wait_until(
+                pilot, lambda: texts.NOTHING_APPLIED in chat(app), what="the nothing-applied line"
+            )
+            await apply_goal(pilot, "fix subtract in calc/ops.py")
+            await apply_goal(pilot, "document add in calc/ops.py")
+            requests = len(model.chat_requests())
+            await type_line(pilot, "/diff")
+            await wait_until(pilot, lambda: str(pane.border_title).startswith(texts.APPLIED_DIFF_TITLE))
+            assert [f.path for f in pane.files] == ["calc/ops.py"]  # both changes, one diff of the file
+            [diff] = app.main_screen.current_workspace().applied_diffs().values()
+            assert [line for line in diff.splitlines() if line.startswith("--- ")] == ["--- a/calc/ops.py"]
+            shown = "\n".join(h.text for h in pane.hunk_views)
+            assert "+    return a - b" in shown and '+    """Sum."""' in shown
+            await type_line(pilot, "/undo")
+            await wait_until(
+                pilot, lambda: "Sum" not in (calc / "calc" / "ops.py").read_text(), what="the undo"
+            )
+            undone = texts.UNDONE_NOTE.split("{")[0]
+            await wait_until(pilot, lambda: undone in chat(app), what="the undo note")
+            await type_line(pilot, "/diff")
+            await wait_until(pilot, lambda: '"""Sum."""' not in "\n".join(h.text for h in pane.hunk_views))
+            assert "+    return a - b" in "\n".join(h.text for h in pane.hunk_views)
+            assert len(model.chat_requests()) == requests  # no command reached the model
