@@ -2,7 +2,7 @@
 
 Each pane (app/tui/panes.py) renders the events meant for it through its own ``show_event``; this screen routes
 every pipeline event to the panes and owns the keys. Sessions, fixes, trust and the build run are collaborators
-it composes (``SessionKeeper``, ``FixDesk``, ``TrustKeeper``, ``RunDesk``), each reaching it through
+it composes (``SessionKeeper``, ``FixDesk``, ``TrustKeeper``, ``RunDesk``, ``SlashDesk``), each reaching it through
 app/tui/host.py's ``Host``.
 """
 
