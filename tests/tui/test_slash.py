@@ -177,3 +177,61 @@ async def test_diff_shows_what_the_session_applied_and_undo_takes_it_back(calc: 
             await wait_until(pilot, lambda: '"""Sum."""' not in "\n".join(h.text for h in pane.hunk_views))
             assert "+    return a - b" in "\n".join(h.text for h in pane.hunk_views)
             assert len(model.chat_requests()) == requests  # no command reached the model
+
+
+async def test_while_a_build_runs_session_changes_wait_and_help_works(project: Path, tmp_path: Path) -> None:
+    cue = tmp_path / "release"
+    with ScriptedModelServer({"default": {"reply": "Nothing to change.", "hold_until": str(cue)}}) as model:
+        app = make_app(project, "main", config=model_config(model.base_url), clock=lambda: FROZEN_TIME)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for_session(pilot, "main")
+            screen = app.main_screen
+            await type_line(pilot, "first goal: hold on")
+            await wait_until(pilot, lambda: screen.busy and model.chat_requests(), what="the build to run")
+            for name in ("clear", "new", "undo"):
+                await type_line(pilot, f"/{name}")
+                wait = texts.SLASH_WAIT.format(name=name)
+                await wait_until(pilot, lambda wait=wait: wait in chat(app), what=f"/{name} told to wait")
+            assert texts.CONTEXT_CLEARED not in chat(app) and app.screen is screen  # no dialog, no divider
+            await type_line(pilot, "/help")
+            await wait_until(pilot, lambda: texts.SLASH_HELP_END in chat(app), what="/help while busy")
+            assert screen.busy
+            cue.touch()
+            await pilot.press("ctrl+g")
+            await wait_until(pilot, lambda: not screen.busy, what="the build to stop")
+    messages = ProjectStore(project).session("main").messages()
+    assert not any(m.get("kind") == "context_cleared" for m in messages)
+
+
+async def test_new_with_a_name_opens_it_and_a_bad_name_says_why(
+    app: WorkspaceApp, project: Path, model: ScriptedModelServer
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_session(pilot, "main")
+        await type_line(pilot, "/new .hidden")
+        await wait_until(pilot, lambda: "no session created: invalid session name" in chat(app), what="why")
+        assert [m.name for m in ProjectStore(project).list_sessions()] == ["main"]
+        await type_line(pilot, "/new dark-mode")
+        await wait_for_session(pilot, "dark-mode")
+        assert ProjectStore(project).active_name() == "dark-mode"
+        from widgets.dialogs import PromptScreen
+
+        await type_line(pilot, "/new")
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen), what="the new-session dialog")
+        await pilot.press("escape")
+    assert model.chat_requests() == []
+
+
+async def test_sessions_unfolds_the_list_at_80_columns_and_focuses_it(app: WorkspaceApp) -> None:
+    from widgets.session_list import SessionList
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_session(pilot, "main")
+        sessions = app.main_screen.query_one(SessionList)
+        assert sessions.region.width == 0  # folded away at this width
+        await type_line(pilot, "/sessions")
+        await wait_until(
+            pilot, lambda: sessions.has_focus and sessions.region.width > 0, what="the list shown"
+        )
+        await type_line(pilot, "/sessions now")
+        await wait_until(pilot, lambda: "/sessions takes no argument" in chat(app), what="the argument line")
