@@ -235,3 +235,22 @@ async def test_sessions_unfolds_the_list_at_80_columns_and_focuses_it(app: Works
         )
         await type_line(pilot, "/sessions now")
         await wait_until(pilot, lambda: "/sessions takes no argument" in chat(app), what="the argument line")
+
+
+async def test_export_writes_the_session_and_quit_leaves(
+    app: WorkspaceApp, model: ScriptedModelServer
+) -> None:
+    from tests.tui.conftest import feed_messages
+
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_session(pilot, "main")
+        await type_line(pilot, "/export")
+        exported = texts.EXPORTED.split("{")[0]
+        await wait_until(
+            pilot, lambda: any(exported in line for line in feed_messages(pilot)), what="the export"
+        )
+        [line] = [line for line in feed_messages(pilot) if exported in line]
+        assert Path(line.split(" to ", 1)[1]).is_file()
+        await type_line(pilot, "/quit")
+        await wait_until(pilot, lambda: app.return_code is not None, what="the app to quit")
+    assert app.return_code == 0 and model.chat_requests() == []
