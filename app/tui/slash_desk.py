@@ -104,7 +104,7 @@ class SlashDesk:
             return
         self.host.current_workspace().clear_context()  # one small write to the session
         # The next goal is a follow-up of nothing: it sends no history even on a first goal here.
-        await self.say(texts.CONTEXT_CLEARED, "cleared")
+        await self.say(texts.CONTEXT_CLEARED, "context_cleared")  # the class the stored event gets too
 
     async def cmd_diff(self, argument: str) -> None:
         if await self.no_argument("diff", argument):

@@ -103,6 +103,13 @@ async def test_after_clear_the_next_goal_sends_none_of_the_earlier_messages(
         # The earlier messages are still shown, above the divider.
         shown = chat(app)
         assert shown.index("alpha-marker") < shown.index(texts.CONTEXT_CLEARED) < shown.index("third goal")
+    # Opened again, the stored divider is where it was, styled as one.
+    async with make_app(project, "main", config=app.settings.config, clock=lambda: FROZEN_TIME).run_test(
+        size=SIZE
+    ) as pilot:
+        await wait_for_session(pilot, "main")
+        [divider] = pilot.app.main_screen.chat.query(".context_cleared")
+        assert getattr(divider, "source", None) == texts.CONTEXT_CLEARED
     contents = [m["content"] for m in ProjectStore(project).session("main").messages()]
     assert any("alpha-marker" in text for text in contents) and "/clear" not in contents
 
