@@ -388,6 +388,9 @@ class MainScreen(Screen[None]):
         await self.start_build(goal)
 
     async def start_build(self, goal: str) -> None:
+        if parse_slash(goal) is not None:  # `ai --build "/help"` too: a command, never sent to the model
+            await self.slash.run(goal)
+            return
         await self.runs.start_build(goal)
 
     async def begin_run(self, run: Run, fixing: bool = False) -> None:

@@ -261,3 +261,16 @@ async def test_export_writes_the_session_and_quit_leaves(
         await type_line(pilot, "/quit")
         await wait_until(pilot, lambda: app.return_code is not None, what="the app to quit")
     assert app.return_code == 0 and model.chat_requests() == []
+
+
+async def test_a_command_given_as_the_first_goal_runs_as_a_command(
+    project: Path, model: ScriptedModelServer
+) -> None:
+    app = make_app(
+        project, "main", config=model_config(model.base_url), initial_goal="/help", clock=lambda: FROZEN_TIME
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_session(pilot, "main")
+        await wait_until(pilot, lambda: texts.SLASH_HELP_END in chat(app), what="the /help note")
+        assert not app.main_screen.busy
+    assert model.chat_requests() == []
