@@ -104,11 +104,10 @@ async def test_after_clear_the_next_goal_sends_none_of_the_earlier_messages(
         shown = chat(app)
         assert shown.index("alpha-marker") < shown.index(texts.CONTEXT_CLEARED) < shown.index("third goal")
     # Opened again, the stored divider is where it was, styled as one.
-    async with make_app(project, "main", config=app.settings.config, clock=lambda: FROZEN_TIME).run_test(
-        size=SIZE
-    ) as pilot:
+    again = make_app(project, "main", config=app.settings.config, clock=lambda: FROZEN_TIME)
+    async with again.run_test(size=SIZE) as pilot:
         await wait_for_session(pilot, "main")
-        [divider] = pilot.app.main_screen.chat.query(".context_cleared")
+        [divider] = again.main_screen.chat.query(".context_cleared")
         assert getattr(divider, "source", None) == texts.CONTEXT_CLEARED
     contents = [m["content"] for m in ProjectStore(project).session("main").messages()]
     assert any("alpha-marker" in text for text in contents) and "/clear" not in contents
@@ -198,7 +197,11 @@ async def test_while_a_build_runs_session_changes_wait_and_help_works(project: P
             for name in ("clear", "new", "undo"):
                 await type_line(pilot, f"/{name}")
                 wait = texts.SLASH_WAIT.format(name=name)
-                await wait_until(pilot, lambda wait=wait: wait in chat(app), what=f"/{name} told to wait")
+
+                def told(wait: str = wait) -> bool:
+                    return wait in chat(app)
+
+                await wait_until(pilot, told, what=f"/{name} told to wait")
             assert texts.CONTEXT_CLEARED not in chat(app) and app.screen is screen  # no dialog, no divider
             await type_line(pilot, "/help")
             await wait_until(pilot, lambda: texts.SLASH_HELP_END in chat(app), what="/help while busy")
