@@ -43,3 +43,12 @@ def test_continue_after_a_clear_sends_nothing_from_before_it(calc_project: Path,
 
     contents = [m["content"] for m in ProjectStore(calc_project).session("main", create=False).messages()]
     assert any("alpha-marker" in text for text in contents)  # nothing stored was dropped
+
+
+def test_a_slash_command_given_to_headless_build_is_a_usage_error(calc_project: Path, model_server) -> None:
+    server = model_server([{"reply": ANSWER}])
+    result = ai_build(calc_project, server.base_url, "--build", "/clear", "--yes")
+    assert result.returncode == 2
+    assert "/clear is a slash command of the workspace" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert server.chat_requests() == []
