@@ -46,6 +46,8 @@ class WorkspaceCommands(Provider):
             (*texts.COMMAND_RERUN_TESTS, main.rerun_tests),
             (*texts.COMMAND_SUGGESTIONS, main.show_suggestions),
             (*texts.COMMAND_FIX_NEWEST, main.fix_newest_error),
+            (*texts.COMMAND_COPY_REPLY, main.action_copy_reply),
+            (*texts.COMMAND_COPY_DIFF, main.action_copy_diff),
         ]
         if not self.trusted:
             commands.append((*texts.COMMAND_TRUST, main.action_trust))

@@ -21,10 +21,12 @@ from textual.worker import Worker, WorkerState
 
 from app.errors import AgentError
 from app.tui import texts
+from app.tui.clipboard import CopyDesk
 from app.tui.fixes import FixDesk
 from app.tui.messages import BackgroundNotice, BuildEnded, DecisionWanted, PipelineEvent
 from app.tui.panes import ChatPane, DiffPane, FeedPane, StagesPane
 from app.tui.runs import RunDesk
+from app.tui.search import ConversationSearch
 from app.tui.sessions import SessionKeeper
 from app.tui.settings import WorkspaceSettings
 from app.tui.slash import parse_slash
@@ -60,7 +62,10 @@ class MainScreen(Screen[None]):
         Binding("ctrl+b", "toggle_sessions", texts.KEYS["toggle-sessions"], id="toggle-sessions"),
         Binding("ctrl+f", "errors", texts.KEYS["error-feed"], id="error-feed"),
         Binding("ctrl+o", "older", texts.KEYS["older-messages"], id="older-messages", show=False),
-        Binding("escape", "focus_goal", texts.KEYS["focus-goal"], id="focus-goal", show=False),
+        Binding("escape", "escape", texts.KEYS["focus-goal"], id="focus-goal", show=False),
+        Binding("question_mark", "app.help", texts.KEYS["help-key"], id="help-key", show=False),
+        Binding("ctrl+y", "copy_reply", texts.KEYS["copy-reply"], id="copy-reply", show=False),
+        Binding("ctrl+r", "search", texts.KEYS["search"], id="search", show=False),
     ]
 
     session_name: reactive[str] = reactive("")
@@ -93,6 +98,7 @@ class MainScreen(Screen[None]):
         self.runs = RunDesk(self, self.fixes, with_history=continue_session)
         self.slash = SlashDesk(self, self.sessions)
         self.wait_clock = WaitClock(self._say_wait, self.set_interval)
+        self.copies = CopyDesk(self)
 
     def compose(self) -> ComposeResult:
         settings = self.settings
@@ -112,6 +118,7 @@ class MainScreen(Screen[None]):
             yield DiffPane(id="diff")
         yield StagesPane(id="stages")
         yield FeedPane(id="events", clock=settings.clock)
+        yield ConversationSearch(lambda: self.chat, id="search")
         yield GoalInput(id="goal")
         yield FittedFooter(texts.KEYS_NARROW, texts.KEYS_DROPPED_FIRST)
 
@@ -313,6 +320,20 @@ class MainScreen(Screen[None]):
             self.diff.focus()
         else:
             self.query_one(GoalInput).focus()
+
+    def action_escape(self) -> None:
+        # A running build (or fix) stops, as with ctrl+g; a modal, the search bar or a popup took escape first.
+        if not self.runs.stop_on_escape():
+            self.action_focus_goal()
+
+    def action_copy_reply(self) -> None:
+        self.copies.copy_reply()
+
+    def action_copy_diff(self) -> None:
+        self.copies.copy_diff()
+
+    def action_search(self) -> None:
+        self.query_one(ConversationSearch).open()
 
     def action_undo(self) -> None:
         self.sessions.undo()

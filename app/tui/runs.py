@@ -78,6 +78,14 @@ class RunDesk:
             self.bridge.cancel()
             self.host.events.add(texts.STOPPING, "warning")
 
+    def stop_on_escape(self) -> bool:
+        """escape on the workspace: the running build or fix stops (ctrl+g's clean stop) and True, unless a
+        proposal waits for a decision (escape keeps the focus on it; n rejects) or nothing runs."""
+        if self.bridge is None or self.bridge.cancelled or self.host.pending is not None:
+            return False
+        self.stop()
+        return True
+
     def cancel(self) -> None:
         """The screen closes: the pipeline's thread must end too (a pending decision becomes a rejection)."""
         if self.bridge is not None:

@@ -173,3 +173,20 @@ def test_diff_approval(snap_compare, git_project: Path) -> None:
             await pilot.wait_for_scheduled_animations()
 
         assert snap_compare(app, terminal_size=SIZE, run_before=approval)
+
+
+async def open_help(pilot) -> None:
+    from app.tui.help_screen import HelpScreen
+
+    await open_main(pilot)
+    await pilot.press("f1")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen), what="the help screen")
+    await pilot.wait_for_scheduled_animations()
+
+
+def test_help_screen(snap_compare, project: Path) -> None:
+    assert snap_compare(app_for(project), terminal_size=SIZE, run_before=open_help)
+
+
+def test_help_screen_at_80x24(snap_compare, project: Path) -> None:
+    assert snap_compare(app_for(project), terminal_size=(80, 24), run_before=open_help)
