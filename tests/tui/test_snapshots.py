@@ -191,6 +191,7 @@ def test_help_screen(snap_compare, project: Path) -> None:
 def test_help_screen_at_80x24(snap_compare, project: Path) -> None:
     assert snap_compare(app_for(project), terminal_size=(80, 24), run_before=open_help)
 
+
 def test_model_picker(snap_compare, project: Path) -> None:
     """The picker over the endpoint's models, the current one marked, a filter typed."""
     script = {"rules": [], "models": ["gpt-4o", "gpt-4o-mini", "llama3.1:8b", "qwen2.5-coder:7b"]}
