@@ -340,15 +340,16 @@ def history_messages(messages: Sequence[dict[str, Any]], budget: int) -> list[di
     first made a session of 100,000 messages of one role quadratic, and that one giant turn, over the budget,
     was then dropped whole, so nothing at all was sent.) Inside a joined turn the oldest parts go first too.
 
-    After a ``/compact`` (app/session/pins.py) the messages before it are not sent: its summary is, as the first
-    user turn, and counts against the budget first."""
-    from app.session.pins import since_compaction
+    The history starts at the newest ``/clear`` or ``/compact`` (app/session/pins.py ``context_start``): after a
+    clear nothing from before it is sent, after a compaction its summary is, as the first user turn, counted
+    against the budget first; in the workspace and in ``ai --continue`` alike."""
+    from app.session.pins import context_start
 
-    messages, summary = since_compaction(messages)
+    recent, summary = context_start(messages)
     head = SUMMARY_TURN.format(summary=summary.strip()) if summary is not None else None
     kept: list[tuple[str, list[str]]] = []  # newest turn first; each turn's parts newest first
     spent = estimate_tokens(head) if head is not None else 0
-    for message in reversed(messages):
+    for message in reversed(recent):
         turn = _history_turn(message)
         if turn is None:
             continue

@@ -8,13 +8,15 @@ and an export/import, and are read back by folding the messages in order:
 - ``kind: "compact"`` holds a model-written summary of the conversation before it (``/compact``): the history
   sent with a later goal starts at the newest one (app/pipeline/preread.history_messages).
 
-Standard library only: the store's layer.
+The store's layer: the standard library and the session schema only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
+
+from app.session.schema import CONTEXT_CLEARED
 
 PIN = "pin"
 UNPIN = "unpin"
@@ -69,9 +71,14 @@ def is_compaction(message: Mapping[str, Any]) -> bool:
     return message.get("role") == "event" and message.get("kind") == COMPACT
 
 
-def since_compaction(messages: Sequence[Mapping[str, Any]]) -> tuple[Sequence[Mapping[str, Any]], str | None]:
-    """The messages after the newest compaction and its summary; all of them and None when there is none."""
+def context_start(messages: Sequence[Mapping[str, Any]]) -> tuple[Sequence[Mapping[str, Any]], str | None]:
+    """Where the context of the next goal starts: the messages after the newest ``/compact`` with its summary, or
+    after the newest ``/clear`` (app/session/schema.py ``CONTEXT_CLEARED``) with none; all of them and None
+    when there is neither."""
     for i in range(len(messages) - 1, -1, -1):
-        if is_compaction(messages[i]):
-            return messages[i + 1 :], str(messages[i].get("content", ""))
+        message = messages[i]
+        if is_compaction(message):
+            return messages[i + 1 :], str(message.get("content", ""))
+        if message.get("role") == "event" and message.get("kind") == CONTEXT_CLEARED:
+            return messages[i + 1 :], None
     return messages, None

@@ -23,7 +23,8 @@ pipeline, the fix loop and the background services.
 - ``fix(source, decide)``, ``fix_request(event, trigger)``: the fix loop; ``tests_fix_request(dry_run,
   auto_apply, show_only)`` its request for the failing tests (``ai --fix``).
 - ``undo()`` (``undo_last_change()`` off the event loop), ``undo_plan()`` (its preview), ``export(folder)``,
-  ``rerun_tests(reason)``, ``test_command()``, ``suggest(announce, own_snapshot)``.
+  ``rerun_tests(reason)``, ``test_command()``, ``suggest(announce, own_snapshot)``, ``clear_context()`` (``/clear``:
+  later goals send nothing from before it), ``applied_diffs()`` (``/diff``).
 - ``pinned()``, ``pin(path)``, ``unpin(path)``: the session's pinned files (app/workspace/pins.py), read in
   full by every build of the session.
 - ``proposal_check()``: stage 7's provider (app/workspace/proposal_check.py).
