@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState
 
 from app.errors import AgentError
 from app.tui import texts
+from app.tui.context_pane import ContextPane
 from app.tui.fixes import FixDesk
 from app.tui.messages import BackgroundNotice, BuildEnded, DecisionWanted, PipelineEvent
 from app.tui.panes import ChatPane, DiffPane, FeedPane, StagesPane
@@ -47,6 +48,9 @@ if TYPE_CHECKING:
     from app.workspace import Workspace
 
 
+WIDE_COLUMNS = 140  # from this width the context panel shows beside the diff pane, not in its place
+
+
 class MainScreen(Screen[None]):
     BINDINGS = [
         Binding("y", "apply", texts.KEYS["apply"], id="apply"),
@@ -57,6 +61,7 @@ class MainScreen(Screen[None]):
         Binding("ctrl+n", "new_session", texts.KEYS["new-session"], id="new-session"),
         Binding("ctrl+b", "toggle_sessions", texts.KEYS["toggle-sessions"], id="toggle-sessions"),
         Binding("ctrl+f", "errors", texts.KEYS["error-feed"], id="error-feed"),
+        Binding("ctrl+t", "toggle_context", texts.KEYS["toggle-context"], id="toggle-context"),
         Binding("ctrl+o", "older", texts.KEYS["older-messages"], id="older-messages", show=False),
         Binding("escape", "focus_goal", texts.KEYS["focus-goal"], id="focus-goal", show=False),
     ]
@@ -107,6 +112,7 @@ class MainScreen(Screen[None]):
             yield SessionList(id="sessions")
             yield ChatPane(id="chat")
             yield DiffPane(id="diff")
+            yield ContextPane(id="context")
         yield StagesPane(id="stages")
         yield FeedPane(id="events", clock=settings.clock)
         yield GoalInput(id="goal")
@@ -167,6 +173,7 @@ class MainScreen(Screen[None]):
     def on_resize(self) -> None:
         # Below 100 columns the sidebar folds away (ctrl+b brings it back) so chat and diff stay readable.
         self.set_class(self.size.width < 100, "-narrow")
+        self.set_class(self.size.width >= WIDE_COLUMNS, "-wide")  # the context panel beside the diff
 
     # -- what the collaborators use (app/tui/host.py) ---------------------------------------------------------
 
@@ -285,6 +292,17 @@ class MainScreen(Screen[None]):
         else:
             self.query_one(GoalInput).focus()
 
+    def action_toggle_context(self) -> None:
+        """ctrl+t: the context panel; below WIDE_COLUMNS it takes the diff pane's place while shown."""
+        context = self.query_one(ContextPane)
+        context.toggle_class("-shown")
+        shown = context.has_class("-shown")
+        self.set_class(shown, "-context")
+        if shown and self.focused is self.diff and not self.has_class("-wide"):
+            context.focus()
+        elif not shown and (self.focused is context or self.focused is None):
+            self.action_focus_goal()
+
     def action_older(self) -> None:
         self.chat.want_older()
 
@@ -401,6 +419,7 @@ class MainScreen(Screen[None]):
         await self.diff.show_event(event)
         self.events.show_event(event)
         self.progress.show_event(event)
+        self.query_one(ContextPane).show_event(event)
         self.runs.after_event(event)
 
     def _say_wait(self, text: str) -> None:

@@ -143,6 +143,7 @@ KEYS = {
     "error-feed": "Errors",
     "older-messages": "Older msgs",
     "focus-goal": "Goal",
+    "toggle-context": "Context",
     "quit": "Quit",
 }
 # The Footer's shorter words below 100 columns, by action (the others keep theirs), and the keys it leaves out
@@ -184,3 +185,20 @@ SLASH_HELP = {
     "quit": ("", "leave ai"),
 }
 SLASH_UNKNOWN = "unknown command /{name}: /help lists the commands (nothing was sent to the model)"
+
+# -- the context panel (ctrl+t; app/tui/context_pane.py): what the last goal's request holds ----------------------
+CONTEXT_TITLE = "Context"
+CONTEXT_EMPTY = "the next goal's context shows here"
+CONTEXT_HEADERS = ("part", "why", "tokens")
+CONTEXT_FILL = "{tokens} of {window} tokens, {percent}%"
+CONTEXT_FILL_CONFIGURED = "{tokens} of {window} tokens (context_window), {percent}%"
+CONTEXT_NO_LIMIT = "{tokens} tokens · limit unknown (set context_window)"
+CONTEXT_OVER = " · over the model's window"
+CONTEXT_HISTORY_ROW = "session history"
+CONTEXT_HISTORY_WHY = "history"
+CONTEXT_HISTORY = "history: {tokens} tokens, {percent}% of this context"
+CONTEXT_NO_HISTORY = "history: none sent with this goal"
+CONTEXT_DROPPED = "the budget (context_tokens) dropped: {parts}"
+CONTEXT_NOTHING_DROPPED = "the budget dropped nothing"
+CONTEXT_NOT_SENT = "not sent: {parts}"
+CONTEXT_WHY_JOIN = ", "
