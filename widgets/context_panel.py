@@ -20,6 +20,8 @@ from textual.widgets import Static
 
 from app.text.terminal import safe_text
 
+ROOMY_WIDTH = 44  # from this width the reasons keep to one line
+
 
 @dataclass(frozen=True)
 class ContextView:
@@ -76,6 +78,9 @@ class ContextPanel(VerticalScroll):
     def on_mount(self) -> None:
         self.body.update(self.render_view())
 
+    def on_resize(self) -> None:
+        self.body.update(self.render_view())  # the table's columns are chosen for the width
+
     def render_view(self) -> RenderableType:
         view = self.view
         if view is None:
@@ -96,8 +101,10 @@ class ContextPanel(VerticalScroll):
             )
         table = Table(box=None, expand=True, padding=(0, 1, 0, 0), show_edge=False, pad_edge=False)
         part, why, tokens = view.headers
-        table.add_column(part, ratio=1, overflow="fold")
-        table.add_column(why, style=style("context-panel--why"), no_wrap=True)
+        # The part's name gets most of the width; on a narrow pane the reasons wrap between words.
+        roomy = self.content_size.width >= ROOMY_WIDTH
+        table.add_column(part, ratio=2, overflow="fold")
+        table.add_column(why, ratio=None if roomy else 1, no_wrap=roomy, style=style("context-panel--why"))
         table.add_column(tokens, justify="right", no_wrap=True)
         for name, reason, cost in view.rows:
             table.add_row(safe_text(name), reason, cost)

@@ -263,8 +263,8 @@ class Waiting(Event):
 class ContextReady(Event):
     """What the planning request carries: its size and what the context budget dropped; ``entries`` are its
     parts with why and token cost, ``history_tokens`` the session history's share of ``tokens``, ``window`` the
-    model's context window in tokens (0: unknown) and ``window_source`` where that figure comes from ("config",
-    "known" by the model's name, "" unknown)."""
+    model's context window in tokens (0: unknown), ``window_source`` where that figure comes from ("config",
+    "known" by the model's name, "" unknown), and ``system_tokens`` the system prompt sent before it all."""
 
     kind: ClassVar[str] = "context_ready"
     tokens: int
@@ -276,6 +276,8 @@ class ContextReady(Event):
     history_tokens: int = 0
     window: int = 0
     window_source: str = ""
+    # The system prompt that goes first in the same request (not part of ``tokens``).
+    system_tokens: int = 0
 
 
 # -- the auto-fix loop (app.fix): its own events, shown by every face like the build's ---------------------------

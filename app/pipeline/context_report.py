@@ -20,6 +20,13 @@ _LAST_NAMED_RANK = 2
 _READ_RANK = 5
 # Sections by their key (app/pipeline/preread.py context_sections); any other section is "related".
 _SECTION_WHY = {"search": Why.SEARCH, "ambiguous": Why.SEARCH, "repo_map": Why.REPO_MAP}
+# The sections' names in a few words (their titles in the request are longer).
+SECTION_NAMES = {
+    "ambiguous": "symbols defined in many files",
+    "repo_map": "repo map",
+    "changes": "recent changes",
+    "health": "project health",
+}
 
 
 def why_of(file: FileContext, pinned: Collection[str] = ()) -> Why:
@@ -63,5 +70,6 @@ def section_entries(sections: Iterable[Section], hits: Sequence[Any] = ()) -> li
             out.append(ContextEntry("AGENTS.md", Why.RELATED, section.tokens))
         else:
             why = _SECTION_WHY.get(section.key, Why.RELATED)
-            out.append(ContextEntry(section.title, why, section.tokens, section=True))
+            name = SECTION_NAMES.get(section.key, section.title)
+            out.append(ContextEntry(name, why, section.tokens, section=True))
     return out

@@ -16,7 +16,7 @@ async def prepare_context(state: BuildState, earlier: list[dict[str, Any]]) -> A
     with its files)."""
     from app.llm.client import DEFAULT_MODEL
     from app.llm.limits import context_window
-    from app.llm.prompts import estimate_tokens, fit_budget, planning_message
+    from app.llm.prompts import estimate_tokens, fit_budget, planning_message, system_prompt
     from app.pipeline import preread
     from app.pipeline.context_report import file_entries, section_entries
 
@@ -90,6 +90,7 @@ async def prepare_context(state: BuildState, earlier: list[dict[str, Any]]) -> A
         history_tokens=history_tokens,
         window=window.tokens,
         window_source=window.source,
+        system_tokens=estimate_tokens(system_prompt()[0]),
     )
     yield clock.finish(Stage.CONTEXT, f"~{fitted.tokens + history_tokens} tokens")
 

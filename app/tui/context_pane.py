@@ -32,8 +32,11 @@ def _percent(part: int, whole: int) -> str:
     return f"{share:.0f}" if share >= 1 or share == 0 else "<1"
 
 
-def _rows(entries: Iterable[ContextEntry], history_tokens: int) -> list[tuple[str, str, str]]:
-    """One row per part (a path's reasons joined, its costs added), the history as one more, largest first."""
+def _rows(
+    entries: Iterable[ContextEntry], history_tokens: int, system_tokens: int
+) -> list[tuple[str, str, str]]:
+    """One row per part (a path's reasons joined, its costs added), the history and the system prompt as two
+    more, largest first."""
     whys: dict[str, list[str]] = {}
     tokens: dict[str, int] = {}
     for entry in entries:
@@ -44,6 +47,8 @@ def _rows(entries: Iterable[ContextEntry], history_tokens: int) -> list[tuple[st
     parts = [(path, texts.CONTEXT_WHY_JOIN.join(whys[path]), cost) for path, cost in tokens.items()]
     if history_tokens:
         parts.append((texts.CONTEXT_HISTORY_ROW, texts.CONTEXT_HISTORY_WHY, history_tokens))
+    if system_tokens:
+        parts.append((texts.CONTEXT_SYSTEM_ROW, texts.CONTEXT_SYSTEM_WHY, system_tokens))
     parts.sort(key=lambda part: (-part[2], part[0]))
     return [(path, why, short_tokens(cost)) for path, why, cost in parts]
 
@@ -51,7 +56,8 @@ def _rows(entries: Iterable[ContextEntry], history_tokens: int) -> list[tuple[st
 def context_view(ready: ContextReady, read: Iterable[ContextEntry] = ()) -> ContextView:
     """What the panel shows of a goal's context, with the files READ rounds added since."""
     read = list(read)
-    total = ready.tokens + sum(entry.tokens for entry in read)
+    # The whole request: the system prompt, the context (history included) and what READ rounds added.
+    total = ready.system_tokens + ready.tokens + sum(entry.tokens for entry in read)
     if ready.window > 0:
         line = texts.CONTEXT_FILL_CONFIGURED if ready.window_source == "config" else texts.CONTEXT_FILL
         summary = line.format(
@@ -70,7 +76,7 @@ def context_view(ready: ContextReady, read: Iterable[ContextEntry] = ()) -> Cont
         )
         if ready.history_tokens
         else texts.CONTEXT_NO_HISTORY,
-        texts.CONTEXT_DROPPED.format(parts="; ".join(ready.dropped))
+        texts.CONTEXT_BUDGET_DROPPED.format(parts="; ".join(ready.dropped))
         if ready.dropped
         else texts.CONTEXT_NOTHING_DROPPED,
     ]
@@ -80,7 +86,7 @@ def context_view(ready: ContextReady, read: Iterable[ContextEntry] = ()) -> Cont
         summary=summary,
         share=share,
         headers=texts.CONTEXT_HEADERS,
-        rows=_rows([*ready.entries, *read], ready.history_tokens),
+        rows=_rows([*ready.entries, *read], ready.history_tokens, ready.system_tokens),
         notes=notes,
     )
 

@@ -312,6 +312,7 @@ class MainScreen(Screen[None]):
         goal.disabled = waits
         goal.placeholder = texts.GOAL_WAITS if waits else GOAL_PLACEHOLDER
         self.diff.border_subtitle = texts.DECIDE_PENDING if waits else ""
+        self.set_class(waits, "-pending")  # a waiting proposal takes its pane back from the context panel
         if waits:
             # The input gives the focus up as it is disabled; the proposal it waits on takes it (not whatever
             # widget comes next), so that once decided the focus goes back to the input.

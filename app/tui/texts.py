@@ -149,7 +149,7 @@ KEYS = {
 # The Footer's shorter words below 100 columns, by action (the others keep theirs), and the keys it leaves out
 # first when even those do not fit (every key works all the same).
 KEYS_NARROW = {"undo": "Undo", "new_session": "New", "toggle_hunk": "Keep/skip"}
-KEYS_DROPPED_FIRST = ("command_palette", "toggle_sessions", "errors")
+KEYS_DROPPED_FIRST = ("toggle_context", "command_palette", "toggle_sessions", "errors")
 # The palette's commands: (title, help).
 COMMAND_NEW_SESSION = ("New session", "start a new named session")
 COMMAND_UNDO = ("Undo last change", "undo this session's most recent applied change")
@@ -196,9 +196,11 @@ CONTEXT_NO_LIMIT = "{tokens} tokens · limit unknown (set context_window)"
 CONTEXT_OVER = " · over the model's window"
 CONTEXT_HISTORY_ROW = "session history"
 CONTEXT_HISTORY_WHY = "history"
-CONTEXT_HISTORY = "history: {tokens} tokens, {percent}% of this context"
+CONTEXT_SYSTEM_ROW = "system prompt"
+CONTEXT_SYSTEM_WHY = "always"
+CONTEXT_HISTORY = "history: {tokens} tokens, {percent}% of this request"
 CONTEXT_NO_HISTORY = "history: none sent with this goal"
-CONTEXT_DROPPED = "the budget (context_tokens) dropped: {parts}"
+CONTEXT_BUDGET_DROPPED = "the budget (context_tokens) dropped: {parts}"
 CONTEXT_NOTHING_DROPPED = "the budget dropped nothing"
 CONTEXT_NOT_SENT = "not sent: {parts}"
 CONTEXT_WHY_JOIN = ", "

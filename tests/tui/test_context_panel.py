@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from app.config import Config
 from app.tui import make_app, texts
 from app.tui.context_pane import ContextPane
 from tests.conftest import git
@@ -39,8 +40,9 @@ def calc(git_project: Path) -> Path:
 
 
 def panel_text(panel: ContextPane) -> str:
-    """What the panel shows, as text at its width."""
-    console = Console(width=max(20, panel.content_size.width), file=io.StringIO(), record=True)
+    """What the panel shows, as text (at a width where no row wraps: the panel may be hidden by a proposal
+    that waits when this is read)."""
+    console = Console(width=80, file=io.StringIO(), record=True)
     console.print(panel.render_view())
     return console.export_text()
 
@@ -91,12 +93,57 @@ async def test_ctrl_t_shows_the_goals_files_with_why_and_the_fill_then_hides(
                 pilot, lambda: "calc/texts.py" in panel_text(panel), what="the READ file joining"
             )
             assert "READ" in row_of(panel_text(panel), "calc/texts.py")
+            assert "always" in row_of(panel_text(panel), "system prompt")
             await wait_for_approval(pilot)
             await pilot.press("escape")
+            # The waiting proposal takes its pane back, with its keys under it; after the decision the panel
+            # is there again.
+            await wait_until(pilot, lambda: screen.diff.display and not panel.display, what="the diff back")
             await pilot.press("n")
             await wait_until(pilot, lambda: not screen.busy, what="the build to end")
+            await wait_until(pilot, lambda: panel.display and not screen.diff.display, what="the panel back")
 
             screen.query_one("#goal").focus()
             await pilot.press("ctrl+t")
             await wait_until(pilot, lambda: not panel.display, what="the panel hidden")
             assert screen.diff.display
+
+
+@pytest.mark.parametrize(("size", "diff_shown"), [((80, 24), False), ((120, 36), False), ((160, 48), True)])
+async def test_the_panel_covers_the_diff_below_140_columns_and_sits_beside_it_above(
+    project: Path, size: tuple[int, int], diff_shown: bool
+) -> None:
+    app = make_app(project, "main", config=Config(), background=False, clock=lambda: FROZEN_TIME)
+    async with app.run_test(size=size) as pilot:
+        await wait_for_session(pilot, "main")
+        screen = app.main_screen
+        panel = screen.query_one(ContextPane)
+        before = screen.diff.display  # at 80 columns an empty diff pane folds away anyway
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: panel.region.width > 0, what="the panel shown")
+        assert screen.diff.display is diff_shown
+        assert panel.region.right <= size[0] and panel.region.width >= 30  # whole, and wide enough to read
+        assert texts.CONTEXT_EMPTY in panel_text(panel)
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: not panel.display, what="the panel hidden")
+        assert screen.diff.display is before
+
+
+def test_the_view_merges_a_files_parts_sorts_largest_first_and_says_the_limit() -> None:
+    from app.events import ContextEntry, ContextReady, Why
+    from app.tui.context_pane import context_view, short_tokens
+
+    entries = (
+        ContextEntry("a.py", Why.NAMED, 300),
+        ContextEntry("b.py", Why.SYMBOL, 900),
+        ContextEntry("a.py", Why.SEARCH, 20),
+    )
+    ready = ContextReady(1_220, 0, dropped=("Search hits for x",), entries=entries)
+    view = context_view(ready)
+    assert view.summary == "1.2k tokens · limit unknown (set context_window)" and view.share is None
+    assert list(view.rows) == [("b.py", "symbol", "900"), ("a.py", "named, search hit", "320")]
+    assert "the budget (context_tokens) dropped: Search hits for x" in view.notes
+    over = context_view(ContextReady(40_000, 0, entries=entries, window=32_768, window_source="config"))
+    assert over.summary == "40k of 32.8k tokens (context_window), 122% · over the model's window"
+    assert over.share is not None and over.share > 1
+    assert [short_tokens(n) for n in (850, 23_400, 128_000, 1_047_576)] == ["850", "23.4k", "128k", "1.05M"]

@@ -69,6 +69,7 @@ async def test_each_file_says_why_it_is_in_the_context_and_what_it_costs(calc: P
     assert by_path["calc/ops.py"].tokens > len(OPS) // 4
     # The parts add up to the request's context (no history here).
     assert ready.history_tokens == 0
+    assert ready.system_tokens > 100  # the system prompt goes first in the same request
     assert sum(e.tokens for e in ready.entries) == ready.tokens
     assert ready.to_json()["entries"][0] == {
         "path": "calc/ops.py",
