@@ -107,3 +107,12 @@ def test_a_read_round_tells_its_files_with_their_cost() -> None:
     (event, *_) = served.events()
     assert isinstance(event, FilesRead)
     assert event.entries == (ContextEntry("calc/texts.py", Why.READ, served.files[0].tokens),)
+
+
+def test_a_pinned_file_says_pinned_whatever_named_it() -> None:
+    from app.pipeline.context_report import file_entries
+
+    named = FileContext("calc/ops.py", OPS, "named: calc/ops.py", rank=0)
+    symbol = FileContext("calc/texts.py", TEXTS, "defines slugify", rank=3)
+    entries = file_entries([named, symbol], pinned={"calc/texts.py"})
+    assert [e.why for e in entries] == [Why.NAMED, Why.PINNED]
