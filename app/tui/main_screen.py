@@ -20,14 +20,20 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from app.errors import AgentError
+from app.llm.usage import TokenUsage
 from app.tui import texts
+from app.tui.clipboard import CopyDesk
 from app.tui.context_pane import ContextPane
 from app.tui.fixes import FixDesk
 from app.tui.messages import BackgroundNotice, BuildEnded, DecisionWanted, PipelineEvent
+from app.tui.model_desk import ModelDesk
 from app.tui.panes import ChatPane, DiffPane, FeedPane, StagesPane
 from app.tui.runs import RunDesk
+from app.tui.search import ConversationSearch
 from app.tui.sessions import SessionKeeper
 from app.tui.settings import WorkspaceSettings
+from app.tui.slash import parse_slash
+from app.tui.slash_desk import SlashDesk
 from app.tui.trust import TrustKeeper
 from app.tui.waits import WaitClock
 from widgets.chat_view import ChatView
@@ -63,13 +69,20 @@ class MainScreen(Screen[None]):
         Binding("ctrl+f", "errors", texts.KEYS["error-feed"], id="error-feed"),
         Binding("ctrl+t", "toggle_context", texts.KEYS["toggle-context"], id="toggle-context"),
         Binding("ctrl+o", "older", texts.KEYS["older-messages"], id="older-messages", show=False),
-        Binding("escape", "focus_goal", texts.KEYS["focus-goal"], id="focus-goal", show=False),
+        Binding("escape", "escape", texts.KEYS["focus-goal"], id="focus-goal", show=False),
+        Binding("question_mark", "app.help", texts.KEYS["help-key"], id="help-key", show=False),
+        Binding("ctrl+y", "copy_reply", texts.KEYS["copy-reply"], id="copy-reply", show=False),
+        Binding("ctrl+r", "search", texts.KEYS["search"], id="search", show=False),
     ]
 
     session_name: reactive[str] = reactive("")
     busy: reactive[bool] = reactive(False, bindings=True)
-    # The open session's token usage: what its stored messages carry, plus this run's as it comes.
-    tokens: reactive[int] = reactive(0)
+    # The open session's token usage: what its stored messages carry, plus this run's as it comes; the last
+    # run's; and how the status line says them (app/tui/model_desk.py).
+    usage: reactive[TokenUsage] = reactive(TokenUsage)
+    turn_usage: reactive[TokenUsage] = reactive(TokenUsage)
+    usage_text: reactive[str] = reactive("")
+    model_name: reactive[str] = reactive("")
     stage: reactive[Stage | None] = reactive(None)
     # While a proposal waits, its keys (y, n, a) are the screen's wherever the focus is: the goal input is
     # disabled, so it can neither take the focus back nor swallow the letters (watch_pending).
@@ -94,16 +107,24 @@ class MainScreen(Screen[None]):
         self.fixes = FixDesk(self)
         self.trust = TrustKeeper(self)
         self.runs = RunDesk(self, self.fixes, with_history=continue_session)
+        self.models = ModelDesk(self)
+        config = settings.config
+        self.set_reactive(
+            MainScreen.model_name, config.model or (texts.DEFAULT_MODEL if config.has_model else "")
+        )
+        self.models.refresh_usage()
+        self.slash = SlashDesk(self, self.sessions)
         self.wait_clock = WaitClock(self._say_wait, self.set_interval)
+        self.copies = CopyDesk(self)
 
     def compose(self) -> ComposeResult:
         settings = self.settings
         status = StatusLine(id="status")
         status.project = settings.project_label
-        status.model = settings.config.model or (texts.DEFAULT_MODEL if settings.config.has_model else "")
         yield status.data_bind(
             session=MainScreen.session_name,
-            tokens=MainScreen.tokens,
+            model=MainScreen.model_name,
+            usage=MainScreen.usage_text,
             stage=MainScreen.stage,
             busy=MainScreen.busy,
             waiting=MainScreen.waiting,
@@ -115,6 +136,7 @@ class MainScreen(Screen[None]):
             yield ContextPane(id="context")
         yield StagesPane(id="stages")
         yield FeedPane(id="events", clock=settings.clock)
+        yield ConversationSearch(lambda: self.chat, id="search")
         yield GoalInput(id="goal")
         yield FittedFooter(texts.KEYS_NARROW, texts.KEYS_DROPPED_FIRST)
 
@@ -280,13 +302,16 @@ class MainScreen(Screen[None]):
         self.runs.stop()
 
     def action_toggle_sessions(self) -> None:
+        self.show_sessions(None)
+
+    def show_sessions(self, visible: bool | None = True) -> None:
+        """Show (True), hide (False) or toggle (None) the session list (unfolded when narrow); shown, it has
+        the focus."""
         sessions = self.session_list
-        if self.has_class("-narrow"):
-            sessions.toggle_class("-shown")
-            visible = sessions.has_class("-shown")
-        else:
-            sessions.toggle_class("-hidden")
-            visible = not sessions.has_class("-hidden")
+        narrow = self.has_class("-narrow")
+        shown = sessions.has_class("-shown") if narrow else not sessions.has_class("-hidden")
+        visible = not shown if visible is None else visible
+        sessions.set_class(visible if narrow else not visible, "-shown" if narrow else "-hidden")
         if visible:
             sessions.focus()
         else:
@@ -326,6 +351,20 @@ class MainScreen(Screen[None]):
             self.diff.focus()
         else:
             self.query_one(GoalInput).focus()
+
+    def action_escape(self) -> None:
+        # A running build (or fix) stops, as with ctrl+g; a modal, the search bar or a popup took escape first.
+        if not self.runs.stop_on_escape():
+            self.action_focus_goal()
+
+    def action_copy_reply(self) -> None:
+        self.copies.copy_reply()
+
+    def action_copy_diff(self) -> None:
+        self.copies.copy_diff()
+
+    def action_search(self) -> None:
+        self.query_one(ConversationSearch).open()
 
     def action_undo(self) -> None:
         self.sessions.undo()
@@ -388,6 +427,11 @@ class MainScreen(Screen[None]):
         if not goal:
             return
         goal_input = self.query_one(GoalInput)
+        if parse_slash(goal) is not None:  # a command: never a goal, never sent to the model
+            goal_input.remember(goal)
+            goal_input.value = ""
+            await self.slash.run(goal)
+            return
         if self.busy:
             self.notify(texts.BUILD_RUNNING, severity="warning")
             return
@@ -422,6 +466,16 @@ class MainScreen(Screen[None]):
         self.progress.show_event(event)
         self.query_one(ContextPane).show_event(event)
         self.runs.after_event(event)
+        self.models.after_event(event)
+
+    def watch_usage(self) -> None:
+        self.models.refresh_usage()
+
+    def watch_turn_usage(self) -> None:
+        self.models.refresh_usage()
+
+    def action_pick_model(self) -> None:
+        self.models.open_picker()
 
     def _say_wait(self, text: str) -> None:
         self.waiting = text
