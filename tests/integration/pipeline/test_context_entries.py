@@ -116,3 +116,22 @@ def test_a_pinned_file_says_pinned_whatever_named_it() -> None:
     symbol = FileContext("calc/texts.py", TEXTS, "defines slugify", rank=3)
     entries = file_entries([named, symbol], pinned={"calc/texts.py"})
     assert [e.why for e in entries] == [Why.NAMED, Why.PINNED]
+
+
+def test_the_headless_transcript_says_the_windows_fill() -> None:
+    import io
+
+    from app.commands.printer import Transcript
+
+    out = io.StringIO()
+    transcript = Transcript(out, io.StringIO())
+    transcript.show(ContextReady(tokens=12_000, bytes=48_000, window=128_000, system_tokens=800))
+    transcript.show(ContextReady(tokens=900, bytes=3_600, system_tokens=100))
+    first, second = out.getvalue().splitlines()
+    assert first == (
+        "context: 48000 bytes, ~12000 tokens "
+        "(the request ~12800 with the system prompt: 10% of the model's 128000-token window)"
+    )
+    assert second.endswith(
+        "(the request ~1000 with the system prompt: the model's window unknown: set context_window)"
+    )
