@@ -2,7 +2,7 @@
 
 Each pane (app/tui/panes.py) renders the events meant for it through its own ``show_event``; this screen routes
 every pipeline event to the panes and owns the keys. Sessions, fixes, trust and the build run are collaborators
-it composes (``SessionKeeper``, ``FixDesk``, ``TrustKeeper``, ``RunDesk``), each reaching it through
+it composes (``SessionKeeper``, ``FixDesk``, ``TrustKeeper``, ``RunDesk``, ``SlashDesk``), each reaching it through
 app/tui/host.py's ``Host``.
 """
 
@@ -440,6 +440,9 @@ class MainScreen(Screen[None]):
         await self.start_build(goal)
 
     async def start_build(self, goal: str) -> None:
+        if parse_slash(goal) is not None:  # `ai --build "/help"` too: a command, never sent to the model
+            await self.slash.run(goal)
+            return
         await self.runs.start_build(goal)
 
     async def begin_run(self, run: Run, fixing: bool = False) -> None:

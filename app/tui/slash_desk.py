@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from app.tui import texts
+from app.tui.sessions import name_problem
 from app.tui.slash import SLASH_COMMANDS, find_command, parse_slash
 
 if TYPE_CHECKING:
@@ -78,3 +79,49 @@ class SlashDesk:
     async def cmd_tokens(self, argument: str) -> None:
         if not await self.no_argument("tokens", argument):
             await self.host.models.cmd_tokens(argument)
+
+    async def cmd_new(self, argument: str) -> None:
+        if not argument:
+            self.sessions.ask_new_session()  # the ctrl+n dialog
+            return
+        problem = name_problem(argument)
+        if problem is not None:
+            await self.say(texts.SLASH_BAD_NAME.format(problem=problem))
+            return
+        self.sessions.create_session(argument)
+
+    async def cmd_sessions(self, argument: str) -> None:
+        if not await self.no_argument("sessions", argument):
+            self.host.show_sessions(True)
+
+    async def cmd_undo(self, argument: str) -> None:
+        if not await self.no_argument("undo", argument):
+            self.sessions.undo()  # as ctrl+z
+
+    async def cmd_export(self, argument: str) -> None:
+        if not await self.no_argument("export", argument):
+            self.host.export_session()  # as the palette's "Export session"
+
+    async def cmd_quit(self, argument: str) -> None:
+        if not await self.no_argument("quit", argument):
+            self.host.app.exit()
+
+    async def cmd_clear(self, argument: str) -> None:
+        if await self.no_argument("clear", argument):
+            return
+        self.host.current_workspace().clear_context()  # one small write to the session
+        # The next goal is a follow-up of nothing: it sends no history even on a first goal here.
+        await self.say(texts.CONTEXT_CLEARED, "context_cleared")  # the class the stored event gets too
+
+    async def cmd_diff(self, argument: str) -> None:
+        if await self.no_argument("diff", argument):
+            return
+        diffs = self.host.current_workspace().applied_diffs()
+        if not diffs:
+            await self.say(texts.NOTHING_APPLIED, "note")
+        elif self.host.busy:  # the pane belongs to the build's proposal: the diff goes to the conversation
+            await self.say(texts.APPLIED_DIFF_NOTE.format(diff="".join(diffs.values()).rstrip()), "note")
+        else:
+            pane = self.host.diff
+            await pane.show_diffs(diffs)
+            pane.border_title = f"{texts.APPLIED_DIFF_TITLE}: {pane.border_title}"

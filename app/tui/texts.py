@@ -186,13 +186,6 @@ SLASH_HELP = {
 }
 SLASH_UNKNOWN = "unknown command /{name}: /help lists the commands (nothing was sent to the model)"
 
-# -- slash commands: the dispatcher and /help /new /sessions /clear /undo /diff /export /quit (slash helper) --
-SLASH_HELP_TITLE = "slash commands (type one in the goal input; nothing is sent to the model):"
-SLASH_HELP_END = "F1: every key"
-SLASH_NOT_READY = "/{name} is not available in this version (nothing was sent to the model)"
-SLASH_WAIT = "/{name} changes the session: wait for the build to end, or stop it with ctrl+g"
-SLASH_TAKES_NO_ARGUMENT = "/{name} takes no argument: type /{name} alone (/help lists the commands)"
-
 # -- help: the help screen (F1, ?), escape stops a build, copying, search in the conversation (help helper) -------
 # Where the keys of each class work (app/tui/keys.py), in the help screen's order; a class not named here is
 # worded from its name.
@@ -333,6 +326,19 @@ TOKENS_TURN = "{prompt:,} prompt + {completion:,} completion = {total:,}{cost}"
 TOKENS_COST = " · {cost}"
 TOKENS_PRICES = "prices: ${price_in:g} in / ${price_out:g} out per million tokens"
 TOKENS_NO_PRICES = "no cost shown: set price_per_mtok_in and price_per_mtok_out (USD per million tokens) in .ai-agent.toml or $AI_AGENT_HOME/config.toml"
+
+# -- slash commands: the dispatcher and /help /new /sessions /clear /undo /diff /export /quit (slash helper) --
+SLASH_HELP_TITLE = "slash commands (type one in the goal input; nothing is sent to the model):"
+SLASH_HELP_END = "F1: every key"
+SLASH_NOT_READY = "/{name} is not available in this version (nothing was sent to the model)"
+SLASH_WAIT = "/{name} changes the session: wait for the build to end, or stop it with ctrl+g"
+SLASH_TAKES_NO_ARGUMENT = "/{name} takes no argument: type /{name} alone (/help lists the commands)"
+
+CONTEXT_CLEARED = "context cleared: later goals start fresh"
+APPLIED_DIFF_TITLE = "applied in this session"
+NOTHING_APPLIED = "nothing applied in this session yet (or every change is undone): /diff has nothing to show"
+APPLIED_DIFF_NOTE = "applied in this session (the diff pane is the running build's):\n{diff}"
+SLASH_BAD_NAME = "no session created: {problem}"
 
 # -- the context panel (ctrl+t; app/tui/context_pane.py): what the last goal's request holds ----------------------
 CONTEXT_TITLE = "Context"
