@@ -60,6 +60,9 @@ class Config:
     read_rounds: int = 3
     # A pre-read file above this many estimated tokens is sent as its relevant regions plus an outline.
     max_file_tokens: int = 6_000
+    # The model's context window in tokens, for the context panel's fill (app/llm/limits.py): None means the
+    # model's known window by its name, else "limit unknown".
+    context_window: int | None = None
     # Background services (app/background): language servers on/off, the test watcher on/off, its quiet
     # period before a run, and the file watcher's grouping step (a save reaches the event feed after it).
     lsp: bool = True
@@ -111,6 +114,7 @@ _KEYS: dict[str, type] = {
     "retry_max_delay": float,
     "read_rounds": int,
     "max_file_tokens": int,
+    "context_window": int,
     "price_per_mtok_in": float,
     "price_per_mtok_out": float,
 }
@@ -158,6 +162,10 @@ def parse_project_config(path: Path, raw: bytes) -> dict[str, Any]:
         if key in POSITIVE and isinstance(value, float) and not value > 0:
             # A wait of 0 s (or less) would fail every request at once, which reads like a dead endpoint.
             raise UsageError(f"{path}: '{key}' should be a number of seconds above 0, not {value!r}")
+        if key == "context_window" and isinstance(value, int) and value <= 0:
+            raise UsageError(
+                f"{path}: 'context_window' should be the model's window in tokens, above 0, not {value}"
+            )
         values[key] = tuple(str(v) for v in value) if isinstance(value, list) else value
     return values
 

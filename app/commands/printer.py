@@ -92,7 +92,14 @@ class Transcript:
                 partial = f" (outline and regions: {_paths(event.partial)})" if event.partial else ""
                 self.line(f"read {_paths(event.paths)}{partial}")
         elif isinstance(event, ContextReady):
-            self.line(f"context: {event.bytes} bytes, ~{event.tokens} tokens")
+            total = event.tokens + event.system_tokens
+            fill = (
+                f"{100 * total / event.window:.0f}% of the model's {event.window}-token window"
+                if event.window
+                else "the model's window unknown: set context_window"
+            )
+            window = f" (the request ~{total} with the system prompt: {fill})"
+            self.line(f"context: {event.bytes} bytes, ~{event.tokens} tokens{window}")
         elif isinstance(event, Info):
             self.line(f"note: {safe_text(event.message)}")
         elif isinstance(event, Retrying):

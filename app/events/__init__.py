@@ -28,6 +28,7 @@ from app.events.pipeline import (
     Applied,
     AwaitingDecision,
     BlockCompleted,
+    ContextEntry,
     ContextReady,
     Decision,
     DecisionKind,
@@ -49,6 +50,7 @@ from app.events.pipeline import (
     TestsRun,
     Usage,
     Waiting,
+    Why,
 )
 from app.events.records import (
     Diagnostic,
@@ -60,6 +62,7 @@ __all__ = [
     "AwaitingDecision",
     "BackgroundEvent",
     "BlockCompleted",
+    "ContextEntry",
     "ContextReady",
     "Decision",
     "DecisionKind",
@@ -90,4 +93,5 @@ __all__ = [
     "TestsRun",
     "Usage",
     "Waiting",
+    "Why",
 ]

@@ -77,6 +77,32 @@ class Decision:
     feedback: str = ""
 
 
+class Why(StrEnum):
+    """Why a part is in the goal's context (a ``ContextEntry``'s ``why``)."""
+
+    NAMED = "named"  # the goal names the file (path, file name or module)
+    SYMBOL = "symbol"  # the file defines a symbol the goal names
+    SEARCH = "search hit"  # lines of the file hold the goal's key terms
+    PINNED = "pinned"  # pinned by the user (an @path mention, /add)
+    RELATED = "related"  # a section the context adds: recent changes, project health, AGENTS.md
+    REPO_MAP = "repo map"  # the repo map's most relevant definitions
+    READ = "READ"  # the model asked for the file with a READ block
+
+
+@dataclass(frozen=True)
+class ContextEntry:
+    """One part of the goal's context: a file (``path``) or, with ``section``, a titled section the context adds
+    (``path`` is its title); ``why`` it is there (a ``Why`` value) and its estimated ``tokens`` as sent."""
+
+    path: str
+    why: str
+    tokens: int
+    section: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "why": str(self.why), "tokens": self.tokens, "section": self.section}
+
+
 @dataclass(frozen=True)
 class StageStarted(Event):
     kind: ClassVar[str] = "stage_started"
@@ -100,6 +126,9 @@ class FilesRead(Event):
     paths: tuple[str, ...]
     partial: tuple[str, ...] = ()
     reason: str = ""
+    # A READ round's files as they join the context, each with its token cost (empty for the goal's own files:
+    # ContextReady carries those).
+    entries: tuple[ContextEntry, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -232,7 +261,10 @@ class Waiting(Event):
 
 @dataclass(frozen=True)
 class ContextReady(Event):
-    """What the planning request carries: its size and what the context budget dropped."""
+    """What the planning request carries: its size and what the context budget dropped; ``entries`` are its
+    parts with why and token cost, ``history_tokens`` the session history's share of ``tokens``, ``window`` the
+    model's context window in tokens (0: unknown), ``window_source`` where that figure comes from ("config",
+    "known" by the model's name, "" unknown), and ``system_tokens`` the system prompt sent before it all."""
 
     kind: ClassVar[str] = "context_ready"
     tokens: int
@@ -240,6 +272,12 @@ class ContextReady(Event):
     files: tuple[str, ...] = ()
     dropped: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()
+    entries: tuple[ContextEntry, ...] = ()
+    history_tokens: int = 0
+    window: int = 0
+    window_source: str = ""
+    # The system prompt that goes first in the same request (not part of ``tokens``).
+    system_tokens: int = 0
 
 
 # -- the auto-fix loop (app.fix): its own events, shown by every face like the build's ---------------------------

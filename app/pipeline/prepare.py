@@ -14,8 +14,11 @@ from app.pipeline.state import BuildState
 async def prepare_context(state: BuildState, earlier: list[dict[str, Any]]) -> AsyncIterator[Event]:
     """Locate, Read and Context; ``state.messages`` ends as the conversation to send (history, then the goal
     with its files)."""
-    from app.llm.prompts import estimate_tokens, fit_budget, planning_message
+    from app.llm.client import DEFAULT_MODEL
+    from app.llm.limits import context_window
+    from app.llm.prompts import estimate_tokens, fit_budget, planning_message, system_prompt
     from app.pipeline import preread
+    from app.pipeline.context_report import file_entries, section_entries
 
     root, goal, config, clock = state.root, state.request.goal, state.config, state.clock
     # 2. Locate
@@ -76,11 +79,27 @@ async def prepare_context(state: BuildState, earlier: list[dict[str, Any]]) -> A
     state.messages = [*history, {"role": "user", "content": text}]
     for dropped in fitted.dropped:
         yield Info(f"context budget: dropped {dropped}")
+    pinned = _pinned_paths(state, res.files)
+    entries = file_entries(fitted.files, pinned) + section_entries(fitted.sections, located.hits)
+    window = context_window(config.model or DEFAULT_MODEL, config.context_window)
     yield ContextReady(
         tokens=fitted.tokens + history_tokens,
         bytes=len(text.encode()) + sum(len(m["content"].encode()) for m in history),
         files=tuple(f.path for f in fitted.files),
         dropped=tuple(fitted.dropped),
         skipped=tuple(read.skipped),
+        entries=tuple(entries),
+        history_tokens=history_tokens,
+        window=window.tokens,
+        window_source=window.source,
+        system_tokens=estimate_tokens(system_prompt()[0]),
     )
     yield clock.finish(Stage.CONTEXT, f"~{fitted.tokens + history_tokens} tokens")
+
+
+def _pinned_paths(state: BuildState, mentioned: list[Any]) -> set[str]:
+    """The files the user pinned: ``@path`` mentions marked ``pinned`` by the goal's resolution, and the
+    session's pins the request carries (``pinned``), when the resolution and the request say so."""
+    pinned = {m.path for m in mentioned if getattr(m, "pinned", False)}
+    pinned.update(str(p) for p in getattr(state.request, "pinned", ()) or ())
+    return pinned

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.events import Event, FilesRead, Info, ProseDelta, Retrying, Usage, Waiting
+from app.events import ContextEntry, Event, FilesRead, Info, ProseDelta, Retrying, Usage, Waiting, Why
 from app.llm.blocks import BlockParseError, BlockParser, EditBlock, Prose
 
 if TYPE_CHECKING:
@@ -94,6 +94,7 @@ class ServedReads:
                 paths=tuple(f.path for f in self.files),
                 partial=tuple(f.path for f in self.files if not f.full),
                 reason="asked with READ",
+                entries=tuple(ContextEntry(f.path, Why.READ, f.tokens) for f in self.files),
             )
         ]
         events += [Info(f"READ not served: {line}") for line in self.refused]

@@ -23,6 +23,7 @@ from app.errors import AgentError
 from app.llm.usage import TokenUsage
 from app.tui import texts
 from app.tui.clipboard import CopyDesk
+from app.tui.context_pane import ContextPane
 from app.tui.fixes import FixDesk
 from app.tui.messages import BackgroundNotice, BuildEnded, DecisionWanted, PipelineEvent
 from app.tui.model_desk import ModelDesk
@@ -53,6 +54,9 @@ if TYPE_CHECKING:
     from app.workspace import Workspace
 
 
+WIDE_COLUMNS = 140  # from this width the context panel shows beside the diff pane, not in its place
+
+
 class MainScreen(Screen[None]):
     BINDINGS = [
         Binding("y", "apply", texts.KEYS["apply"], id="apply"),
@@ -63,6 +67,7 @@ class MainScreen(Screen[None]):
         Binding("ctrl+n", "new_session", texts.KEYS["new-session"], id="new-session"),
         Binding("ctrl+b", "toggle_sessions", texts.KEYS["toggle-sessions"], id="toggle-sessions"),
         Binding("ctrl+f", "errors", texts.KEYS["error-feed"], id="error-feed"),
+        Binding("ctrl+t", "toggle_context", texts.KEYS["toggle-context"], id="toggle-context"),
         Binding("ctrl+o", "older", texts.KEYS["older-messages"], id="older-messages", show=False),
         Binding("escape", "escape", texts.KEYS["focus-goal"], id="focus-goal", show=False),
         Binding("question_mark", "app.help", texts.KEYS["help-key"], id="help-key", show=False),
@@ -128,6 +133,7 @@ class MainScreen(Screen[None]):
             yield SessionList(id="sessions")
             yield ChatPane(id="chat")
             yield DiffPane(id="diff")
+            yield ContextPane(id="context")
         yield StagesPane(id="stages")
         yield FeedPane(id="events", clock=settings.clock)
         yield ConversationSearch(lambda: self.chat, id="search")
@@ -189,6 +195,7 @@ class MainScreen(Screen[None]):
     def on_resize(self) -> None:
         # Below 100 columns the sidebar folds away (ctrl+b brings it back) so chat and diff stay readable.
         self.set_class(self.size.width < 100, "-narrow")
+        self.set_class(self.size.width >= WIDE_COLUMNS, "-wide")  # the context panel beside the diff
 
     # -- what the collaborators use (app/tui/host.py) ---------------------------------------------------------
 
@@ -310,6 +317,17 @@ class MainScreen(Screen[None]):
         else:
             self.query_one(GoalInput).focus()
 
+    def action_toggle_context(self) -> None:
+        """ctrl+t: the context panel; below WIDE_COLUMNS it takes the diff pane's place while shown."""
+        context = self.query_one(ContextPane)
+        context.toggle_class("-shown")
+        shown = context.has_class("-shown")
+        self.set_class(shown, "-context")
+        if shown and self.focused is self.diff and not self.has_class("-wide"):
+            context.focus()
+        elif not shown and (self.focused is context or self.focused is None):
+            self.action_focus_goal()
+
     def action_older(self) -> None:
         self.chat.want_older()
 
@@ -319,6 +337,7 @@ class MainScreen(Screen[None]):
         goal.disabled = waits
         goal.placeholder = texts.GOAL_WAITS if waits else GOAL_PLACEHOLDER
         self.diff.border_subtitle = texts.DECIDE_PENDING if waits else ""
+        self.set_class(waits, "-pending")  # a waiting proposal takes its pane back from the context panel
         if waits:
             # The input gives the focus up as it is disabled; the proposal it waits on takes it (not whatever
             # widget comes next), so that once decided the focus goes back to the input.
@@ -448,6 +467,7 @@ class MainScreen(Screen[None]):
         await self.diff.show_event(event)
         self.events.show_event(event)
         self.progress.show_event(event)
+        self.query_one(ContextPane).show_event(event)
         self.runs.after_event(event)
         self.models.after_event(event)
 

@@ -143,12 +143,13 @@ KEYS = {
     "error-feed": "Errors",
     "older-messages": "Older msgs",
     "focus-goal": "Goal",
+    "toggle-context": "Context",
     "quit": "Quit",
 }
 # The Footer's shorter words below 100 columns, by action (the others keep theirs), and the keys it leaves out
 # first when even those do not fit (every key works all the same).
 KEYS_NARROW = {"undo": "Undo", "new_session": "New", "toggle_hunk": "Keep/skip"}
-KEYS_DROPPED_FIRST = ("command_palette", "toggle_sessions", "errors")
+KEYS_DROPPED_FIRST = ("toggle_context", "command_palette", "toggle_sessions", "errors")
 # The palette's commands: (title, help).
 COMMAND_NEW_SESSION = ("New session", "start a new named session")
 COMMAND_UNDO = ("Undo last change", "undo this session's most recent applied change")
@@ -223,6 +224,7 @@ KEY_HELP = {
     "toggle-sessions": "show or hide the session list",
     "error-feed": "focus the newest error in the feed",
     "older-messages": "load older messages of the conversation",
+    "toggle-context": "show or hide the context panel: the files sent and why, their tokens, the window's fill",
     "focus-goal": "stop the running build (as ctrl+g); otherwise back to the goal input",
     "help-key": "this help (when the focus is not in a text input)",
     "copy-reply": "copy the model's last reply (Markdown)",
@@ -337,3 +339,22 @@ APPLIED_DIFF_TITLE = "applied in this session"
 NOTHING_APPLIED = "nothing applied in this session yet (or every change is undone): /diff has nothing to show"
 APPLIED_DIFF_NOTE = "applied in this session (the diff pane is the running build's):\n{diff}"
 SLASH_BAD_NAME = "no session created: {problem}"
+
+# -- the context panel (ctrl+t; app/tui/context_pane.py): what the last goal's request holds ----------------------
+CONTEXT_TITLE = "Context"
+CONTEXT_EMPTY = "the next goal's context shows here"
+CONTEXT_HEADERS = ("part", "why", "tokens")
+CONTEXT_FILL = "{tokens} of {window} tokens, {percent}%"
+CONTEXT_FILL_CONFIGURED = "{tokens} of {window} tokens (context_window), {percent}%"
+CONTEXT_NO_LIMIT = "{tokens} tokens · limit unknown (set context_window)"
+CONTEXT_OVER = " · over the model's window"
+CONTEXT_HISTORY_ROW = "session history"
+CONTEXT_HISTORY_WHY = "history"
+CONTEXT_SYSTEM_ROW = "system prompt"
+CONTEXT_SYSTEM_WHY = "always"
+CONTEXT_HISTORY = "history: {tokens} tokens, {percent}% of this request"
+CONTEXT_NO_HISTORY = "history: none sent with this goal"
+CONTEXT_BUDGET_DROPPED = "the budget (context_tokens) dropped: {parts}"
+CONTEXT_NOTHING_DROPPED = "the budget dropped nothing"
+CONTEXT_NOT_SENT = "not sent: {parts}"
+CONTEXT_WHY_JOIN = ", "

@@ -213,3 +213,46 @@ def test_model_picker(snap_compare, project: Path) -> None:
             await pilot.wait_for_scheduled_animations()
 
         assert snap_compare(app_for(project, config=config), terminal_size=SIZE, run_before=picking)
+
+
+def test_context_panel(snap_compare, project: Path) -> None:
+    """ctrl+t at 120x36: the last goal's context, largest first, against gpt-4o's window."""
+    from app.events import ContextEntry, ContextReady, Why
+
+    config = Config(base_url="http://127.0.0.1:9/v1", model="gpt-4o")
+    entries = (
+        ContextEntry("calc/ops.py", Why.NAMED, 2_410),
+        ContextEntry("calc/texts.py", Why.SYMBOL, 1_180),
+        ContextEntry("calc/ops.py", Why.SEARCH, 40),
+        ContextEntry("docs/notes.md", Why.SEARCH, 95),
+        ContextEntry("repo map", Why.REPO_MAP, 3_020, section=True),
+        ContextEntry("AGENTS.md", Why.RELATED, 210),
+    )
+    ready = ContextReady(
+        tokens=22_655,
+        bytes=90_600,
+        files=("calc/ops.py", "calc/texts.py"),
+        dropped=("calc/big.py (cut to regions)",),
+        entries=entries,
+        history_tokens=15_700,
+        window=128_000,
+        window_source="known",
+        system_tokens=690,
+    )
+
+    async def with_context(pilot) -> None:
+        await open_main(pilot)
+        screen = pilot.app.main_screen
+        await screen.chat.add_message("user", "make subtract subtract in calc/ops.py")
+        await screen.show_event(ready)
+        await screen.show_event(
+            FilesRead(
+                ("calc/tests/test_ops.py",),
+                reason="asked with READ",
+                entries=(ContextEntry("calc/tests/test_ops.py", Why.READ, 860),),
+            )
+        )
+        await pilot.press("ctrl+t")
+        await pilot.wait_for_scheduled_animations()
+
+    assert snap_compare(app_for(project, config=config), terminal_size=SIZE, run_before=with_context)
