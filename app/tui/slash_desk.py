@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from app.tui import texts
+from app.tui.pins import PinCommands
 from app.tui.sessions import name_problem
 from app.tui.slash import SLASH_COMMANDS, find_command, parse_slash
 
@@ -37,6 +38,7 @@ class SlashDesk:
     def __init__(self, host: SlashHost, sessions: SessionKeeper) -> None:
         self.host = host
         self.sessions = sessions
+        self.pins = PinCommands(host)
 
     async def run(self, line: str) -> None:
         """Run the command ``line`` (one that ``parse_slash`` accepts): unknown, refused while a build runs,
@@ -125,3 +127,17 @@ class SlashDesk:
             pane = self.host.diff
             await pane.show_diffs(diffs)
             pane.border_title = f"{texts.APPLIED_DIFF_TITLE}: {pane.border_title}"
+
+    async def cmd_add(self, argument: str) -> None:
+        await self.pins.add(argument)
+
+    async def cmd_drop(self, argument: str) -> None:
+        await self.pins.drop(argument)
+
+    async def cmd_compact(self, argument: str) -> None:
+        if not await self.no_argument("compact", argument):
+            await self.pins.compact()
+
+    async def cmd_init(self, argument: str) -> None:
+        if not await self.no_argument("init", argument):
+            await self.pins.init()

@@ -358,3 +358,19 @@ CONTEXT_BUDGET_DROPPED = "the budget (context_tokens) dropped: {parts}"
 CONTEXT_NOTHING_DROPPED = "the budget dropped nothing"
 CONTEXT_NOT_SENT = "not sent: {parts}"
 CONTEXT_WHY_JOIN = ", "
+
+# -- pins, /compact, /init (app/tui/pins.py) ------------------------------------------------------------------------
+PIN_ADDED = (
+    "pinned {path} (~{tokens} tokens): every goal of this session reads it in full (/drop {path} unpins it)"
+)
+PIN_ALREADY = "{path} is pinned already (~{tokens} tokens)"
+PIN_REFUSED = "not pinned: {path}: {reason}"
+PIN_NEEDS_PATH = "/add takes a path: /add app/users.py (the @ completion helps find it)"
+PINS_NOW = "pinned now: {paths}"
+UNPINNED = "unpinned {paths}: later goals read them only when they need them"
+NOT_PINNED = "{path} is not pinned (pinned now: {pinned})"
+NOTHING_PINNED = "nothing is pinned in this session (/add PATH pins a file)"
+COMPACTING = "compacting: the model summarises this session's history…"
+COMPACTED = "compacted {messages} turn(s) of this session into this summary (later goals send it instead):\n\n{summary}"
+COMPACT_FAILED = "not compacted: {error}"
+INIT_STARTED = "/init: AGENTS.md from the repository map, as a proposal (y applies it, ctrl+z undoes it)"

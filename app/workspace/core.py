@@ -239,6 +239,19 @@ class Workspace:
 
         return await compact_session(self.session, self.config, on_wait)
 
+    def init_agents(self, decide: Callable[[DiffReady], Awaitable[Decision]]) -> AsyncIterator[Event]:
+        """``/init``: AGENTS.md from the repository map as a proposal ``decide`` answers (app/workspace/agents.py)."""
+        from app.workspace.agents import propose_agents
+
+        return propose_agents(
+            self.root,
+            self.session,
+            self.index,
+            configured_tests=self.config.test_cmd,
+            use_git=self.config.use_git,
+            decide=decide,
+        )
+
     def fix_request(
         self, source: BackgroundEvent, trigger: str | None = None, only: Iterable[str] | None = None
     ) -> FixRequest | None:
