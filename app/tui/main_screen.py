@@ -17,10 +17,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.widgets import TextArea
 from textual.worker import Worker, WorkerState
 
 from app.errors import AgentError
 from app.tui import texts
+from app.tui.completion import CompletionDesk
 from app.tui.fixes import FixDesk
 from app.tui.messages import BackgroundNotice, BuildEnded, DecisionWanted, PipelineEvent
 from app.tui.panes import ChatPane, DiffPane, FeedPane, StagesPane
@@ -30,6 +32,7 @@ from app.tui.settings import WorkspaceSettings
 from app.tui.trust import TrustKeeper
 from app.tui.waits import WaitClock
 from widgets.chat_view import ChatView
+from widgets.completion import CompletionPopup
 from widgets.event_log import EventLog
 from widgets.footer import FittedFooter
 from widgets.goal_input import PLACEHOLDER as GOAL_PLACEHOLDER
@@ -90,6 +93,7 @@ class MainScreen(Screen[None]):
         self.trust = TrustKeeper(self)
         self.runs = RunDesk(self, self.fixes, with_history=continue_session)
         self.wait_clock = WaitClock(self._say_wait, self.set_interval)
+        self.completion = CompletionDesk(self)
 
     def compose(self) -> ComposeResult:
         settings = self.settings
@@ -109,7 +113,9 @@ class MainScreen(Screen[None]):
             yield DiffPane(id="diff")
         yield StagesPane(id="stages")
         yield FeedPane(id="events", clock=settings.clock)
-        yield GoalInput(id="goal")
+        popup = CompletionPopup(id="completion")
+        yield popup
+        yield GoalInput(popup, id="goal")
         yield FittedFooter(texts.KEYS_NARROW, texts.KEYS_DROPPED_FIRST)
 
     # -- the panes -------------------------------------------------------------------------------------------
@@ -143,6 +149,7 @@ class MainScreen(Screen[None]):
         self.events.border_title = texts.EVENTS_TITLE
         await self.diff.clear(texts.NO_PROPOSAL)
         self.query_one(GoalInput).focus()
+        self.completion.load_files()
         self.tell_untrusted_config()
         # After the first frame: the panes paint at once, the history (and Markdown's import) follows.
         self.call_after_refresh(self.open_session, self.session_name, self.initial_goal)
@@ -229,6 +236,7 @@ class MainScreen(Screen[None]):
 
     def on_background_notice(self, message: BackgroundNotice) -> None:
         self.fixes.feed_background_event(message.event)
+        self.completion.background_event(message.event)
 
     # -- messages of the panes ---------------------------------------------------------------------------------
 
@@ -362,6 +370,11 @@ class MainScreen(Screen[None]):
         self.events.add(*rerun_line(outcome))
 
     # -- goals and the pipeline ------------------------------------------------------------------------------
+
+    @on(TextArea.Changed, "#goal")
+    @on(TextArea.SelectionChanged, "#goal")
+    def goal_edited(self) -> None:
+        self.completion.update(self.query_one(GoalInput), self.query_one(CompletionPopup))
 
     @on(GoalInput.Submitted, "#goal")
     async def goal_submitted(self, event: GoalInput.Submitted) -> None:
