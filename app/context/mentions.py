@@ -11,7 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -206,6 +206,22 @@ def _grep_definitions(root: Path, name: str) -> list[tuple[str, int, int]]:
     return hits
 
 
+def _pins(
+    written: list[str], real_root: str, is_file: Callable[[str], bool]
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """The ``@path`` mentions: (project path, as written) of those that are files, and the others as written
+    (with their ``@``), for the "named in the goal but not found" line."""
+    found: list[tuple[str, str]] = []
+    missing: list[str] = []
+    for path in written:
+        rel = path[len(real_root) :] if path.startswith(real_root) else path.lstrip("/")
+        if is_file(rel):
+            found.append((rel, path))
+        else:
+            missing.append(f"@{path}")
+    return found, missing
+
+
 def resolve_mentions(root: Path, goal: str, files: list[str], index: Any = None) -> Resolution:
     """The project files ``goal`` names, most explicit first. ``files``: the project inventory (relative
     posix paths); ``index``: a ``SymbolIndex`` or None (then rg finds definition lines)."""
@@ -243,12 +259,10 @@ def resolve_mentions(root: Path, goal: str, files: list[str], index: Any = None)
         return rel in inventory or (root / rel).is_file()
 
     real_root = str(root.resolve()) + "/"
-    for path in mentions.pinned:
-        rel = path[len(real_root) :] if path.startswith(real_root) else path.lstrip("/")
-        if is_file(rel):
-            mark(rel, f"pinned: @{path}", 0, explicit=True).pinned = True
-        else:
-            unresolved.append(f"@{path}")
+    pinned, missing = _pins(mentions.pinned, real_root, is_file)
+    unresolved.extend(missing)
+    for path, written in pinned:
+        mark(path, f"pinned: @{written}", 0, explicit=True).pinned = True
 
     for path in mentions.paths:
         rel = path[len(real_root) :] if path.startswith(real_root) else path.lstrip("/")
