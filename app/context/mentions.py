@@ -206,20 +206,22 @@ def _grep_definitions(root: Path, name: str) -> list[tuple[str, int, int]]:
     return hits
 
 
-def _pins(
-    written: list[str], real_root: str, is_file: Callable[[str], bool]
-) -> tuple[list[tuple[str, str]], list[str]]:
-    """The ``@path`` mentions: (project path, as written) of those that are files, and the others as written
-    (with their ``@``), for the "named in the goal but not found" line."""
-    found: list[tuple[str, str]] = []
+def _pin(
+    written: list[str],
+    real_root: str,
+    is_file: Callable[[str], bool],
+    mark: Callable[[str, str, int, bool], MentionedFile],
+) -> list[str]:
+    """Mark the ``@path`` mentions that are project files as pinned; the others, as written (with their
+    ``@``), for the "named in the goal but not found" line."""
     missing: list[str] = []
     for path in written:
         rel = path[len(real_root) :] if path.startswith(real_root) else path.lstrip("/")
         if is_file(rel):
-            found.append((rel, path))
+            mark(rel, f"pinned: @{path}", 0, True).pinned = True
         else:
             missing.append(f"@{path}")
-    return found, missing
+    return missing
 
 
 def resolve_mentions(root: Path, goal: str, files: list[str], index: Any = None) -> Resolution:
@@ -259,10 +261,7 @@ def resolve_mentions(root: Path, goal: str, files: list[str], index: Any = None)
         return rel in inventory or (root / rel).is_file()
 
     real_root = str(root.resolve()) + "/"
-    pinned, missing = _pins(mentions.pinned, real_root, is_file)
-    unresolved.extend(missing)
-    for path, written in pinned:
-        mark(path, f"pinned: @{written}", 0, explicit=True).pinned = True
+    unresolved.extend(_pin(mentions.pinned, real_root, is_file, mark))
 
     for path in mentions.paths:
         rel = path[len(real_root) :] if path.startswith(real_root) else path.lstrip("/")
