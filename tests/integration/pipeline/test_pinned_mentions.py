@@ -27,7 +27,7 @@ def shop(git_project: Path) -> Path:
     return git_project
 
 
-async def planning_request(shop: Path, model_server, goal: str, **config: object) -> tuple[str, str]:
+async def planning_request(shop: Path, model_server, goal: str, **config: int) -> tuple[str, str]:
     server = model_server([{"reply": NOTHING}])
     code, out, err = await build_in_process(shop, server, goal, **config)
     assert code == 0, err
