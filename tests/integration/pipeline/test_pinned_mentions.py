@@ -5,6 +5,7 @@ against the scripted model server: the planning request it received is what is c
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,7 @@ def shop(git_project: Path) -> Path:
     return git_project
 
 
-async def planning_request(shop: Path, model_server, goal: str, **config: int) -> tuple[str, str]:
+async def planning_request(shop: Path, model_server, goal: str, **config: Any) -> tuple[str, str]:
     server = model_server([{"reply": NOTHING}])
     code, out, err = await build_in_process(shop, server, goal, **config)
     assert code == 0, err
