@@ -1,5 +1,6 @@
-"""Configuration: flags, then environment, then the project's ``.ai-agent.toml``, then the user's
-``$AI_AGENT_HOME/config.toml`` (the first that sets a value wins).
+"""Configuration: flags, then environment, then the model last picked in this project's workspace (only the
+model: ``remembered_model``), then the project's ``.ai-agent.toml``, then the user's ``$AI_AGENT_HOME/config.toml``
+(the first that sets a value wins).
 
 The API key is read here and handed to the model client only: it is never written to a session, an export or
 a log, and ``Config.redacted()`` is what may be shown or stored.
@@ -18,9 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import UsageError
-from app.paths import PROJECT_CONFIG, agent_home
+from app.paths import PROJECT_CONFIG, agent_home, project_data_dir
 
 USER_CONFIG = "config.toml"
+# The model picked in the workspace (/model, the palette), beside the project's sessions.
+MODEL_CHOICE = "model.json"
 DEFAULT_FIX_ATTEMPTS = 3
 
 # Project settings that need the user's trust: where requests (and the API key) go, the shell command run as
@@ -63,6 +66,10 @@ class Config:
     watch_tests: bool = True
     test_debounce_ms: int = 800
     watch_step_ms: int = 50
+    # What the endpoint charges, in USD per million prompt (in) and completion (out) tokens; None: not known,
+    # so no cost is shown.
+    price_per_mtok_in: float | None = None
+    price_per_mtok_out: float | None = None
     # Where each value came from ("flag", "env", "project", "user", "default"), for `ai` to explain itself.
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
     # The project config's trust: "trusted", "untrusted", "changed" (another content was trusted) or "none"
@@ -104,11 +111,15 @@ _KEYS: dict[str, type] = {
     "retry_max_delay": float,
     "read_rounds": int,
     "max_file_tokens": int,
+    "price_per_mtok_in": float,
+    "price_per_mtok_out": float,
 }
 
 
 # Settings that must be above zero (seconds to wait).
 POSITIVE: frozenset[str] = frozenset({"request_timeout", "first_token_timeout", "stream_idle_timeout"})
+# Prices: 0 (a free local model) or more.
+PRICES: frozenset[str] = frozenset({"price_per_mtok_in", "price_per_mtok_out"})
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -138,6 +149,10 @@ def parse_project_config(path: Path, raw: bytes) -> dict[str, Any]:
         value = section[key]
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
+        if key in PRICES and (not isinstance(value, float) or not value >= 0):
+            raise UsageError(
+                f"{path}: '{key}' should be a number of USD per million tokens, 0 or more, not {value!r}"
+            )
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise UsageError(f"{path}: '{key}' should be a {kind.__name__}")
         if key in POSITIVE and isinstance(value, float) and not value > 0:
@@ -186,6 +201,7 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> Config:
                 if v
             },
         ),
+        ("remembered", {"model": model} if (model := remembered_model(root)) else {}),
         ("project", project),
         ("user", _read_toml(agent_home() / USER_CONFIG)),
     ]
@@ -202,3 +218,26 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> Config:
     untrusted = tuple(key for key in left_out if sources.get(key) not in ("flag", "env"))
     config = Config(**values)
     return replace(config, sources=sources, project_trust=project_trust, untrusted=untrusted)
+
+
+def remembered_model(root: Path) -> str | None:
+    """The model last picked in this project's workspace, or None. A file that is damaged or not ours counts
+    as no choice (the next pick rewrites it): a remembered preference must never stop ``ai`` from starting."""
+    import json
+
+    try:
+        data = json.loads((project_data_dir(root) / MODEL_CHOICE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    model = data.get("model") if isinstance(data, dict) else None
+    return model if isinstance(model, str) and model.strip() else None
+
+
+def remember_model(root: Path, model: str) -> None:
+    """Keep ``model`` as this project's choice (``remembered_model``); a StorageError when it cannot be."""
+    import json
+
+    from app.project.atomic import atomic_write_bytes
+
+    data = json.dumps({"model": model}, ensure_ascii=False).encode("utf-8")
+    atomic_write_bytes(project_data_dir(root) / MODEL_CHOICE, data)

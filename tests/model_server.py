@@ -3,7 +3,10 @@
 Real HTTP/1.1 on 127.0.0.1 (an ephemeral port unless one is given), ``POST /v1/chat/completions`` answered with
 SSE streaming of ``chat.completion.chunk`` objects (chunked transfer encoding, a final chunk with
 ``finish_reason``, a usage chunk when the request asks for ``stream_options.include_usage``, then
-``data: [DONE]``), or one ``chat.completion`` object when ``stream`` is false. ``GET /v1/models`` lists one model.
+``data: [DONE]``), or one ``chat.completion`` object when ``stream`` is false. ``GET /v1/models`` lists the
+script's ``"models"`` (default: one, ``scripted-model``), or answers ``"models_status"`` (e.g. 404); a test may
+set ``server.models`` / ``server.models_status`` meanwhile. Those GETs go to ``server.model_list_requests``
+(``{"path", "auth"}``), not to ``server.requests``, which stays the log of chat requests and other POSTs.
 
 In process (pytest)::
 
@@ -22,7 +25,9 @@ Script format (a JSON object; in process the same as a dict)::
 
     {
       "rules": [ RULE, ... ],      # tried in order; the first whose "when" holds and that has uses left answers
-      "default": RULE              # optional: answers when no rule does (else 400 "no scripted reply")
+      "default": RULE,             # optional: answers when no rule does (else 400 "no scripted reply")
+      "models": ["a", "b"],        # optional: what GET /v1/models lists (default ["scripted-model"])
+      "models_status": 404         # optional: GET /v1/models answers this HTTP status instead
     }
 
     RULE = {
@@ -118,6 +123,8 @@ class Script:
             script = {"rules": script}
         self.rules: list[dict[str, Any]] = [dict(r) for r in script.get("rules", [])]
         self.default: dict[str, Any] | None = script.get("default")
+        self.models: list[str] = [str(m) for m in script.get("models", [MODEL_NAME])]
+        self.models_status: int | None = script.get("models_status")
         self._uses: list[int | None] = [r.get("times") for r in self.rules]
         self._lock = threading.Lock()
 
@@ -187,7 +194,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         if self.path.rstrip("/").endswith("/models"):
-            self._send_json(200, {"object": "list", "data": [{"id": MODEL_NAME, "object": "model"}]})
+            owner = self.server.owner
+            auth = any(k.lower() == "authorization" for k in self.headers)
+            owner.model_list_requests.append({"path": self.path, "auth": auth})
+            script = owner.script
+            if script.models_status:
+                status = int(script.models_status)
+                self._send_json(
+                    status, {"error": {"message": f"scripted status {status}", "type": "scripted"}}
+                )
+                return
+            models = [{"id": name, "object": "model", "owned_by": "scripted"} for name in script.models]
+            self._send_json(200, {"object": "list", "data": models})
         else:
             self._send_json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
 
@@ -340,6 +358,7 @@ class ScriptedModelServer:
     ) -> None:
         self.script = Script(script)
         self.requests: list[dict[str, Any]] = []
+        self.model_list_requests: list[dict[str, Any]] = []
         self.log_path = log_path
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -373,6 +392,22 @@ class ScriptedModelServer:
                 with open(self.log_path, "a", encoding="utf-8") as handle:
                     handle.write(json.dumps(entry) + "\n")
         return number
+
+    @property
+    def models(self) -> list[str]:
+        return self.script.models
+
+    @models.setter
+    def models(self, names: list[str]) -> None:
+        self.script.models = list(names)
+
+    @property
+    def models_status(self) -> int | None:
+        return self.script.models_status
+
+    @models_status.setter
+    def models_status(self, status: int | None) -> None:
+        self.script.models_status = status
 
     def chat_requests(self) -> list[dict[str, Any]]:
         return [r for r in self.requests if r["path"].rstrip("/").endswith("/chat/completions")]

@@ -71,7 +71,10 @@ def message_widget(message: dict[str, Any]) -> Widget:
     elif role == "user":
         widget = MessageView(content, content, "message user")
     else:  # system and event lines read as notes, not as turns of the conversation
-        widget = MessageView(content, content, f"note {role}")
+        kind = str(message.get("kind", ""))  # e.g. "context_cleared" (/clear): styled as a divider
+        widget = MessageView(
+            content, content, f"note {role} {kind}" if kind.isidentifier() else f"note {role}"
+        )
     widget.border_title = safe_text(ROLE_LABELS.get(role, role))
     return widget
 

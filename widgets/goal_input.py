@@ -9,7 +9,7 @@ A paste is inserted as it is, newlines included: only the enter key sends.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from textual import events
@@ -28,12 +28,12 @@ NEWLINE_KEYS = frozenset({"shift+enter", "ctrl+j", "newline"})
 
 
 class GoalInput(SafeTextArea, inherit_bindings=False):
-    # TextArea's editing keys, without its own undo and redo: ctrl+z is the workspace's undo of a change (and
-    # ctrl+y its copy of the reply), wherever the focus is.
+    # TextArea's editing keys (system keys: the help screen and README list the workspace's own), without its
+    # undo and redo: ctrl+z is the workspace's undo of a change (and ctrl+y its copy of the reply).
     BINDINGS = [
-        binding
+        replace(binding, system=True)
         for binding in TextArea.BINDINGS
-        if not (isinstance(binding, Binding) and binding.action in ("undo", "redo"))
+        if isinstance(binding, Binding) and binding.action not in ("undo", "redo")
     ]
 
     @dataclass
@@ -76,7 +76,9 @@ class GoalInput(SafeTextArea, inherit_bindings=False):
     async def _on_key(self, event: events.Key) -> None:
         key = event.key
         popup = self._popup()
-        if popup is not None and key in ("enter", "tab", "escape"):
+        if popup is not None and key == "enter" and self._completes_nothing(popup):
+            popup.close()  # `/help` typed whole: enter sends it
+        elif popup is not None and key in ("enter", "tab", "escape"):
             event.stop()
             event.prevent_default()
             if key == "escape":
@@ -100,6 +102,13 @@ class GoalInput(SafeTextArea, inherit_bindings=False):
         # TextArea's handler (run next) inserts it, newlines and all, never sent; stopped here so that it is
         # not passed on to be pasted again.
         event.stop()
+
+    def _completes_nothing(self, popup: CompletionPopup) -> bool:
+        """Whether accepting the highlighted candidate would leave the text as typed (bar a space)."""
+        chosen, span = popup.chosen(), popup.span
+        if chosen is None or span is None:
+            return False
+        return self.get_text_range(*span).strip() == chosen.insert.strip()
 
     def accept_completion(self, popup: CompletionPopup) -> None:
         """Put the highlighted candidate in place of what it completes, the cursor after it."""

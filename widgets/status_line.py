@@ -1,4 +1,4 @@
-"""The one-line status bar: project, session, model, token usage, the current stage and what the model call
+"""The one-line status bar: project, session, model, token usage (and cost), the current stage and what the model call
 waits for."""
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ class StatusLine(Widget):
     project: reactive[str] = reactive("")
     session: reactive[str] = reactive("")
     model: reactive[str] = reactive("")
-    tokens: reactive[int] = reactive(0)
+    # The token usage as the screen words it ("1.5k tok (turn 320) · $0.0042").
+    usage: reactive[str] = reactive(format_tokens(0))
     stage: reactive[Stage | None] = reactive(None)
     busy: reactive[bool] = reactive(False)
     # What the model call is waiting for, or the retry under way ("stream idle 30 s, retrying 2/4"); "" none.
@@ -48,7 +49,7 @@ class StatusLine(Widget):
             " · ",
             (safe_text(self.model) or "no model", "" if self.model else "dim"),
             " · ",
-            format_tokens(self.tokens),
+            self.usage,
         )
         # The project path gives way first (from its left end): session, model and stage stay readable.
         room = self.size.width - len("ai · ") - tail.cell_len - right.cell_len - 1

@@ -84,6 +84,12 @@ def cmd_build(args: argparse.Namespace) -> int:
     goal = (args.build or "").strip()
     if not goal:
         raise UsageError('--build needs a goal, e.g. ai --build "add a --verbose flag"')
+    # The workspace's rule (app/tui/slash.py): a line starting with a slash is a command, never a goal.
+    if goal.startswith("/"):
+        raise UsageError(
+            f"{goal.split()[0]} is a slash command of the workspace (run `ai` on a terminal and type it there), "
+            "not a goal: nothing was sent to the model"
+        )
     # The model client's library is the slowest import of a build: start it now, beside the set-up.
     threading.Thread(target=warm_imports, daemon=True).start()
     root = working_root(args)

@@ -471,6 +471,50 @@ class ModelClient:
         )
 
 
+# GET /models answers at once or not at all: a picker waits this long, never the first token's minutes.
+LIST_MODELS_TIMEOUT = 5.0
+
+
+def list_models(config: Config, timeout: float = LIST_MODELS_TIMEOUT) -> list[str]:
+    """The model names the endpoint lists (``GET {base_url}/models``, with the key as a build sends it),
+    sorted. Blocking: run it in a worker thread. Raises ``ModelUnavailable`` (refused, timed out) or
+    ``TaskFailed`` (an HTTP error, a body that is not a model list) with one line, never the key."""
+    if not config.has_model:
+        raise TaskFailed(NO_ENDPOINT)
+    check_base_url(config)
+    import openai
+
+    url = config.base_url or "the OpenAI API"
+    by_hand = "type the model's name instead"
+    client = openai.OpenAI(
+        base_url=config.base_url or None,
+        api_key=_key_for_endpoint(config),
+        max_retries=0,
+        timeout=timeout,
+    )
+    try:
+        page = client.models.list()
+        names = {str(model.id) for model in page.data if getattr(model, "id", None)}
+    except openai.APITimeoutError:
+        raise ModelUnavailable(f"{url} did not list its models within {timeout:g} s: {by_hand}") from None
+    except openai.APIConnectionError:
+        raise ModelUnavailable(f"cannot connect to {url} to list its models: {by_hand}") from None
+    except openai.APIStatusError as exc:
+        status = exc.status_code
+        if status in (401, 403):
+            raise TaskFailed(
+                f"{url} refused to list its models (HTTP {status}): check OPENAI_API_KEY"
+            ) from None
+        raise TaskFailed(f"{url} has no model list (GET /models: HTTP {status}): {by_hand}") from None
+    except (openai.APIError, TypeError, ValueError, AttributeError):
+        raise TaskFailed(
+            f"{url} answered GET /models with something that is not a model list: {by_hand}"
+        ) from None
+    finally:
+        client.close()
+    return sorted(names)
+
+
 def import_model_library() -> None:
     """Import the client's library ahead (~0.4 s), in a worker thread while other work goes on."""
     try:

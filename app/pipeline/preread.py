@@ -320,10 +320,17 @@ def history_messages(messages: Sequence[dict[str, Any]], budget: int) -> list[di
     The walk goes from the newest message back and stops at the first that does not fit, and a turn is joined
     once, from the parts kept: the cost follows what is sent, not the session's length. (Joining every turn
     first made a session of 100,000 messages of one role quadratic, and that one giant turn, over the budget,
-    was then dropped whole, so nothing at all was sent.) Inside a joined turn the oldest parts go first too."""
+    was then dropped whole, so nothing at all was sent.) Inside a joined turn the oldest parts go first too.
+
+    The walk also stops at the latest ``/clear`` (an event of kind ``CONTEXT_CLEARED``): nothing from before
+    it is sent, in the workspace and in ``ai --continue`` alike."""
+    from app.session.schema import CONTEXT_CLEARED
+
     kept: list[tuple[str, list[str]]] = []  # newest turn first; each turn's parts newest first
     spent = 0
     for message in reversed(messages):
+        if message.get("role") == "event" and message.get("kind") == CONTEXT_CLEARED:
+            break
         turn = _history_turn(message)
         if turn is None:
             continue

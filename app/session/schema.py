@@ -29,6 +29,10 @@ MAX_DEPTH = 64
 EXPORT_FORMAT = "ai-agent-session"
 EXPORT_VERSION = 1
 MESSAGE_ROLES = ("user", "assistant", "system", "event")
+# The kind of the event ``/clear`` stores: the history a later goal sends the model starts after the latest one
+# (app/pipeline/preread.history_messages); the messages before it stay stored and shown.
+CONTEXT_CLEARED = "context_cleared"
+CONTEXT_CLEARED_NOTE = "context cleared: later goals start fresh"
 
 
 # Where a value sits: () for the top level, else (where its container sits, its key). The JSON path text is

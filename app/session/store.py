@@ -35,7 +35,13 @@ from app.paths import (
     session_name_error,
 )
 from app.session import schema, storage
-from app.session.schema import EXPORT_FORMAT, EXPORT_VERSION, MESSAGE_ROLES
+from app.session.schema import (
+    CONTEXT_CLEARED,
+    CONTEXT_CLEARED_NOTE,
+    EXPORT_FORMAT,
+    EXPORT_VERSION,
+    MESSAGE_ROLES,
+)
 
 # 2: change_count counts the changes applied and not undone (an index of version 1 is rebuilt).
 INDEX_VERSION = 2
@@ -377,6 +383,11 @@ class Session:
             db.table("messages").insert(message)
             self._update_meta(db, last_used=message["ts"])
         return message
+
+    def clear_context(self) -> dict[str, Any]:
+        """A fresh context from here on (``/clear``): an event after which a later goal's history starts. The
+        messages before it stay stored and shown; only what is sent to the model changes."""
+        return self.append_message("event", CONTEXT_CLEARED_NOTE, kind=CONTEXT_CLEARED)
 
     def messages(self, limit: int | None = None, before: int | None = None) -> list[dict[str, Any]]:
         """Messages in order. ``limit`` keeps the last N (of those before position ``before``)."""

@@ -37,6 +37,8 @@ class WorkspaceApp(App[int]):
     COMMANDS = App.COMMANDS | {WorkspaceCommands}
     BINDINGS = [
         Binding("ctrl+q", "quit", texts.KEYS["quit"], id="quit", priority=True),
+        # Priority: a modal (the approval, a dialog) shuts out the App's other keys.
+        Binding("f1", "help", texts.KEYS["help"], id="help", priority=True),
     ]
 
     SessionShown = SessionShown  # posted to the App when a session's visible tail is on screen
@@ -90,6 +92,15 @@ class WorkspaceApp(App[int]):
             timeout=timeout,
             markup=False,
         )
+
+    def action_help(self) -> None:
+        """F1 anywhere (``?`` in the workspace): the help screen; F1 again closes it."""
+        from app.tui.help_screen import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)
+        else:
+            self.push_screen(HelpScreen())
 
     @property
     def main_screen(self) -> MainScreen:

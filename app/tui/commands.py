@@ -1,5 +1,5 @@
 """The command palette's workspace commands: new session, switch session, undo, export session, rerun tests,
-suggestions, fix newest error, and "Trust this project" while it is not trusted."""
+suggestions, fix newest error, pick model, and "Trust this project" while it is not trusted."""
 
 from __future__ import annotations
 
@@ -46,6 +46,9 @@ class WorkspaceCommands(Provider):
             (*texts.COMMAND_RERUN_TESTS, main.rerun_tests),
             (*texts.COMMAND_SUGGESTIONS, main.show_suggestions),
             (*texts.COMMAND_FIX_NEWEST, main.fix_newest_error),
+            (*texts.COMMAND_COPY_REPLY, main.action_copy_reply),
+            (*texts.COMMAND_COPY_DIFF, main.action_copy_diff),
+            (*texts.COMMAND_PICK_MODEL, main.action_pick_model),
         ]
         if not self.trusted:
             commands.append((*texts.COMMAND_TRUST, main.action_trust))

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
     from app.background.services import BackgroundServices
     from app.events import DiffReady, Stage
+    from app.llm.usage import TokenUsage
     from app.tui.build_bridge import Run
     from app.tui.settings import WorkspaceSettings
     from app.workspace import Workspace
@@ -39,7 +40,9 @@ class Host(Protocol):
     settings: WorkspaceSettings
     session_name: str
     busy: bool
-    tokens: int
+    # The open session's token usage (stored plus this run's) and the last build's or fix's (app/llm/usage.py).
+    usage: TokenUsage
+    turn_usage: TokenUsage
     # The open session's background services (its workspace's), or None while they are off or starting.
     services: BackgroundServices | None
 
@@ -94,3 +97,33 @@ class RunHost(Host, Protocol):
     def refresh_sessions(self) -> None: ...
 
     def action_focus_goal(self) -> None: ...
+
+
+class ModelHost(Host, Protocol):
+    """What the model picker and the tokens line (app/tui/model_desk.py) use of the screen besides ``Host``."""
+
+    model_name: str
+    usage_text: str
+    # The session's running workspace, whose next builds take the model picked.
+    workspace: Workspace | None
+
+
+class ModelCommands(Protocol):
+    """The slash commands of the model desk (app/tui/model_desk.py), as the slash desk calls them."""
+
+    async def cmd_model(self, argument: str) -> None: ...
+
+    async def cmd_tokens(self, argument: str) -> None: ...
+
+
+class SlashHost(Host, Protocol):
+    """What the slash commands (app/tui/slash_desk.py) use of the screen besides ``Host``."""
+
+    @property
+    def models(self) -> ModelCommands:
+        """/model and /tokens (app/tui/model_desk.py's ModelDesk)."""
+
+    def show_sessions(self, visible: bool | None = True) -> None:
+        """Show (True), hide (False) or toggle (None) the session list; it takes the focus when shown."""
+
+    def export_session(self) -> None: ...

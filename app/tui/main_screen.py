@@ -2,7 +2,7 @@
 
 Each pane (app/tui/panes.py) renders the events meant for it through its own ``show_event``; this screen routes
 every pipeline event to the panes and owns the keys. Sessions, fixes, trust and the build run are collaborators
-it composes (``SessionKeeper``, ``FixDesk``, ``TrustKeeper``, ``RunDesk``), each reaching it through
+it composes (``SessionKeeper``, ``FixDesk``, ``TrustKeeper``, ``RunDesk``, ``SlashDesk``), each reaching it through
 app/tui/host.py's ``Host``.
 """
 
@@ -21,14 +21,20 @@ from textual.widgets import TextArea
 from textual.worker import Worker, WorkerState
 
 from app.errors import AgentError
+from app.llm.usage import TokenUsage
 from app.tui import texts
+from app.tui.clipboard import CopyDesk
 from app.tui.completion import CompletionDesk
 from app.tui.fixes import FixDesk
 from app.tui.messages import BackgroundNotice, BuildEnded, DecisionWanted, PipelineEvent
+from app.tui.model_desk import ModelDesk
 from app.tui.panes import ChatPane, DiffPane, FeedPane, StagesPane
 from app.tui.runs import RunDesk
+from app.tui.search import ConversationSearch
 from app.tui.sessions import SessionKeeper
 from app.tui.settings import WorkspaceSettings
+from app.tui.slash import parse_slash
+from app.tui.slash_desk import SlashDesk
 from app.tui.trust import TrustKeeper
 from app.tui.waits import WaitClock
 from widgets.chat_view import ChatView
@@ -61,13 +67,20 @@ class MainScreen(Screen[None]):
         Binding("ctrl+b", "toggle_sessions", texts.KEYS["toggle-sessions"], id="toggle-sessions"),
         Binding("ctrl+f", "errors", texts.KEYS["error-feed"], id="error-feed"),
         Binding("ctrl+o", "older", texts.KEYS["older-messages"], id="older-messages", show=False),
-        Binding("escape", "focus_goal", texts.KEYS["focus-goal"], id="focus-goal", show=False),
+        Binding("escape", "escape", texts.KEYS["focus-goal"], id="focus-goal", show=False),
+        Binding("question_mark", "app.help", texts.KEYS["help-key"], id="help-key", show=False),
+        Binding("ctrl+y", "copy_reply", texts.KEYS["copy-reply"], id="copy-reply", show=False),
+        Binding("ctrl+r", "search", texts.KEYS["search"], id="search", show=False),
     ]
 
     session_name: reactive[str] = reactive("")
     busy: reactive[bool] = reactive(False, bindings=True)
-    # The open session's token usage: what its stored messages carry, plus this run's as it comes.
-    tokens: reactive[int] = reactive(0)
+    # The open session's token usage: what its stored messages carry, plus this run's as it comes; the last
+    # run's; and how the status line says them (app/tui/model_desk.py).
+    usage: reactive[TokenUsage] = reactive(TokenUsage)
+    turn_usage: reactive[TokenUsage] = reactive(TokenUsage)
+    usage_text: reactive[str] = reactive("")
+    model_name: reactive[str] = reactive("")
     stage: reactive[Stage | None] = reactive(None)
     # While a proposal waits, its keys (y, n, a) are the screen's wherever the focus is: the goal input is
     # disabled, so it can neither take the focus back nor swallow the letters (watch_pending).
@@ -92,17 +105,25 @@ class MainScreen(Screen[None]):
         self.fixes = FixDesk(self)
         self.trust = TrustKeeper(self)
         self.runs = RunDesk(self, self.fixes, with_history=continue_session)
+        self.models = ModelDesk(self)
+        config = settings.config
+        self.set_reactive(
+            MainScreen.model_name, config.model or (texts.DEFAULT_MODEL if config.has_model else "")
+        )
+        self.models.refresh_usage()
+        self.slash = SlashDesk(self, self.sessions)
         self.wait_clock = WaitClock(self._say_wait, self.set_interval)
         self.completion = CompletionDesk(self)
+        self.copies = CopyDesk(self)
 
     def compose(self) -> ComposeResult:
         settings = self.settings
         status = StatusLine(id="status")
         status.project = settings.project_label
-        status.model = settings.config.model or (texts.DEFAULT_MODEL if settings.config.has_model else "")
         yield status.data_bind(
             session=MainScreen.session_name,
-            tokens=MainScreen.tokens,
+            model=MainScreen.model_name,
+            usage=MainScreen.usage_text,
             stage=MainScreen.stage,
             busy=MainScreen.busy,
             waiting=MainScreen.waiting,
@@ -113,6 +134,7 @@ class MainScreen(Screen[None]):
             yield DiffPane(id="diff")
         yield StagesPane(id="stages")
         yield FeedPane(id="events", clock=settings.clock)
+        yield ConversationSearch(lambda: self.chat, id="search")
         popup = CompletionPopup(id="completion")
         yield popup
         yield GoalInput(popup, id="goal")
@@ -281,13 +303,16 @@ class MainScreen(Screen[None]):
         self.runs.stop()
 
     def action_toggle_sessions(self) -> None:
+        self.show_sessions(None)
+
+    def show_sessions(self, visible: bool | None = True) -> None:
+        """Show (True), hide (False) or toggle (None) the session list (unfolded when narrow); shown, it has
+        the focus."""
         sessions = self.session_list
-        if self.has_class("-narrow"):
-            sessions.toggle_class("-shown")
-            visible = sessions.has_class("-shown")
-        else:
-            sessions.toggle_class("-hidden")
-            visible = not sessions.has_class("-hidden")
+        narrow = self.has_class("-narrow")
+        shown = sessions.has_class("-shown") if narrow else not sessions.has_class("-hidden")
+        visible = not shown if visible is None else visible
+        sessions.set_class(visible if narrow else not visible, "-shown" if narrow else "-hidden")
         if visible:
             sessions.focus()
         else:
@@ -315,6 +340,20 @@ class MainScreen(Screen[None]):
             self.diff.focus()
         else:
             self.query_one(GoalInput).focus()
+
+    def action_escape(self) -> None:
+        # A running build (or fix) stops, as with ctrl+g; a modal, the search bar or a popup took escape first.
+        if not self.runs.stop_on_escape():
+            self.action_focus_goal()
+
+    def action_copy_reply(self) -> None:
+        self.copies.copy_reply()
+
+    def action_copy_diff(self) -> None:
+        self.copies.copy_diff()
+
+    def action_search(self) -> None:
+        self.query_one(ConversationSearch).open()
 
     def action_undo(self) -> None:
         self.sessions.undo()
@@ -382,6 +421,11 @@ class MainScreen(Screen[None]):
         if not goal:
             return
         goal_input = self.query_one(GoalInput)
+        if parse_slash(goal) is not None:  # a command: never a goal, never sent to the model
+            goal_input.remember(goal)
+            goal_input.value = ""
+            await self.slash.run(goal)
+            return
         if self.busy:
             self.notify(texts.BUILD_RUNNING, severity="warning")
             return
@@ -390,6 +434,9 @@ class MainScreen(Screen[None]):
         await self.start_build(goal)
 
     async def start_build(self, goal: str) -> None:
+        if parse_slash(goal) is not None:  # `ai --build "/help"` too: a command, never sent to the model
+            await self.slash.run(goal)
+            return
         await self.runs.start_build(goal)
 
     async def begin_run(self, run: Run, fixing: bool = False) -> None:
@@ -415,6 +462,16 @@ class MainScreen(Screen[None]):
         self.events.show_event(event)
         self.progress.show_event(event)
         self.runs.after_event(event)
+        self.models.after_event(event)
+
+    def watch_usage(self) -> None:
+        self.models.refresh_usage()
+
+    def watch_turn_usage(self) -> None:
+        self.models.refresh_usage()
+
+    def action_pick_model(self) -> None:
+        self.models.open_picker()
 
     def _say_wait(self, text: str) -> None:
         self.waiting = text

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual.binding import Binding
+
 from app.tui import texts
 from widgets.chat_view import ChatView
 from widgets.diff_preview import DiffPreview
@@ -166,6 +168,8 @@ class FeedPane(EventLog):
 
 class DiffPane(DiffPreview):
     """The live diff."""
+
+    BINDINGS = [Binding("c", "screen.copy_diff", texts.KEYS["copy-diff"], id="copy-diff")]
 
     async def show_event(self, event: Event) -> None:
         """The blocks as they complete, the proposal's diff, and what became of it."""

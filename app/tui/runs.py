@@ -58,6 +58,7 @@ class RunDesk:
 
     async def begin_run(self, run: Run, fixing: bool = False) -> None:
         """Run a build (or, with ``fixing``, a fix) of the workspace on the pipeline's worker thread."""
+        from app.llm.usage import TokenUsage
         from app.tui.build_bridge import BuildBridge
 
         host = self.host
@@ -69,6 +70,7 @@ class RunDesk:
         self._applied = False
         self._last_decision = None
         host.busy = True
+        host.turn_usage = TokenUsage()  # the status line's "turn": this run's model calls
         host.progress.reset()
         await host.diff.clear(texts.WAITING_FOR_MODEL)
         host.start_worker(bridge.run, group="build", description="build pipeline", thread=True)
@@ -77,6 +79,14 @@ class RunDesk:
         if self.bridge is not None:
             self.bridge.cancel()
             self.host.events.add(texts.STOPPING, "warning")
+
+    def stop_on_escape(self) -> bool:
+        """escape on the workspace: the running build or fix stops (ctrl+g's clean stop) and True, unless a
+        proposal waits for a decision (escape keeps the focus on it; n rejects) or nothing runs."""
+        if self.bridge is None or self.bridge.cancelled or self.host.pending is not None:
+            return False
+        self.stop()
+        return True
 
     def cancel(self) -> None:
         """The screen closes: the pipeline's thread must end too (a pending decision becomes a rejection)."""
@@ -116,7 +126,10 @@ class RunDesk:
         elif isinstance(event, ErrorEvent) and event.fatal:
             self._outcome_shown = True  # the feed has its line: the Finished summary would repeat it
         elif isinstance(event, Usage):
-            host.tokens += event.total_tokens or (event.prompt_tokens + event.completion_tokens)
+            from app.llm.usage import TokenUsage
+
+            used = TokenUsage.of(event.to_json())
+            host.usage, host.turn_usage = host.usage + used, host.turn_usage + used
         elif isinstance(event, Finished):
             host.stage = None
             # Applied / Rejected already said how it ended; otherwise the summary does.

@@ -13,22 +13,11 @@ from app.tui import texts
 
 if TYPE_CHECKING:
     from app.edits.records import UndoResult
+    from app.llm.usage import TokenUsage
     from app.tui.host import Host
 
 # How many of a session's last messages are mounted when it opens; older pages follow on scroll.
 PAGE = 20
-
-
-def stored_tokens(messages: list[dict[str, Any]]) -> int:
-    """The tokens the stored messages used (each model reply carries its call's usage)."""
-    total = 0
-    for message in messages:
-        usage = message.get("usage")
-        if isinstance(usage, dict):
-            total += int(usage.get("total_tokens") or 0) or (
-                int(usage.get("prompt_tokens") or 0) + int(usage.get("completion_tokens") or 0)
-            )
-    return total
 
 
 def name_problem(name: str) -> str | None:
@@ -90,8 +79,10 @@ class SessionKeeper:
 
         host = self.host
         self.shown_session = None
-        if name != host.session_name or not host.tokens:
-            host.tokens = 0
+        if name != host.session_name or not host.usage.total:
+            from app.llm.usage import TokenUsage
+
+            host.usage = host.turn_usage = TokenUsage()
             self.add_stored_usage(name)
         if name != host.session_name:
             # What the diff pane showed belongs to the session left (QA.md).
@@ -113,15 +104,17 @@ class SessionKeeper:
         """Add the session's stored usage to the status line (off the first paint: it reads every message)."""
 
         def count() -> None:
-            total = stored_tokens(self.store.session(name, create=False).messages())
-            if total:
+            from app.llm.usage import stored_usage
+
+            total = stored_usage(self.store.session(name, create=False).messages())
+            if total.total:
                 self.host.ui(self._add_tokens, name, total)
 
         self.host.start_worker(count, group="usage", exclusive=True, description="token usage", thread=True)
 
-    def _add_tokens(self, name: str, count: int) -> None:
+    def _add_tokens(self, name: str, count: TokenUsage) -> None:
         if name == self.host.session_name:
-            self.host.tokens += count
+            self.host.usage = self.host.usage + count
 
     def load_older(self, before: int) -> None:
         name = self.host.session_name

@@ -184,3 +184,156 @@ SLASH_HELP = {
     "quit": ("", "leave ai"),
 }
 SLASH_UNKNOWN = "unknown command /{name}: /help lists the commands (nothing was sent to the model)"
+
+# -- help: the help screen (F1, ?), escape stops a build, copying, search in the conversation (help helper) -------
+# Where the keys of each class work (app/tui/keys.py), in the help screen's order; a class not named here is
+# worded from its name.
+KEY_PLACES = {
+    "WorkspaceApp": "anywhere",
+    "MainScreen": "in the workspace",
+    "GoalInput": "in the goal input",
+    "ConversationSearch": "in the search bar (ctrl+r)",
+    "SessionList": "in the session list",
+    "DiffPane": "in the diff pane",
+    "DiffPreview": "in the diff pane",
+    "EventLog": "in the error feed",
+    "ApprovalScreen": "in the approval",
+    "EditorScreen": "in the built-in editor",
+    "PromptScreen": "in a question that asks for a name",
+    "ConfirmScreen": "in a yes/no question",
+    "TrustScreen": "in the trust question",
+    "SuggestionsScreen": "in the suggestions",
+    "HelpScreen": "in this help",
+}
+KEY_PALETTE = "Command palette"
+# The help screen's words for a key, by binding id (a key without one here is shown with its Footer word).
+KEY_HELP = {
+    "quit": "quit",
+    "help": "this help",
+    "command_palette": "the command palette: every command, searchable",
+    "app.focus_next": "focus the next pane",
+    "app.focus_previous": "focus the previous pane",
+    "screen.copy_text": "copy the text selected with the mouse",
+    "apply": "apply the pending proposal",
+    "reject": "reject the pending proposal",
+    "review": "reopen the approval of the pending proposal",
+    "stop-build": "stop the running build or fix (nothing is applied)",
+    "undo": "undo this session's last applied change",
+    "new-session": "start a new named session",
+    "toggle-sessions": "show or hide the session list",
+    "error-feed": "focus the newest error in the feed",
+    "older-messages": "load older messages of the conversation",
+    "focus-goal": "stop the running build (as ctrl+g); otherwise back to the goal input",
+    "help-key": "this help (when the focus is not in a text input)",
+    "copy-reply": "copy the model's last reply (Markdown)",
+    "search": "search in the conversation",
+    "copy-diff": "copy the diff shown",
+    "goal-history-previous": "the previous goal",
+    "goal-history-next": "the next goal",
+    "session-rename": "rename the selected session",
+    "session-delete": "delete the selected session (asks first)",
+    "diff-next-hunk": "next hunk",
+    "diff-prev-hunk": "previous hunk",
+    "diff-next-file": "next file",
+    "diff-prev-file": "previous file",
+    "diff-toggle-hunk": "keep or skip the current hunk",
+    "feed-previous-error": "previous error",
+    "feed-next-error": "next error",
+    "feed-fix": "start a fix of the selected error",
+    "search-next": "next match",
+    "search-previous": "previous match",
+    "search-close": "close the search, back where you were",
+    "help-close": "close this help",
+    "approve-apply": "apply the hunks kept, with a git commit",
+    "approve-reject": "reject: nothing changes (the default)",
+    "approve-edit": "edit the proposed result in $VISUAL/$EDITOR or the built-in editor",
+    "approve-revise": "revise: say what should change, the model answers again",
+    "approve-suggest": "the model suggests alternatives and proposes one",
+    "approve-hide": "back to the workspace; the decision stays pending",
+    "editor-save": "use the edited result",
+    "editor-cancel": "back without the edit",
+    "prompt-cancel": "cancel",
+    "confirm-yes": "yes",
+    "confirm-no": "no",
+    "trust-project": "trust this project: its tests and language servers may run",
+    "trust-not-now": "not now",
+    "suggestions-close": "close (enter builds the highlighted one)",
+}
+HELP_TITLE = "ai · keys and commands"
+HELP_WORKFLOW = """\
+How a change happens:
+  1. type a goal in the input below; enter sends it
+  2. ai reads the code it needs and plans (its reply streams in)
+  3. the change waits in the diff pane: y apply · n reject · e edit
+  4. ctrl+z undoes it; escape or ctrl+g stops a running build"""
+HELP_KEYS_HEADING = "Keys"
+HELP_SLASH_HEADING = "Slash commands (type them in the goal input)"
+HELP_FOOTER = "escape, F1 or q closes · ↑/↓, PgUp/PgDn scroll"
+# Copying (App.copy_to_clipboard: OSC 52, and the App's clipboard).
+COPIED_REPLY = "copied the last reply ({lines} line{plural})"
+COPIED_DIFF = "copied the diff ({files} file{files_plural}, {lines} line{plural})"
+NOTHING_TO_COPY = "nothing to copy yet"
+COMMAND_COPY_REPLY = ("Copy last reply", "copy the model's last reply to the clipboard, as Markdown")
+COMMAND_COPY_DIFF = ("Copy diff", "copy the diff shown in the diff pane to the clipboard")
+# The search bar (ctrl+r) above the goal input.
+SEARCH_PLACEHOLDER = "search the conversation… (enter/↓ next · ↑ previous · escape closes)"
+SEARCH_COUNT = "{current}/{total}"
+SEARCH_NO_MATCH = "no match"
+SEARCH_NOT_LOADED = " · {count} older not searched (ctrl+o loads them)"
+# The Footer's words for this section's keys (texts.KEYS, by binding id).
+KEYS.update(
+    {
+        "help": "Help",
+        "help-key": "Help",
+        "copy-reply": "Copy reply",
+        "search": "Search",
+        "copy-diff": "Copy diff",
+    }
+)
+
+# -- models: the model picker, /model, tokens and cost, /tokens (app/tui/model_desk.py, app/tui/model_picker.py) --
+COMMAND_PICK_MODEL = ("Pick model", "choose the model of this workspace from the endpoint's list")
+PICKER_TITLE = "Model for the next builds of this project"
+PICKER_PLACEHOLDER = "filter, or type a model's name"
+PICKER_LOADING = "loading the endpoint's models…"
+PICKER_HELP = "{count} model(s) · ● current · enter picks · escape cancels"
+PICKER_NO_MATCH = "no listed model matches: enter switches to {name!r} as typed"
+PICKER_FAILED = "{error}; enter switches to the name typed above"
+PICKER_CURRENT = "  (current)"
+MODEL_NEEDS_ENDPOINT = (
+    "no model endpoint is configured: set OPENAI_BASE_URL (see the conversation) to pick a model"
+)
+MODEL_SWITCH_WHILE_BUSY = "a build is running: switch the model after it ends (ctrl+g stops it)"
+MODEL_SWITCHED = "model: {name} for the next builds of this project"
+MODEL_SWITCHED_OVERRIDDEN = "model: {name} for the next builds here; remembered for this project, but {source} still decides at the next start"
+MODEL_UNCHANGED = "model: {name} already"
+MODEL_NOT_LISTED = "{name!r} is not on the endpoint's model list ({listed}): switched anyway; the next build says if the endpoint refuses it"
+MODEL_NOT_REMEMBERED = "model: {name} for this run only: {error}"
+MODEL_SOURCES = {"flag": "--model", "env": "AI_AGENT_MODEL"}
+# The status line's tokens: the session's, this turn's (once there is one), the session's cost (when priced).
+USAGE_SESSION = "{tokens}"
+USAGE_TURN = " (turn {tokens})"
+USAGE_COST = " · {cost}"
+TOKENS_NOTE = """\
+tokens of session {session!r}: {prompt:,} prompt + {completion:,} completion = {total:,}{session_cost}
+last turn: {turn}
+{context}{prices}"""
+TOKENS_NO_TURN = "none in this run yet"
+TOKENS_CONTEXT = "last context sent: ~{tokens:,} tokens of the {budget:,} budget (context_tokens)\n"
+TOKENS_TURN = "{prompt:,} prompt + {completion:,} completion = {total:,}{cost}"
+TOKENS_COST = " · {cost}"
+TOKENS_PRICES = "prices: ${price_in:g} in / ${price_out:g} out per million tokens"
+TOKENS_NO_PRICES = "no cost shown: set price_per_mtok_in and price_per_mtok_out (USD per million tokens) in .ai-agent.toml or $AI_AGENT_HOME/config.toml"
+
+# -- slash commands: the dispatcher and /help /new /sessions /clear /undo /diff /export /quit (slash helper) --
+SLASH_HELP_TITLE = "slash commands (type one in the goal input; nothing is sent to the model):"
+SLASH_HELP_END = "F1: every key"
+SLASH_NOT_READY = "/{name} is not available in this version (nothing was sent to the model)"
+SLASH_WAIT = "/{name} changes the session: wait for the build to end, or stop it with ctrl+g"
+SLASH_TAKES_NO_ARGUMENT = "/{name} takes no argument: type /{name} alone (/help lists the commands)"
+
+CONTEXT_CLEARED = "context cleared: later goals start fresh"
+APPLIED_DIFF_TITLE = "applied in this session"
+NOTHING_APPLIED = "nothing applied in this session yet (or every change is undone): /diff has nothing to show"
+APPLIED_DIFF_NOTE = "applied in this session (the diff pane is the running build's):\n{diff}"
+SLASH_BAD_NAME = "no session created: {problem}"

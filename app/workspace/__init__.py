@@ -23,7 +23,8 @@ pipeline, the fix loop and the background services.
 - ``fix(source, decide)``, ``fix_request(event, trigger)``: the fix loop; ``tests_fix_request(dry_run,
   auto_apply, show_only)`` its request for the failing tests (``ai --fix``).
 - ``undo()`` (``undo_last_change()`` off the event loop), ``undo_plan()`` (its preview), ``export(folder)``,
-  ``rerun_tests(reason)``, ``test_command()``, ``suggest(announce, own_snapshot)``.
+  ``rerun_tests(reason)``, ``test_command()``, ``suggest(announce, own_snapshot)``, ``clear_context()`` (``/clear``:
+  later goals send nothing from before it), ``applied_diffs()`` (``/diff``).
 - ``proposal_check()``: stage 7's provider (app/workspace/proposal_check.py).
 - The tests-after-change rule of both faces: ``judge_runs(before_ids, after_ids) -> TestVerdict`` with
   ``failing_ids(outcome)`` and ``watcher_failing_ids(run)`` (app/workspace/verdict.py).

@@ -271,6 +271,17 @@ class Workspace:
 
         return undo_change(self.session, use_git=self.config.use_git)
 
+    def applied_diffs(self) -> dict[str, str]:
+        """``/diff``: this session's applied, not-undone changes, one unified diff per file."""
+        from app.edits.session_diff import applied_diffs
+
+        return applied_diffs(self.root, self.session)
+
+    def clear_context(self) -> dict[str, Any]:
+        """``/clear``: later goals of this session send the model nothing from before now (the session keeps
+        every message); returns the stored event."""
+        return self.session.clear_context()
+
     def undo_plan(self) -> UndoPlan | None:
         """What ``undo`` would write now (app/edits/undo.py's ``plan_undo``: the change, its files and reverse
         diffs); None when there is nothing to undo. Writes nothing."""

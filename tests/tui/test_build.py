@@ -179,7 +179,7 @@ async def test_goal_streams_then_y_applies_and_commits(build_app, calc: Path) ->
         await pilot.press("y")
         await wait_idle(pilot)
         used = sum(u.total_tokens or u.prompt_tokens + u.completion_tokens for u in posted.events(Usage))
-        assert screen.tokens > 0 and screen.tokens == used
+        assert screen.usage.total > 0 and screen.usage.total == used
         assert screen.check_action("apply", ()) is None
         [applied] = posted.events(Applied)
         assert list(applied.files) == ["calc/ops.py"]

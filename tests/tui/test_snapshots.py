@@ -204,3 +204,43 @@ def test_completion_popup_for_at(snap_compare, project: Path) -> None:
         await pilot.wait_for_scheduled_animations()
 
     assert snap_compare(app_for(project), terminal_size=SIZE, run_before=typed)
+
+
+async def open_help(pilot) -> None:
+    from app.tui.help_screen import HelpScreen
+
+    await open_main(pilot)
+    await pilot.press("f1")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen), what="the help screen")
+    await pilot.wait_for_scheduled_animations()
+
+
+def test_help_screen(snap_compare, project: Path) -> None:
+    assert snap_compare(app_for(project), terminal_size=SIZE, run_before=open_help)
+
+
+def test_help_screen_at_80x24(snap_compare, project: Path) -> None:
+    assert snap_compare(app_for(project), terminal_size=(80, 24), run_before=open_help)
+
+
+def test_model_picker(snap_compare, project: Path) -> None:
+    """The picker over the endpoint's models, the current one marked, a filter typed."""
+    script = {"rules": [], "models": ["gpt-4o", "gpt-4o-mini", "llama3.1:8b", "qwen2.5-coder:7b"]}
+    with ScriptedModelServer(script) as server:
+        config = Config(base_url=server.base_url, api_key="k", model="gpt-4o-mini", lsp=False)
+
+        async def picking(pilot) -> None:
+            from app.tui.model_picker import ModelPicker
+
+            await open_main(pilot)
+            pilot.app.main_screen.action_pick_model()
+            await wait_until(pilot, lambda: isinstance(pilot.app.screen, ModelPicker), what="the picker")
+            picker = pilot.app.screen
+            await wait_until(pilot, lambda: picker.names is not None, what="the endpoint's models")
+            await pilot.press(*"gpt")
+            await wait_until(pilot, lambda: len(picker.shown) == 2, what="the filtered list")
+            filter_input = picker.query_one("#model-filter")
+            filter_input.cursor_blink = False
+            await pilot.wait_for_scheduled_animations()
+
+        assert snap_compare(app_for(project, config=config), terminal_size=SIZE, run_before=picking)
