@@ -11,7 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,7 @@ def rg_binary() -> str | None:
 class Mentions:
     """Tokens of a goal, by what they look like. Resolution decides what they are in this project."""
 
+    pinned: list[str] = field(default_factory=list)  # written @app/users.py: that file, read in full, kept
     paths: list[str] = field(default_factory=list)  # with a folder separator: app/users.py
     file_names: list[str] = field(default_factory=list)  # with an extension: users.py
     dotted: list[str] = field(default_factory=list)  # app.users or User.save
@@ -102,6 +103,14 @@ def extract_mentions(goal: str) -> Mentions:
     for token, quoted in _tokens(goal):
         if "://" in token or not _PATHLIKE.match(token):
             continue
+        if token.startswith("@") and len(token) > 1:
+            # The completion's mention (@app/users.py): a path, given exactly. One that names no file and
+            # does not look like a path (@dataclass) is read as the word it is.
+            path = token[1:].replace("\\", "/").removeprefix("./")
+            if "/" in path or _EXT.search(path):
+                add(found.pinned, path)
+                continue
+            token = path
         if "/" in token or "\\" in token:
             add(found.paths, token.replace("\\", "/").removeprefix("./"))
         elif _DOTTED.match(token) and token.rsplit(".", 1)[1].lower() not in FILE_EXTENSIONS:
@@ -132,12 +141,14 @@ def key_terms(goal: str, limit: int = 8) -> list[str]:
 
 @dataclass
 class MentionedFile:
-    """A project file the goal names. ``explicit``: named by path or file name (secrets allowed then)."""
+    """A project file the goal names. ``explicit``: named by path or file name (secrets allowed then);
+    ``pinned``: written as ``@path`` (the completion's form), read in full and never dropped by the budget."""
 
     path: str
     reasons: list[str] = field(default_factory=list)
     symbols: list[tuple[str, int, int]] = field(default_factory=list)  # (name, line, end_line) defined here
     explicit: bool = False
+    pinned: bool = False
     rank: int = 3  # 0 path, 1 file name, 2 module, 3 symbol, 4 plain word: lower is read first
 
 
@@ -195,6 +206,24 @@ def _grep_definitions(root: Path, name: str) -> list[tuple[str, int, int]]:
     return hits
 
 
+def _pin(
+    written: list[str],
+    real_root: str,
+    is_file: Callable[[str], bool],
+    mark: Callable[[str, str, int, bool], MentionedFile],
+) -> list[str]:
+    """Mark the ``@path`` mentions that are project files as pinned; the others, as written (with their
+    ``@``), for the "named in the goal but not found" line."""
+    missing: list[str] = []
+    for path in written:
+        rel = path[len(real_root) :] if path.startswith(real_root) else path.lstrip("/")
+        if is_file(rel):
+            mark(rel, f"pinned: @{path}", 0, True).pinned = True
+        else:
+            missing.append(f"@{path}")
+    return missing
+
+
 def resolve_mentions(root: Path, goal: str, files: list[str], index: Any = None) -> Resolution:
     """The project files ``goal`` names, most explicit first. ``files``: the project inventory (relative
     posix paths); ``index``: a ``SymbolIndex`` or None (then rg finds definition lines)."""
@@ -232,6 +261,8 @@ def resolve_mentions(root: Path, goal: str, files: list[str], index: Any = None)
         return rel in inventory or (root / rel).is_file()
 
     real_root = str(root.resolve()) + "/"
+    unresolved.extend(_pin(mentions.pinned, real_root, is_file, mark))
+
     for path in mentions.paths:
         rel = path[len(real_root) :] if path.startswith(real_root) else path.lstrip("/")
         if is_file(rel):

@@ -14,6 +14,7 @@ least to the most important, and when it does not fit it is dropped in this orde
 8. files the goal names by path, file name or module name, and the session's pinned files (``/add``, sent in
    full)                                                                 - never dropped: when they alone
    exceed the budget, the largest are cut to their relevant regions plus an outline (and the model may READ them)
+9. files the goal pins with ``@path``                                     - never dropped nor cut by the budget
 
 A file over ``Config.max_file_tokens`` is always sent as relevant regions plus an outline.
 """
@@ -70,6 +71,7 @@ class FileContext:
     rank: int = 0  # 0-2 named by the goal, 3-4 defines a named symbol, 5 asked for with READ
     pinned: bool = False  # pinned by the user (/add for the session): sent in full, never dropped
     full: bool = True
+    pinned: bool = False  # written @path in the goal: never cut or dropped here (max_file_tokens still holds)
     regions: list[tuple[int, int]] = field(default_factory=list)  # 1-based inclusive, when not full
     outline: list[str] = field(default_factory=list)
 
@@ -258,8 +260,9 @@ def fit_budget(
             break
         files.remove(file)
         dropped.append(file.path)
-    # Named files are never dropped; the largest are cut to regions when they alone are over the budget.
-    cut_to_regions(sorted((f for f in files if f.full), key=lambda f: -f.tokens), 500)
+    # Named files are never dropped; the largest are cut to regions when they alone are over the budget, but
+    # not a pinned one (@path): the user asked for that file whole.
+    cut_to_regions(sorted((f for f in files if f.full and not f.pinned), key=lambda f: -f.tokens), 500)
     return Budgeted(files=files, sections=sections, dropped=dropped, tokens=total())
 
 

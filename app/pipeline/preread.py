@@ -182,7 +182,11 @@ def read_mentioned(
         hashes[read.real_path] = content_hash(read.raw)
         raws[read.real_path] = read.raw
         file = FileContext(
-            path=mention.path, content=read.text, reason="; ".join(mention.reasons), rank=mention.rank
+            path=mention.path,
+            content=read.text,
+            reason="; ".join(mention.reasons),
+            rank=mention.rank,
+            pinned=mention.pinned,
         )
         # A plain word that happens to name a definition is a guess: its file goes whole only when small.
         limit = max_file_tokens // 4 if mention.rank >= 4 else max_file_tokens

@@ -17,12 +17,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.widgets import TextArea
 from textual.worker import Worker, WorkerState
 
 from app.errors import AgentError
 from app.llm.usage import TokenUsage
 from app.tui import texts
 from app.tui.clipboard import CopyDesk
+from app.tui.completion import CompletionDesk
 from app.tui.context_pane import ContextPane
 from app.tui.fixes import FixDesk
 from app.tui.messages import BackgroundNotice, BuildEnded, DecisionWanted, PipelineEvent
@@ -37,6 +39,7 @@ from app.tui.slash_desk import SlashDesk
 from app.tui.trust import TrustKeeper
 from app.tui.waits import WaitClock
 from widgets.chat_view import ChatView
+from widgets.completion import CompletionPopup
 from widgets.event_log import EventLog
 from widgets.footer import FittedFooter
 from widgets.goal_input import PLACEHOLDER as GOAL_PLACEHOLDER
@@ -115,6 +118,7 @@ class MainScreen(Screen[None]):
         self.models.refresh_usage()
         self.slash = SlashDesk(self, self.sessions)
         self.wait_clock = WaitClock(self._say_wait, self.set_interval)
+        self.completion = CompletionDesk(self)
         self.copies = CopyDesk(self)
 
     def compose(self) -> ComposeResult:
@@ -137,7 +141,9 @@ class MainScreen(Screen[None]):
         yield StagesPane(id="stages")
         yield FeedPane(id="events", clock=settings.clock)
         yield ConversationSearch(lambda: self.chat, id="search")
-        yield GoalInput(id="goal")
+        popup = CompletionPopup(id="completion")
+        yield popup
+        yield GoalInput(popup, id="goal")
         yield FittedFooter(texts.KEYS_NARROW, texts.KEYS_DROPPED_FIRST)
 
     # -- the panes -------------------------------------------------------------------------------------------
@@ -171,6 +177,7 @@ class MainScreen(Screen[None]):
         self.events.border_title = texts.EVENTS_TITLE
         await self.diff.clear(texts.NO_PROPOSAL)
         self.query_one(GoalInput).focus()
+        self.completion.load_files()
         self.tell_untrusted_config()
         # After the first frame: the panes paint at once, the history (and Markdown's import) follows.
         self.call_after_refresh(self.open_session, self.session_name, self.initial_goal)
@@ -258,6 +265,7 @@ class MainScreen(Screen[None]):
 
     def on_background_notice(self, message: BackgroundNotice) -> None:
         self.fixes.feed_background_event(message.event)
+        self.completion.background_event(message.event)
 
     # -- messages of the panes ---------------------------------------------------------------------------------
 
@@ -420,6 +428,11 @@ class MainScreen(Screen[None]):
         self.events.add(*rerun_line(outcome))
 
     # -- goals and the pipeline ------------------------------------------------------------------------------
+
+    @on(TextArea.Changed, "#goal")
+    @on(TextArea.SelectionChanged, "#goal")
+    def goal_edited(self) -> None:
+        self.completion.update(self.query_one(GoalInput), self.query_one(CompletionPopup))
 
     @on(GoalInput.Submitted, "#goal")
     async def goal_submitted(self, event: GoalInput.Submitted) -> None:

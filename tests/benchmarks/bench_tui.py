@@ -246,7 +246,7 @@ async def bench_switch(base: Path, runs: int = 11) -> None:
 
 async def bench_streaming(base: Path, chunks: int = 500, rate: float = 100.0) -> None:
     from textual import events
-    from textual.widgets import Input
+    from textual.widgets import TextArea
 
     from app.config import Config
     from app.events import ProseDelta
@@ -259,7 +259,7 @@ async def bench_streaming(base: Path, chunks: int = 500, rate: float = 100.0) ->
     pending: dict[str, float] = {}
 
     def hook(message: Any) -> None:
-        if isinstance(message, Input.Changed) and "key" in pending:
+        if isinstance(message, TextArea.Changed) and "key" in pending:
             latencies.append(time.perf_counter() - pending.pop("key"))
 
     app = make_app(root, "main", config=Config(model="m", base_url="http://x"), background=False)
@@ -269,7 +269,7 @@ async def bench_streaming(base: Path, chunks: int = 500, rate: float = 100.0) ->
             if screen.shown_session == "main":
                 break
             await pilot.pause(0.01)
-        goal = screen.query_one("#goal", Input)
+        goal = screen.query_one("#goal", TextArea)
         goal.focus()
         text = [f"word{i} " + ("\n\n" if i % 40 == 39 else "") for i in range(chunks)]
         finished = threading.Event()

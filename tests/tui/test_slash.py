@@ -52,7 +52,7 @@ async def test_an_unknown_command_is_one_line_and_never_reaches_the_model(
         expected = texts.SLASH_UNKNOWN.format(name="frobnicate")
         await wait_until(pilot, lambda: expected in chat(app), what="the unknown-command line")
         box = app.main_screen.query_one(GoalInput)
-        assert box.value == "" and box.history == ["/frobnicate now"]
+        assert box.value == "" and box.goals == ["/frobnicate now"]
         assert len(app.main_screen.chat.children) == before + 1  # one line, no "you" turn
         assert not app.main_screen.busy
     assert model.chat_requests() == []

@@ -175,6 +175,37 @@ def test_diff_approval(snap_compare, git_project: Path) -> None:
         assert snap_compare(app, terminal_size=SIZE, run_before=approval)
 
 
+def with_project_files(root: Path) -> None:
+    for path in ("app/users.py", "app/user_admin.py", "app/orders.py", "tests/test_users.py", "README.md"):
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(f"# {path}\n")
+
+
+def test_completion_popup_for_slash(snap_compare, project: Path) -> None:
+    async def typed(pilot) -> None:
+        await open_main(pilot)
+        popup = pilot.app.main_screen.query_one("#completion")
+        await pilot.press("/")
+        await wait_until(pilot, lambda: popup.is_open, what="the popup")
+        await pilot.wait_for_scheduled_animations()
+
+    assert snap_compare(app_for(project), terminal_size=SIZE, run_before=typed)
+
+
+def test_completion_popup_for_at(snap_compare, project: Path) -> None:
+    with_project_files(project)
+
+    async def typed(pilot) -> None:
+        await open_main(pilot)
+        screen = pilot.app.main_screen
+        await wait_until(pilot, lambda: screen.completion.files is not None, what="the file list")
+        await pilot.press(*"fix @usr")
+        await wait_until(pilot, lambda: screen.query_one("#completion").is_open, what="the popup")
+        await pilot.wait_for_scheduled_animations()
+
+    assert snap_compare(app_for(project), terminal_size=SIZE, run_before=typed)
+
+
 async def open_help(pilot) -> None:
     from app.tui.help_screen import HelpScreen
 

@@ -28,6 +28,7 @@ from tests.tui.conftest import (
 )
 from widgets.chat_view import ChatView
 from widgets.dialogs import ConfirmScreen, PromptScreen
+from widgets.goal_input import GoalInput
 from widgets.session_list import SessionList
 from widgets.status_line import StatusLine
 
@@ -198,7 +199,7 @@ async def test_narrow_terminal_stays_usable(workspace) -> None:
         assert sessions.region.width > 0
         await pilot.press("escape")
         await pilot.press(*"hello")
-        assert screen.query_one("#goal", Input).value == "hello"
+        assert screen.query_one("#goal", GoalInput).value == "hello"
 
 
 async def test_palette_offers_the_workspace_commands(workspace, store, agent_home: Path) -> None:
@@ -278,7 +279,7 @@ async def test_goal_input_recalls_earlier_goals(workspace) -> None:
     app = workspace()
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_session(pilot, "main")
-        goal = app.main_screen.query_one("#goal", Input)
+        goal = app.main_screen.query_one("#goal", GoalInput)
         goal.focus()
         for text in ("first goal", "second goal"):
             await pilot.press(*text, "enter")

@@ -11,7 +11,6 @@ import re
 from pathlib import Path
 
 from textual import events
-from textual.widgets import Input
 
 from app.config import Config
 from app.suggest import Suggestion
@@ -19,6 +18,7 @@ from app.tui import make_app
 from tests.support.escapes import PAYLOAD, RAW, TITLE
 from tests.tui.conftest import SIZE, wait_for_session, wait_until
 from widgets.dialogs import ConfirmScreen, PromptScreen
+from widgets.goal_input import GoalInput
 from widgets.suggestions import SuggestionsScreen
 
 SHOWN = "alpha\\x1b]52;c;"
@@ -54,7 +54,7 @@ async def test_a_pasted_goal_is_drawn_escaped_and_kept_as_pasted(project: Path) 
     app = workspace(project)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_session(pilot, "main")
-        goal = app.main_screen.query_one("#goal", Input)
+        goal = app.main_screen.query_one("#goal", GoalInput)
         goal.focus()
         goal.post_message(events.Paste(f"fix {TITLE}"))
         await wait_until(pilot, lambda: goal.value.startswith("fix"), what="the paste")
