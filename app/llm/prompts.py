@@ -69,9 +69,10 @@ class FileContext:
     content: str  # the full text as read (its hash guards the apply)
     reason: str
     rank: int = 0  # 0-2 named by the goal, 3-4 defines a named symbol, 5 asked for with READ
-    pinned: bool = False  # pinned by the user (/add for the session): sent in full, never dropped
+    # Pinned by the user (/add for the session, @path for the goal): sent in full, never cut or dropped here
+    # (max_file_tokens still holds when it is read).
+    pinned: bool = False
     full: bool = True
-    pinned: bool = False  # written @path in the goal: never cut or dropped here (max_file_tokens still holds)
     regions: list[tuple[int, int]] = field(default_factory=list)  # 1-based inclusive, when not full
     outline: list[str] = field(default_factory=list)
 
@@ -254,14 +255,16 @@ def fit_budget(
             dropped.append(f"{file.path} (cut to regions)")
 
     # Files defining named symbols (rank >= 3): cut, least certain first, then drop.
-    cut_to_regions(sorted((f for f in files if f.rank >= 3 and f.full), key=lambda f: -f.rank), 300)
-    for file in sorted((f for f in files if f.rank >= 3), key=lambda f: -f.rank):
+    cut_to_regions(
+        sorted((f for f in files if f.rank >= 3 and f.full and not f.pinned), key=lambda f: -f.rank), 300
+    )
+    for file in sorted((f for f in files if f.rank >= 3 and not f.pinned), key=lambda f: -f.rank):
         if total() <= budget:
             break
         files.remove(file)
         dropped.append(file.path)
     # Named files are never dropped; the largest are cut to regions when they alone are over the budget, but
-    # not a pinned one (@path): the user asked for that file whole.
+    # not a pinned one (/add, @path): the user asked for that file whole.
     cut_to_regions(sorted((f for f in files if f.full and not f.pinned), key=lambda f: -f.tokens), 500)
     return Budgeted(files=files, sections=sections, dropped=dropped, tokens=total())
 

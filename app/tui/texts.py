@@ -330,7 +330,6 @@ TOKENS_NO_PRICES = "no cost shown: set price_per_mtok_in and price_per_mtok_out 
 # -- slash commands: the dispatcher and /help /new /sessions /clear /undo /diff /export /quit (slash helper) --
 SLASH_HELP_TITLE = "slash commands (type one in the goal input; nothing is sent to the model):"
 SLASH_HELP_END = "F1: every key"
-SLASH_NOT_READY = "/{name} is not available in this version (nothing was sent to the model)"
 SLASH_WAIT = "/{name} changes the session: wait for the build to end, or stop it with ctrl+g"
 SLASH_TAKES_NO_ARGUMENT = "/{name} takes no argument: type /{name} alone (/help lists the commands)"
 
