@@ -22,7 +22,7 @@ from app.tui import texts
 
 if TYPE_CHECKING:
     from app.config import Config
-    from app.events import Event
+    from app.events import ContextReady, Event
     from app.llm.usage import TokenUsage
     from app.tui.host import ModelHost
 
@@ -45,9 +45,11 @@ def usage_line(usage: TokenUsage, turn: TokenUsage, config: Config) -> str:
 
 
 def tokens_note(
-    session: str, usage: TokenUsage, turn: TokenUsage, config: Config, context_tokens: int | None = None
+    session: str, usage: TokenUsage, turn: TokenUsage, config: Config, context: ContextReady | None = None
 ) -> str:
-    """``/tokens``: the session's prompt and completion tokens, the last turn's, their cost or how to get one."""
+    """``/tokens``: the session's prompt and completion tokens, the last turn's, their cost or how to get one,
+    and the last request's size against the budget and the model's context window (``context``, when a goal
+    of this run sent one)."""
     from app.llm.usage import format_cost, has_prices, usage_cost
 
     def cost_of(used: TokenUsage) -> str:
@@ -75,24 +77,33 @@ def tokens_note(
         total=usage.total,
         session_cost=cost_of(usage),
         turn=last,
-        context=""
-        if context_tokens is None
-        else texts.TOKENS_CONTEXT.format(tokens=context_tokens, budget=config.context_tokens),
+        context="" if context is None else context_line(context, config),
         prices=prices,
     )
+
+
+def context_line(context: ContextReady, config: Config) -> str:
+    """The last request against the ``context_tokens`` budget and the model's window (the context panel's fill)."""
+    sent = context.tokens + context.system_tokens
+    line = texts.TOKENS_CONTEXT.format(tokens=sent, budget=config.context_tokens)
+    if context.window:
+        window = texts.TOKENS_WINDOW.format(window=context.window, percent=round(100 * sent / context.window))
+    else:
+        window = texts.TOKENS_NO_WINDOW
+    return line + window + "\n"
 
 
 class ModelDesk:
     def __init__(self, host: ModelHost) -> None:
         self.host = host
-        # The size of the last planning request of this run (its ContextReady), for /tokens.
-        self.last_context: int | None = None
+        # The last planning request of this run (its ContextReady), for /tokens.
+        self.last_context: ContextReady | None = None
 
     def after_event(self, event: Event) -> None:
         from app.events import ContextReady
 
         if isinstance(event, ContextReady):
-            self.last_context = event.tokens
+            self.last_context = event
 
     @property
     def current(self) -> str:

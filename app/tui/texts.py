@@ -321,7 +321,9 @@ tokens of session {session!r}: {prompt:,} prompt + {completion:,} completion = {
 last turn: {turn}
 {context}{prices}"""
 TOKENS_NO_TURN = "none in this run yet"
-TOKENS_CONTEXT = "last context sent: ~{tokens:,} tokens of the {budget:,} budget (context_tokens)\n"
+TOKENS_CONTEXT = "last context sent: ~{tokens:,} tokens of the {budget:,} budget (context_tokens), "
+TOKENS_WINDOW = "{percent}% of the model's {window:,}-token window"
+TOKENS_NO_WINDOW = "the model's window unknown (set context_window)"
 TOKENS_TURN = "{prompt:,} prompt + {completion:,} completion = {total:,}{cost}"
 TOKENS_COST = " · {cost}"
 TOKENS_PRICES = "prices: ${price_in:g} in / ${price_out:g} out per million tokens"

@@ -188,7 +188,7 @@ async def test_slash_model_name_switches_at_once_and_warns_when_the_endpoint_doe
 
 
 async def test_slash_tokens_says_the_sessions_and_the_last_turns_split_and_cost(open_app) -> None:
-    app = open_app(price_per_mtok_in=2.5, price_per_mtok_out=10.0)
+    app = open_app(price_per_mtok_in=2.5, price_per_mtok_out=10.0, context_window=100_000)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_session(pilot, "main")
         await send_goal(pilot, "explain calc")
@@ -205,6 +205,7 @@ async def test_slash_tokens_says_the_sessions_and_the_last_turns_split_and_cost(
         assert "last turn: 1,200 prompt + 300 completion = 1,500 · $0.0060" in text
         assert "prices: $2.5 in / $10 out per million tokens" in text
         assert re.search(r"last context sent: ~[\d,]+ tokens of the 24,000 budget", text)
+        assert re.search(r"budget \(context_tokens\), \d+% of the model's 100,000-token window", text)
 
 
 async def test_slash_tokens_without_prices_says_how_to_configure_them(open_app) -> None:
