@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from app.tui import WorkspaceApp, make_app, texts
+from app.tui.context_pane import ContextPane
 from app.workspace.agents import UP_TO_DATE
 from tests.conftest import git
 from tests.model_server import ScriptedModelServer
 from tests.tui.conftest import FROZEN_TIME, SIZE, feed_messages, wait_for_session, wait_until
 from tests.tui.test_build import model_config
+from tests.tui.test_context_panel import panel_text, row_of
 from tests.tui.test_slash import chat, send_goal, type_line
 
 SUMMARY = "SUMMARY-MARKER: the user asked about alpha; nothing was changed."
@@ -39,6 +41,12 @@ async def test_a_pinned_file_goes_with_every_goal_until_dropped(project: Path) -
             await type_line(pilot, "/add notes/spec.py")
             await wait_until(pilot, lambda: "pinned notes/spec.py (~" in chat(app), what="the pin line")
             assert "PINNED-MARKER" in await send_goal(pilot, model, "another goal naming nothing")
+            # The context panel says why the file is there.
+            await pilot.press("ctrl+t")
+            panel = app.main_screen.query_one(ContextPane)
+            await wait_until(pilot, lambda: "notes/spec.py" in panel_text(panel), what="the pin in the panel")
+            assert "pinned" in row_of(panel_text(panel), "notes/spec.py")
+            await pilot.press("ctrl+t")
             await type_line(pilot, "/drop notes/spec.py")
             await wait_until(pilot, lambda: "unpinned notes/spec.py" in chat(app), what="the unpin line")
             assert "PINNED-MARKER" not in await send_goal(pilot, model, "a third goal naming nothing")
