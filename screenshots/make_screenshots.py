@@ -141,8 +141,7 @@ async def shoot(
         await pilot.pause(0.3)
         app.save_screenshot(filename=f"{name}.svg", path=str(HERE))
         print(f"wrote screenshots/{name}.svg")
-        if app.main_screen.bridge is not None:
-            app.main_screen.bridge.cancel()
+        app.main_screen.runs.cancel()
 
 
 async def wait(pilot: Any, condition: Callable[[], bool], timeout: float = 20.0) -> None:
@@ -194,6 +193,18 @@ async def main() -> None:
                 root, "workspace-approval", config, approval, goal="fix the calculator in calc/ops.py"
             )
 
+            async def context(pilot: Any) -> None:
+                from app.tui.context_pane import ContextPane
+
+                await wait(pilot, lambda: isinstance(pilot.app.screen, ApprovalScreen))
+                await pilot.press("n")  # rejected: the calculator stays broken for the "applied" shot
+                await wait(pilot, lambda: not pilot.app.main_screen.busy)
+                await pilot.press("ctrl+t")
+                panel = pilot.app.main_screen.query_one(ContextPane)
+                await wait(pilot, lambda: panel.display and panel.region.width > 0)
+
+            await shoot(root, "workspace-context", config, context, goal="fix the calculator in calc/ops.py")
+
             async def applied(pilot: Any) -> None:
                 await wait(pilot, lambda: isinstance(pilot.app.screen, ApprovalScreen))
                 await pilot.press("escape")
@@ -203,6 +214,22 @@ async def main() -> None:
                 await wait(pilot, lambda: not screen.busy)
 
             await shoot(root, "workspace-applied", config, applied, goal="fix the calculator in calc/ops.py")
+
+            async def completion(pilot: Any) -> None:
+                screen = pilot.app.main_screen
+                await wait(pilot, lambda: screen.completion.files is not None)
+                await pilot.press(*"explain @ops")
+                await wait(pilot, lambda: screen.query_one("#completion").is_open)
+
+            await shoot(root, "workspace-completion", config, completion)
+
+            async def help_screen(pilot: Any) -> None:
+                from app.tui.help_screen import HelpScreen
+
+                await pilot.press("f1")
+                await wait(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
+
+            await shoot(root, "workspace-help", config, help_screen)
         slow = {"default": {"reply": REPLY, "chunk_size": 6, "chunk_delay": 0.04,
                             "usage": {"prompt_tokens": 2310, "completion_tokens": 142}}}  # fmt: skip
         with ScriptedModelServer(slow) as server:

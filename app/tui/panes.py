@@ -75,7 +75,8 @@ class ChatPane(ChatView):
                 texts.APPLIED_NOTE.format(files=", ".join(event.files), commit=commit), "applied"
             )
         elif isinstance(event, Rejected):
-            reason = ": " + event.reason if event.reason else ""
+            # The plain "rejected" of a decision without feedback is the note itself, not its reason.
+            reason = ": " + event.reason if event.reason and event.reason != "rejected" else ""
             await self.add_note(texts.REJECTED_NOTE.format(reason=reason), "rejected")
         elif isinstance(event, Usage | Finished):
             await self.end_reply()

@@ -203,7 +203,7 @@ async def test_n_or_enter_rejects_and_changes_nothing(build_app, calc: Path, key
         await pilot.press(key)
         await wait_idle(pilot)
         notes = " ".join(str(n.render()) for n in app.main_screen.chat.query(".note"))
-        assert "rejected" in notes
+        assert "rejected" in notes and "rejected: rejected" not in notes
         assert len(posted.of(DecisionWanted)) == 1 and len(posted.events(Rejected)) == 1
         assert not posted.events(Applied) and [m.error for m in posted.of(BuildEnded)] == [None]
     assert ops(calc) == OPS and len(commits(calc)) == 2
