@@ -4,160 +4,38 @@ the error feed and stopping. Real project files, real git, the real pipeline; on
 from __future__ import annotations
 
 import stat
-from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from textual.widgets import Footer, Markdown, TextArea
 from textual.worker import WorkerState
 
-from app.config import Config
-from app.events import Applied, ErrorEvent, Finished, Rejected
+from app.events import Applied, Rejected
 from app.session.store import ProjectStore
-from app.tui import WorkspaceApp, make_app, texts
 from app.tui.messages import BuildEnded, DecisionWanted, SessionShown
 from tests.conftest import git
-from tests.model_server import ScriptedModelServer
+from tests.tui.builds import (
+    OPS,
+    commits,
+    ops,
+    submit_goal,
+    wait_for_approval,
+    wait_idle,
+)
+from tests.tui.builds import build_app as build_app  # fixtures
+from tests.tui.builds import calc as calc
+from tests.tui.builds import server as server
 from tests.tui.conftest import (
-    BOUND,
-    FROZEN_TIME,
     SIZE,
     Posted,
-    feed_messages,
     wait_for_posted,
     wait_for_session,
-    wait_for_workers,
     wait_until,
 )
 from tests.tui.test_narrow import assert_every_key_has_its_word
-from widgets.approval import ApprovalScreen
 from widgets.dialogs import EditorScreen, PromptScreen
 from widgets.diff_preview import DiffPreview
 from widgets.goal_input import GoalInput
-
-# Two functions far enough apart that a change to each is its own hunk.
-OPS = (
-    "def add(a, b):\n    return a + b\n\n\n"
-    + "".join(f"def helper_{i}():\n    return {i}\n\n\n" for i in range(4))
-    + "def subtract(a, b):\n    return a + b\n"
-)
-
-PLAN = "Plan: make `subtract` subtract and document `add`.\n\n"
-TWO_HUNKS = (
-    PLAN
-    + "<<<<<<< REPLACE calc/ops.py\ndef add(a, b):\n    return a + b\n=======\n"
-    + 'def add(a, b):\n    """Sum."""\n    return a + b\n>>>>>>> END\n\n'
-    + "<<<<<<< REPLACE calc/ops.py\ndef subtract(a, b):\n    return a + b\n=======\n"
-    + "def subtract(a, b):\n    return a - b\n>>>>>>> END\n"
-)
-REVISED = (
-    "Revised: only subtract.\n\n"
-    "<<<<<<< REPLACE calc/ops.py\ndef subtract(a, b):\n    return a + b\n=======\n"
-    "def subtract(a, b):\n    return -(b - a)\n>>>>>>> END\n"
-)
-ALTERNATIVES = (
-    "1. Use operator.sub. 2. Negate and add. I recommend 1.\n\n"
-    "<<<<<<< REPLACE calc/ops.py\ndef subtract(a, b):\n    return a + b\n=======\n"
-    "def subtract(a, b):\n    import operator\n    return operator.sub(a, b)\n>>>>>>> END\n"
-)
-SCRIPT: dict[str, Any] = {
-    "rules": [
-        {"when": {"last_user_contains": "revision"}, "reply": REVISED},
-        {"when": {"last_user_contains": "alternatives"}, "reply": ALTERNATIVES},
-    ],
-    "default": {"reply": TWO_HUNKS, "chunk_size": 24},
-}
-
-
-@pytest.fixture
-def calc(git_project: Path) -> Path:
-    (git_project / "calc").mkdir()
-    (git_project / "calc" / "__init__.py").write_text("")
-    (git_project / "calc" / "ops.py").write_text(OPS)
-    git(git_project, "add", ".")
-    git(git_project, "commit", "-q", "-m", "calc")
-    return git_project
-
-
-@pytest.fixture
-def server() -> Iterator[Callable[[dict[str, Any]], ScriptedModelServer]]:
-    started: list[ScriptedModelServer] = []
-
-    def start(script: dict[str, Any]) -> ScriptedModelServer:
-        started.append(ScriptedModelServer(script).start())
-        return started[-1]
-
-    yield start
-    for one in started:
-        one.stop()
-
-
-def model_config(url: str, **extra: Any) -> Config:
-    settings: dict[str, Any] = {
-        "base_url": url,
-        "api_key": "test-key",
-        "model": "scripted-model",
-        "max_retries": 1,
-        "retry_base_delay": 0.01,
-        "request_timeout": BOUND,
-        "lsp": False,
-        "watch_tests": False,
-    }
-    settings.update(extra)
-    return Config(**settings)
-
-
-@pytest.fixture
-def build_app(calc: Path, server) -> Callable[..., tuple[WorkspaceApp, ScriptedModelServer]]:
-    def make(script: dict[str, Any] = SCRIPT, goal: str | None = None, **extra: Any):
-        model = server(script)
-        app = make_app(
-            calc,
-            "main",
-            config=model_config(model.base_url, **extra),
-            initial_goal=goal,
-            clock=lambda: FROZEN_TIME,
-        )
-        return app, model
-
-    return make
-
-
-async def submit_goal(pilot, goal: str) -> None:
-    await wait_for_session(pilot, "main")
-    pilot.app.main_screen.query_one("#goal").focus()
-    pilot.app.main_screen.query_one("#goal").value = goal
-    await pilot.press("enter")
-
-
-async def submit_goal_while_busy(pilot, goal: str) -> None:
-    box = pilot.app.main_screen.query_one("#goal")
-    box.focus()
-    box.value = goal
-    await pilot.press("enter")
-    assert box.value == goal  # kept for later, not sent
-
-
-async def wait_for_approval(pilot) -> ApprovalScreen:
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ApprovalScreen), what="the approval")
-    screen = pilot.app.screen
-    assert isinstance(screen, ApprovalScreen)
-    await wait_until(pilot, lambda: bool(screen.query_one(DiffPreview).hunk_views), what="the diff")
-    return screen
-
-
-async def wait_idle(pilot) -> None:
-    await wait_for_workers(pilot, "build")  # the pipeline's thread
-    await wait_until(pilot, lambda: not pilot.app.main_screen.busy, what="the build to end")
-
-
-def ops(calc: Path) -> str:
-    return (calc / "calc" / "ops.py").read_text()
-
-
-def commits(calc: Path) -> list[str]:
-    return git(calc, "log", "--format=%s").splitlines()
 
 
 async def test_goal_streams_then_y_applies_and_commits(build_app, calc: Path) -> None:
@@ -412,159 +290,6 @@ async def test_undo_takes_the_change_back_and_refuses_on_conflict(build_app, cal
         await wait_until(pilot, lambda: any("undo refused" in str(n.render()) for n in notes.query(".note")))
         assert posted.worker_states("undo").count(WorkerState.SUCCESS) == 3
     assert "return b - a" in ops(calc)
-
-
-async def test_model_failure_shows_in_the_error_feed(build_app, calc: Path) -> None:
-    app, _ = build_app({"default": {"status": 500, "error": "the server fell over"}}, max_retries=0)
-    posted = Posted()
-    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
-        await submit_goal(pilot, "fix subtract")
-        await wait_for_posted(pilot, posted, BuildEnded, what="the build to end")
-        await wait_idle(pilot)
-        assert posted.events(ErrorEvent) and not posted.of(DecisionWanted)
-        assert [f.ok for f in posted.events(Finished)] == [False]
-        screen = app.main_screen
-        assert any(level == "error" for level, _ in screen.events.entries)
-        assert any("error" in str(n.render()) for n in screen.chat.query(".note.error"))
-        assert screen.progress.failed is not None
-    assert ops(calc) == OPS
-
-
-async def test_ctrl_g_stops_a_stalled_build(build_app, calc: Path) -> None:
-    app, _ = build_app(
-        {"default": {"reply": TWO_HUNKS, "stall": 300, "stall_after": 20}}, stream_idle_timeout=600.0
-    )
-    posted = Posted()
-    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
-        await submit_goal(pilot, "fix subtract")
-        screen = app.main_screen
-        await wait_until(pilot, lambda: screen.chat.streaming, what="the stream to start")
-        assert screen.check_action("stop", ()) is True
-        # While a build runs its session stays open, and a second goal waits.
-        screen.open_session("elsewhere")
-        await submit_goal_while_busy(pilot, "another goal")
-        assert screen.session_name == "main" and not ProjectStore(calc).exists("elsewhere")
-        await pilot.press("ctrl+g")
-        await wait_for_posted(pilot, posted, BuildEnded, what="the build to stop")
-        await wait_idle(pilot)
-        assert not posted.of(DecisionWanted) and not posted.events(Applied)
-    assert ops(calc) == OPS
-
-
-def diff_note(app: WorkspaceApp) -> str:
-    """What the diff pane says when it shows no diff."""
-    return " ".join(str(note.render()) for note in app.main_screen.diff.query(".empty"))
-
-
-async def test_a_stop_says_stopped_and_leaves_no_stale_pane(build_app, calc: Path) -> None:
-    """ctrl+g mid-stream: a "stopped" line in the conversation and the feed, the diff pane back to its idle
-    text, the stage bar showing where the build stopped."""
-    app, _ = build_app(
-        {"default": {"reply": TWO_HUNKS, "stall": 300, "stall_after": 20}}, stream_idle_timeout=600.0
-    )
-    posted = Posted()
-    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
-        await submit_goal(pilot, "fix subtract")
-        screen = app.main_screen
-        await wait_until(pilot, lambda: screen.chat.streaming, what="the stream to start")
-        assert texts.WAITING_FOR_MODEL in diff_note(app)
-        live = screen.progress.current
-        assert live is not None
-        await pilot.press("ctrl+g")
-        await wait_for_posted(pilot, posted, BuildEnded, what="the build to stop")
-        await wait_idle(pilot)
-        assert feed_messages(pilot)[-1] == texts.STOPPED
-        assert any(texts.STOPPED_NOTE in str(n.render()) for n in screen.chat.query(".note"))
-        assert diff_note(app) == texts.NO_PROPOSAL
-        assert screen.progress.stopped == live and screen.progress.current is None
-        assert "stopped" in str(screen.progress.render())
-    assert ops(calc) == OPS
-
-
-async def test_a_failed_fix_or_build_leaves_no_waiting_diff_pane(build_app, calc: Path) -> None:
-    """A fix whose attempts all fail without a closest diff, and a build the model fails: the diff pane does
-    not keep saying it waits for the model."""
-    from app.events import FixStarted, FixSummary
-
-    app, _ = build_app({"default": {"status": 500, "error": "the server fell over"}}, max_retries=0)
-    posted = Posted()
-
-    async def failing_fix(decide: Any) -> AsyncIterator[Any]:
-        yield FixStarted(errors=("test_x failed",))
-        yield FixSummary(attempts=("1: the edit did not apply",))
-        yield Finished(ok=False, exit_code=1, summary="no fix made the tests pass")
-
-    async with app.run_test(size=SIZE, message_hook=posted) as pilot:
-        await wait_for_session(pilot, "main")
-        screen = app.main_screen
-        await screen.begin_run(failing_fix, fixing=True)
-        await wait_for_posted(pilot, posted, BuildEnded, what="the fix to end")
-        await wait_idle(pilot)
-        assert diff_note(app) == texts.NO_PROPOSAL
-        await submit_goal(pilot, "fix subtract")
-        await wait_for_posted(pilot, posted, BuildEnded, count=2, what="the build to fail")
-        await wait_idle(pilot)
-        assert diff_note(app) == texts.NO_PROPOSAL
-        assert screen.progress.failed is not None and screen.progress.stopped is None
-
-
-def status_text(app: WorkspaceApp) -> str:
-    return str(app.main_screen.query_one("#status").render())
-
-
-async def test_the_status_line_counts_the_wait_for_the_first_token(build_app, calc: Path) -> None:
-    """A model still reading the prompt: the workspace says what it waits for, and for how long."""
-    app, _ = build_app(
-        {"default": {"reply": TWO_HUNKS, "stall": 60, "stall_after": 0}},
-        first_token_timeout=60.0,
-        stream_idle_timeout=0.5,
-    )
-    async with app.run_test(size=SIZE) as pilot:
-        await submit_goal(pilot, "fix subtract")
-        screen = app.main_screen
-        await wait_until(
-            pilot,
-            lambda: "waiting for the model's first token (3 s)" in status_text(app),
-            timeout=60,
-            what="the status line to count the wait",
-        )
-        # Past the idle gap (0.5 s): the first token has its own, longer allowance. The feed says it too.
-        assert not any("retry" in text for _, text in screen.events.entries)
-        await wait_until(
-            pilot,
-            lambda: any("first token: 3 s so far, at most 60 s" in text for _, text in screen.events.entries),
-            timeout=30,
-            what="the feed line",
-        )
-        await pilot.press("ctrl+g")
-        await wait_idle(pilot)
-        assert "waiting" not in status_text(app)
-    assert ops(calc) == OPS
-
-
-async def test_the_status_line_says_which_retry_follows_a_stalled_stream(build_app, calc: Path) -> None:
-    app, model = build_app(
-        {
-            "rules": [{"reply": TWO_HUNKS, "stall": 60, "stall_after": 20, "times": 1}],
-            "default": {"reply": TWO_HUNKS},
-        },
-        stream_idle_timeout=0.5,
-        retry_base_delay=3.0,  # long enough for the retry's line to be seen
-    )
-    async with app.run_test(size=SIZE) as pilot:
-        await submit_goal(pilot, "fix subtract")
-        await wait_until(
-            pilot,
-            lambda: "stream idle 0.5 s, retrying 2/2" in status_text(app),
-            timeout=60,
-            what="the retry in the status line",
-        )
-        await wait_for_approval(pilot)
-        assert "retrying" not in status_text(app) and "waiting" not in status_text(app)
-        assert any("attempt 2/2" in text for _, text in app.main_screen.events.entries)
-        await pilot.press("n")
-        await wait_idle(pilot)
-    assert len(model.chat_requests()) == 2
 
 
 async def test_initial_goal_starts_on_open(build_app, calc: Path) -> None:

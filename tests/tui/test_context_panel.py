@@ -16,8 +16,8 @@ from app.tui import make_app, texts
 from app.tui.context_pane import ContextPane
 from tests.conftest import git
 from tests.model_server import ScriptedModelServer
+from tests.tui.builds import model_config, submit_goal, wait_for_approval
 from tests.tui.conftest import FROZEN_TIME, SIZE, wait_for_session, wait_until
-from tests.tui.test_build import model_config, submit_goal, wait_for_approval
 
 OPS = "def add(a, b):\n    return a + b\n\n\ndef subtract(a, b):\n    return a + b\n"
 TEXTS = "def shout(text):\n    return text.upper()\n"

@@ -12,8 +12,8 @@ from app.tui.context_pane import ContextPane
 from app.workspace.agents import UP_TO_DATE
 from tests.conftest import git
 from tests.model_server import ScriptedModelServer
+from tests.tui.builds import model_config
 from tests.tui.conftest import FROZEN_TIME, SIZE, feed_messages, wait_for_session, wait_until
-from tests.tui.test_build import model_config
 from tests.tui.test_context_panel import panel_text, row_of
 from tests.tui.test_slash import chat, send_goal, type_line
 

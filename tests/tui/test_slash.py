@@ -13,8 +13,8 @@ from app.session.store import ProjectStore
 from app.tui import WorkspaceApp, make_app, texts
 from app.tui.slash import SLASH_COMMANDS
 from tests.model_server import ScriptedModelServer
+from tests.tui.builds import model_config
 from tests.tui.conftest import FROZEN_TIME, SIZE, wait_for_session, wait_until
-from tests.tui.test_build import model_config
 from widgets.goal_input import GoalInput
 
 SCRIPT: dict[str, Any] = {"default": {"reply": "Nothing to change here."}}

@@ -3,19 +3,18 @@ searching the conversation (ctrl+r), against the scripted model server on a real
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import pytest
 
 from app.session.store import ProjectStore
-from app.tui import WorkspaceApp, make_app, texts
+from app.tui import WorkspaceApp, texts
 from app.tui.messages import BuildEnded
 from app.tui.search import CURRENT, ConversationSearch
-from tests.model_server import ScriptedModelServer
+from tests.tui.builds import OPS, PLAN, TWO_HUNKS, diff_note, ops, submit_goal, wait_idle
+from tests.tui.builds import build_app as build_app  # fixtures: the App on the project the build edits
+from tests.tui.builds import calc as calc
+from tests.tui.builds import server as server
 from tests.tui.conftest import (
-    FROZEN_TIME,
     SIZE,
     Posted,
     feed_messages,
@@ -25,28 +24,12 @@ from tests.tui.conftest import (
     wait_for_session,
     wait_until,
 )
-from tests.tui.test_build import OPS, PLAN, TWO_HUNKS, diff_note, model_config, ops, submit_goal, wait_idle
-from tests.tui.test_build import calc as calc  # the project the build edits (a fixture)
 from widgets.approval import ApprovalScreen
 from widgets.goal_input import GoalInput
 
 
-@pytest.fixture
-def model_app(calc: Path) -> Iterator[Callable[..., WorkspaceApp]]:
-    servers: list[ScriptedModelServer] = []
-
-    def make(script: dict[str, Any], **extra: Any) -> WorkspaceApp:
-        servers.append(ScriptedModelServer(script).start())
-        config = model_config(servers[-1].base_url, **extra)
-        return make_app(calc, "main", config=config, clock=lambda: FROZEN_TIME)
-
-    yield make
-    for server in servers:
-        server.stop()
-
-
-async def test_escape_stops_a_running_build_as_ctrl_g_does(model_app, calc: Path) -> None:
-    app = model_app(
+async def test_escape_stops_a_running_build_as_ctrl_g_does(build_app, calc: Path) -> None:
+    app, _ = build_app(
         {"default": {"reply": TWO_HUNKS, "stall": 300, "stall_after": 20}}, stream_idle_timeout=600.0
     )
     posted = Posted()
@@ -72,8 +55,8 @@ async def test_escape_stops_a_running_build_as_ctrl_g_does(model_app, calc: Path
     assert ops(calc) == OPS
 
 
-async def test_escape_with_a_proposal_pending_keeps_it_waiting(model_app, calc: Path) -> None:
-    app = model_app({"default": {"reply": TWO_HUNKS}})
+async def test_escape_with_a_proposal_pending_keeps_it_waiting(build_app, calc: Path) -> None:
+    app, _ = build_app({"default": {"reply": TWO_HUNKS}})
     async with app.run_test(size=SIZE) as pilot:
         await submit_goal(pilot, "fix subtract")
         await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen), what="the approval")
@@ -87,8 +70,8 @@ async def test_escape_with_a_proposal_pending_keeps_it_waiting(model_app, calc: 
     assert "a - b" in ops(calc)
 
 
-async def test_ctrl_y_copies_the_last_reply_and_c_the_diff(model_app, calc: Path) -> None:
-    app = model_app({"default": {"reply": TWO_HUNKS}})
+async def test_ctrl_y_copies_the_last_reply_and_c_the_diff(build_app, calc: Path) -> None:
+    app, _ = build_app({"default": {"reply": TWO_HUNKS}})
     notes: list[str] = []
     async with app.run_test(size=SIZE) as pilot:
         app.notify = lambda message, **_: notes.append(message)
