@@ -37,16 +37,13 @@ UP_TO_DATE = "AGENTS.md already says what /init would write: nothing to change"
 def agents_text(root: Path, index: SymbolIndex | None, configured_tests: str | None) -> str:
     """What AGENTS.md would say now (the files as git sees them, the index's symbols, the test command)."""
     from app.context.agents_doc import TestCommand, agents_document
-    from app.fix.testrun import detect_test_command
+    from app.fix.testrun import detect_command
     from app.pipeline.preread import project_files
 
     files = project_files(root, index)
-    if configured_tests:
-        tests = TestCommand(configured_tests, "configured")
-    else:
-        detected = detect_test_command(root)
-        tests = TestCommand(detected, "detected" if detected else "")
-    return agents_document(root, files, index, tests)
+    command = detect_command(root, configured_tests)  # the configured one, else the detected one
+    source = ("configured" if configured_tests else "detected") if command else ""
+    return agents_document(root, files, index, TestCommand(command, source))
 
 
 def agents_proposal(root: Path, text: str) -> Proposal | None:
